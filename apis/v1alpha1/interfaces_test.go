@@ -1,0 +1,17 @@
+package v1alpha1
+
+import (
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+)
+
+// The method sets angryjet generates must keep satisfying crossplane-runtime.
+// These checks live in a test file so a clean tree can still run angryjet.
+var (
+	_ resource.ProviderConfig           = &ProviderConfig{}
+	_ resource.ProviderConfig           = &ClusterProviderConfig{}
+	_ resource.TypedProviderConfigUsage = &ProviderConfigUsage{}
+	_ resource.ProviderConfigUsageList  = &ProviderConfigUsageList{}
+
+	_ resource.ModernManaged = &ProxyProvider{}
+	_ resource.ManagedList   = &ProxyProviderList{}
+)

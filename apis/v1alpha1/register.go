@@ -1,0 +1,57 @@
+package v1alpha1
+
+import (
+	"reflect"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/scheme"
+)
+
+// Package type metadata.
+const (
+	Group   = "authentik.m.crossplane.io"
+	Version = "v1alpha1"
+)
+
+var (
+	// SchemeGroupVersion is the group version used to register these objects.
+	SchemeGroupVersion = schema.GroupVersion{Group: Group, Version: Version}
+
+	// SchemeBuilder is used to add go types to the GroupVersionKind scheme.
+	SchemeBuilder = &scheme.Builder{GroupVersion: SchemeGroupVersion}
+)
+
+// kindOf returns the kind, group kind and group version kind of an API type.
+func kindOf(o any) (string, string, schema.GroupVersionKind) {
+	kind := reflect.TypeOf(o).Name()
+	return kind, schema.GroupKind{Group: Group, Kind: kind}.String(), SchemeGroupVersion.WithKind(kind)
+}
+
+// ProviderConfig type metadata.
+var (
+	ProviderConfigKind, ProviderConfigGroupKind, ProviderConfigGroupVersionKind = kindOf(ProviderConfig{})
+)
+
+// ClusterProviderConfig type metadata.
+var (
+	ClusterProviderConfigKind, ClusterProviderConfigGroupKind, ClusterProviderConfigGroupVersionKind = kindOf(ClusterProviderConfig{})
+)
+
+// ProviderConfigUsage type metadata.
+var (
+	ProviderConfigUsageKind, ProviderConfigUsageGroupKind, ProviderConfigUsageGroupVersionKind = kindOf(ProviderConfigUsage{})
+
+	ProviderConfigUsageListKind, _, ProviderConfigUsageListGroupVersionKind = kindOf(ProviderConfigUsageList{})
+)
+
+// ProxyProvider type metadata.
+var (
+	ProxyProviderKind, ProxyProviderGroupKind, ProxyProviderGroupVersionKind = kindOf(ProxyProvider{})
+)
+
+func init() {
+	SchemeBuilder.Register(&ProviderConfig{}, &ProviderConfigList{})
+	SchemeBuilder.Register(&ClusterProviderConfig{}, &ClusterProviderConfigList{})
+	SchemeBuilder.Register(&ProviderConfigUsage{}, &ProviderConfigUsageList{})
+	SchemeBuilder.Register(&ProxyProvider{}, &ProxyProviderList{})
+}

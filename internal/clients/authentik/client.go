@@ -1,0 +1,132 @@
+package authentik
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	api "goauthentik.io/api/v3"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+const (
+	errNoURL       = "the Authentik URL is empty"
+	errNoToken     = "the Authentik API token is empty"
+	errBadCABundle = "the CA bundle holds no PEM certificate"
+	errSystemRoots = "cannot load the system certificate pool"
+
+	// APIPath is where Authentik serves its v3 API below the server URL.
+	APIPath = "/api/v3"
+
+	defaultTimeout = 30 * time.Second
+	userAgent      = "provider-authentik"
+)
+
+// Config is what a client needs to reach one Authentik instance.
+type Config struct {
+	// URL of the Authentik server, without the API path.
+	URL string
+	// Token is an Authentik API token. It is sent as a bearer token and
+	// never logged.
+	Token string
+	// CABundle holds PEM certificates trusted in addition to the system's.
+	CABundle []byte
+	// InsecureSkipVerify turns off certificate verification.
+	InsecureSkipVerify bool
+	// Timeout bounds each request, retries included.
+	Timeout time.Duration
+}
+
+// A Client talks to one Authentik instance.
+type Client struct {
+	// API is the generated Authentik client.
+	API *api.APIClient
+
+	baseURL string
+	flows   *FlowCache
+}
+
+// New builds a client for the supplied configuration. Clients built for the
+// same TLS settings share one HTTP transport and so its connection pool.
+func New(cfg Config, flows *FlowCache) (*Client, error) {
+	if cfg.URL == "" {
+		return nil, errors.New(errNoURL)
+	}
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, errors.New(errNoToken)
+	}
+	hc, err := httpClients.get(cfg)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimRight(cfg.URL, "/")
+	c := api.NewConfiguration()
+	c.Servers = api.ServerConfigurations{{URL: base + APIPath}}
+	c.HTTPClient = hc
+	c.UserAgent = userAgent
+	c.AddDefaultHeader("Authorization", "Bearer "+strings.TrimSpace(cfg.Token))
+	if flows == nil {
+		flows = NewFlowCache(DefaultFlowCacheTTL)
+	}
+	return &Client{API: api.NewAPIClient(c), baseURL: base, flows: flows}, nil
+}
+
+// httpClientKey identifies the TLS and timeout settings of an HTTP client.
+type httpClientKey struct {
+	caBundle [sha256.Size]byte
+	insecure bool
+	timeout  time.Duration
+}
+
+// httpClientPool hands out one HTTP client per distinct setting, so every
+// reconcile reuses open connections instead of dialing anew.
+type httpClientPool struct {
+	mu      sync.Mutex
+	clients map[httpClientKey]*http.Client
+}
+
+var httpClients = &httpClientPool{clients: map[httpClientKey]*http.Client{}}
+
+func (p *httpClientPool) get(cfg Config) (*http.Client, error) {
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	key := httpClientKey{caBundle: sha256.Sum256(cfg.CABundle), insecure: cfg.InsecureSkipVerify, timeout: timeout}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[key]; ok {
+		return c, nil
+	}
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // Only when the user asks for it explicitly.
+	if len(cfg.CABundle) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			return nil, errors.Wrap(err, errSystemRoots)
+		}
+		if !pool.AppendCertsFromPEM(cfg.CABundle) {
+			return nil, errors.New(errBadCABundle)
+		}
+		tlsConfig.RootCAs = pool
+	}
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConfig,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   20,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	c := &http.Client{Transport: NewRetryTransport(transport, DefaultRetry), Timeout: timeout}
+	p.clients[key] = c
+	return c, nil
+}

@@ -1,0 +1,109 @@
+package authentik
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+// Slugs of the flows every Authentik install creates for providers.
+const (
+	DefaultAuthorizationFlow = "default-provider-authorization-implicit-consent"
+	DefaultInvalidationFlow  = "default-provider-invalidation-flow"
+
+	// DefaultFlowCacheTTL is how long a flow's slug and UUID are trusted.
+	// Flows are rarely recreated; a stale entry costs one failed write.
+	DefaultFlowCacheTTL = 10 * time.Minute
+)
+
+const (
+	errGetFlow     = "cannot get flow"
+	errListFlows   = "cannot list flows"
+	errFlowMissing = "no flow has this UUID"
+)
+
+// A FlowCache remembers flow slugs and UUIDs per Authentik server so that a
+// reconcile does not look a flow up on every call.
+type FlowCache struct {
+	ttl     time.Duration
+	now     func() time.Time
+	mu      sync.Mutex
+	entries map[flowKey]flowEntry
+}
+
+type flowKey struct{ server, slug, uuid string }
+
+type flowEntry struct {
+	value   string
+	expires time.Time
+}
+
+// NewFlowCache returns a cache whose entries live for ttl.
+func NewFlowCache(ttl time.Duration) *FlowCache {
+	return &FlowCache{ttl: ttl, now: time.Now, entries: map[flowKey]flowEntry{}}
+}
+
+func (c *FlowCache) get(k flowKey) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok || c.now().After(e.expires) {
+		return "", false
+	}
+	return e.value, true
+}
+
+func (c *FlowCache) put(server, slug, uuid string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	exp := c.now().Add(c.ttl)
+	c.entries[flowKey{server: server, slug: slug}] = flowEntry{value: uuid, expires: exp}
+	c.entries[flowKey{server: server, uuid: uuid}] = flowEntry{value: slug, expires: exp}
+}
+
+// Forget drops what the cache knows of a flow slug, for example after
+// Authentik refused its UUID.
+func (c *FlowCache) Forget(server, slug string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[flowKey{server: server, slug: slug}]; ok {
+		delete(c.entries, flowKey{server: server, uuid: e.value})
+	}
+	delete(c.entries, flowKey{server: server, slug: slug})
+}
+
+// FlowUUID resolves a flow slug to its UUID.
+func (c *Client) FlowUUID(ctx context.Context, slug string) (string, error) {
+	if v, ok := c.flows.get(flowKey{server: c.baseURL, slug: slug}); ok {
+		return v, nil
+	}
+	f, resp, err := c.API.FlowsAPI.FlowsInstancesRetrieve(ctx, slug).Execute()
+	if err := Classify(resp, err); err != nil {
+		return "", errors.Wrapf(err, "%s %q", errGetFlow, slug)
+	}
+	c.flows.put(c.baseURL, f.Slug, f.Pk)
+	return f.Pk, nil
+}
+
+// FlowSlug resolves a flow UUID to its slug.
+func (c *Client) FlowSlug(ctx context.Context, uuid string) (string, error) {
+	if v, ok := c.flows.get(flowKey{server: c.baseURL, uuid: uuid}); ok {
+		return v, nil
+	}
+	l, resp, err := c.API.FlowsAPI.FlowsInstancesList(ctx).FlowUuid(uuid).Execute()
+	if err := Classify(resp, err); err != nil {
+		return "", errors.Wrap(err, errListFlows)
+	}
+	for _, f := range l.Results {
+		if f.Pk == uuid {
+			c.flows.put(c.baseURL, f.Slug, f.Pk)
+			return f.Slug, nil
+		}
+	}
+	return "", errors.Errorf("%s: %s", errFlowMissing, uuid)
+}
+
+// ForgetFlow drops a cached flow slug of this client's server.
+func (c *Client) ForgetFlow(slug string) { c.flows.Forget(c.baseURL, slug) }

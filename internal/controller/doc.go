@@ -1,0 +1,2 @@
+// Package controller registers the provider's controllers with a manager.
+package controller

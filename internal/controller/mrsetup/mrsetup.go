@@ -1,0 +1,86 @@
+// Package mrsetup wires a managed resource kind into crossplane-runtime's
+// managed reconciler the same way for every kind, so each kind's package
+// holds only what is particular to it.
+package mrsetup
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
+)
+
+const errStateMetrics = "cannot register the managed resource state metrics recorder"
+
+// A Kind describes one managed resource kind.
+type Kind struct {
+	// GroupVersionKind of the managed resource.
+	GroupVersionKind schema.GroupVersionKind
+	// GroupKind names the controller.
+	GroupKind string
+	// Object is an empty managed resource of the kind.
+	Object client.Object
+	// List is an empty list of the kind, for the state metrics.
+	List resource.ManagedList
+}
+
+// ReconcilerOptions are the options every managed reconciler of this
+// provider gets, given the controller options from main.
+func ReconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []managed.ReconcilerOption {
+	opts := []managed.ReconcilerOption{
+		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithPollInterval(o.PollInterval),
+		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime's event package still takes the legacy recorder.
+	}
+	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
+		opts = append(opts, managed.WithManagementPolicies())
+	}
+	if o.Features != nil && o.Features.Enabled(feature.EnableAlphaChangeLogs) && o.ChangeLogOptions != nil {
+		opts = append(opts, managed.WithChangeLogger(o.ChangeLogOptions.ChangeLogger))
+	}
+	if o.MetricOptions != nil && o.MetricOptions.MRMetrics != nil {
+		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+	}
+	return opts
+}
+
+// Setup adds a controller for the kind to the manager. The kind's own
+// options (its connector, initializers, reference resolver) come last so
+// they win over the common ones.
+func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.ReconcilerOption) error {
+	name := managed.ControllerName(k.GroupKind)
+	opts := append(ReconcilerOptions(mgr, o, name), kindOpts...)
+
+	if o.MetricOptions != nil && o.MetricOptions.MRStateMetrics != nil {
+		rec := statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, k.List, o.MetricOptions.PollStateMetricInterval)
+		if err := mgr.Add(rec); err != nil {
+			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
+		}
+	}
+
+	r := managed.NewReconciler(mgr, resource.ManagedKind(k.GroupVersionKind), opts...)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		WithEventFilter(resource.DesiredStateChanged()).
+		For(k.Object).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+// Gated defers setup until the kind's CRD exists, which Crossplane's
+// safe-start installs only once the kind is activated.
+func Gated(mgr ctrl.Manager, o controller.Options, k Kind, setup func(ctrl.Manager, controller.Options) error) {
+	o.Gate.Register(func() {
+		if err := setup(mgr, o); err != nil {
+			mgr.GetLogger().Error(err, "cannot set up the controller", "gvk", k.GroupVersionKind.String())
+		}
+	}, k.GroupVersionKind)
+}

@@ -1,0 +1,26 @@
+package controller
+
+import (
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/config"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
+)
+
+// setups lists every controller's gated setup function.
+var setups = []func(ctrl.Manager, controller.Options) error{
+	config.SetupGated,
+	proxyprovider.SetupGated,
+}
+
+// SetupGated registers every controller to start once its CRDs exist.
+func SetupGated(mgr ctrl.Manager, o controller.Options) error {
+	for _, setup := range setups {
+		if err := setup(mgr, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
