@@ -7,6 +7,7 @@ import (
 
 	api "goauthentik.io/api/v3"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -61,11 +62,18 @@ var Kind = mrsetup.Kind{
 
 // Setup adds a controller that reconciles ProxyProviders.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	c := &connector{Connector: authentik.NewConnector(mgr.GetClient())}
-	return mrsetup.Setup(mgr, o, Kind,
+	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))...)
+}
+
+// ReconcilerOptions are the options particular to ProxyProviders: the
+// connector and, in place of the default name initializer (the pk is
+// Authentik's to choose), the adopter for unconfirmed creates.
+func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+	c := &connector{Connector: conn}
+	return []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.ProxyProvider](c),
-		managed.WithInitializers(&adopter{kube: mgr.GetClient(), connect: c.client}),
-	)
+		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
+	}
 }
 
 // SetupGated sets up the controller once the ProxyProvider CRD exists.

@@ -1,0 +1,329 @@
+package authentik_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+func TestClassify(t *testing.T) {
+	sim := authentiksim.NewTest(t, mrtest.Token)
+	good, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badToken, err := authentik.New(authentik.Config{URL: sim.URL, Token: "wrong"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	type want struct {
+		notFound, invalid, unauthorized, transient bool
+		message                                    string
+	}
+	classes := func(err error) want {
+		return want{
+			notFound:     authentik.IsNotFound(err),
+			invalid:      authentik.IsInvalid(err),
+			unauthorized: authentik.IsUnauthorized(err),
+			transient:    authentik.IsTransient(err),
+			message:      errMessage(err),
+		}
+	}
+	cases := map[string]struct {
+		reason string
+		call   func() error
+		want   want
+	}{
+		"NotFound": {
+			reason: "A missing flow is a 404.",
+			call: func() error {
+				_, resp, err := good.API.FlowsAPI.FlowsInstancesRetrieve(ctx, "no-such-flow").Execute()
+				return authentik.Classify(resp, err)
+			},
+			want: want{notFound: true, message: "Authentik answered 404: Not found."},
+		},
+		"BadToken": {
+			reason: "A refused token is an authentication failure with Authentik's detail.",
+			call: func() error {
+				_, resp, err := badToken.API.FlowsAPI.FlowsInstancesList(ctx).Execute()
+				return authentik.Classify(resp, err)
+			},
+			want: want{unauthorized: true, message: "Authentik answered 403: Token invalid/expired"},
+		},
+		"ServerError": {
+			reason: "A 500 is transient.",
+			call: func() error {
+				sim.Sim.SetFault("flows_instances_list", authentiksim.Fault{Status: http.StatusInternalServerError, Times: 1})
+				_, resp, err := good.API.FlowsAPI.FlowsInstancesList(ctx).Execute()
+				return authentik.Classify(resp, err)
+			},
+			want: want{transient: true, message: "Authentik answered 500: injected fault: 500 Internal Server Error"},
+		},
+		"NoAnswer": {
+			reason: "A dropped connection on a create, which is never retried, is transient.",
+			call: func() error {
+				sim.Sim.SetFault("core_groups_create", authentiksim.Fault{Drop: true, Times: 1})
+				_, resp, err := good.API.CoreAPI.CoreGroupsCreate(ctx).GroupRequest(*apiGroup("admins")).Execute()
+				return authentik.Classify(resp, err)
+			},
+			want: want{transient: true, message: "cannot reach Authentik"},
+		},
+		"Success": {
+			reason: "A successful call is no error.",
+			call: func() error {
+				_, resp, err := good.API.FlowsAPI.FlowsInstancesList(ctx).Execute()
+				return authentik.Classify(resp, err)
+			},
+			want: want{},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := classes(tc.call())
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestRetry(t *testing.T) {
+	cases := map[string]struct {
+		reason    string
+		op        string
+		fault     authentiksim.Fault
+		call      func(c *authentik.Client) error
+		wantErr   bool
+		wantCalls int
+	}{
+		"ReadRetriedUntilSuccess": {
+			reason:    "Two 503s on a read are retried and the third attempt succeeds.",
+			op:        "flows_instances_list",
+			fault:     authentiksim.Fault{Status: http.StatusServiceUnavailable, Times: 2},
+			call:      listFlows,
+			wantCalls: 3,
+		},
+		"ReadRetriesBounded": {
+			reason:    "A read that keeps failing gives up after three attempts.",
+			op:        "flows_instances_list",
+			fault:     authentiksim.Fault{Status: http.StatusBadGateway},
+			call:      listFlows,
+			wantErr:   true,
+			wantCalls: 3,
+		},
+		"CreateNotRetried": {
+			reason:    "A create is sent once, so a lost answer cannot make a duplicate.",
+			op:        "core_groups_create",
+			fault:     authentiksim.Fault{Status: http.StatusServiceUnavailable, Times: 1},
+			call:      createGroup,
+			wantErr:   true,
+			wantCalls: 1,
+		},
+		"InvalidNotRetried": {
+			reason:    "A refused request is not retried.",
+			op:        "flows_instances_retrieve",
+			call:      func(c *authentik.Client) error { _, err := c.FlowUUID(context.Background(), "no-such-flow"); return err },
+			wantErr:   true,
+			wantCalls: 1,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sim := authentiksim.NewTest(t, mrtest.Token)
+			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.fault != (authentiksim.Fault{}) {
+				sim.Sim.SetFault(tc.op, tc.fault)
+			}
+			err = tc.call(c)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("%s\nerror = %v, want error %v", tc.reason, err, tc.wantErr)
+			}
+			if got := sim.Sim.Counts()[tc.op]; got != tc.wantCalls {
+				t.Errorf("%s\n%s called %d times, want %d", tc.reason, tc.op, got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestFlowCache(t *testing.T) {
+	sim := authentiksim.NewTest(t, mrtest.Token)
+	c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, authentik.NewFlowCache(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id, err := c.FlowUUID(ctx, authentik.DefaultInvalidationFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.FlowUUID(ctx, authentik.DefaultInvalidationFlow)
+	if err != nil || again != id {
+		t.Fatalf("second lookup = %q, %v; want %q", again, err, id)
+	}
+	slug, err := c.FlowSlug(ctx, id)
+	if err != nil || slug != authentik.DefaultInvalidationFlow {
+		t.Fatalf("FlowSlug(%q) = %q, %v", id, slug, err)
+	}
+	if got := sim.Sim.Counts()["flows_instances_retrieve"] + sim.Sim.Counts()["flows_instances_list"]; got != 1 {
+		t.Errorf("three lookups of one flow made %d API calls, want 1", got)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	const url = "https://authentik.example.com"
+	const secretName = "team-token"
+	token := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.SecretNS, Name: secretName},
+		Data:       map[string][]byte{mrtest.SecretKey: []byte("s3cret\n"), "ca.crt": []byte("PEM")},
+	}
+	spec := mrtest.ConfigSpec(url)
+	spec.Credentials.SecretRef.Name = secretName
+	withTLS := *spec.DeepCopy()
+	withTLS.RequestTimeout = &metav1.Duration{Duration: 5 * time.Second}
+	withTLS.TLS = &v1alpha1.TLSConfig{CABundleSecretRef: &xpv2.SecretKeySelector{
+		SecretReference: xpv2.SecretReference{Namespace: mrtest.SecretNS, Name: secretName}, Key: "ca.crt",
+	}}
+	missingKey := *spec.DeepCopy()
+	missingKey.TLS = &v1alpha1.TLSConfig{CABundleSecretRef: &xpv2.SecretKeySelector{
+		SecretReference: xpv2.SecretReference{Namespace: mrtest.SecretNS, Name: secretName}, Key: "absent",
+	}}
+
+	cases := map[string]struct {
+		reason  string
+		ref     *xpv2.ProviderConfigReference
+		objs    []client.Object
+		want    authentik.Config
+		wantErr bool
+	}{
+		"NamespacedConfig": {
+			reason: "A ProviderConfig is read from the resource's namespace and its token trimmed.",
+			ref:    &xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: "team"},
+			objs:   []client.Object{token, &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "team"}, Spec: spec}},
+			want:   authentik.Config{URL: url, Token: "s3cret"},
+		},
+		"NamespacedConfigElsewhere": {
+			reason:  "A ProviderConfig in another namespace is not used.",
+			ref:     &xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: "team"},
+			objs:    []client.Object{token, &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "team"}, Spec: spec}},
+			wantErr: true,
+		},
+		"ClusterConfigWithTLS": {
+			reason: "A ClusterProviderConfig's CA bundle and timeout are read.",
+			ref:    &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: "shared"},
+			objs:   []client.Object{token, &v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: withTLS}},
+			want:   authentik.Config{URL: url, Token: "s3cret", CABundle: []byte("PEM"), Timeout: 5 * time.Second},
+		},
+		"MissingCAKey": {
+			reason:  "A CA bundle key that is not in the Secret is an error.",
+			ref:     &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: "shared"},
+			objs:    []client.Object{token, &v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: missingKey}},
+			wantErr: true,
+		},
+		"MissingSecret": {
+			reason:  "A token Secret that does not exist is an error.",
+			ref:     &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: "shared"},
+			objs:    []client.Object{&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: spec}},
+			wantErr: true,
+		},
+		"UnknownKind": {
+			reason:  "A reference to another kind is refused.",
+			ref:     &xpv2.ProviderConfigReference{Kind: "Secret", Name: "shared"},
+			wantErr: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t, tc.objs...)
+			mg := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "p"}}
+			mg.SetProviderConfigReference(tc.ref)
+			got, err := env.Connector.Resolve(context.Background(), mg)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("%s\nResolve error = %v, want error %v", tc.reason, err, tc.wantErr)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestClientForTracksUsage(t *testing.T) {
+	tracked := errors.New("tracked")
+	c := &authentik.Connector{Usage: resource.ModernTrackerFn(func(context.Context, resource.ModernManaged) error { return tracked })}
+	_, err := c.ClientFor(context.Background(), &v1alpha1.ProxyProvider{})
+	if diff := cmp.Diff(tracked, errors.Cause(err), test.EquateErrors()); diff != "" {
+		t.Errorf("ClientFor must track usage before anything else (-want, +got):\n%s", diff)
+	}
+}
+
+func TestNewRefusesEmpty(t *testing.T) {
+	cases := map[string]authentik.Config{
+		"NoURL":   {Token: "t"},
+		"NoToken": {URL: "https://authentik.example.com", Token: " \n"},
+		"BadCA":   {URL: "https://authentik.example.com", Token: "t", CABundle: []byte("not pem")},
+	}
+	for name, cfg := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := authentik.New(cfg, nil); err == nil {
+				t.Errorf("New(%+v) succeeded, want an error", cfg)
+			}
+		})
+	}
+}
+
+func TestWithFieldPaths(t *testing.T) {
+	err := authentik.WithFieldPaths(&authentik.APIError{Status: 400, Fields: map[string][]string{
+		"internal_host":    {"Internal host cannot be empty when forward auth is disabled."},
+		"non_field_errors": {"Only one of policy, group or user may be set."},
+	}}, map[string]string{"internal_host": "spec.forProvider.internalHost"})
+	want := "Authentik refused the request (400): spec.forProvider.internalHost (internal_host): Internal host cannot be empty when forward auth is disabled.; Only one of policy, group or user may be set."
+	if diff := cmp.Diff(want, err.Error()); diff != "" {
+		t.Errorf("-want, +got:\n%s", diff)
+	}
+	if !authentik.IsInvalid(err) {
+		t.Error("a renamed invalid-request error must stay invalid")
+	}
+}
+
+func errMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ae *authentik.APIError
+	if errors.As(err, &ae) && ae.Status == 0 {
+		return "cannot reach Authentik"
+	}
+	return err.Error()
+}
+
+func listFlows(c *authentik.Client) error {
+	_, resp, err := c.API.FlowsAPI.FlowsInstancesList(context.Background()).Execute()
+	return authentik.Classify(resp, err)
+}
+
+func createGroup(c *authentik.Client) error {
+	_, resp, err := c.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(*apiGroup("ops")).Execute()
+	return authentik.Classify(resp, err)
+}
+

@@ -1,0 +1,222 @@
+// Package mrtest runs managed resource controllers in tests: the real
+// crossplane-runtime managed reconciler, a fake Kubernetes API and the
+// Authentik simulator over HTTP.
+package mrtest
+
+import (
+	"context"
+	"time"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	resourcefake "github.com/crossplane/crossplane-runtime/v2/pkg/resource/fake"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis"
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+)
+
+// Names of the objects every Env starts with.
+const (
+	Token         = "test-token"
+	Namespace     = "team-a"
+	ConfigName    = "default"
+	SecretName    = "authentik-token"
+	SecretNS      = "crossplane-system"
+	SecretKey     = "token"
+	maxIterations = 10
+)
+
+// An Env is one simulator, one fake API server and clients for both.
+type Env struct {
+	T testing.TB
+	// Sim is the Authentik simulator the controllers talk to.
+	Sim *authentiksim.Test
+	// Kube is the fake Kubernetes API.
+	Kube client.Client
+	// Authentik is a client for changing Authentik behind the provider's back.
+	Authentik *authentik.Client
+	// Connector builds the controllers' Authentik clients.
+	Connector *authentik.Connector
+}
+
+// New starts an Env holding a ClusterProviderConfig named default whose
+// token Secret matches the simulator's token, and the supplied objects.
+func New(t testing.TB, objs ...client.Object) *Env {
+	t.Helper()
+	sim := authentiksim.NewTest(t, Token)
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := apis.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	base := []client.Object{
+		&corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: SecretNS, Name: SecretName},
+			Data:       map[string][]byte{SecretKey: []byte(Token + "\n")},
+		},
+		&v1alpha1.ClusterProviderConfig{
+			ObjectMeta: metav1.ObjectMeta{Name: ConfigName},
+			Spec:       ConfigSpec(sim.URL),
+		},
+	}
+	kube := fake.NewClientBuilder().
+		WithScheme(s).
+		WithObjects(append(base, objs...)...).
+		WithStatusSubresource(statusObjects()...).
+		Build()
+	ac, err := authentik.New(authentik.Config{URL: sim.URL, Token: Token}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := authentik.NewConnector(kube)
+	return &Env{T: t, Sim: sim, Kube: kube, Authentik: ac, Connector: conn}
+}
+
+// ConfigSpec is a provider config for the simulator at url.
+func ConfigSpec(url string) v1alpha1.ProviderConfigSpec {
+	return v1alpha1.ProviderConfigSpec{
+		URL: url,
+		Credentials: v1alpha1.ProviderCredentials{
+			Source: xpv2.CredentialsSourceSecret,
+			CommonCredentialSelectors: xpv2.CommonCredentialSelectors{
+				SecretRef: &xpv2.SecretKeySelector{
+					SecretReference: xpv2.SecretReference{Namespace: SecretNS, Name: SecretName},
+					Key:             SecretKey,
+				},
+			},
+		},
+	}
+}
+
+// statusObjects are the kinds whose status is a subresource.
+func statusObjects() []client.Object {
+	return []client.Object{
+		&v1alpha1.ProviderConfig{},
+		&v1alpha1.ClusterProviderConfig{},
+		&v1alpha1.ProxyProvider{},
+	}
+}
+
+// Reconciler builds the managed reconciler for a kind the way the provider
+// does, with management policies on.
+func (e *Env) Reconciler(k mrsetup.Kind, opts ...managed.ReconcilerOption) *managed.Reconciler {
+	m := &resourcefake.Manager{Client: e.Kube, Scheme: e.Kube.Scheme()}
+	all := append([]managed.ReconcilerOption{
+		managed.WithLogger(logging.NewNopLogger()),
+		managed.WithManagementPolicies(),
+	}, opts...)
+	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
+}
+
+// Reconcile runs one reconcile of the object named key.
+func (e *Env) Reconcile(r reconcile.Reconciler, key types.NamespacedName) (reconcile.Result, error) {
+	return r.Reconcile(context.Background(), reconcile.Request{NamespacedName: key})
+}
+
+// Settle reconciles the object until a reconcile neither fails nor changes
+// the object, and fails the test if that takes too long. The fake API
+// server bumps the resource version on every write, even one that changes
+// nothing, so the objects are compared without it.
+func (e *Env) Settle(r reconcile.Reconciler, obj client.Object) {
+	e.T.Helper()
+	key := client.ObjectKeyFromObject(obj)
+	var prev client.Object
+	for range maxIterations {
+		if _, err := e.Reconcile(r, key); err != nil {
+			e.T.Fatalf("reconcile %s: %v", key, err)
+		}
+		if err := e.Kube.Get(context.Background(), key, obj); err != nil {
+			e.T.Fatalf("get %s: %v", key, err)
+		}
+		cur := obj.DeepCopyObject().(client.Object)
+		cur.SetResourceVersion("")
+		if prev != nil && equality.Semantic.DeepEqual(prev, cur) {
+			return
+		}
+		prev = cur
+	}
+	e.T.Fatalf("%s did not settle in %d reconciles", key, maxIterations)
+}
+
+// SettleDeletion reconciles a deleted object until the API server no longer
+// has it, and fails the test if that takes too long.
+func (e *Env) SettleDeletion(r reconcile.Reconciler, obj client.Object) {
+	e.T.Helper()
+	key := client.ObjectKeyFromObject(obj)
+	for range maxIterations {
+		if _, err := e.Reconcile(r, key); err != nil {
+			e.T.Fatalf("reconcile %s: %v", key, err)
+		}
+		if err := e.Kube.Get(context.Background(), key, obj.DeepCopyObject().(client.Object)); kerrors.IsNotFound(err) {
+			return
+		}
+	}
+	cur := obj.DeepCopyObject().(client.Object)
+	_ = e.Kube.Get(context.Background(), key, cur)
+	e.T.Fatalf("%s was not deleted in %d reconciles: %+v", key, maxIterations, cur)
+}
+
+// Age moves the object's create annotations an hour back, past the
+// managed reconciler's grace period in which a resource it just created and
+// cannot find is assumed not yet visible.
+func (e *Env) Age(obj client.Object) {
+	e.T.Helper()
+	if err := e.Kube.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+		e.T.Fatal(err)
+	}
+	meta.SetExternalCreatePending(obj, time.Now().Add(-2*time.Hour))
+	meta.SetExternalCreateSucceeded(obj, time.Now().Add(-time.Hour))
+	if err := e.Kube.Update(context.Background(), obj); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// Get reads obj back from the fake API server.
+func (e *Env) Get(obj client.Object) {
+	e.T.Helper()
+	if err := e.Kube.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+		e.T.Fatalf("get %s: %v", client.ObjectKeyFromObject(obj), err)
+	}
+}
+
+// Create stores obj in the fake API server.
+func (e *Env) Create(obj client.Object) {
+	e.T.Helper()
+	if err := e.Kube.Create(context.Background(), obj); err != nil {
+		e.T.Fatalf("create %s: %v", client.ObjectKeyFromObject(obj), err)
+	}
+}
+
+// Delete asks the fake API server to delete obj; its finalizer keeps it
+// until the controller has deleted the external resource.
+func (e *Env) Delete(obj client.Object) {
+	e.T.Helper()
+	if err := e.Kube.Delete(context.Background(), obj); err != nil {
+		e.T.Fatalf("delete %s: %v", client.ObjectKeyFromObject(obj), err)
+	}
+}
+
+// Condition returns the condition of type ct of a managed resource.
+func Condition(mg resource.Managed, ct xpv2.ConditionType) xpv2.Condition {
+	return mg.GetCondition(ct)
+}

@@ -1,0 +1,460 @@
+package proxyprovider
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+const (
+	providerName = "longhorn-proxy"
+	externalHost = "https://longhorn.k8s.example.com"
+	internalHost = "http://longhorn-frontend.longhorn-system.svc.cluster.local:80"
+)
+
+func proxyProvider(mods ...func(*v1alpha1.ProxyProvider)) *v1alpha1.ProxyProvider {
+	cr := &v1alpha1.ProxyProvider{
+		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn", UID: "6d1f2c3a-0000-4000-8000-000000000001"},
+		Spec: v1alpha1.ProxyProviderSpec{
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{
+				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
+				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
+			},
+			ForProvider: v1alpha1.ProxyProviderParameters{
+				Name:         ptr.To(providerName),
+				Mode:         ptr.To(v1alpha1.ProxyModeForwardSingle),
+				ExternalHost: ptr.To(externalHost),
+				InternalHost: ptr.To(internalHost),
+			},
+		},
+	}
+	for _, m := range mods {
+		m(cr)
+	}
+	return cr
+}
+
+// existingProvider makes a provider in Authentik the way the spec of cr
+// would, as if made outside this resource or before a crash.
+func existingProvider(t *testing.T, env *mrtest.Env, p v1alpha1.ProxyProviderParameters) int32 {
+	t.Helper()
+	e := &external{client: env.Authentik}
+	req, err := e.request(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return got.Pk
+}
+
+// providersNamed lists the providers in Authentik with the given name.
+func providersNamed(t *testing.T, env *mrtest.Env, name string) []api.ProxyProvider {
+	t.Helper()
+	l, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyList(context.Background()).NameIexact(name).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return l.Results
+}
+
+func retrieve(t *testing.T, env *mrtest.Env, pk int32) (*api.ProxyProvider, error) {
+	t.Helper()
+	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyRetrieve(context.Background(), pk).Execute()
+	return p, authentik.Classify(resp, err)
+}
+
+func externalPK(t *testing.T, cr *v1alpha1.ProxyProvider) int32 {
+	t.Helper()
+	pk, err := strconv.ParseInt(meta.GetExternalName(cr), 10, 32)
+	if err != nil {
+		t.Fatalf("external name %q is not a pk: %v", meta.GetExternalName(cr), err)
+	}
+	return int32(pk)
+}
+
+// outcome summarises a resource and Authentik after a test's steps.
+type outcome struct {
+	Providers     int
+	ExternalHost  string
+	Ready         corev1.ConditionStatus
+	Synced        corev1.ConditionStatus
+	SyncedMessage string
+	ExternalName  bool
+	PKMatches     bool
+}
+
+func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.ProxyProvider, messageHas string) outcome {
+	t.Helper()
+	env.Get(cr)
+	o := outcome{
+		Ready:        cr.GetCondition(xpv2.TypeReady).Status,
+		Synced:       cr.GetCondition(xpv2.TypeSynced).Status,
+		ExternalName: meta.GetExternalName(cr) != "",
+	}
+	if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
+		o.SyncedMessage = messageHas
+	}
+	ps := providersNamed(t, env, ptr.Deref(cr.Spec.ForProvider.Name, providerName))
+	o.Providers = len(ps)
+	if len(ps) == 1 {
+		o.ExternalHost = ps[0].ExternalHost
+		o.PKMatches = o.ExternalName && strconv.Itoa(int(ps[0].Pk)) == meta.GetExternalName(cr)
+	}
+	return o
+}
+
+func TestReconcile(t *testing.T) {
+	settled := outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
+
+	cases := map[string]struct {
+		reason     string
+		cr         *v1alpha1.ProxyProvider
+		steps      func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider)
+		messageHas string
+		want       outcome
+	}{
+		"CreateRecordsPK": {
+			reason: "A new resource makes a provider whose pk becomes the external name.",
+			cr:     proxyProvider(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				env.Settle(r, cr)
+				if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != externalPK(t, cr) {
+					t.Errorf("status.atProvider.pk = %d, external name %d", got, externalPK(t, cr))
+				}
+				if cr.Status.AtProvider.ClientID == nil || len(cr.Status.AtProvider.RedirectURIs) == 0 {
+					t.Errorf("status.atProvider lacks clientId or redirectURIs: %+v", cr.Status.AtProvider)
+				}
+				if ptr.Deref(cr.Spec.ForProvider.AuthorizationFlow, "") != authentik.DefaultAuthorizationFlow {
+					t.Errorf("authorizationFlow not late-initialised to the default: %v", cr.Spec.ForProvider.AuthorizationFlow)
+				}
+			},
+			want: settled,
+		},
+		"DriftIsReverted": {
+			reason: "A field changed in Authentik behind the provider's back is reported as drift and restored.",
+			cr:     proxyProvider(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				env.Settle(r, cr)
+				pk := externalPK(t, cr)
+				p, err := retrieve(t, env, pk)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req := api.NewProxyProviderRequest(p.Name, p.AuthorizationFlow, p.InvalidationFlow, "https://elsewhere.example.com")
+				req.Mode = p.Mode
+				if _, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyUpdate(context.Background(), pk).ProxyProviderRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
+					t.Fatal(err)
+				}
+				obs, err := (&external{client: env.Authentik}).Observe(context.Background(), cr.DeepCopy())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if obs.ResourceUpToDate || !strings.Contains(obs.Diff, "elsewhere.example.com") {
+					t.Errorf("Observe after drift: upToDate=%v diff=%q", obs.ResourceUpToDate, obs.Diff)
+				}
+				env.Settle(r, cr)
+			},
+			want: settled,
+		},
+		"DeletedBehindBackIsRecreated": {
+			reason: "A provider deleted in Authentik is made again and the new pk recorded.",
+			cr:     proxyProvider(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				env.Settle(r, cr)
+				old := externalPK(t, cr)
+				if resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
+					t.Fatal(err)
+				}
+				env.Age(cr)
+				env.Settle(r, cr)
+				if externalPK(t, cr) == old {
+					t.Errorf("external name still names the deleted provider %d", old)
+				}
+			},
+			want: settled,
+		},
+		"DeleteRemovesProvider": {
+			reason: "Deleting the resource deletes the provider in Authentik, then the resource.",
+			cr:     proxyProvider(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				env.Settle(r, cr)
+				pk := externalPK(t, cr)
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+				if _, err := retrieve(t, env, pk); !authentik.IsNotFound(err) {
+					t.Errorf("provider %d after delete: want not found, got %v", pk, err)
+				}
+			},
+			want: outcome{},
+		},
+		"RefusalNamesField": {
+			reason: "Authentik's 400 reaches the Synced condition with its message and the spec field to change.",
+			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
+				cr.Spec.ForProvider.Mode = ptr.To(v1alpha1.ProxyModeProxy)
+				cr.Spec.ForProvider.InternalHost = ptr.To("")
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				_, _ = env.Reconcile(r, keyOf(cr))
+			},
+			messageHas: "spec.forProvider.internalHost (internal_host): Internal host cannot be empty when forward auth is disabled.",
+			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		},
+		"NameTakenIsNotAdopted": {
+			reason: "A resource that never sent a create does not take over an existing provider of the same name.",
+			cr:     proxyProvider(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				existingProvider(t, env, cr.Spec.ForProvider)
+				_, _ = env.Reconcile(r, keyOf(cr))
+			},
+			messageHas: "already exists",
+			want:       outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		},
+		"CrashAfterCreateAdopts": {
+			reason: "A create that succeeded before the pk was recorded is adopted, not duplicated and not stuck.",
+			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
+				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				existingProvider(t, env, cr.Spec.ForProvider)
+				env.Settle(r, cr)
+			},
+			want: settled,
+		},
+		"CrashBeforeCreateCreates": {
+			reason: "A create that never reached Authentik runs again.",
+			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
+				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				env.Settle(r, cr)
+			},
+			want: settled,
+		},
+		"CrashWithForeignProviderRefuses": {
+			reason: "After a crash, a provider of the same name that differs from the spec is neither adopted nor changed.",
+			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
+				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				foreign := cr.Spec.ForProvider.DeepCopy()
+				foreign.ExternalHost = ptr.To("https://someone-else.example.com")
+				existingProvider(t, env, *foreign)
+				_, _ = env.Reconcile(r, keyOf(cr))
+			},
+			messageHas: "differs from this resource",
+			want:       outcome{Providers: 1, ExternalHost: "https://someone-else.example.com", Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
+		},
+		"LostCreateAnswerAdopts": {
+			reason: "A create whose answer was lost after Authentik made the provider is adopted on the next reconcile.",
+			cr:     proxyProvider(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				env.Sim.Sim.SetFault("providers_proxy_create", authentiksim.Fault{Status: 502, AfterHandler: true, Times: 1})
+				if _, err := env.Reconcile(r, keyOf(cr)); err != nil {
+					t.Fatal(err)
+				}
+				env.Get(cr)
+				if _, ok := cr.GetAnnotations()[AnnotationCreateUnconfirmed]; !ok {
+					t.Errorf("a lost create answer did not mark the resource %s", AnnotationCreateUnconfirmed)
+				}
+				env.Settle(r, cr)
+				if _, ok := cr.GetAnnotations()[AnnotationCreateUnconfirmed]; ok {
+					t.Errorf("%s is still set after adoption", AnnotationCreateUnconfirmed)
+				}
+			},
+			want: settled,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t, tc.cr)
+			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+			cr := tc.cr.DeepCopy()
+			tc.steps(t, env, r, cr)
+			want := tc.want
+			want.SyncedMessage = tc.messageHas
+			var got outcome
+			if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
+				got = observe(t, env, cr, tc.messageHas)
+			} else {
+				got.Providers = len(providersNamed(t, env, providerName))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, cr.GetCondition(xpv2.TypeSynced))
+			}
+		})
+	}
+}
+
+func TestObserveOnlyImport(t *testing.T) {
+	env := mrtest.New(t)
+	want := proxyProvider().Spec.ForProvider
+	want.SkipPathRegex = ptr.To("^/api/.*")
+	pk := existingProvider(t, env, want)
+	before, err := retrieve(t, env, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cr := proxyProvider(func(cr *v1alpha1.ProxyProvider) {
+		cr.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
+		cr.Spec.ForProvider = v1alpha1.ProxyProviderParameters{}
+		meta.SetExternalName(cr, strconv.Itoa(int(pk)))
+	})
+	env.Create(cr)
+	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+	env.Sim.Sim.ResetCounts()
+	env.Settle(r, cr)
+
+	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
+		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
+	}
+	if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != pk {
+		t.Errorf("status.atProvider.pk = %d, want %d", got, pk)
+	}
+	env.Delete(cr)
+	env.SettleDeletion(r, cr)
+
+	for op, n := range env.Sim.Sim.Counts() {
+		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
+			t.Errorf("an Observe-only resource called %s %d times", op, n)
+		}
+	}
+	after, err := retrieve(t, env, pk)
+	if err != nil {
+		t.Fatalf("the imported provider is gone after deleting its Observe-only resource: %v", err)
+	}
+	if diff := cmp.Diff(asJSON(t, before), asJSON(t, after)); diff != "" {
+		t.Errorf("the imported provider changed (-before, +after):\n%s", diff)
+	}
+}
+
+func TestDiff(t *testing.T) {
+	observed := v1alpha1.ProxyProviderParameters{
+		Name:             ptr.To(providerName),
+		Mode:             ptr.To(v1alpha1.ProxyModeForwardSingle),
+		ExternalHost:     ptr.To(externalHost),
+		InternalHost:     ptr.To(""),
+		CookieDomain:     ptr.To(""),
+		PropertyMappings: []string{"default-a", "default-b", "mine"},
+	}
+	cases := map[string]struct {
+		reason string
+		spec   v1alpha1.ProxyProviderParameters
+		want   bool
+	}{
+		"UnsetFieldsAreNotManaged": {
+			reason: "Fields the spec leaves unset never count as drift.",
+			spec:   v1alpha1.ProxyProviderParameters{Name: ptr.To(providerName)},
+			want:   true,
+		},
+		"ChangedFieldIsDrift": {
+			reason: "A set field with another value in Authentik is drift.",
+			spec:   v1alpha1.ProxyProviderParameters{ExternalHost: ptr.To("https://other.example.com")},
+			want:   false,
+		},
+		"ServerAddedMappingsIgnored": {
+			reason: "Mappings Authentik adds on its own are not drift.",
+			spec:   v1alpha1.ProxyProviderParameters{PropertyMappings: []string{"mine"}},
+			want:   true,
+		},
+		"MissingMappingIsDrift": {
+			reason: "A mapping the spec wants that Authentik lacks is drift.",
+			spec:   v1alpha1.ProxyProviderParameters{PropertyMappings: []string{"mine", "absent"}},
+			want:   false,
+		},
+		"EmptyEqualsUnsetInternalHost": {
+			reason: "An empty internal host matches Authentik's blank one.",
+			spec:   v1alpha1.ProxyProviderParameters{InternalHost: ptr.To("")},
+			want:   true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := Diff(tc.spec, observed)
+			if got := d == ""; got != tc.want {
+				t.Errorf("%s\nDiff(...) up to date = %v, want %v; diff:\n%s", tc.reason, got, tc.want, d)
+			}
+		})
+	}
+}
+
+func TestLateInitialize(t *testing.T) {
+	observed := v1alpha1.ProxyProviderParameters{
+		Name:             ptr.To(providerName),
+		Mode:             ptr.To(v1alpha1.ProxyModeForwardSingle),
+		CookieDomain:     ptr.To("example.com"),
+		Certificate:      ptr.To("c0ffee00-0000-4000-8000-000000000000"),
+		PropertyMappings: []string{"default-a"},
+	}
+	cases := map[string]struct {
+		reason      string
+		spec        v1alpha1.ProxyProviderParameters
+		want        v1alpha1.ProxyProviderParameters
+		wantChanged bool
+	}{
+		"FillsUnset": {
+			reason:      "Unset fields take Authentik's values, but not its default mappings or certificate.",
+			spec:        v1alpha1.ProxyProviderParameters{Name: ptr.To(providerName)},
+			want:        v1alpha1.ProxyProviderParameters{Name: ptr.To(providerName), Mode: ptr.To(v1alpha1.ProxyModeForwardSingle), CookieDomain: ptr.To("example.com")},
+			wantChanged: true,
+		},
+		"KeepsSet": {
+			reason: "Set fields are the user's and stay as they are.",
+			spec:   v1alpha1.ProxyProviderParameters{Name: ptr.To(providerName), Mode: ptr.To(v1alpha1.ProxyModeProxy), CookieDomain: ptr.To("")},
+			want:   v1alpha1.ProxyProviderParameters{Name: ptr.To(providerName), Mode: ptr.To(v1alpha1.ProxyModeProxy), CookieDomain: ptr.To("")},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := tc.spec
+			changed := LateInitialize(&got, observed)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+			if changed != tc.wantChanged {
+				t.Errorf("%s\nchanged = %v, want %v", tc.reason, changed, tc.wantChanged)
+			}
+		})
+	}
+}
+
+func keyOf(cr *v1alpha1.ProxyProvider) types.NamespacedName {
+	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+}
+
+// asJSON renders an API object as Authentik sends it, for comparison.
+func asJSON(t *testing.T, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
