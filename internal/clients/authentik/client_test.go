@@ -138,9 +138,12 @@ func TestRetry(t *testing.T) {
 			wantCalls: 1,
 		},
 		"InvalidNotRetried": {
-			reason:    "A refused request is not retried.",
-			op:        "flows_instances_retrieve",
-			call:      func(c *authentik.Client) error { _, err := c.FlowUUID(context.Background(), "no-such-flow"); return err },
+			reason: "A refused request is not retried.",
+			op:     "flows_instances_retrieve",
+			call: func(c *authentik.Client) error {
+				_, err := c.FlowUUID(context.Background(), "no-such-flow")
+				return err
+			},
 			wantErr:   true,
 			wantCalls: 1,
 		},
@@ -326,4 +329,3 @@ func createGroup(c *authentik.Client) error {
 	_, resp, err := c.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(*apiGroup("ops")).Execute()
 	return authentik.Classify(resp, err)
 }
-

@@ -5,8 +5,8 @@ package mrtest
 
 import (
 	"context"
-	"time"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
