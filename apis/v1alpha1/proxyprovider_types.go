@@ -186,3 +186,12 @@ type ProxyProviderList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ProxyProvider `json:"items"`
 }
+
+// ProxyProvider type metadata.
+var (
+	ProxyProviderKind, ProxyProviderGroupKind, ProxyProviderGroupVersionKind = kindOf(ProxyProvider{})
+)
+
+func init() {
+	SchemeBuilder.Register(&ProxyProvider{}, &ProxyProviderList{})
+}

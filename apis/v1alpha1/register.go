@@ -44,14 +44,8 @@ var (
 	ProviderConfigUsageListKind, _, ProviderConfigUsageListGroupVersionKind = kindOf(ProviderConfigUsageList{})
 )
 
-// ProxyProvider type metadata.
-var (
-	ProxyProviderKind, ProxyProviderGroupKind, ProxyProviderGroupVersionKind = kindOf(ProxyProvider{})
-)
-
 func init() {
 	SchemeBuilder.Register(&ProviderConfig{}, &ProviderConfigList{})
 	SchemeBuilder.Register(&ClusterProviderConfig{}, &ClusterProviderConfigList{})
 	SchemeBuilder.Register(&ProviderConfigUsage{}, &ProviderConfigUsageList{})
-	SchemeBuilder.Register(&ProxyProvider{}, &ProxyProviderList{})
 }

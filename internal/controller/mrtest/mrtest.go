@@ -5,6 +5,7 @@ package mrtest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func New(t testing.TB, objs ...client.Object) *Env {
 	kube := fake.NewClientBuilder().
 		WithScheme(s).
 		WithObjects(append(base, objs...)...).
-		WithStatusSubresource(statusObjects()...).
+		WithStatusSubresource(statusObjects(s)...).
 		Build()
 	ac, err := authentik.New(authentik.Config{URL: sim.URL, Token: Token}, nil)
 	if err != nil {
@@ -108,13 +109,20 @@ func ConfigSpec(url string) v1alpha1.ProviderConfigSpec {
 	}
 }
 
-// statusObjects are the kinds whose status is a subresource.
-func statusObjects() []client.Object {
-	return []client.Object{
-		&v1alpha1.ProviderConfig{},
-		&v1alpha1.ClusterProviderConfig{},
-		&v1alpha1.ProxyProvider{},
+// statusObjects are this provider's kinds, all of which have a status
+// subresource.
+func statusObjects(s *runtime.Scheme) []client.Object {
+	var objs []client.Object
+	for gvk := range s.KnownTypes(v1alpha1.SchemeGroupVersion) {
+		o, err := s.New(v1alpha1.SchemeGroupVersion.WithKind(gvk))
+		if err != nil {
+			continue
+		}
+		if co, ok := o.(client.Object); ok && !strings.HasSuffix(gvk, "List") && gvk != v1alpha1.ProviderConfigUsageKind {
+			objs = append(objs, co)
+		}
 	}
+	return objs
 }
 
 // Reconciler builds the managed reconciler for a kind the way the provider
