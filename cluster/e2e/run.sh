@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# End-to-end run on a real kube-apiserver and Crossplane, all on 127.0.0.1:
+# control plane up, provider CRDs installed, the Authentik simulator and the
+# provider binary started out of cluster, every example applied and waited
+# for, then the Go e2e suite (cluster/e2e, build tag e2e) checks Authentik's
+# state, drift repair, CRD validation and deletion. Everything is torn down
+# on exit, also on failure.
+#   cluster/e2e/run.sh          the e2e suite (make e2e)
+#   cluster/e2e/run.sh --demo   leave the stack running with the examples applied (make demo)
+set -euo pipefail
+# shellcheck source=../local/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
+
+DEMO=false
+for a in "$@"; do
+  case "$a" in
+    --demo) DEMO=true ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) die "unknown argument $a (usage: $0 [--demo])" ;;
+  esac
+done
+
+: "${E2E_SIM_PORT:=9000}"            # examples/providerconfig.yaml points at this port
+: "${E2E_PROVIDER_METRICS_PORT:=8080}"
+: "${E2E_PROVIDER_HEALTH_PORT:=8081}"
+: "${E2E_READY_TIMEOUT:=180s}"
+SIM_URL=http://127.0.0.1:$E2E_SIM_PORT
+TOKEN=$(openssl rand -hex 24)
+
+teardown() {
+  local rc=$?
+  if $DEMO && [ "$rc" -eq 0 ]; then return 0; fi
+  if [ "$rc" -ne 0 ]; then
+    log "FAILED (exit $rc); provider log tail:"
+    tail -30 "$LOGS/provider.log" 2>/dev/null >&2 || true
+  fi
+  "$LOCAL_DIR/down.sh" || true
+  exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+require_bins provider authentik-sim
+"$LOCAL_DIR/up.sh" --with-crossplane
+
+log "installing the provider's CRDs"
+k apply --server-side -f "$ROOT/package/crds" >/dev/null
+k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
+
+start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN"
+wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
+start_bg provider "$BIN/provider" --debug --poll=5s \
+  --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
+  --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT"
+wait_for_pid_url provider "http://127.0.0.1:$E2E_PROVIDER_HEALTH_PORT/readyz" 60
+
+log "applying the examples"
+k apply -f "$ROOT/examples/providerconfig.yaml"
+# The example's token is a placeholder; use the simulator's.
+k -n crossplane-system create secret generic authentik-token --from-literal=token="$TOKEN" \
+  --dry-run=client -o yaml | k apply -f - >/dev/null
+for f in "$ROOT"/examples/*.yaml "$ROOT"/examples/import/*.yaml; do
+  [ "$(basename "$f")" = providerconfig.yaml ] && continue
+  k apply -f "$f"
+done
+
+log "waiting for every managed resource to be Ready and Synced"
+if ! k wait --for=condition=Ready --all managed -A --timeout="$E2E_READY_TIMEOUT" >/dev/null \
+  || ! k wait --for=condition=Synced --all managed -A --timeout=30s >/dev/null; then
+  k get managed -A -o wide >&2 || true
+  die "not every managed resource became Ready and Synced"
+fi
+k get managed -A
+
+if $DEMO; then
+  echo
+  "$BIN/crank" beta trace proxyprovider/longhorn -n default || true
+  cat <<TXT
+
+The stack is running: kube-apiserver, Crossplane, the Authentik simulator on
+$SIM_URL and provider-authentik (log: $LOGS/provider.log).
+
+What to try next:
+  export KUBECONFIG=$KUBECONFIG PATH=$BIN:\$PATH
+  kubectl get managed -A
+  # Change a field behind the provider's back and watch it come back within seconds:
+  curl -s -X PATCH -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' \\
+    -d '{"mode":"forward_single","external_host":"https://changed.example.com"}' \\
+    $SIM_URL/api/v3/providers/proxy/\$(kubectl get proxyprovider longhorn -n default -o jsonpath='{.status.atProvider.pk}')/
+  kubectl get proxyprovider longhorn -n default -o jsonpath='{.status.atProvider}' ; echo
+  # Delete a resource and see it leave Authentik:
+  kubectl delete proxyprovider longhorn -n default
+  curl -s -H 'Authorization: Bearer $TOKEN' '$SIM_URL/api/v3/providers/proxy/?name__iexact=longhorn-proxy'
+  crossplane beta trace is '$BIN/crank beta trace'
+
+Stop everything with: make demo-down
+TXT
+  exit 0
+fi
+
+log "running the e2e suite"
+cd "$ROOT"
+E2E_SIM_URL=$SIM_URL E2E_TOKEN=$TOKEN E2E_ROOT=$ROOT \
+  go test -count=1 -tags e2e -v -timeout 20m ./cluster/e2e/...

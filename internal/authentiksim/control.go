@@ -1,0 +1,77 @@
+package authentiksim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// faultJSON is a Fault as the control endpoint reads it, with the latency
+// as a Go duration string ("250ms").
+type faultJSON struct {
+	Status       int     `json:"status"`
+	Latency      string  `json:"latency"`
+	Drop         bool    `json:"drop"`
+	Probability  float64 `json:"probability"`
+	Times        int     `json:"times"`
+	AfterHandler bool    `json:"after_handler"`
+}
+
+// serveControl answers the simulator's own endpoints, which live outside
+// /api/v3 so they can never be mistaken for Authentik's:
+//
+//	GET    /_sim/counters        requests per operation id
+//	POST   /_sim/reset-counters  zero the counters
+//	GET    /_sim/violations      schema violations so far
+//	PUT    /_sim/faults/{op}     set a fault (faultJSON) for an operation
+//	DELETE /_sim/faults          clear every fault
+//
+// They need no token: the simulator is a test fixture bound to loopback.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, controlPrefix)
+	switch {
+	case path == "counters" && r.Method == http.MethodGet:
+		writeReply(w, reply{status: http.StatusOK, body: s.Counts()})
+	case path == "reset-counters" && r.Method == http.MethodPost:
+		s.ResetCounts()
+		writeReply(w, reply{status: http.StatusNoContent})
+	case path == "violations" && r.Method == http.MethodGet:
+		out := []string{}
+		for _, v := range s.Violations() {
+			out = append(out, v.Error())
+		}
+		writeReply(w, reply{status: http.StatusOK, body: out})
+	case path == "faults" && r.Method == http.MethodDelete:
+		s.ClearFaults()
+		writeReply(w, reply{status: http.StatusNoContent})
+	case strings.HasPrefix(path, "faults/") && r.Method == http.MethodPut:
+		op := strings.TrimPrefix(path, "faults/")
+		var fj faultJSON
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&fj); err != nil {
+			writeReply(w, detail(http.StatusBadRequest, "cannot decode fault: "+err.Error()))
+			return
+		}
+		f, err := fj.fault()
+		if err != nil {
+			writeReply(w, detail(http.StatusBadRequest, "cannot decode fault: "+err.Error()))
+			return
+		}
+		s.SetFault(op, f)
+		writeReply(w, reply{status: http.StatusNoContent})
+	default:
+		writeReply(w, notFound())
+	}
+}
+
+func (fj faultJSON) fault() (Fault, error) {
+	f := Fault{Status: fj.Status, Drop: fj.Drop, Probability: fj.Probability, Times: fj.Times, AfterHandler: fj.AfterHandler}
+	if fj.Latency != "" {
+		d, err := time.ParseDuration(fj.Latency)
+		if err != nil {
+			return Fault{}, err
+		}
+		f.Latency = d
+	}
+	return f, nil
+}

@@ -1,0 +1,29 @@
+// Package authentiksim simulates the parts of the Authentik 2026.5 REST API
+// that provider-authentik uses: proxy providers, applications, outposts,
+// flows, groups and policy bindings under /api/v3.
+//
+// The simulator enforces the rules Authentik's serializers and models enforce
+// (required fields, uniqueness, one application per provider, the proxy
+// provider's mode/internal_host check, cascades on delete, server-side
+// rewrites on save) and checks every request and every response against the
+// OpenAPI schema shipped in goauthentik.io/api/v3. A schema violation is
+// recorded on the Server and answered visibly (400 for a request, 500 for a
+// response), so a test that talks to the simulator fails instead of passing
+// against behaviour the real server would not show.
+//
+// Faults (error statuses, latency, dropped connections) can be injected per
+// operation id for reliability tests, and requests are counted per operation.
+// Control endpoints outside /api/v3 live under /_sim/.
+//
+// In a test:
+//
+//	sim := authentiksim.NewTest(t, "token") // fails t on any schema violation
+//	cfg := api.NewConfiguration()
+//	cfg.Servers = api.ServerConfigurations{{URL: sim.URL + "/api/v3"}}
+//	cfg.AddDefaultHeader("Authorization", "Bearer token")
+//	sim.Sim.SetFault("providers_proxy_update", authentiksim.Fault{Status: 503, Times: 1})
+//
+// Users, roles, sources, service connections and policies other than the
+// seeded one are not simulated: a reference to any of them is answered as a
+// reference to a missing object, as Authentik answers it.
+package authentiksim

@@ -1,0 +1,220 @@
+package authentiksim
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+)
+
+type relatedGroupJSON struct {
+	PK          string         `json:"pk"`
+	Name        string         `json:"name"`
+	IsSuperuser bool           `json:"is_superuser"`
+	Attributes  map[string]any `json:"attributes"`
+	GroupUUID   string         `json:"group_uuid"`
+}
+
+type partialGroupJSON struct {
+	PK          string         `json:"pk"`
+	NumPK       int64          `json:"num_pk"`
+	Name        string         `json:"name"`
+	IsSuperuser bool           `json:"is_superuser"`
+	Attributes  map[string]any `json:"attributes"`
+}
+
+type groupJSON struct {
+	PK                string              `json:"pk"`
+	NumPK             int64               `json:"num_pk"`
+	Name              string              `json:"name"`
+	IsSuperuser       bool                `json:"is_superuser"`
+	Parents           []string            `json:"parents"`
+	ParentsObj        *[]relatedGroupJSON `json:"parents_obj"`
+	Users             []int32             `json:"users"`
+	UsersObj          *[]struct{}         `json:"users_obj"`
+	Attributes        map[string]any      `json:"attributes"`
+	Roles             []string            `json:"roles"`
+	RolesObj          []struct{}          `json:"roles_obj"`
+	InheritedRolesObj *[]struct{}         `json:"inherited_roles_obj"`
+	Children          []string            `json:"children"`
+	ChildrenObj       *[]relatedGroupJSON `json:"children_obj"`
+}
+
+// groupIncludes are the include_* query parameters of the group endpoints;
+// the related objects are null unless asked for, and users are included by
+// default (defaults from the schema).
+type groupIncludes struct {
+	users, parents, children, inheritedRoles bool
+}
+
+func includesFrom(c *call) groupIncludes {
+	in := groupIncludes{users: true}
+	if v, set := boolParam(c.query, "include_users"); set {
+		in.users = v
+	}
+	in.parents, _ = boolParam(c.query, "include_parents")
+	in.children, _ = boolParam(c.query, "include_children")
+	in.inheritedRoles, _ = boolParam(c.query, "include_inherited_roles")
+	return in
+}
+
+func (st *state) related(pks []string) []relatedGroupJSON {
+	out := []relatedGroupJSON{}
+	for _, pk := range pks {
+		g := st.groups[pk]
+		out = append(out, relatedGroupJSON{PK: g.pk, Name: g.name, IsSuperuser: g.isSuperuser, Attributes: g.attributes, GroupUUID: g.pk})
+	}
+	return out
+}
+
+func (st *state) childrenOf(pk string) []string {
+	out := []string{}
+	for _, cpk := range sortedKeys(st.groups) {
+		if slices.Contains(st.groups[cpk].parents, pk) {
+			out = append(out, cpk)
+		}
+	}
+	return out
+}
+
+func (st *state) renderGroup(g *group, in groupIncludes) groupJSON {
+	out := groupJSON{
+		PK:          g.pk,
+		NumPK:       numPK(g.pk),
+		Name:        g.name,
+		IsSuperuser: g.isSuperuser,
+		Parents:     append([]string{}, g.parents...),
+		// Users and roles are not simulated: every group has none.
+		Users:      []int32{},
+		Attributes: g.attributes,
+		Roles:      []string{},
+		RolesObj:   []struct{}{},
+		Children:   st.childrenOf(g.pk),
+	}
+	if in.users {
+		out.UsersObj = &[]struct{}{}
+	}
+	if in.inheritedRoles {
+		out.InheritedRolesObj = &[]struct{}{}
+	}
+	if in.parents {
+		p := st.related(g.parents)
+		out.ParentsObj = &p
+	}
+	if in.children {
+		c := st.related(out.Children)
+		out.ChildrenObj = &c
+	}
+	return out
+}
+
+func (st *state) renderPartialGroup(g *group) partialGroupJSON {
+	return partialGroupJSON{PK: g.pk, NumPK: numPK(g.pk), Name: g.name, IsSuperuser: g.isSuperuser, Attributes: g.attributes}
+}
+
+func (st *state) groupNameTaken(name, self string) bool {
+	for _, g := range st.groups {
+		if g.name == name && g.pk != self {
+			return true
+		}
+	}
+	return false
+}
+
+// bindGroup applies and validates the body's fields as GroupSerializer
+// does. Group names are unique since groups can have several parents.
+func (st *state) bindGroup(f *form, g *group) {
+	if v, ok := f.str("name", true, false); ok {
+		if st.groupNameTaken(v, g.pk) {
+			f.errs.add("name", fmt.Sprintf(msgUnique, "Group", "name"))
+		} else {
+			g.name = v
+		}
+	}
+	if v, ok := f.boolean("is_superuser"); ok {
+		g.isSuperuser = v
+	}
+	if v, ok := f.uuidRefs("parents", false, func(pk string) bool { return st.groups[pk] != nil && pk != g.pk }); ok {
+		g.parents = v
+	}
+	// Users and roles are not simulated, so any reference is to a missing
+	// object; an empty list is fine.
+	f.intRefs("users", false, func(int32) bool { return false })
+	f.uuidRefs("roles", false, func(string) bool { return false })
+	if v, ok := f.object("attributes", false); ok {
+		g.attributes = v
+	}
+}
+
+func (st *state) groupFromPath(c *call) *group {
+	return st.groups[strings.ToLower(c.params["group_uuid"])]
+}
+
+func listGroups(st *state, c *call) reply {
+	q := c.query
+	in := includesFrom(c)
+	// Groups have no simulated members, so a membership filter matches none.
+	_, byMemberPK := q["members_by_pk"]
+	_, byMemberName := q["members_by_username"]
+	items := []groupJSON{}
+	for _, pk := range sortedKeys(st.groups) {
+		g := st.groups[pk]
+		if !exact(q, "name", g.name) || !boolMatches(q, "is_superuser", g.isSuperuser) ||
+			byMemberPK || byMemberName || !search(q, g.name) {
+			continue
+		}
+		items = append(items, st.renderGroup(g, in))
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Name < items[j].Name })
+	return paginate(q, items)
+}
+
+func retrieveGroup(st *state, c *call) reply {
+	g := st.groupFromPath(c)
+	if g == nil {
+		return notFound()
+	}
+	return reply{status: http.StatusOK, body: st.renderGroup(g, includesFrom(c))}
+}
+
+func createGroup(st *state, c *call) reply {
+	f, bad := parseForm(c.body, false)
+	if bad != nil {
+		return *bad
+	}
+	g := &group{pk: st.newUUID(), parents: []string{}, attributes: map[string]any{}}
+	st.bindGroup(f, g)
+	if len(f.errs) > 0 {
+		return invalid(f.errs)
+	}
+	st.groups[g.pk] = g
+	return reply{status: http.StatusCreated, body: st.renderGroup(g, groupIncludes{users: true})}
+}
+
+func updateGroup(st *state, c *call) reply {
+	stored := st.groupFromPath(c)
+	if stored == nil {
+		return notFound()
+	}
+	f, bad := parseForm(c.body, c.partial)
+	if bad != nil {
+		return *bad
+	}
+	g := *stored
+	st.bindGroup(f, &g)
+	if len(f.errs) > 0 {
+		return invalid(f.errs)
+	}
+	*stored = g
+	return reply{status: http.StatusOK, body: st.renderGroup(stored, groupIncludes{users: true})}
+}
+
+func destroyGroup(st *state, c *call) reply {
+	g := st.groupFromPath(c)
+	if g == nil {
+		return notFound()
+	}
+	st.deleteGroup(g.pk)
+	return reply{status: http.StatusNoContent}
+}

@@ -1,0 +1,402 @@
+package authentiksim
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+const (
+	proxyModeProxy         = "proxy"
+	proxyModeForwardSingle = "forward_single"
+	proxyModeForwardDomain = "forward_domain"
+
+	// Messages from authentik/providers/proxy/api.py.
+	msgInternalHostEmpty = "Internal host cannot be empty when forward auth is disabled."
+	msgBasicAuthAttrs    = "User and password attributes must be set when basic auth is enabled."
+	// From authentik/lib/utils/time.py.
+	msgBadTimedelta = "%s is not in the correct format of 'hours=3;minutes=1'."
+
+	// outpostCallbackSignature is the query flag the proxy outpost adds to
+	// its OAuth callbacks (authentik/providers/proxy/models.py).
+	outpostCallbackSignature = "X-authentik-auth-callback"
+)
+
+type providerJSON struct {
+	PK                                 int32    `json:"pk"`
+	Name                               string   `json:"name"`
+	AuthenticationFlow                 *string  `json:"authentication_flow"`
+	AuthorizationFlow                  string   `json:"authorization_flow"`
+	InvalidationFlow                   *string  `json:"invalidation_flow"`
+	PropertyMappings                   []string `json:"property_mappings"`
+	Component                          string   `json:"component"`
+	AssignedApplicationSlug            *string  `json:"assigned_application_slug"`
+	AssignedApplicationName            *string  `json:"assigned_application_name"`
+	AssignedBackchannelApplicationSlug *string  `json:"assigned_backchannel_application_slug"`
+	AssignedBackchannelApplicationName *string  `json:"assigned_backchannel_application_name"`
+	VerboseName                        string   `json:"verbose_name"`
+	VerboseNamePlural                  string   `json:"verbose_name_plural"`
+	MetaModelName                      string   `json:"meta_model_name"`
+}
+
+type redirectURIJSON struct {
+	MatchingMode    string `json:"matching_mode"`
+	URL             string `json:"url"`
+	RedirectURIType string `json:"redirect_uri_type"`
+}
+
+type proxyProviderJSON struct {
+	providerJSON
+	ClientID                   string            `json:"client_id"`
+	InternalHost               string            `json:"internal_host"`
+	ExternalHost               string            `json:"external_host"`
+	InternalHostSSLValidation  bool              `json:"internal_host_ssl_validation"`
+	Certificate                *string           `json:"certificate"`
+	SkipPathRegex              string            `json:"skip_path_regex"`
+	BasicAuthEnabled           bool              `json:"basic_auth_enabled"`
+	BasicAuthPasswordAttribute string            `json:"basic_auth_password_attribute"`
+	BasicAuthUserAttribute     string            `json:"basic_auth_user_attribute"`
+	Mode                       string            `json:"mode"`
+	InterceptHeaderAuth        bool              `json:"intercept_header_auth"`
+	RedirectURIs               []redirectURIJSON `json:"redirect_uris"`
+	CookieDomain               string            `json:"cookie_domain"`
+	JwtFederationSources       []string          `json:"jwt_federation_sources"`
+	JwtFederationProviders     []int32           `json:"jwt_federation_providers"`
+	AccessTokenValidity        string            `json:"access_token_validity"`
+	RefreshTokenValidity       string            `json:"refresh_token_validity"`
+	OutpostSet                 []string          `json:"outpost_set"`
+}
+
+// newProxyProvider has the model defaults of ProxyProvider and the
+// OAuth2Provider it extends.
+func newProxyProvider() *proxyProvider {
+	return &proxyProvider{
+		internalHostSSL:        true,
+		mode:                   proxyModeProxy,
+		interceptHeaderAuth:    true,
+		accessTokenValidity:    "hours=1",
+		refreshTokenValidity:   "days=30",
+		propertyMappings:       []string{},
+		jwtFederationSources:   []string{},
+		jwtFederationProviders: []int32{},
+	}
+}
+
+// renderProvider is the generic ProviderSerializer view used inside
+// applications and outposts.
+func (st *state) renderProvider(p *proxyProvider) providerJSON {
+	out := providerJSON{
+		PK:                 p.pk,
+		Name:               p.name,
+		AuthenticationFlow: p.authenticationFlow,
+		AuthorizationFlow:  p.authorizationFlow,
+		InvalidationFlow:   p.invalidationFlow,
+		PropertyMappings:   append([]string{}, p.propertyMappings...),
+		Component:          "ak-provider-proxy-form",
+		VerboseName:        "Proxy Provider",
+		VerboseNamePlural:  "Proxy Providers",
+		MetaModelName:      "authentik_providers_proxy.proxyprovider",
+	}
+	if a := st.applicationOf(p.pk); a != nil {
+		out.AssignedApplicationSlug, out.AssignedApplicationName = &a.slug, &a.name
+	}
+	if p.backchannelApplication != nil {
+		if a := st.applications[*p.backchannelApplication]; a != nil {
+			out.AssignedBackchannelApplicationSlug, out.AssignedBackchannelApplicationName = &a.slug, &a.name
+		}
+	}
+	return out
+}
+
+func (st *state) renderProxyProvider(p *proxyProvider) proxyProviderJSON {
+	outposts := []string{}
+	for _, o := range st.outposts {
+		if slices.Contains(o.providers, p.pk) {
+			// The serializer lists str(outpost) for each outpost.
+			outposts = append(outposts, "Outpost "+o.name)
+		}
+	}
+	sort.Strings(outposts)
+	return proxyProviderJSON{
+		providerJSON:               st.renderProvider(p),
+		ClientID:                   p.clientID,
+		InternalHost:               p.internalHost,
+		ExternalHost:               p.externalHost,
+		InternalHostSSLValidation:  p.internalHostSSL,
+		Certificate:                p.certificate,
+		SkipPathRegex:              p.skipPathRegex,
+		BasicAuthEnabled:           p.basicAuthEnabled,
+		BasicAuthPasswordAttribute: p.basicAuthPasswordAttr,
+		BasicAuthUserAttribute:     p.basicAuthUserAttr,
+		Mode:                       p.mode,
+		InterceptHeaderAuth:        p.interceptHeaderAuth,
+		RedirectURIs:               redirectURIs(p.externalHost),
+		CookieDomain:               p.cookieDomain,
+		JwtFederationSources:       append([]string{}, p.jwtFederationSources...),
+		JwtFederationProviders:     append([]int32{}, p.jwtFederationProviders...),
+		AccessTokenValidity:        p.accessTokenValidity,
+		RefreshTokenValidity:       p.refreshTokenValidity,
+		OutpostSet:                 outposts,
+	}
+}
+
+// redirectURIs are what ProxyProvider.set_oauth_defaults stores on every
+// save: the outpost callback below the external host, and the external host
+// itself, both strict matches carrying the callback signature.
+func redirectURIs(externalHost string) []redirectURIJSON {
+	callback := externalHost
+	if base, err := url.Parse(externalHost); err == nil {
+		// Python's urljoin and Go's ResolveReference both follow RFC 3986.
+		callback = base.ResolveReference(&url.URL{Path: "outpost.goauthentik.io/callback"}).String()
+	}
+	suffix := "?" + outpostCallbackSignature + "=true"
+	return []redirectURIJSON{
+		{MatchingMode: "strict", URL: callback + suffix, RedirectURIType: "authorization"},
+		{MatchingMode: "strict", URL: externalHost + suffix, RedirectURIType: "authorization"},
+	}
+}
+
+// setOAuthDefaults adds the default scope mappings to a provider's
+// property_mappings, as Authentik does on every create and update.
+func (st *state) setOAuthDefaults(p *proxyProvider) {
+	for _, managed := range proxyDefaultScopes {
+		m := st.mappingByManaged(managed)
+		if m != nil && !slices.Contains(p.propertyMappings, m.pk) {
+			p.propertyMappings = append(p.propertyMappings, m.pk)
+		}
+	}
+}
+
+// providerNameTaken checks Provider.name, which is unique across every
+// provider type in Authentik. The simulator only has proxy providers, so
+// checking them is checking all of them.
+func (st *state) providerNameTaken(name string, self int32) bool {
+	for _, p := range st.providers {
+		if p.name == name && p.pk != self {
+			return true
+		}
+	}
+	return false
+}
+
+// bindProxyProvider applies the fields present in a request body to p,
+// validating them as ProxyProviderSerializer does; errors go to f.errs.
+func (st *state) bindProxyProvider(f *form, p *proxyProvider) {
+	if v, ok := f.str("name", true, false); ok {
+		if st.providerNameTaken(v, p.pk) {
+			f.errs.add("name", fmt.Sprintf(msgUnique, "provider", "name"))
+		} else {
+			p.name = v
+		}
+	}
+	if v, ok := f.uuidRef("authentication_flow", false, true, st.flowExists); ok {
+		p.authenticationFlow = v
+	}
+	if v, ok := f.uuidRef("authorization_flow", true, false, st.flowExists); ok {
+		p.authorizationFlow = *v
+	}
+	if v, ok := f.uuidRef("invalidation_flow", true, false, st.flowExists); ok {
+		p.invalidationFlow = v
+	}
+	if v, ok := f.uuidRefs("property_mappings", false, func(pk string) bool { return st.mappings[pk] != nil }); ok {
+		p.propertyMappings = v
+	}
+	if v, ok := f.httpURL("internal_host", false, true); ok {
+		p.internalHost = v
+	}
+	if v, ok := f.httpURL("external_host", true, false); ok {
+		p.externalHost = v
+	}
+	if v, ok := f.boolean("internal_host_ssl_validation"); ok {
+		p.internalHostSSL = v
+	}
+	if v, ok := f.uuidRef("certificate", false, true, func(pk string) bool { return st.certificates[pk] != "" }); ok {
+		p.certificate = v
+	}
+	if v, ok := f.str("skip_path_regex", false, true); ok {
+		p.skipPathRegex = v
+	}
+	if v, ok := f.boolean("basic_auth_enabled"); ok {
+		// validate_basic_auth_enabled reads the raw request body, so the
+		// attributes must be in the same request, not already stored.
+		if v && (rawBlank(f, "basic_auth_password_attribute") || rawBlank(f, "basic_auth_user_attribute")) {
+			f.errs.add("basic_auth_enabled", msgBasicAuthAttrs)
+		} else {
+			p.basicAuthEnabled = v
+		}
+	}
+	if v, ok := f.str("basic_auth_password_attribute", false, true); ok {
+		p.basicAuthPasswordAttr = v
+	}
+	if v, ok := f.str("basic_auth_user_attribute", false, true); ok {
+		p.basicAuthUserAttr = v
+	}
+	if v, ok := f.choice("mode", proxyModeProxy, proxyModeForwardSingle, proxyModeForwardDomain); ok {
+		p.mode = v
+	}
+	if v, ok := f.boolean("intercept_header_auth"); ok {
+		p.interceptHeaderAuth = v
+	}
+	if v, ok := f.str("cookie_domain", false, true); ok {
+		p.cookieDomain = v
+	}
+	// Authentik's JWT federation sources are OAuth sources, which the
+	// simulator does not have: any reference is to a missing object.
+	if v, ok := f.uuidRefs("jwt_federation_sources", false, func(string) bool { return false }); ok {
+		p.jwtFederationSources = v
+	}
+	// Federation providers are OAuth2 providers; proxy providers are OAuth2
+	// providers underneath.
+	if v, ok := f.intRefs("jwt_federation_providers", false, func(pk int32) bool { return st.providers[pk] != nil }); ok {
+		p.jwtFederationProviders = v
+	}
+	if v, ok := timedeltaField(f, "access_token_validity"); ok {
+		p.accessTokenValidity = v
+	}
+	if v, ok := timedeltaField(f, "refresh_token_validity"); ok {
+		p.refreshTokenValidity = v
+	}
+}
+
+// rawBlank is Python's initial_data.get(key, "") == "": true when the key is
+// missing or an empty string, false for anything else, null included.
+func rawBlank(f *form, key string) bool {
+	if !f.has(key) {
+		return true
+	}
+	v, isString := f.rawString(key)
+	return isString && v == ""
+}
+
+func timedeltaField(f *form, key string) (string, bool) {
+	v, ok := f.str(key, false, false)
+	if !ok {
+		return "", false
+	}
+	if _, valid := parseTimedelta(v); !valid {
+		f.errs.add(key, fmt.Sprintf(msgBadTimedelta, v))
+		return "", false
+	}
+	return v, true
+}
+
+// checkProxyMode is ProxyProviderSerializer.validate: with mode proxy (the
+// default) internal_host must be set. It looks at the request body only, so
+// a PATCH that sends neither mode nor internal_host fails even when the
+// stored provider is valid.
+func checkProxyMode(f *form) *reply {
+	mode := proxyModeProxy
+	if v, ok := f.rawString("mode"); ok {
+		mode = v
+	}
+	internal, _ := f.rawString("internal_host")
+	if mode == proxyModeProxy && strings.TrimSpace(internal) == "" {
+		r := invalid(fieldErrors{"internal_host": {msgInternalHostEmpty}})
+		return &r
+	}
+	return nil
+}
+
+func (st *state) proxyProviderFromPath(c *call) *proxyProvider {
+	n, err := strconv.ParseInt(c.params["id"], 10, 32)
+	if err != nil {
+		return nil
+	}
+	return st.providers[int32(n)]
+}
+
+func listProxyProviders(st *state, c *call) reply {
+	q := c.query
+	items := []proxyProviderJSON{}
+	for _, pk := range sortedKeys(st.providers) {
+		p := st.providers[pk]
+		flowSlug := ""
+		if fl := st.flows[p.authorizationFlow]; fl != nil {
+			flowSlug = fl.slug
+		}
+		if !iexact(q, "name__iexact", p.name) ||
+			!iexact(q, "mode__iexact", p.mode) ||
+			!iexact(q, "external_host__iexact", p.externalHost) ||
+			!iexact(q, "internal_host__iexact", p.internalHost) ||
+			!iexact(q, "cookie_domain__iexact", p.cookieDomain) ||
+			!iexact(q, "skip_path_regex__iexact", p.skipPathRegex) ||
+			!iexact(q, "basic_auth_user_attribute__iexact", p.basicAuthUserAttr) ||
+			!iexact(q, "basic_auth_password_attribute__iexact", p.basicAuthPasswordAttr) ||
+			!iexact(q, "authorization_flow__slug__iexact", flowSlug) ||
+			!boolMatches(q, "basic_auth_enabled__iexact", p.basicAuthEnabled) ||
+			!boolMatches(q, "internal_host_ssl_validation__iexact", p.internalHostSSL) ||
+			!boolMatches(q, "application__isnull", st.applicationOf(p.pk) == nil) ||
+			!search(q, p.name) {
+			continue
+		}
+		items = append(items, st.renderProxyProvider(p))
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Name < items[j].Name })
+	return paginate(q, items)
+}
+
+func retrieveProxyProvider(st *state, c *call) reply {
+	p := st.proxyProviderFromPath(c)
+	if p == nil {
+		return notFound()
+	}
+	return reply{status: http.StatusOK, body: st.renderProxyProvider(p)}
+}
+
+func createProxyProvider(st *state, c *call) reply {
+	f, bad := parseForm(c.body, false)
+	if bad != nil {
+		return *bad
+	}
+	p := newProxyProvider()
+	st.bindProxyProvider(f, p)
+	if len(f.errs) > 0 {
+		return invalid(f.errs)
+	}
+	if r := checkProxyMode(f); r != nil {
+		return *r
+	}
+	p.pk = st.nextProvider
+	st.nextProvider++
+	p.clientID = st.newClientID()
+	st.setOAuthDefaults(p)
+	st.providers[p.pk] = p
+	return reply{status: http.StatusCreated, body: st.renderProxyProvider(p)}
+}
+
+// updateProxyProvider serves PUT and PATCH. Both change only the fields in
+// the body; PUT also requires the required ones.
+func updateProxyProvider(st *state, c *call) reply {
+	stored := st.proxyProviderFromPath(c)
+	if stored == nil {
+		return notFound()
+	}
+	f, bad := parseForm(c.body, c.partial)
+	if bad != nil {
+		return *bad
+	}
+	p := *stored
+	st.bindProxyProvider(f, &p)
+	if len(f.errs) > 0 {
+		return invalid(f.errs)
+	}
+	if r := checkProxyMode(f); r != nil {
+		return *r
+	}
+	st.setOAuthDefaults(&p)
+	*stored = p
+	return reply{status: http.StatusOK, body: st.renderProxyProvider(stored)}
+}
+
+func destroyProxyProvider(st *state, c *call) reply {
+	p := st.proxyProviderFromPath(c)
+	if p == nil {
+		return notFound()
+	}
+	st.deleteProvider(p.pk)
+	return reply{status: http.StatusNoContent}
+}

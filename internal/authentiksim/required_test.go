@@ -1,0 +1,92 @@
+package authentiksim
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestRequiredFields checks the DRF answer to bodies that lack required
+// fields. With schema checking on, such a request is a violation before it
+// reaches the rules, so this runs with checking off and raw JSON: the Go
+// client cannot leave out a required field.
+func TestRequiredFields(t *testing.T) {
+	sim, err := New(Options{Token: testToken, DisableSchema: true})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ts := httptest.NewServer(sim)
+	t.Cleanup(ts.Close)
+
+	required := []any{msgRequired}
+	cases := map[string]struct {
+		reason string
+		method string
+		path   string
+		body   string
+		want   map[string]any
+	}{
+		"ProxyProvider": {
+			reason: "name, both flows and external_host are required.",
+			method: http.MethodPost, path: "/providers/proxy/", body: `{}`,
+			want: map[string]any{"name": required, "authorization_flow": required, "invalidation_flow": required, "external_host": required},
+		},
+		"Application": {
+			reason: "name and slug are required.",
+			method: http.MethodPost, path: "/core/applications/", body: `{"provider": null}`,
+			want: map[string]any{"name": required, "slug": required},
+		},
+		"Outpost": {
+			reason: "name, type, providers and config are required.",
+			method: http.MethodPost, path: "/outposts/instances/", body: `{}`,
+			want: map[string]any{"name": required, "type": required, "providers": required, "config": required},
+		},
+		"Group": {
+			reason: "name is required and may not be blank.",
+			method: http.MethodPost, path: "/core/groups/", body: `{"name": "  "}`,
+			want: map[string]any{"name": []any{msgBlank}},
+		},
+		"PolicyBinding": {
+			reason: "target and order are required.",
+			method: http.MethodPost, path: "/policies/bindings/", body: `{"negate": true}`,
+			want: map[string]any{"target": required, "order": required},
+		},
+		"MalformedJSON": {
+			reason: "A body that is not JSON gets DRF's parse error.",
+			method: http.MethodPost, path: "/core/groups/", body: `{"name":`,
+			want: map[string]any{"detail": "JSON parse error - unexpected end of JSON input"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), tc.method, ts.URL+apiPrefix+tc.path, bytes.NewBufferString(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = resp.Body.Close() }()
+			var got map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", resp.StatusCode)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+	if len(sim.Violations()) != 0 {
+		t.Errorf("with schema checking off nothing is a violation: %v", sim.Violations())
+	}
+}

@@ -1,0 +1,135 @@
+package authentiksim
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// handler runs one operation on the simulator's state. The Server holds the
+// state lock while it runs.
+type handler func(st *state, c *call) reply
+
+// route maps a schema path and method to its operation id and handler. The
+// simulator routes with its own table rather than a router built from the
+// schema, so it serves the same paths with schema checking switched off;
+// New checks every entry against the schema when checking is on.
+type route struct {
+	method      string
+	pattern     string // schema path below /api/v3, e.g. /providers/proxy/{id}/
+	operationID string
+	handle      handler
+	segments    []string
+}
+
+func apiRoutes() []*route {
+	rs := []*route{
+		{method: http.MethodGet, pattern: "/providers/proxy/", operationID: "providers_proxy_list", handle: listProxyProviders},
+		{method: http.MethodPost, pattern: "/providers/proxy/", operationID: "providers_proxy_create", handle: createProxyProvider},
+		{method: http.MethodGet, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_retrieve", handle: retrieveProxyProvider},
+		{method: http.MethodPut, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_update", handle: updateProxyProvider},
+		{method: http.MethodPatch, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_partial_update", handle: updateProxyProvider},
+		{method: http.MethodDelete, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_destroy", handle: destroyProxyProvider},
+
+		{method: http.MethodGet, pattern: "/core/applications/", operationID: "core_applications_list", handle: listApplications},
+		{method: http.MethodPost, pattern: "/core/applications/", operationID: "core_applications_create", handle: createApplication},
+		{method: http.MethodGet, pattern: "/core/applications/{slug}/", operationID: "core_applications_retrieve", handle: retrieveApplication},
+		{method: http.MethodPut, pattern: "/core/applications/{slug}/", operationID: "core_applications_update", handle: updateApplication},
+		{method: http.MethodPatch, pattern: "/core/applications/{slug}/", operationID: "core_applications_partial_update", handle: updateApplication},
+		{method: http.MethodDelete, pattern: "/core/applications/{slug}/", operationID: "core_applications_destroy", handle: destroyApplication},
+
+		{method: http.MethodGet, pattern: "/outposts/instances/", operationID: "outposts_instances_list", handle: listOutposts},
+		{method: http.MethodPost, pattern: "/outposts/instances/", operationID: "outposts_instances_create", handle: createOutpost},
+		{method: http.MethodGet, pattern: "/outposts/instances/default_settings/", operationID: "outposts_instances_default_settings_retrieve", handle: outpostDefaultSettings},
+		{method: http.MethodGet, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_retrieve", handle: retrieveOutpost},
+		{method: http.MethodPut, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_update", handle: updateOutpost},
+		{method: http.MethodPatch, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_partial_update", handle: updateOutpost},
+		{method: http.MethodDelete, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_destroy", handle: destroyOutpost},
+
+		{method: http.MethodGet, pattern: "/flows/instances/", operationID: "flows_instances_list", handle: listFlows},
+		{method: http.MethodPost, pattern: "/flows/instances/", operationID: "flows_instances_create", handle: createFlow},
+		{method: http.MethodGet, pattern: "/flows/instances/{slug}/", operationID: "flows_instances_retrieve", handle: retrieveFlow},
+		{method: http.MethodDelete, pattern: "/flows/instances/{slug}/", operationID: "flows_instances_destroy", handle: destroyFlow},
+
+		{method: http.MethodGet, pattern: "/core/groups/", operationID: "core_groups_list", handle: listGroups},
+		{method: http.MethodPost, pattern: "/core/groups/", operationID: "core_groups_create", handle: createGroup},
+		{method: http.MethodGet, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_retrieve", handle: retrieveGroup},
+		{method: http.MethodPut, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_update", handle: updateGroup},
+		{method: http.MethodPatch, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_partial_update", handle: updateGroup},
+		{method: http.MethodDelete, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_destroy", handle: destroyGroup},
+
+		{method: http.MethodGet, pattern: "/policies/bindings/", operationID: "policies_bindings_list", handle: listBindings},
+		{method: http.MethodPost, pattern: "/policies/bindings/", operationID: "policies_bindings_create", handle: createBinding},
+		{method: http.MethodGet, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_retrieve", handle: retrieveBinding},
+		{method: http.MethodPut, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_update", handle: updateBinding},
+		{method: http.MethodPatch, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_partial_update", handle: updateBinding},
+		{method: http.MethodDelete, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_destroy", handle: destroyBinding},
+	}
+	for _, r := range rs {
+		r.segments = strings.Split(strings.Trim(r.pattern, "/"), "/")
+	}
+	// Literal paths win over templated ones, as in Django's URL resolver
+	// where default_settings/ comes before the detail route. The sort is
+	// stable, so routes of one pattern stay together.
+	sort.SliceStable(rs, func(i, j int) bool { return templated(rs[i]) < templated(rs[j]) })
+	return rs
+}
+
+func templated(r *route) int {
+	n := 0
+	for _, s := range r.segments {
+		if strings.HasPrefix(s, "{") {
+			n++
+		}
+	}
+	return n
+}
+
+// match finds the route for method and path (below /api/v3). When the path
+// is known but not for this method it returns nil and methodKnown true.
+func (s *Server) match(method, path string) (rt *route, params map[string]string, methodKnown bool) {
+	// Django's URLs end in a slash; the Go client always sends it.
+	if !strings.HasSuffix(path, "/") {
+		return nil, nil, false
+	}
+	segments := strings.Split(strings.Trim(path, "/"), "/")
+	// The first pattern that matches decides, whatever the method: a PUT to
+	// default_settings/ is not an update of an outpost with that uuid.
+	pattern := ""
+	for _, r := range s.routes {
+		if pattern != "" && r.pattern != pattern {
+			continue
+		}
+		p, ok := r.matchPath(segments)
+		if !ok {
+			continue
+		}
+		pattern = r.pattern
+		if r.method == method {
+			return r, p, false
+		}
+	}
+	return nil, nil, pattern != ""
+}
+
+func (r *route) matchPath(segments []string) (map[string]string, bool) {
+	if len(segments) != len(r.segments) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, want := range r.segments {
+		if name, ok := strings.CutPrefix(want, "{"); ok {
+			v, err := url.PathUnescape(segments[i])
+			if err != nil || v == "" {
+				return nil, false
+			}
+			params[strings.TrimSuffix(name, "}")] = v
+			continue
+		}
+		if segments[i] != want {
+			return nil, false
+		}
+	}
+	return params, true
+}

@@ -1,0 +1,269 @@
+package authentiksim
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+const (
+	clientModule = "goauthentik.io/api/v3"
+	schemaFile   = "api/openapi.yaml"
+
+	errLocateModule   = "cannot locate the goauthentik.io/api/v3 module with go list; pass a schema path instead"
+	errModuleNotFound = "go list found no directory for the goauthentik.io/api/v3 module; run go mod download"
+	errLoadSchema     = "cannot load the Authentik OpenAPI schema"
+	errInvalidSchema  = "the Authentik OpenAPI schema is not valid OpenAPI"
+	errUnknownOp      = "the Authentik OpenAPI schema has no operation for a simulated route"
+	errWrongOp        = "a simulated route's operation id differs from the Authentik OpenAPI schema"
+)
+
+// modulePath runs go list once per process: it costs a process start and
+// every Server without an explicit schema path asks for it.
+var modulePath = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", clientModule).Output()
+	if err != nil {
+		return "", errors.Wrap(err, errLocateModule)
+	}
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		return "", errors.New(errModuleNotFound)
+	}
+	return dir, nil
+})
+
+// SchemaPath returns the path of the OpenAPI schema (api/openapi.yaml) that
+// ships inside the goauthentik.io/api/v3 module this build depends on, so
+// the simulator checks traffic against the same API version the provider's
+// client was generated from. It needs the go tool and must run inside the
+// provider's module.
+func SchemaPath() (string, error) {
+	dir, err := modulePath()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, schemaFile), nil
+}
+
+// uuidPattern is the canonical textual form Authentik prints and the Go
+// client sends; Django would also parse other spellings, but nothing in this
+// API produces them.
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+const (
+	errNotUUID       = "not a UUID"
+	errNotURI        = "not an absolute URI"
+	errURIWhitespace = "a URI cannot contain whitespace"
+)
+
+// formatValidators makes kin-openapi check the two formats Authentik's
+// schema uses for identifiers and hosts; kin-openapi ignores formats it does
+// not know. They are scoped to the schema instead of registered globally so
+// the simulator does not change validation for other users of kin-openapi in
+// the same process.
+func formatValidators() map[string]openapi3.StringFormatValidator {
+	return map[string]openapi3.StringFormatValidator{
+		"uuid": openapi3.NewCallbackValidator(func(v string) error {
+			if !uuidPattern.MatchString(v) {
+				return errors.New(errNotUUID)
+			}
+			return nil
+		}),
+		// Authentik allows a blank internal_host and meta_launch_url, and the
+		// schema still says format uri for them; fields that must not be
+		// blank carry minLength 1, which catches "" on its own. Launch URLs
+		// may hold %(field)s placeholders that Authentik fills per user.
+		"uri": openapi3.NewCallbackValidator(func(v string) error {
+			if v == "" {
+				return nil
+			}
+			if strings.ContainsAny(v, " \t\r\n") {
+				return errors.New(errURIWhitespace)
+			}
+			u, err := url.Parse(placeholderPattern.ReplaceAllString(v, "x"))
+			if err != nil || u.Scheme == "" {
+				return errors.New(errNotURI)
+			}
+			return nil
+		}),
+	}
+}
+
+// schema is Authentik's OpenAPI document with the options used to check
+// traffic against it. It is shared read-only by every Server in a process.
+type schema struct {
+	doc     *openapi3.T
+	options *openapi3filter.Options
+}
+
+type schemaLoad struct {
+	once   sync.Once
+	schema *schema
+	err    error
+}
+
+var (
+	schemasMu sync.Mutex
+	schemas   = map[string]*schemaLoad{}
+)
+
+// loadSchema parses and validates the schema at path once per process:
+// parsing the 90k-line document takes about a second and every test builds
+// its own Server.
+func loadSchema(path string) (*schema, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, errors.Wrap(err, errLoadSchema)
+	}
+	schemasMu.Lock()
+	l, ok := schemas[abs]
+	if !ok {
+		l = &schemaLoad{}
+		schemas[abs] = l
+	}
+	schemasMu.Unlock()
+
+	l.once.Do(func() { l.schema, l.err = parseSchema(abs) })
+	return l.schema, l.err
+}
+
+func parseSchema(path string) (*schema, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(path)
+	if err != nil {
+		return nil, errors.Wrap(err, errLoadSchema)
+	}
+	// The schema's generated examples do not all match their own schemas.
+	if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation()); err != nil {
+		return nil, errors.Wrap(err, errInvalidSchema)
+	}
+	allowNullInUntypedSchemas(doc)
+	return &schema{
+		doc: doc,
+		options: &openapi3filter.Options{
+			// The simulator authenticates requests itself, before validation.
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			// Rules that look at the request body, like the proxy provider's
+			// mode check, must see what the client sent, not schema defaults.
+			SkipSettingDefaults: true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{
+				openapi3.WithStringFormatValidators(formatValidators()),
+			},
+		},
+	}, nil
+}
+
+// operation finds the schema's operation for a simulated route and checks
+// that the schema calls it what the simulator calls it.
+func (sc *schema) operation(rt *route) (*routers.Route, error) {
+	item := sc.doc.Paths.Value(rt.pattern)
+	if item == nil {
+		return nil, errors.Errorf("%s: %s %s", errUnknownOp, rt.method, rt.pattern)
+	}
+	op := item.GetOperation(rt.method)
+	if op == nil {
+		return nil, errors.Errorf("%s: %s %s", errUnknownOp, rt.method, rt.pattern)
+	}
+	if op.OperationID != rt.operationID {
+		return nil, errors.Errorf("%s: %s %s is %q in the schema, %q in the simulator", errWrongOp, rt.method, rt.pattern, op.OperationID, rt.operationID)
+	}
+	return &routers.Route{Spec: sc.doc, Path: rt.pattern, PathItem: item, Method: rt.method, Operation: op}, nil
+}
+
+// validateRequest checks a request (with its body already read into body)
+// against the operation's parameters and request body schema.
+func (sc *schema) validateRequest(ctx context.Context, r *http.Request, op *routers.Route, params map[string]string, body []byte) (*openapi3filter.RequestValidationInput, error) {
+	clone := r.Clone(ctx)
+	clone.Body = io.NopCloser(bytes.NewReader(body))
+	in := &openapi3filter.RequestValidationInput{
+		Request:    clone,
+		PathParams: params,
+		Route:      op,
+		Options:    sc.options,
+	}
+	return in, openapi3filter.ValidateRequest(ctx, in)
+}
+
+// validateResponse checks a response the simulator is about to send.
+// Statuses the schema does not list (404, 405, 500) are not checked, as
+// Authentik's schema documents only 2xx, 400 and 403.
+func (sc *schema) validateResponse(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte) error {
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 status,
+		Header:                 header,
+		Options:                sc.options,
+	}
+	out.SetBodyBytes(body)
+	return openapi3filter.ValidateResponse(ctx, out)
+}
+
+// allowNullInUntypedSchemas marks every schema without any constraint (the
+// "{}" of an outpost config's values) nullable. OpenAPI 3.0 says nullable
+// only matters where a type is given, so "{}" accepts null; kin-openapi
+// refuses null there, and Authentik's default outpost config has null
+// values.
+func allowNullInUntypedSchemas(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	var visit func(ref *openapi3.SchemaRef)
+	visit = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		if (s.Type == nil || s.Type.IsEmpty()) && len(s.AllOf) == 0 && len(s.AnyOf) == 0 && len(s.OneOf) == 0 &&
+			s.Not == nil && len(s.Enum) == 0 && len(s.Properties) == 0 && s.Items == nil {
+			s.Nullable = true
+		}
+		for _, p := range s.Properties {
+			visit(p)
+		}
+		for _, refs := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, r := range refs {
+				visit(r)
+			}
+		}
+		visit(s.Items)
+		visit(s.Not)
+		visit(s.AdditionalProperties.Schema)
+	}
+	if doc.Components != nil {
+		for _, ref := range doc.Components.Schemas {
+			visit(ref)
+		}
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if p.Value != nil {
+					visit(p.Value.Schema)
+				}
+			}
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				for _, mt := range op.RequestBody.Value.Content {
+					visit(mt.Schema)
+				}
+			}
+			for _, resp := range op.Responses.Map() {
+				if resp.Value != nil {
+					for _, mt := range resp.Value.Content {
+						visit(mt.Schema)
+					}
+				}
+			}
+		}
+	}
+}

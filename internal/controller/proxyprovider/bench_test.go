@@ -1,0 +1,43 @@
+package proxyprovider
+
+import (
+	"context"
+	"testing"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+// BenchmarkObserveUpToDate measures the steady state: one poll of a
+// provider that matches its spec. With the flow cache warm it should cost
+// one API call (the retrieve).
+func BenchmarkObserveUpToDate(b *testing.B) {
+	env := mrtest.New(b)
+	cr := proxyProvider()
+	e := &external{client: env.Authentik}
+	if _, err := e.Create(context.Background(), cr); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.Observe(context.Background(), cr); err != nil {
+		b.Fatal(err)
+	}
+	env.Sim.Sim.ResetCounts()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		obs, err := e.Observe(context.Background(), cr)
+		if err != nil || !obs.ResourceUpToDate {
+			b.Fatalf("Observe: %v, up to date %v, diff %s", err, obs.ResourceUpToDate, obs.Diff)
+		}
+	}
+	b.StopTimer()
+	calls := 0
+	for _, n := range env.Sim.Sim.Counts() {
+		calls += n
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "api-calls/op")
+	if meta.GetExternalName(cr) == "" {
+		b.Fatal("no external name after create")
+	}
+}
