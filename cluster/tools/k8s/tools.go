@@ -1,0 +1,11 @@
+//go:build tools
+
+// Package tools pins the Kubernetes commands built by cluster/build-tools.sh
+// (go build k8s.io/kubernetes/cmd/<name> inside this module).
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
