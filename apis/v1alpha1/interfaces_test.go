@@ -14,4 +14,19 @@ var (
 
 	_ resource.ModernManaged = &ProxyProvider{}
 	_ resource.ManagedList   = &ProxyProviderList{}
+
+	_ resource.ModernManaged = &Application{}
+	_ resource.ManagedList   = &ApplicationList{}
+
+	_ resource.ModernManaged = &Group{}
+	_ resource.ManagedList   = &GroupList{}
+
+	_ resource.ModernManaged = &PolicyBinding{}
+	_ resource.ManagedList   = &PolicyBindingList{}
+
+	_ resource.ModernManaged = &Outpost{}
+	_ resource.ManagedList   = &OutpostList{}
+
+	_ resource.ModernManaged = &OutpostBinding{}
+	_ resource.ManagedList   = &OutpostBindingList{}
 )

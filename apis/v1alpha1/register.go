@@ -9,13 +9,13 @@ import (
 
 // Package type metadata.
 const (
-	Group   = "authentik.m.crossplane.io"
-	Version = "v1alpha1"
+	GroupName = "authentik.m.crossplane.io"
+	Version   = "v1alpha1"
 )
 
 var (
 	// SchemeGroupVersion is the group version used to register these objects.
-	SchemeGroupVersion = schema.GroupVersion{Group: Group, Version: Version}
+	SchemeGroupVersion = schema.GroupVersion{Group: GroupName, Version: Version}
 
 	// SchemeBuilder is used to add go types to the GroupVersionKind scheme.
 	SchemeBuilder = &scheme.Builder{GroupVersion: SchemeGroupVersion}
@@ -24,7 +24,7 @@ var (
 // kindOf returns the kind, group kind and group version kind of an API type.
 func kindOf(o any) (string, string, schema.GroupVersionKind) {
 	kind := reflect.TypeOf(o).Name()
-	return kind, schema.GroupKind{Group: Group, Kind: kind}.String(), SchemeGroupVersion.WithKind(kind)
+	return kind, schema.GroupKind{Group: GroupName, Kind: kind}.String(), SchemeGroupVersion.WithKind(kind)
 }
 
 // ProviderConfig type metadata.

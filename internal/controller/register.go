@@ -5,7 +5,12 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/application"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/config"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/group"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/policybinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
 )
 
@@ -13,6 +18,11 @@ import (
 var setups = []func(ctrl.Manager, controller.Options) error{
 	config.SetupGated,
 	proxyprovider.SetupGated,
+	outpost.SetupGated,
+	outpostbinding.SetupGated,
+	application.SetupGated,
+	group.SetupGated,
+	policybinding.SetupGated,
 }
 
 // SetupGated registers every controller to start once its CRDs exist.

@@ -1,0 +1,202 @@
+// Package group manages Authentik groups.
+package group
+
+import (
+	"context"
+	"regexp"
+
+	api "goauthentik.io/api/v3"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+)
+
+const (
+	errExternalName = "the external name must be the group's UUID"
+	errGet          = "cannot get group"
+	errCreate       = "cannot create group"
+	errUpdate       = "cannot update group"
+	errDelete       = "cannot delete group"
+)
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// fieldPaths maps Authentik's request fields to this resource's fields, so
+// Authentik's validation messages name what the user has to change.
+var fieldPaths = map[string]string{
+	"name":         "spec.forProvider.name",
+	"parents":      "spec.forProvider.parents",
+	"is_superuser": "spec.forProvider.isSuperuser",
+	"attributes":   "spec.forProvider.attributes",
+}
+
+// Kind describes the Group managed resource.
+var Kind = mrsetup.Kind{
+	GroupVersionKind: v1alpha1.GroupGroupVersionKind,
+	GroupKind:        v1alpha1.GroupGroupKind,
+	Object:           &v1alpha1.Group{},
+	List:             &v1alpha1.GroupList{},
+}
+
+// Setup adds a controller that reconciles Groups.
+func Setup(mgr ctrl.Manager, o controller.Options) error {
+	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))...)
+}
+
+// ReconcilerOptions are the options particular to Groups: the connector
+// and, in place of the default name initializer (the UUID is Authentik's to
+// choose), the adopter for unconfirmed creates.
+func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+	c := &connector{Connector: conn}
+	return []managed.ReconcilerOption{
+		managed.WithReferenceResolver(referenceResolver{kube: kube}),
+		managed.WithTypedExternalConnector[*v1alpha1.Group](c),
+		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
+	}
+}
+
+// SetupGated sets up the controller once the Group CRD exists.
+func SetupGated(mgr ctrl.Manager, o controller.Options) error {
+	mrsetup.Gated(mgr, o, Kind, Setup)
+	return nil
+}
+
+// A connector builds external clients for Groups.
+type connector struct {
+	*authentik.Connector
+}
+
+func (c *connector) client(ctx context.Context, cr *v1alpha1.Group) (*authentik.Client, error) {
+	return c.ClientFor(ctx, cr)
+}
+
+// Connect returns an external client using the resource's provider config.
+func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Group) (managed.TypedExternalClient[*v1alpha1.Group], error) {
+	ac, err := c.client(ctx, cr)
+	if err != nil {
+		return nil, err
+	}
+	return &external{client: ac}, nil
+}
+
+// external reconciles one Group with Authentik.
+type external struct {
+	client *authentik.Client
+}
+
+func (e *external) api() *api.CoreAPIService { return e.client.API.CoreAPI }
+
+// Observe reads the group by its UUID and compares it with the spec.
+func (e *external) Observe(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalObservation, error) {
+	en := meta.GetExternalName(cr)
+	if en == "" {
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	id, err := parseUUID(en)
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	g, resp, err := e.api().CoreGroupsRetrieve(ctx, id).IncludeUsers(false).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsNotFound(err) {
+			return managed.ExternalObservation{ResourceExists: false}, nil
+		}
+		return managed.ExternalObservation{}, errors.Wrap(err, errGet)
+	}
+
+	observed := parametersOf(g)
+	diff := Diff(cr.Spec.ForProvider, observed)
+	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	cr.Status.AtProvider = observation(g)
+	cr.SetConditions(xpv2.Available())
+
+	return managed.ExternalObservation{
+		ResourceExists:          true,
+		ResourceUpToDate:        diff == "",
+		ResourceLateInitialized: lateInit,
+		Diff:                    diff,
+	}, nil
+}
+
+// Create makes the group and records its UUID as the external name.
+func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalCreation, error) {
+	req, err := request(cr.Spec.ForProvider)
+	if err != nil {
+		return managed.ExternalCreation{}, err
+	}
+	g, resp, err := e.api().CoreGroupsCreate(ctx).GroupRequest(req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsTransient(err) {
+			// Authentik may have made the group before the answer was
+			// lost; the adopter looks for it before creating again.
+			markCreateUnconfirmed(cr)
+		}
+		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
+	}
+	meta.SetExternalName(cr, g.Pk)
+	cr.Status.AtProvider = observation(g)
+	return managed.ExternalCreation{}, nil
+}
+
+// Update writes the spec with PUT. Fields the spec leaves unset are omitted
+// and kept; members are never sent, so they are kept too.
+func (e *external) Update(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalUpdate, error) {
+	id, err := parseUUID(meta.GetExternalName(cr))
+	if err != nil {
+		return managed.ExternalUpdate{}, err
+	}
+	req, err := request(cr.Spec.ForProvider)
+	if err != nil {
+		return managed.ExternalUpdate{}, err
+	}
+	g, resp, err := e.api().CoreGroupsUpdate(ctx, id).GroupRequest(req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errUpdate)
+	}
+	cr.Status.AtProvider = observation(g)
+	return managed.ExternalUpdate{}, nil
+}
+
+// Delete removes the group; one that is already gone counts as deleted.
+// Authentik deletes the policy bindings of the group with it.
+func (e *external) Delete(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalDelete, error) {
+	cr.SetConditions(xpv2.Deleting())
+	id, err := parseUUID(meta.GetExternalName(cr))
+	if err != nil {
+		return managed.ExternalDelete{}, err
+	}
+	resp, err := e.api().CoreGroupsDestroy(ctx, id).Execute()
+	if err := authentik.Classify(resp, err); err != nil && !authentik.IsNotFound(err) {
+		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
+	}
+	return managed.ExternalDelete{}, nil
+}
+
+// Disconnect releases nothing: HTTP connections are pooled per config.
+func (e *external) Disconnect(_ context.Context) error { return nil }
+
+func parseUUID(externalName string) (string, error) {
+	if !uuidPattern.MatchString(externalName) {
+		return "", errors.Errorf("%s, not %q", errExternalName, externalName)
+	}
+	return externalName, nil
+}
+
+// observation is what status.atProvider shows of a group.
+func observation(g *api.Group) v1alpha1.GroupObservation {
+	o := v1alpha1.GroupObservation{PK: ptr.To(g.Pk), NumPK: ptr.To(g.NumPk)}
+	if len(g.Children) > 0 {
+		o.Children = append([]string(nil), g.Children...)
+	}
+	return o
+}

@@ -1,0 +1,477 @@
+package group
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+const (
+	groupName  = "longhorn-users"
+	parentName = "staff"
+	attrsJSON  = `{"team": "storage", "quota": 3}`
+)
+
+func group(mods ...func(*v1alpha1.Group)) *v1alpha1.Group {
+	cr := &v1alpha1.Group{
+		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn-users", UID: "6d1f2c3a-0000-4000-8000-000000000003"},
+		Spec: v1alpha1.GroupSpec{
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{
+				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
+				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
+			},
+			ForProvider: v1alpha1.GroupParameters{
+				Name:       ptr.To(groupName),
+				ParentRefs: []xpv2.Reference{{Name: parentName}},
+				Attributes: &runtime.RawExtension{Raw: []byte(attrsJSON)},
+			},
+		},
+	}
+	for _, m := range mods {
+		m(cr)
+	}
+	return cr
+}
+
+// parentGroup makes a group in Authentik and a Group resource for it, as if
+// the Group controller had made it.
+func parentGroup(t *testing.T, env *mrtest.Env) string {
+	t.Helper()
+	pk := authentikGroup(t, env, *api.NewGroupRequest(parentName))
+	p := &v1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: parentName}}
+	meta.SetExternalName(p, pk)
+	env.Create(p)
+	return pk
+}
+
+func authentikGroup(t *testing.T, env *mrtest.Env, req api.GroupRequest) string {
+	t.Helper()
+	g, resp, err := env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return g.Pk
+}
+
+// existingGroup makes a group in Authentik the way the spec would, as if
+// made outside this resource or before a crash.
+func existingGroup(t *testing.T, env *mrtest.Env, p v1alpha1.GroupParameters) string {
+	t.Helper()
+	req, err := request(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return authentikGroup(t, env, req)
+}
+
+func groupsNamed(t *testing.T, env *mrtest.Env, name string) []api.Group {
+	t.Helper()
+	l, resp, err := env.Authentik.API.CoreAPI.CoreGroupsList(context.Background()).Name(name).IncludeUsers(false).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return l.Results
+}
+
+func retrieve(env *mrtest.Env, id string) (*api.Group, error) {
+	g, resp, err := env.Authentik.API.CoreAPI.CoreGroupsRetrieve(context.Background(), id).IncludeUsers(false).Execute()
+	return g, authentik.Classify(resp, err)
+}
+
+func keyOf(cr *v1alpha1.Group) types.NamespacedName {
+	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+}
+
+// outcome summarises a resource and Authentik after a test's steps.
+type outcome struct {
+	Groups        int
+	Team          any
+	HasParent     bool
+	Ready         corev1.ConditionStatus
+	Synced        corev1.ConditionStatus
+	SyncedMessage string
+	ExternalName  bool
+	PKMatches     bool
+}
+
+func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.Group, parent, messageHas string) outcome {
+	t.Helper()
+	o := outcome{}
+	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
+		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
+		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
+		o.ExternalName = meta.GetExternalName(cr) != ""
+		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
+			o.SyncedMessage = messageHas
+		}
+	}
+	gs := groupsNamed(t, env, groupName)
+	o.Groups = len(gs)
+	if len(gs) == 1 {
+		o.Team = gs[0].Attributes["team"]
+		o.HasParent = len(gs[0].Parents) == 1 && gs[0].Parents[0] == parent
+		o.PKMatches = o.ExternalName && gs[0].Pk == meta.GetExternalName(cr) && ptr.Deref(cr.Status.AtProvider.PK, "") == gs[0].Pk
+	}
+	return o
+}
+
+func TestReconcile(t *testing.T) {
+	settled := outcome{Groups: 1, Team: "storage", HasParent: true, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
+
+	cases := map[string]struct {
+		reason     string
+		cr         *v1alpha1.Group
+		steps      func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group)
+		messageHas string
+		want       outcome
+	}{
+		"CreateRecordsUUID": {
+			reason: "A new resource makes a group, with its parent resolved from parentRefs, whose UUID becomes the external name.",
+			cr:     group(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				env.Settle(r, cr)
+				if len(cr.Spec.ForProvider.Parents) != 1 {
+					t.Errorf("spec.forProvider.parents not resolved from parentRefs: %v", cr.Spec.ForProvider.Parents)
+				}
+				if ptr.Deref(cr.Spec.ForProvider.IsSuperuser, true) {
+					t.Errorf("isSuperuser not late-initialised to false: %v", cr.Spec.ForProvider.IsSuperuser)
+				}
+			},
+			want: settled,
+		},
+		"DriftIsReverted": {
+			reason: "Name, attributes and parents changed in Authentik are reported as drift and restored.",
+			cr:     group(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				env.Settle(r, cr)
+				req := api.NewGroupRequest("renamed")
+				req.Attributes = map[string]any{"team": "compute"}
+				req.Parents = []string{}
+				if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsUpdate(context.Background(), meta.GetExternalName(cr)).GroupRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
+					t.Fatal(err)
+				}
+				obs, err := (&external{client: env.Authentik}).Observe(context.Background(), cr.DeepCopy())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if obs.ResourceUpToDate || !strings.Contains(obs.Diff, "compute") || !strings.Contains(obs.Diff, "renamed") {
+					t.Errorf("Observe after drift: upToDate=%v diff=%q", obs.ResourceUpToDate, obs.Diff)
+				}
+				env.Settle(r, cr)
+			},
+			want: settled,
+		},
+		"DeletedBehindBackIsRecreated": {
+			reason: "A group deleted in Authentik is made again and the new UUID recorded.",
+			cr:     group(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				env.Settle(r, cr)
+				old := meta.GetExternalName(cr)
+				if resp, err := env.Authentik.API.CoreAPI.CoreGroupsDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
+					t.Fatal(err)
+				}
+				env.Age(cr)
+				env.Settle(r, cr)
+				if meta.GetExternalName(cr) == old {
+					t.Errorf("external name still names the deleted group %s", old)
+				}
+			},
+			want: settled,
+		},
+		"DeleteRemovesGroup": {
+			reason: "Deleting the resource deletes the group in Authentik, then the resource.",
+			cr:     group(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				env.Settle(r, cr)
+				id := meta.GetExternalName(cr)
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+				if _, err := retrieve(env, id); !authentik.IsNotFound(err) {
+					t.Errorf("group %s after delete: want not found, got %v", id, err)
+				}
+			},
+			want: outcome{},
+		},
+		"NameTakenIsRefused": {
+			reason: "A resource that never sent a create does not take over an existing group of the same name: Authentik's refusal names the field.",
+			cr:     group(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				existingGroup(t, env, v1alpha1.GroupParameters{Name: ptr.To(groupName), Attributes: &runtime.RawExtension{Raw: []byte(`{"team":"someone-else"}`)}})
+				for range 3 {
+					_, _ = env.Reconcile(r, keyOf(cr))
+				}
+			},
+			messageHas: "spec.forProvider.name (name): Group with this name already exists.",
+			want:       outcome{Groups: 1, Team: "someone-else", Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		},
+		"UnresolvedParentRef": {
+			reason: "A reference to a Group that does not exist is reported with the field that holds it.",
+			cr: group(func(cr *v1alpha1.Group) {
+				cr.Spec.ForProvider.ParentRefs = []xpv2.Reference{{Name: "missing"}}
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				_, _ = env.Reconcile(r, keyOf(cr))
+			},
+			messageHas: "spec.forProvider.parentRefs: cannot get referenced resource",
+			want:       outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
+		},
+		"CrashAfterCreateAdopts": {
+			reason: "A create that succeeded before the UUID was recorded is adopted, not duplicated and not stuck.",
+			cr: group(func(cr *v1alpha1.Group) {
+				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				// The crashed reconcile had resolved and recorded the parent.
+				env.Get(cr)
+				p := &v1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: parentName}}
+				env.Get(p)
+				cr.Spec.ForProvider.Parents = []string{meta.GetExternalName(p)}
+				if err := env.Kube.Update(context.Background(), cr); err != nil {
+					t.Fatal(err)
+				}
+				existingGroup(t, env, cr.Spec.ForProvider)
+				env.Settle(r, cr)
+			},
+			want: settled,
+		},
+		"CrashBeforeCreateCreates": {
+			reason: "A create that never reached Authentik runs again.",
+			cr: group(func(cr *v1alpha1.Group) {
+				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				env.Settle(r, cr)
+			},
+			want: settled,
+		},
+		"CrashWithForeignGroupRefuses": {
+			reason: "After a crash, a group of the same name that differs from the spec is neither adopted nor changed.",
+			cr: group(func(cr *v1alpha1.Group) {
+				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				existingGroup(t, env, v1alpha1.GroupParameters{Name: ptr.To(groupName), Attributes: &runtime.RawExtension{Raw: []byte(`{"team":"someone-else"}`)}})
+				_, _ = env.Reconcile(r, keyOf(cr))
+			},
+			messageHas: "differs from this resource",
+			want:       outcome{Groups: 1, Team: "someone-else", Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
+		},
+		"LostCreateAnswerAdopts": {
+			reason: "A create whose answer was lost after Authentik made the group is adopted on the next reconcile.",
+			cr:     group(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				env.Sim.Sim.SetFault("core_groups_create", authentiksim.Fault{Status: 502, AfterHandler: true, Times: 1})
+				if _, err := env.Reconcile(r, keyOf(cr)); err != nil {
+					t.Fatal(err)
+				}
+				env.Get(cr)
+				if _, ok := cr.GetAnnotations()[AnnotationCreateUnconfirmed]; !ok {
+					t.Errorf("a lost create answer did not mark the resource %s", AnnotationCreateUnconfirmed)
+				}
+				env.Settle(r, cr)
+				if _, ok := cr.GetAnnotations()[AnnotationCreateUnconfirmed]; ok {
+					t.Errorf("%s is still set after adoption", AnnotationCreateUnconfirmed)
+				}
+			},
+			want: settled,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t, tc.cr)
+			parent := parentGroup(t, env)
+			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+			cr := tc.cr.DeepCopy()
+			tc.steps(t, env, r, cr)
+			want := tc.want
+			want.SyncedMessage = tc.messageHas
+			got := observe(t, env, cr, parent, tc.messageHas)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, cr.GetCondition(xpv2.TypeSynced))
+			}
+		})
+	}
+}
+
+func TestObserveOnlyImport(t *testing.T) {
+	env := mrtest.New(t)
+	id := existingGroup(t, env, v1alpha1.GroupParameters{Name: ptr.To("admins"), IsSuperuser: ptr.To(true), Attributes: &runtime.RawExtension{Raw: []byte(attrsJSON)}})
+	before, err := retrieve(env, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cr := group(func(cr *v1alpha1.Group) {
+		cr.Name = "imported"
+		cr.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
+		cr.Spec.ForProvider = v1alpha1.GroupParameters{}
+		meta.SetExternalName(cr, id)
+	})
+	env.Create(cr)
+	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+	env.Sim.Sim.ResetCounts()
+	env.Settle(r, cr)
+
+	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
+		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
+	}
+	if got := ptr.Deref(cr.Status.AtProvider.PK, ""); got != id {
+		t.Errorf("status.atProvider.pk = %q, want %q", got, id)
+	}
+	env.Delete(cr)
+	env.SettleDeletion(r, cr)
+
+	for op, n := range env.Sim.Sim.Counts() {
+		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
+			t.Errorf("an Observe-only resource called %s %d times", op, n)
+		}
+	}
+	after, err := retrieve(env, id)
+	if err != nil {
+		t.Fatalf("the imported group is gone after deleting its Observe-only resource: %v", err)
+	}
+	if diff := cmp.Diff(asJSON(t, before), asJSON(t, after)); diff != "" {
+		t.Errorf("the imported group changed (-before, +after):\n%s", diff)
+	}
+}
+
+func TestBadExternalName(t *testing.T) {
+	cr := group(func(cr *v1alpha1.Group) { meta.SetExternalName(cr, "admins") })
+	_, err := (&external{}).Observe(context.Background(), cr)
+	if err == nil || !strings.Contains(err.Error(), errExternalName) {
+		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
+	}
+}
+
+func TestDiff(t *testing.T) {
+	observed := v1alpha1.GroupParameters{
+		Name:        ptr.To(groupName),
+		IsSuperuser: ptr.To(false),
+		Parents:     []string{"b", "a"},
+		Attributes:  &runtime.RawExtension{Raw: []byte(`{"quota":3,"team":"storage"}`)},
+	}
+	raw := func(s string) *runtime.RawExtension { return &runtime.RawExtension{Raw: []byte(s)} }
+	cases := map[string]struct {
+		reason string
+		spec   v1alpha1.GroupParameters
+		want   bool
+	}{
+		"UnsetFieldsAreNotManaged": {
+			reason: "Fields the spec leaves unset never count as drift.",
+			spec:   v1alpha1.GroupParameters{Name: ptr.To(groupName)},
+			want:   true,
+		},
+		"ParentsAreASet": {
+			reason: "Parents in another order are the same parents.",
+			spec:   v1alpha1.GroupParameters{Parents: []string{"a", "b"}},
+			want:   true,
+		},
+		"MissingParentIsDrift": {
+			reason: "A parent Authentik lacks is drift.",
+			spec:   v1alpha1.GroupParameters{Parents: []string{"a", "c"}},
+			want:   false,
+		},
+		"AttributesCompareAsJSON": {
+			reason: "Attributes with other key order and spacing are the same.",
+			spec:   v1alpha1.GroupParameters{Attributes: raw(attrsJSON)},
+			want:   true,
+		},
+		"ExtraAttributeIsDrift": {
+			reason: "The spec's attributes are the whole object: an attribute added in Authentik is drift.",
+			spec:   v1alpha1.GroupParameters{Attributes: raw(`{"team":"storage"}`)},
+			want:   false,
+		},
+		"NotAnObjectIsDrift": {
+			reason: "Attributes that are not an object never match.",
+			spec:   v1alpha1.GroupParameters{Attributes: raw(`[1]`)},
+			want:   false,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := Diff(tc.spec, observed)
+			if got := d == ""; got != tc.want {
+				t.Errorf("%s\nDiff(...) up to date = %v, want %v; diff:\n%s", tc.reason, got, tc.want, d)
+			}
+		})
+	}
+}
+
+func TestLateInitialize(t *testing.T) {
+	observed := v1alpha1.GroupParameters{
+		Name:        ptr.To(groupName),
+		IsSuperuser: ptr.To(false),
+		Parents:     []string{"a"},
+		Attributes:  &runtime.RawExtension{Raw: []byte(`{}`)},
+	}
+	cases := map[string]struct {
+		reason      string
+		spec        v1alpha1.GroupParameters
+		want        v1alpha1.GroupParameters
+		wantChanged bool
+	}{
+		"FillsUnset": {
+			reason:      "Unset fields take Authentik's values; empty attributes stay unset.",
+			spec:        v1alpha1.GroupParameters{},
+			want:        v1alpha1.GroupParameters{Name: ptr.To(groupName), IsSuperuser: ptr.To(false), Parents: []string{"a"}},
+			wantChanged: true,
+		},
+		"ReferencesKeepParentsUnset": {
+			reason:      "Parents chosen by reference are left to the references.",
+			spec:        v1alpha1.GroupParameters{Name: ptr.To(groupName), ParentRefs: []xpv2.Reference{{Name: "p"}}},
+			want:        v1alpha1.GroupParameters{Name: ptr.To(groupName), IsSuperuser: ptr.To(false), ParentRefs: []xpv2.Reference{{Name: "p"}}},
+			wantChanged: true,
+		},
+		"KeepsSet": {
+			reason: "Set fields are the user's and stay as they are.",
+			spec:   v1alpha1.GroupParameters{Name: ptr.To("mine"), IsSuperuser: ptr.To(true), Parents: []string{"b"}},
+			want:   v1alpha1.GroupParameters{Name: ptr.To("mine"), IsSuperuser: ptr.To(true), Parents: []string{"b"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := tc.spec
+			changed := LateInitialize(&got, observed)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+			if changed != tc.wantChanged {
+				t.Errorf("%s\nchanged = %v, want %v", tc.reason, changed, tc.wantChanged)
+			}
+		})
+	}
+}
+
+// asJSON renders an API object as Authentik sends it, for comparison.
+func asJSON(t *testing.T, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,186 @@
+package outpost
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+// racer is a transport through which, after each of the first n writes of
+// an outpost's provider list, a writer outside the provider writes back the
+// list it read before that write, as a second process doing its own
+// read-modify-write would.
+type racer struct {
+	env  *mrtest.Env
+	id   string
+	mu   sync.Mutex
+	n    int
+	read []int32
+}
+
+func (r *racer) RoundTrip(req *http.Request) (*http.Response, error) {
+	isList := strings.HasSuffix(req.URL.Path, "/outposts/instances/"+r.id+"/")
+	if isList && req.Method == http.MethodPatch {
+		r.mu.Lock()
+		r.read = providersOf(r.env.T, r.env, r.id)
+		r.mu.Unlock()
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || !isList || req.Method != http.MethodPatch || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n > 0 {
+		r.n--
+		setProviders(r.env.T, r.env, r.id, r.read...)
+	}
+	return resp, nil
+}
+
+// clientThrough is a client for the simulator whose requests pass rt.
+func clientThrough(env *mrtest.Env, rt http.RoundTripper) *authentik.Client {
+	cfg := api.NewConfiguration()
+	cfg.Servers = api.ServerConfigurations{{URL: env.Sim.URL + authentik.APIPath}}
+	cfg.HTTPClient = &http.Client{Transport: rt, Timeout: 10 * time.Second}
+	cfg.AddDefaultHeader("Authorization", "Bearer "+mrtest.Token)
+	return &authentik.Client{API: api.NewAPIClient(cfg)}
+}
+
+func TestListEditorApply(t *testing.T) {
+	type want struct {
+		Providers []int32
+		Writes    int
+		ErrHas    string
+		NotFound  bool
+	}
+	cases := map[string]struct {
+		reason string
+		before func(mine, other int32) []int32
+		edit   func(mine int32) Edit
+		races  int
+		id     string
+		want   func(mine, other int32) want
+	}{
+		"AddKeepsOthers": {
+			reason: "Adding a provider writes once and keeps the providers already there.",
+			before: func(_, other int32) []int32 { return []int32{other} },
+			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			want:   func(mine, other int32) want { return want{Providers: sorted(mine, other), Writes: 1} },
+		},
+		"AlreadyThere": {
+			reason: "A list that holds the edit already is not written.",
+			before: func(mine, other int32) []int32 { return []int32{mine, other} },
+			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			want:   func(mine, other int32) want { return want{Providers: sorted(mine, other)} },
+		},
+		"RemoveKeepsOthers": {
+			reason: "Removing a provider keeps every other.",
+			before: func(mine, other int32) []int32 { return []int32{mine, other} },
+			edit:   func(mine int32) Edit { return Edit{Remove: []int32{mine}} },
+			want:   func(_, other int32) want { return want{Providers: sorted(other), Writes: 1} },
+		},
+		"LostWriteIsRepeated": {
+			reason: "A write another process overwrote right after is noticed on the read back and made again, keeping that process's list.",
+			before: func(_, other int32) []int32 { return []int32{other} },
+			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			races:  1,
+			want:   func(mine, other int32) want { return want{Providers: sorted(mine, other), Writes: 2} },
+		},
+		"KeepsLosingGivesUp": {
+			reason: "A write that keeps being overwritten is given up after DefaultWrites writes, with an error that says so.",
+			before: func(_, other int32) []int32 { return []int32{other} },
+			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			races:  100,
+			want: func(_, other int32) want {
+				return want{Providers: sorted(other), Writes: DefaultWrites, ErrHas: "another writer outside this provider keeps replacing the provider list"}
+			},
+		},
+		"RefusalNamesField": {
+			reason: "Authentik's 400 names the field the caller maps providers to.",
+			before: func(_, other int32) []int32 { return []int32{other} },
+			edit: func(int32) Edit {
+				return Edit{Add: []int32{9999}, FieldPaths: map[string]string{"providers": "spec.forProvider.providerId"}}
+			},
+			want: func(_, other int32) want {
+				return want{Providers: sorted(other), ErrHas: `spec.forProvider.providerId (providers): Invalid pk "9999" - object does not exist.`}
+			},
+		},
+		"MissingOutpost": {
+			reason: "An outpost that does not exist is Authentik's 404.",
+			before: func(_, other int32) []int32 { return []int32{other} },
+			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			id:     "00000000-0000-4000-8000-000000000000",
+			want:   func(_, other int32) want { return want{Providers: sorted(other), NotFound: true, ErrHas: "Not found."} },
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t)
+			id := env.Sim.Sim.Fixtures().EmbeddedOutpost
+			mine, other := newProvider(t, env, "longhorn"), newProvider(t, env, "grafana")
+			setProviders(t, env, id, tc.before(mine, other)...)
+			target := id
+			if tc.id != "" {
+				target = tc.id
+			}
+			c := clientThrough(env, &racer{env: env, id: id, n: tc.races})
+			env.Sim.Sim.ResetCounts()
+
+			_, writes, err := NewListEditor(SerializePerOutpost).Apply(context.Background(), c, target, tc.edit(mine))
+
+			got := want{Providers: providersOf(t, env, id), Writes: writes, NotFound: authentik.IsNotFound(err)}
+			w := tc.want(mine, other)
+			if err != nil && w.ErrHas != "" && strings.Contains(err.Error(), w.ErrHas) {
+				got.ErrHas = w.ErrHas
+			}
+			if diff := cmp.Diff(w, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nerror: %v", tc.reason, diff, err)
+			}
+			if n := env.Sim.Sim.Counts()["outposts_instances_partial_update"]; err == nil && n != tc.races+writes {
+				t.Errorf("%s\n%d PATCHes, want %d", tc.reason, n, writes+tc.races)
+			}
+		})
+	}
+}
+
+func TestKeyedLocks(t *testing.T) {
+	k := &keyedLocks{locks: map[string]*keyedLock{}}
+	unlock, err := k.lock(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another key is free while "a" is held.
+	unlockB, err := k.lock(context.Background(), "b")
+	if err != nil {
+		t.Fatalf("lock b while a is held: %v", err)
+	}
+	unlockB()
+	// The same key waits, and gives up when its context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := k.lock(ctx, "a"); err == nil {
+		t.Fatal("a second holder of a got the lock")
+	}
+	unlock()
+	unlockA, err := k.lock(context.Background(), "a")
+	if err != nil {
+		t.Fatalf("lock a after release: %v", err)
+	}
+	unlockA()
+	if len(k.locks) != 0 {
+		t.Errorf("%d locks left after every holder released them, want 0", len(k.locks))
+	}
+}
+
+func sorted(pks ...int32) []int32 { return slices.Sorted(slices.Values(pks)) }

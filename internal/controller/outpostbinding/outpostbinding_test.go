@@ -1,0 +1,519 @@
+package outpostbinding
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
+)
+
+func binding(name string, mods ...func(*v1alpha1.OutpostBinding)) *v1alpha1.OutpostBinding {
+	cr := &v1alpha1.OutpostBinding{
+		// The usage tracker names each resource's ProviderConfigUsage by
+		// its UID, which the fake API server does not assign.
+		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: name, UID: types.UID("uid-" + name)},
+		Spec: v1alpha1.OutpostBindingSpec{
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{
+				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
+				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
+			},
+		},
+	}
+	for _, m := range mods {
+		m(cr)
+	}
+	return cr
+}
+
+func withProvider(pk int32) func(*v1alpha1.OutpostBinding) {
+	return func(cr *v1alpha1.OutpostBinding) { cr.Spec.ForProvider.ProviderID = ptr.To(pk) }
+}
+
+// newProvider makes a proxy provider in Authentik and returns its pk.
+func newProvider(t testing.TB, env *mrtest.Env, name string) int32 {
+	t.Helper()
+	ctx := context.Background()
+	authz, err := env.Authentik.FlowUUID(ctx, authentik.DefaultAuthorizationFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inval, err := env.Authentik.FlowUUID(ctx, authentik.DefaultInvalidationFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := api.NewProxyProviderRequest(name, authz, inval, "https://"+name+".example.com")
+	req.Mode = ptr.To(api.PROXYMODE_FORWARD_SINGLE)
+	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(*req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return p.Pk
+}
+
+// newOutpost makes a proxy outpost in Authentik and returns its UUID.
+func newOutpost(t testing.TB, env *mrtest.Env, name string, providers ...int32) string {
+	t.Helper()
+	req := api.NewOutpostRequest(name, api.OUTPOSTTYPEENUM_PROXY, providers, map[string]any{"log_level": "info"})
+	o, resp, err := env.Authentik.API.OutpostsAPI.OutpostsInstancesCreate(context.Background()).OutpostRequest(*req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return o.Pk
+}
+
+// providersOf lists the providers the outpost serves.
+func providersOf(t testing.TB, env *mrtest.Env, id string) []int32 {
+	t.Helper()
+	o, resp, err := env.Authentik.API.OutpostsAPI.OutpostsInstancesRetrieve(context.Background(), id).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return slices.Sorted(slices.Values(o.Providers))
+}
+
+// setProviders replaces the outpost's provider list behind the provider's
+// back.
+func setProviders(t testing.TB, env *mrtest.Env, id string, providers ...int32) {
+	t.Helper()
+	req := api.PatchedOutpostRequest{Providers: append([]int32{}, providers...)}
+	_, resp, err := env.Authentik.API.OutpostsAPI.OutpostsInstancesPartialUpdate(context.Background(), id).PatchedOutpostRequest(req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func embedded(env *mrtest.Env) string { return env.Sim.Sim.Fixtures().EmbeddedOutpost }
+
+// outcome summarises a binding and its outpost after a test's steps.
+type outcome struct {
+	Providers     []int32
+	ExternalName  string
+	FoundAttached bool
+	Ready         corev1.ConditionStatus
+	Synced        corev1.ConditionStatus
+	SyncedMessage string
+}
+
+// fixture holds what a case's steps made in Authentik, for its wanted
+// outcome.
+type fixture struct {
+	outpost      string // the outpost the case checks
+	mine, other  int32  // the binding's provider and one it must not touch
+	otherOutpost string
+}
+
+func TestReconcile(t *testing.T) {
+	cases := map[string]struct {
+		reason     string
+		setup      func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding
+		steps      func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture)
+		messageHas string
+		want       func(f *fixture) outcome
+	}{
+		"AttachKeepsOthers": {
+			reason: "A binding adds its provider to the embedded outpost, keeps the providers already there and records <uuid>/<pk>.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.other)
+				return binding("longhorn", withProvider(f.mine))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				if got := ptr.Deref(cr.Status.AtProvider.OutpostName, ""); got != "authentik Embedded Outpost" {
+					t.Errorf("status.atProvider.outpostName = %q", got)
+				}
+			},
+			want: func(f *fixture) outcome {
+				return outcome{Providers: sorted(f.mine, f.other), ExternalName: ExternalName(f.outpost, f.mine), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue}
+			},
+		},
+		"RemovedBehindBackIsPutBack": {
+			reason: "A provider removed from the outpost behind the binding's back is attached again, and the rest kept.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				return binding("longhorn", withProvider(f.mine))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				setProviders(t, env, f.outpost, f.other)
+				obs, err := (&external{client: env.Authentik, lists: outpost.NewListEditor(outpost.SerializePerOutpost)}).Observe(context.Background(), cr.DeepCopy())
+				if err != nil || obs.ResourceExists {
+					t.Errorf("Observe after removal: exists=%v err=%v, want not exists", obs.ResourceExists, err)
+				}
+				env.Age(cr)
+				env.Settle(r, cr)
+			},
+			want: func(f *fixture) outcome {
+				return outcome{Providers: sorted(f.mine, f.other), ExternalName: ExternalName(f.outpost, f.mine), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue}
+			},
+		},
+		"DeleteDetachesOnlyItsOwn": {
+			reason: "Deleting a binding removes its provider and keeps every other.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.other)
+				return binding("longhorn", withProvider(f.mine))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+			},
+			want: func(f *fixture) outcome { return outcome{Providers: sorted(f.other)} },
+		},
+		"FoundAttachedIsNotDetached": {
+			reason: "A binding whose provider was on the outpost before it never removes it.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.mine, f.other)
+				return binding("longhorn", withProvider(f.mine))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				if cr.GetAnnotations()[AnnotationFoundAttached] != "true" {
+					t.Errorf("binding lacks %s: %v", AnnotationFoundAttached, cr.GetAnnotations())
+				}
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+			},
+			want: func(f *fixture) outcome { return outcome{Providers: sorted(f.mine, f.other)} },
+		},
+		"OutpostByName": {
+			reason: "outpostName picks that outpost; the embedded one is not touched.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				f.otherOutpost = f.outpost
+				f.outpost = newOutpost(t, env, "apps", f.other)
+				return binding("longhorn", withProvider(f.mine), func(cr *v1alpha1.OutpostBinding) { cr.Spec.ForProvider.OutpostName = ptr.To("apps") })
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				if got := providersOf(t, env, f.otherOutpost); len(got) != 0 {
+					t.Errorf("embedded outpost serves %v, want none", got)
+				}
+			},
+			want: func(f *fixture) outcome {
+				return outcome{Providers: sorted(f.mine, f.other), ExternalName: ExternalName(f.outpost, f.mine), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue}
+			},
+		},
+		"References": {
+			reason: "providerRef and outpostRef resolve to the ProxyProvider's pk and the Outpost's UUID in the same namespace.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				f.outpost = newOutpost(t, env, "apps", f.other)
+				pp := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn"}}
+				meta.SetExternalName(pp, strconv.Itoa(int(f.mine)))
+				op := &v1alpha1.Outpost{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "apps"}}
+				meta.SetExternalName(op, f.outpost)
+				env.Create(pp)
+				env.Create(op)
+				return binding("longhorn", func(cr *v1alpha1.OutpostBinding) {
+					cr.Spec.ForProvider.ProviderRef = &xpv2.Reference{Name: "longhorn"}
+					cr.Spec.ForProvider.OutpostRef = &xpv2.Reference{Name: "apps"}
+				})
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				if ptr.Deref(cr.Spec.ForProvider.ProviderID, 0) != f.mine || ptr.Deref(cr.Spec.ForProvider.OutpostID, "") != f.outpost {
+					t.Errorf("references resolved to providerId %v, outpostId %v", cr.Spec.ForProvider.ProviderID, cr.Spec.ForProvider.OutpostID)
+				}
+			},
+			want: func(f *fixture) outcome {
+				return outcome{Providers: sorted(f.mine, f.other), ExternalName: ExternalName(f.outpost, f.mine), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue}
+			},
+		},
+		"UnknownProviderRefused": {
+			reason: "Authentik's 400 for a provider that does not exist reaches the Synced condition, naming the spec field.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.other)
+				return binding("longhorn", withProvider(9999))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+			},
+			messageHas: `spec.forProvider.providerId (providers): Invalid pk "9999" - object does not exist.`,
+			want: func(f *fixture) outcome {
+				return outcome{Providers: sorted(f.other), Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse}
+			},
+		},
+		"UnknownOutpostName": {
+			reason: "An outpostName no outpost has is reported with the field.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				return binding("longhorn", withProvider(f.mine), func(cr *v1alpha1.OutpostBinding) { cr.Spec.ForProvider.OutpostName = ptr.To("nowhere") })
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+			},
+			messageHas: `no outpost has the name in spec.forProvider.outpostName: "nowhere"`,
+			want:       func(f *fixture) outcome { return outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse} },
+		},
+		"MovedIsRefused": {
+			reason: "Pointing an attached binding at another provider is refused and changes nothing.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				return binding("longhorn", withProvider(f.mine))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				cr.Spec.ForProvider.ProviderID = ptr.To(f.other)
+				if err := env.Kube.Update(context.Background(), cr); err != nil {
+					t.Fatal(err)
+				}
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+			},
+			messageHas: "a binding is not moved while its provider is attached",
+			want: func(f *fixture) outcome {
+				return outcome{Providers: sorted(f.mine), ExternalName: ExternalName(f.outpost, f.mine), Ready: corev1.ConditionTrue, Synced: corev1.ConditionFalse}
+			},
+		},
+		"LastProviderOfOwnOutpost": {
+			reason: "Detaching the last provider of an outpost Authentik does not manage is refused by Authentik; the binding says why.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				f.outpost = newOutpost(t, env, "apps", f.mine)
+				return binding("longhorn", withProvider(f.mine), func(cr *v1alpha1.OutpostBinding) {
+					cr.Spec.ForProvider.OutpostID = ptr.To(f.outpost)
+					meta.SetExternalName(cr, ExternalName(f.outpost, f.mine))
+				})
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				env.Delete(cr)
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+			},
+			messageHas: "(Authentik keeps at least one provider on an outpost it does not manage: attach another provider or delete the outpost first): cannot write the provider list of outpost",
+			want: func(f *fixture) outcome {
+				return outcome{Providers: sorted(f.mine), ExternalName: ExternalName(f.outpost, f.mine), Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse}
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t)
+			f := &fixture{outpost: embedded(env), mine: newProvider(t, env, "longhorn"), other: newProvider(t, env, "grafana")}
+			cr := tc.setup(t, env, f)
+			env.Create(cr)
+			r := env.Reconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+			tc.steps(t, env, r, cr, f)
+
+			want := tc.want(f)
+			want.SyncedMessage = tc.messageHas
+			got := outcome{Providers: providersOf(t, env, f.outpost)}
+			if err := env.Kube.Get(context.Background(), client.ObjectKeyFromObject(cr), cr); err == nil {
+				got.ExternalName = meta.GetExternalName(cr)
+				got.FoundAttached = cr.GetAnnotations()[AnnotationFoundAttached] == "true"
+				got.Ready = cr.GetCondition(xpv2.TypeReady).Status
+				got.Synced = cr.GetCondition(xpv2.TypeSynced).Status
+				if tc.messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, tc.messageHas) {
+					got.SyncedMessage = tc.messageHas
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, cr.GetCondition(xpv2.TypeSynced))
+			}
+		})
+	}
+}
+
+func TestObserveOnlyImport(t *testing.T) {
+	env := mrtest.New(t)
+	id := embedded(env)
+	pk := newProvider(t, env, "longhorn")
+	setProviders(t, env, id, pk)
+
+	cr := binding("imported", func(cr *v1alpha1.OutpostBinding) {
+		cr.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
+		meta.SetExternalName(cr, ExternalName(id, pk))
+	})
+	env.Create(cr)
+	r := env.Reconciler(Kind, ReconcilerOptions(env.Connector, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+	env.Sim.Sim.ResetCounts()
+	env.Settle(r, cr)
+
+	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
+		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
+	}
+	want := v1alpha1.OutpostBindingObservation{OutpostID: ptr.To(id), OutpostName: ptr.To("authentik Embedded Outpost"), ProviderID: ptr.To(pk), Providers: ptr.To(int32(1))}
+	if diff := cmp.Diff(want, cr.Status.AtProvider); diff != "" {
+		t.Errorf("status.atProvider -want, +got:\n%s", diff)
+	}
+	if got := ptr.Deref(cr.Spec.ForProvider.ProviderID, 0); got != pk {
+		t.Errorf("spec.forProvider.providerId late-initialised to %d, want %d", got, pk)
+	}
+	env.Delete(cr)
+	env.SettleDeletion(r, cr)
+
+	for op, n := range env.Sim.Sim.Counts() {
+		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
+			t.Errorf("an Observe-only binding called %s %d times", op, n)
+		}
+	}
+	if got := providersOf(t, env, id); !slices.Equal(got, []int32{pk}) {
+		t.Errorf("outpost serves %v after deleting the Observe-only binding, want [%d]", got, pk)
+	}
+}
+
+// TestConcurrentBindings reconciles many bindings to one outpost at once,
+// with the simulator slowed down so that reads and writes of the outpost
+// overlap. With the per-outpost serialization every provider lands and the
+// providers nobody bound stay; without it Authentik's lack of locking loses
+// updates, which shows the test can fail.
+func TestConcurrentBindings(t *testing.T) {
+	const bindings = 50
+	cases := map[string]struct {
+		reason        string
+		serialization outpost.Serialization
+		wantAll       bool
+	}{
+		"Serialized": {
+			reason:        "With edits serialized per outpost every binding's provider lands and none already there is lost.",
+			serialization: outpost.SerializePerOutpost,
+			wantAll:       true,
+		},
+		"Unserialized": {
+			reason:        "Without the serialization concurrent read-modify-writes overwrite each other.",
+			serialization: outpost.Unserialized,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t)
+			id := embedded(env)
+			seeded := []int32{newProvider(t, env, "seeded-a"), newProvider(t, env, "seeded-b")}
+			setProviders(t, env, id, seeded...)
+			crs := make([]*v1alpha1.OutpostBinding, bindings)
+			pks := make([]int32, bindings)
+			for i := range crs {
+				pks[i] = newProvider(t, env, fmt.Sprintf("app-%02d", i))
+				crs[i] = binding(fmt.Sprintf("app-%02d", i), withProvider(pks[i]))
+				env.Create(crs[i])
+			}
+			r := env.Reconciler(Kind, ReconcilerOptions(env.Connector, outpost.NewListEditor(tc.serialization))...)
+
+			// Slow reads and writes of the outpost so that unserialized
+			// read-modify-writes overlap.
+			slow := authentiksim.Fault{Latency: 10 * time.Millisecond}
+			env.Sim.Sim.SetFault("outposts_instances_retrieve", slow)
+			env.Sim.Sim.SetFault("outposts_instances_partial_update", slow)
+			env.Sim.Sim.ResetCounts()
+
+			start := time.Now()
+			var wg sync.WaitGroup
+			gate := make(chan struct{})
+			for _, cr := range crs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-gate
+					if _, err := env.Reconcile(r, client.ObjectKeyFromObject(cr)); err != nil {
+						t.Errorf("reconcile %s: %v", cr.Name, err)
+					}
+				}()
+			}
+			close(gate)
+			wg.Wait()
+			elapsed := time.Since(start)
+			env.Sim.Sim.ClearFaults()
+
+			got := providersOf(t, env, id)
+			var missing, lostAfterSuccess []int32
+			for i, cr := range crs {
+				if slices.Contains(got, pks[i]) {
+					continue
+				}
+				missing = append(missing, pks[i])
+				env.Get(cr)
+				if meta.GetExternalName(cr) != "" {
+					lostAfterSuccess = append(lostAfterSuccess, pks[i])
+				}
+			}
+			writes := env.Sim.Sim.Counts()["outposts_instances_partial_update"]
+			t.Logf("%d bindings reconciled concurrently in %v: %d PATCHes, %d of %d providers missing, %d of them after their create had succeeded",
+				bindings, elapsed.Round(time.Millisecond), writes, len(missing), bindings, len(lostAfterSuccess))
+			for _, pk := range seeded {
+				if !slices.Contains(got, pk) {
+					t.Errorf("%s\nprovider %d, attached before and bound by no one, was removed", tc.reason, pk)
+				}
+			}
+			if !tc.wantAll {
+				if len(missing) == 0 {
+					t.Errorf("%s\nevery update landed without serialization; the test cannot show lost updates", tc.reason)
+				}
+				return
+			}
+			if len(missing) > 0 {
+				t.Errorf("%s\nproviders %v are missing from the outpost", tc.reason, missing)
+			}
+			if writes != bindings {
+				t.Errorf("%s\n%d PATCHes for %d bindings, want one each", tc.reason, writes, bindings)
+			}
+			for _, cr := range crs {
+				env.Settle(r, cr)
+				if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
+					t.Errorf("%s is not Ready: %+v", cr.Name, cr.GetCondition(xpv2.TypeSynced))
+				}
+			}
+		})
+	}
+}
+
+func TestExternalName(t *testing.T) {
+	cases := map[string]struct {
+		en      string
+		id      string
+		pk      int32
+		wantErr bool
+	}{
+		"Valid":      {en: "6a1c0000-0000-4000-8000-000000000001/7", id: "6a1c0000-0000-4000-8000-000000000001", pk: 7},
+		"NoSlash":    {en: "7", wantErr: true},
+		"NoUUID":     {en: "/7", wantErr: true},
+		"NotNumeric": {en: "6a1c0000-0000-4000-8000-000000000001/seven", wantErr: true},
+		"Zero":       {en: "6a1c0000-0000-4000-8000-000000000001/0", wantErr: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			id, pk, err := ParseExternalName(tc.en)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("ParseExternalName(%q) error = %v, want error %v", tc.en, err, tc.wantErr)
+			}
+			if id != tc.id || pk != tc.pk {
+				t.Errorf("ParseExternalName(%q) = %q, %d; want %q, %d", tc.en, id, pk, tc.id, tc.pk)
+			}
+			if !tc.wantErr && ExternalName(id, pk) != tc.en {
+				t.Errorf("ExternalName(%q, %d) = %q, want %q", id, pk, ExternalName(id, pk), tc.en)
+			}
+		})
+	}
+}
+
+// reconcilerOptions are the controller's options, with reference
+// resolution given the object's kind: the managed reconciler's object comes
+// from the manager's cache with its kind set, but the fake API server's
+// objects come without, and the server-side apply of resolved references
+// needs it.
+func reconcilerOptions(env *mrtest.Env, lists *outpost.ListEditor) []managed.ReconcilerOption {
+	return append(ReconcilerOptions(env.Connector, lists),
+		managed.WithReferenceResolver(managed.ReferenceResolverFn(func(ctx context.Context, mg resource.Managed) error {
+			mg.GetObjectKind().SetGroupVersionKind(v1alpha1.OutpostBindingGroupVersionKind)
+			return managed.NewAPISimpleReferenceResolver(env.Kube).ResolveReferences(ctx, mg)
+		})))
+}
+
+func sorted(pks ...int32) []int32 { return slices.Sorted(slices.Values(pks)) }

@@ -1,0 +1,371 @@
+// Package policybinding manages Authentik policy bindings that admit the
+// members of a group to an application.
+package policybinding
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	api "goauthentik.io/api/v3"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+)
+
+const (
+	errExternalName   = "the external name must be the policy binding's UUID"
+	errGet            = "cannot get policy binding"
+	errCreate         = "cannot create policy binding"
+	errUpdate         = "cannot update policy binding"
+	errDelete         = "cannot delete policy binding"
+	errNoApplication  = "spec.forProvider.application is not set: set it, or applicationRef or applicationSelector"
+	errNoGroup        = "no group is named: set spec.forProvider.group, groupRef, groupSelector or groupName"
+	errFindGroup      = "cannot look up spec.forProvider.groupName in Authentik"
+	errNoSuchGroup    = "no Authentik group is named %q (spec.forProvider.groupName)"
+	errCheckGroup     = "cannot check whether the bound group still exists"
+	errListBindings   = "cannot list the application's policy bindings"
+	errListApps       = "cannot list applications"
+	pathApplication   = "spec.forProvider.application"
+	pathApplicationRf = "spec.forProvider.applicationRef"
+	pathGroup         = "spec.forProvider.group"
+	pathGroupRef      = "spec.forProvider.groupRef"
+	pathGroupName     = "spec.forProvider.groupName"
+
+	// pageSize is how many objects a list request asks for at once.
+	pageSize = 100
+)
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// fieldPathsFor maps Authentik's request fields to the fields of this
+// resource the user set, so Authentik's validation messages name what the
+// user has to change.
+func fieldPathsFor(p v1alpha1.PolicyBindingParameters) map[string]string {
+	paths := map[string]string{
+		"target":  pathApplication,
+		"group":   pathGroup,
+		"order":   "spec.forProvider.order",
+		"negate":  "spec.forProvider.negate",
+		"enabled": "spec.forProvider.enabled",
+		"timeout": "spec.forProvider.timeout",
+	}
+	if p.ApplicationRef != nil || p.ApplicationSelector != nil {
+		paths["target"] = pathApplicationRf
+	}
+	switch {
+	case p.GroupName != nil:
+		paths["group"] = pathGroupName
+	case p.GroupRef != nil || p.GroupSelector != nil:
+		paths["group"] = pathGroupRef
+	}
+	return paths
+}
+
+// Kind describes the PolicyBinding managed resource.
+var Kind = mrsetup.Kind{
+	GroupVersionKind: v1alpha1.PolicyBindingGroupVersionKind,
+	GroupKind:        v1alpha1.PolicyBindingGroupKind,
+	Object:           &v1alpha1.PolicyBinding{},
+	List:             &v1alpha1.PolicyBindingList{},
+}
+
+// Setup adds a controller that reconciles PolicyBindings.
+func Setup(mgr ctrl.Manager, o controller.Options) error {
+	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))...)
+}
+
+// ReconcilerOptions are the options particular to PolicyBindings: the
+// connector and, in place of the default name initializer (the UUID is
+// Authentik's to choose), the adopter for unconfirmed creates.
+func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+	c := &connector{Connector: conn}
+	return []managed.ReconcilerOption{
+		managed.WithReferenceResolver(referenceResolver{kube: kube}),
+		managed.WithTypedExternalConnector[*v1alpha1.PolicyBinding](c),
+		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
+	}
+}
+
+// SetupGated sets up the controller once the PolicyBinding CRD exists.
+func SetupGated(mgr ctrl.Manager, o controller.Options) error {
+	mrsetup.Gated(mgr, o, Kind, Setup)
+	return nil
+}
+
+// A connector builds external clients for PolicyBindings.
+type connector struct {
+	*authentik.Connector
+}
+
+func (c *connector) client(ctx context.Context, cr *v1alpha1.PolicyBinding) (*authentik.Client, error) {
+	return c.ClientFor(ctx, cr)
+}
+
+// Connect returns an external client using the resource's provider config.
+func (c *connector) Connect(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.TypedExternalClient[*v1alpha1.PolicyBinding], error) {
+	ac, err := c.client(ctx, cr)
+	if err != nil {
+		return nil, err
+	}
+	return &external{client: ac}, nil
+}
+
+// external reconciles one PolicyBinding with Authentik.
+type external struct {
+	client *authentik.Client
+}
+
+func (e *external) api() *api.PoliciesAPIService { return e.client.API.PoliciesAPI }
+
+// Observe reads the binding by its UUID and compares it with the spec. A
+// binding that is gone because its group is gone is not made again: an
+// application restricted to groups must never silently become open to
+// everyone, so Observe reports which application lost its restriction,
+// marks the resource unavailable and fails until the group is back.
+func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalObservation, error) {
+	en := meta.GetExternalName(cr)
+	if en == "" {
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	id, err := parseUUID(en)
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	b, resp, err := e.api().PoliciesBindingsRetrieve(ctx, id).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if !authentik.IsNotFound(err) {
+			return managed.ExternalObservation{}, errors.Wrap(err, errGet)
+		}
+		if meta.WasDeleted(cr) {
+			return managed.ExternalObservation{ResourceExists: false}, nil
+		}
+		return e.observeGone(ctx, cr)
+	}
+
+	observed := parametersOf(b)
+	diff := Diff(cr.Spec.ForProvider, observed)
+	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	cr.Status.AtProvider = observation(b)
+	cr.SetConditions(xpv2.Available())
+
+	return managed.ExternalObservation{
+		ResourceExists:          true,
+		ResourceUpToDate:        diff == "",
+		ResourceLateInitialized: lateInit,
+		Diff:                    diff,
+	}, nil
+}
+
+// observeGone decides what a binding that Authentik no longer has means.
+// If its group still exists the binding was deleted on its own and is made
+// again. If the group is gone too, Authentik deleted the binding with it:
+// making it again is impossible and reporting success would hide that the
+// application may now admit everyone.
+func (e *external) observeGone(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalObservation, error) {
+	exists, label, err := e.groupExists(ctx, cr)
+	if err != nil {
+		return managed.ExternalObservation{}, errors.Wrap(err, errCheckGroup)
+	}
+	if exists {
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	msg := e.lostRestriction(ctx, cr, label)
+	cr.SetConditions(xpv2.Unavailable().WithMessage(msg))
+	return managed.ExternalObservation{}, errors.New(msg)
+}
+
+// groupExists tells whether the group the spec names exists in Authentik,
+// and how to name it in a message.
+func (e *external) groupExists(ctx context.Context, cr *v1alpha1.PolicyBinding) (bool, string, error) {
+	p := cr.Spec.ForProvider
+	switch {
+	case p.GroupName != nil:
+		g, err := e.groupNamed(ctx, *p.GroupName)
+		return g != nil, fmt.Sprintf("%q", *p.GroupName), err
+	case p.Group != nil:
+		label := *p.Group
+		if o := cr.Status.AtProvider; o.GroupName != nil && strings.EqualFold(ptr.Deref(o.Group, ""), *p.Group) {
+			label = fmt.Sprintf("%q (%s)", *o.GroupName, *p.Group)
+		}
+		_, resp, err := e.client.API.CoreAPI.CoreGroupsRetrieve(ctx, *p.Group).IncludeUsers(false).Execute()
+		err = authentik.Classify(resp, err)
+		if authentik.IsNotFound(err) {
+			return false, label, nil
+		}
+		return err == nil, label, err
+	}
+	// A binding imported without a group has nothing to check.
+	return true, "", nil
+}
+
+// lostRestriction describes an application whose binding to group went
+// with the group.
+func (e *external) lostRestriction(ctx context.Context, cr *v1alpha1.PolicyBinding, group string) string {
+	head := fmt.Sprintf("group %s bound by this PolicyBinding no longer exists in Authentik, which deleted the binding with it", group)
+	target := ptr.Deref(cr.Spec.ForProvider.Application, ptr.Deref(cr.Status.AtProvider.Target, ""))
+	if target == "" {
+		return head
+	}
+	app, err := e.applicationByPK(ctx, target)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s; application %s may be open to every user until the group is restored (cannot check: %v)", head, target, err)
+	case app == nil:
+		return fmt.Sprintf("%s; application %s no longer exists either", head, target)
+	}
+	name := fmt.Sprintf("%q (%s)", app.Slug, app.Pk)
+	l, resp, err := e.api().PoliciesBindingsList(ctx).Target(app.Pk).Enabled(true).PageSize(1).Execute()
+	switch err := authentik.Classify(resp, err); {
+	case err != nil:
+		return fmt.Sprintf("%s; application %s may be open to every user until the group is restored (%s: %v)", head, name, errListBindings, err)
+	case l.Pagination.Count == 0:
+		return fmt.Sprintf("group %s bound by this PolicyBinding no longer exists in Authentik; application %s is open to every user until it is restored (Authentik deleted the binding with the group, and the application has no other enabled policy bindings)", group, name)
+	default:
+		return fmt.Sprintf("%s; application %s no longer admits that group's members through this binding, and %d other enabled policy bindings still apply to it; restore the group or name another one", head, name, int(l.Pagination.Count))
+	}
+}
+
+// applicationByPK finds an application by its UUID. Authentik looks
+// applications up only by slug, so it lists them all, as a superuser sees
+// them; it is only called when a binding went missing.
+func (e *external) applicationByPK(ctx context.Context, pk string) (*api.Application, error) {
+	for page := int32(1); page > 0; {
+		l, resp, err := e.client.API.CoreAPI.CoreApplicationsList(ctx).SuperuserFullList(true).Page(page).PageSize(pageSize).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			return nil, errors.Wrap(err, errListApps)
+		}
+		for i := range l.Results {
+			if strings.EqualFold(l.Results[i].Pk, pk) {
+				return &l.Results[i], nil
+			}
+		}
+		page = int32(l.Pagination.Next)
+	}
+	return nil, nil
+}
+
+// groupNamed looks a group up by its name, which is unique in Authentik.
+// It returns nil when there is no such group.
+func (e *external) groupNamed(ctx context.Context, name string) (*api.Group, error) {
+	l, resp, err := e.client.API.CoreAPI.CoreGroupsList(ctx).Name(name).IncludeUsers(false).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		return nil, errors.Wrap(err, errFindGroup)
+	}
+	for i := range l.Results {
+		if l.Results[i].Name == name {
+			return &l.Results[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// groupID is the UUID of the group the spec names, looked up by name when
+// it names the group by name.
+func (e *external) groupID(ctx context.Context, p v1alpha1.PolicyBindingParameters) (string, error) {
+	switch {
+	case p.GroupName != nil:
+		g, err := e.groupNamed(ctx, *p.GroupName)
+		if err != nil {
+			return "", err
+		}
+		if g == nil {
+			return "", errors.Errorf(errNoSuchGroup, *p.GroupName)
+		}
+		return g.Pk, nil
+	case p.Group != nil:
+		return *p.Group, nil
+	}
+	return "", errors.New(errNoGroup)
+}
+
+// request builds the full body for a create or PUT from the spec. Unset
+// flags are omitted, so Authentik keeps (or defaults) them.
+func (e *external) request(ctx context.Context, p v1alpha1.PolicyBindingParameters) (api.PolicyBindingRequest, error) {
+	if p.Application == nil {
+		return api.PolicyBindingRequest{}, errors.New(errNoApplication)
+	}
+	group, err := e.groupID(ctx, p)
+	if err != nil {
+		return api.PolicyBindingRequest{}, err
+	}
+	r := api.NewPolicyBindingRequest(*p.Application, ptr.Deref(p.Order, 0))
+	r.SetGroup(group)
+	r.Negate = p.Negate
+	r.Enabled = p.Enabled
+	r.Timeout = p.Timeout
+	return *r, nil
+}
+
+// Create makes the binding and records its UUID as the external name.
+func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalCreation, error) {
+	req, err := e.request(ctx, cr.Spec.ForProvider)
+	if err != nil {
+		return managed.ExternalCreation{}, errors.Wrap(err, errCreate)
+	}
+	b, resp, err := e.api().PoliciesBindingsCreate(ctx).PolicyBindingRequest(req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsTransient(err) {
+			// Authentik may have made the binding before the answer was
+			// lost; the adopter looks for it before creating again.
+			markCreateUnconfirmed(cr)
+		}
+		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
+	}
+	meta.SetExternalName(cr, b.Pk)
+	cr.Status.AtProvider = observation(b)
+	return managed.ExternalCreation{}, nil
+}
+
+// Update writes the whole spec with PUT.
+func (e *external) Update(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalUpdate, error) {
+	id, err := parseUUID(meta.GetExternalName(cr))
+	if err != nil {
+		return managed.ExternalUpdate{}, err
+	}
+	req, err := e.request(ctx, cr.Spec.ForProvider)
+	if err != nil {
+		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
+	}
+	b, resp, err := e.api().PoliciesBindingsUpdate(ctx, id).PolicyBindingRequest(req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errUpdate)
+	}
+	cr.Status.AtProvider = observation(b)
+	return managed.ExternalUpdate{}, nil
+}
+
+// Delete removes the binding; one that is already gone counts as deleted.
+func (e *external) Delete(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalDelete, error) {
+	cr.SetConditions(xpv2.Deleting())
+	id, err := parseUUID(meta.GetExternalName(cr))
+	if err != nil {
+		return managed.ExternalDelete{}, err
+	}
+	resp, err := e.api().PoliciesBindingsDestroy(ctx, id).Execute()
+	if err := authentik.Classify(resp, err); err != nil && !authentik.IsNotFound(err) {
+		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
+	}
+	return managed.ExternalDelete{}, nil
+}
+
+// Disconnect releases nothing: HTTP connections are pooled per config.
+func (e *external) Disconnect(_ context.Context) error { return nil }
+
+func parseUUID(externalName string) (string, error) {
+	if !uuidPattern.MatchString(externalName) {
+		return "", errors.Errorf("%s, not %q", errExternalName, externalName)
+	}
+	return externalName, nil
+}
