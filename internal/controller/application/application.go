@@ -88,7 +88,7 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 // retry: the next observation finds the application by its slug.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
 	return []managed.ReconcilerOption{
-		managed.WithReferenceResolver(referenceResolver{kube: kube}),
+		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 		managed.WithTypedExternalConnector[*v1alpha1.Application](&connector{Connector: conn}),
 		managed.WithInitializers(&slugAsExternalName{kube: kube}),
 		managed.WithDeterministicExternalName(true),

@@ -64,6 +64,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *Lis
 	return []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.Outpost](c),
 		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
+		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 	}
 }
 

@@ -20,7 +20,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -536,17 +535,9 @@ func TestMergedConfig(t *testing.T) {
 	}
 }
 
-// reconcilerOptions are the controller's options, with reference
-// resolution given the object's kind: the managed reconciler's object comes
-// from the manager's cache with its kind set, but the fake API server's
-// objects come without, and the server-side apply of resolved references
-// needs it.
+// reconcilerOptions are the controller's options, serialised per outpost.
 func reconcilerOptions(env *mrtest.Env) []managed.ReconcilerOption {
-	return append(ReconcilerOptions(env.Kube, env.Connector, NewListEditor(SerializePerOutpost)),
-		managed.WithReferenceResolver(managed.ReferenceResolverFn(func(ctx context.Context, mg resource.Managed) error {
-			mg.GetObjectKind().SetGroupVersionKind(v1alpha1.OutpostGroupVersionKind)
-			return managed.NewAPISimpleReferenceResolver(env.Kube).ResolveReferences(ctx, mg)
-		})))
+	return ReconcilerOptions(env.Kube, env.Connector, NewListEditor(SerializePerOutpost))
 }
 
 func sortedInts() cmp.Option {

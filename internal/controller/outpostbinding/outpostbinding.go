@@ -12,6 +12,7 @@ import (
 	api "goauthentik.io/api/v3"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -63,7 +64,7 @@ var Kind = mrsetup.Kind{
 // Setup adds a controller that reconciles OutpostBindings. It edits
 // outposts through the list editor the Outpost controller shares.
 func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(authentik.NewConnector(mgr.GetClient()), outpost.SharedListEditor)...)
+	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()), outpost.SharedListEditor)...)
 }
 
 // ReconcilerOptions are the options particular to OutpostBindings: the
@@ -72,11 +73,12 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 // provider that is missing and derives the name from what it bound, so a
 // create whose outcome was lost is safe to run again: the external name
 // counts as deterministic.
-func ReconcilerOptions(conn *authentik.Connector, lists *outpost.ListEditor) []managed.ReconcilerOption {
+func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *outpost.ListEditor) []managed.ReconcilerOption {
 	return []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.OutpostBinding](&connector{Connector: conn, lists: lists}),
 		managed.WithInitializers(),
 		managed.WithDeterministicExternalName(true),
+		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 	}
 }
 

@@ -20,7 +20,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -343,7 +342,7 @@ func TestObserveOnlyImport(t *testing.T) {
 		meta.SetExternalName(cr, ExternalName(id, pk))
 	})
 	env.Create(cr)
-	r := env.Reconciler(Kind, ReconcilerOptions(env.Connector, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector, outpost.NewListEditor(outpost.SerializePerOutpost))...)
 	env.Sim.Sim.ResetCounts()
 	env.Settle(r, cr)
 
@@ -405,7 +404,7 @@ func TestConcurrentBindings(t *testing.T) {
 				crs[i] = binding(fmt.Sprintf("app-%02d", i), withProvider(pks[i]))
 				env.Create(crs[i])
 			}
-			r := env.Reconciler(Kind, ReconcilerOptions(env.Connector, outpost.NewListEditor(tc.serialization))...)
+			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector, outpost.NewListEditor(tc.serialization))...)
 
 			// Slow reads and writes of the outpost so that unserialized
 			// read-modify-writes overlap.
@@ -503,17 +502,10 @@ func TestExternalName(t *testing.T) {
 	}
 }
 
-// reconcilerOptions are the controller's options, with reference
-// resolution given the object's kind: the managed reconciler's object comes
-// from the manager's cache with its kind set, but the fake API server's
-// objects come without, and the server-side apply of resolved references
-// needs it.
+// reconcilerOptions are the controller's options with the supplied list
+// editor.
 func reconcilerOptions(env *mrtest.Env, lists *outpost.ListEditor) []managed.ReconcilerOption {
-	return append(ReconcilerOptions(env.Connector, lists),
-		managed.WithReferenceResolver(managed.ReferenceResolverFn(func(ctx context.Context, mg resource.Managed) error {
-			mg.GetObjectKind().SetGroupVersionKind(v1alpha1.OutpostBindingGroupVersionKind)
-			return managed.NewAPISimpleReferenceResolver(env.Kube).ResolveReferences(ctx, mg)
-		})))
+	return ReconcilerOptions(env.Kube, env.Connector, lists)
 }
 
 func sorted(pks ...int32) []int32 { return slices.Sorted(slices.Values(pks)) }

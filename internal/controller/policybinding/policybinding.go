@@ -92,7 +92,7 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
 	c := &connector{Connector: conn}
 	return []managed.ReconcilerOption{
-		managed.WithReferenceResolver(referenceResolver{kube: kube}),
+		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 		managed.WithTypedExternalConnector[*v1alpha1.PolicyBinding](c),
 		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
 	}
