@@ -34,7 +34,7 @@ import (
 const (
 	exampleNamespace = "default"
 	exampleProvider  = "longhorn"
-	exampleName      = "longhorn-proxy"
+	exampleName      = "longhorn-example"
 	exampleHost      = "https://longhorn.k8s.example.com"
 	waitFor          = 90 * time.Second
 )

@@ -47,6 +47,11 @@ log "installing the provider's CRDs"
 k apply --server-side -f "$ROOT/package/crds" >/dev/null
 k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
 
+log "installing the ProxyConfig Configuration (XRD and Composition)"
+k apply -f "$ROOT/package/configuration/xrd.yaml" -f "$ROOT/package/configuration/composition.yaml" >/dev/null
+k wait --for=condition=Established --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN"
 wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
 start_bg provider "$BIN/provider" --debug --poll=5s \

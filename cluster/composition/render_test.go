@@ -1,0 +1,750 @@
+//go:build render && linux
+
+package composition
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"k8s.io/apimachinery/pkg/util/yaml"
+)
+
+// renderFunctions are the functions the Composition's pipeline calls.
+var renderFunctions = []string{"function-go-templating", "function-auto-ready"}
+
+// env is what TestMain prepared for the render and validate tests.
+var env struct {
+	root      string // repository root
+	bin       string // _output/bin, or $TOOLS_BIN
+	functions string // Function objects pointing crank render at the running functions
+	cache     string // crank beta validate's cache, seeded with Crossplane's CRDs
+	image     string // --crossplane-image naming that seeded cache entry
+	schemas   string // every schema validate needs: provider CRDs, the XRD, function inputs
+}
+
+func TestMain(m *testing.M) { os.Exit(runMain(m)) }
+
+// runMain starts the functions crank render calls (--insecure, on free
+// loopback ports), prepares validate's schemas and cache, runs the tests and
+// stops the functions again.
+func runMain(m *testing.M) int {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	env.root = root
+	env.bin = os.Getenv("TOOLS_BIN")
+	if env.bin == "" {
+		env.bin = filepath.Join(root, "_output", "bin")
+	}
+	work := filepath.Join(root, "cluster", ".work")
+	var missing []string
+	for _, b := range append([]string{"crank"}, renderFunctions...) {
+		if _, err := os.Stat(filepath.Join(env.bin, b)); err != nil {
+			missing = append(missing, filepath.Join(env.bin, b))
+		}
+	}
+	for _, d := range []string{"crossplane-crds/VERSION", "pkg/function-go-templating/input", "pkg/function-auto-ready/input"} {
+		if _, err := os.Stat(filepath.Join(work, d)); err != nil {
+			missing = append(missing, filepath.Join(work, d))
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the render tests need %s: run `make tools` (cluster/build-tools.sh all) first\n", strings.Join(missing, ", "))
+		return 1
+	}
+
+	dir, err := os.MkdirTemp("", "composition-render-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir) //nolint:errcheck // best effort
+
+	stop, err := startFunctions(dir)
+	defer stop()
+	if err == nil {
+		err = prepareValidate(dir, work)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// startFunctions runs each function with --insecure on a free port and
+// writes the Function objects crank render needs to reach them.
+func startFunctions(dir string) (func(), error) {
+	var cmds []*exec.Cmd
+	stop := func() {
+		for _, c := range cmds {
+			_ = c.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = c.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				_ = c.Process.Kill()
+			}
+		}
+	}
+	var fns bytes.Buffer
+	for _, fn := range renderFunctions {
+		port, err := freePort()
+		if err != nil {
+			return stop, err
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		logf, err := os.Create(filepath.Join(dir, fn+".log"))
+		if err != nil {
+			return stop, err
+		}
+		c := exec.Command(filepath.Join(env.bin, fn), "--insecure", "--address="+addr)
+		c.Stdout, c.Stderr = logf, logf
+		// Killed with the test binary, also when a test times out.
+		c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := c.Start(); err != nil {
+			return stop, fmt.Errorf("cannot start %s: %w", fn, err)
+		}
+		cmds = append(cmds, c)
+		if err := waitForPort(addr, 30*time.Second); err != nil {
+			out, _ := os.ReadFile(logf.Name())
+			return stop, fmt.Errorf("%s did not listen on %s: %w; its log:\n%s", fn, addr, err, out)
+		}
+		fmt.Fprintf(&fns, `---
+apiVersion: pkg.crossplane.io/v1
+kind: Function
+metadata:
+  name: %s
+  annotations:
+    render.crossplane.io/runtime: Development
+    render.crossplane.io/runtime-development-target: %s
+spec:
+  package: xpkg.crossplane.io/crossplane-contrib/%s
+`, fn, addr, fn)
+	}
+	env.functions = filepath.Join(dir, "functions.yaml")
+	return stop, os.WriteFile(env.functions, fns.Bytes(), 0o600)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close() //nolint:errcheck // only probing for a free port
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitForPort(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// prepareValidate collects the schemas and seeds validate's cache with
+// Crossplane's own CRDs, so that validate never pulls an image (the recipe
+// of seed_validate_cache in cluster/local/lib.sh).
+func prepareValidate(dir, work string) error {
+	v, err := os.ReadFile(filepath.Join(work, "crossplane-crds", "VERSION"))
+	if err != nil {
+		return err
+	}
+	version := strings.TrimSpace(string(v))
+	env.cache = filepath.Join(dir, "validate-cache")
+	env.image = "local/crossplane-crds:" + version
+	var crds bytes.Buffer
+	files, _ := filepath.Glob(filepath.Join(work, "crossplane-crds", "*.yaml"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		crds.Write(b)
+		crds.WriteString("\n---\n")
+	}
+	entry := filepath.Join(env.cache, "local", "crossplane-crds@"+version)
+	if err := os.MkdirAll(entry, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(entry, "package.yaml"), crds.Bytes(), 0o600); err != nil {
+		return err
+	}
+
+	env.schemas = filepath.Join(dir, "schemas")
+	if err := os.MkdirAll(env.schemas, 0o755); err != nil {
+		return err
+	}
+	sources, _ := filepath.Glob(filepath.Join(env.root, "package", "crds", "*.yaml"))
+	sources = append(sources, filepath.Join(env.root, xrdFile))
+	for _, fn := range renderFunctions {
+		in, _ := filepath.Glob(filepath.Join(work, "pkg", fn, "input", "*.yaml"))
+		sources = append(sources, in...)
+	}
+	for _, s := range sources {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(env.schemas, filepath.Base(s)), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// crank runs the Crossplane CLI and returns its stdout; the error carries
+// stderr.
+func crank(args ...string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	c := exec.Command(filepath.Join(env.bin, "crank"), args...)
+	c.Stdout, c.Stderr = &stdout, &stderr
+	if err := c.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("crank %s: %w: %s", strings.Join(args[:2], " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// input returns the path of a testdata file, or writes inline YAML (text
+// starting with a comment or apiVersion) to a file and returns its path.
+func input(t *testing.T, s string) string {
+	t.Helper()
+	if !strings.Contains(s, "\n") {
+		return filepath.Join(env.root, testdataDir, s)
+	}
+	p := filepath.Join(t.TempDir(), "input.yaml")
+	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// renderXR runs crank render of the XR through the Composition, with the
+// XRD's defaults applied and the given observed composed resources.
+func renderXR(t *testing.T, xr, observed string) (string, error) {
+	t.Helper()
+	args := []string{"render", "--include-full-xr", "--xrd=" + filepath.Join(env.root, xrdFile)}
+	if observed != "" {
+		args = append(args, "--observed-resources="+input(t, observed))
+	}
+	args = append(args, input(t, xr), filepath.Join(env.root, compositionFile), env.functions)
+	return crank(args...)
+}
+
+// A composed resource, as far as the tests look at it.
+type composed struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Resource is the crossplane.io/composition-resource-name annotation.
+	Resource string `json:"resource"`
+	// Labels are the composition's own labels (gitops.io/...).
+	Labels map[string]string `json:"labels,omitempty"`
+	Spec   map[string]any    `json:"spec"`
+}
+
+// rendered is what a render produced: the XR's status and Ready condition
+// and the composed resources, sorted by kind and name.
+type rendered struct {
+	Status   map[string]any `json:"status,omitempty"`
+	Ready    string         `json:"ready"`
+	Composed []composed     `json:"composed"`
+}
+
+func summarize(t *testing.T, out string) rendered {
+	t.Helper()
+	objs, err := decodeAll([]byte(out))
+	if err != nil {
+		t.Fatalf("cannot parse crank render's output: %v\n%s", err, out)
+	}
+	var r rendered
+	for _, o := range objs {
+		kind := str(o, "kind")
+		if kind == "XProxyConfig" {
+			r.Status = map[string]any{}
+			for k, v := range get(o, "status").(map[string]any) {
+				if k != "conditions" {
+					r.Status[k] = v
+				}
+			}
+			conds, _ := get(o, "status", "conditions").([]any)
+			for _, c := range conds {
+				if str(c, "type") == "Ready" {
+					r.Ready = str(c, "status")
+				}
+			}
+			continue
+		}
+		c := composed{
+			Kind:      kind,
+			Namespace: str(o, "metadata", "namespace"),
+			Name:      str(o, "metadata", "name"),
+			Resource:  str(o, "metadata", "annotations", "crossplane.io/composition-resource-name"),
+			Spec:      get(o, "spec").(map[string]any),
+		}
+		labels, _ := get(o, "metadata", "labels").(map[string]any)
+		for k, v := range labels {
+			if strings.HasPrefix(k, "gitops.io/") {
+				if c.Labels == nil {
+					c.Labels = map[string]string{}
+				}
+				c.Labels[k] = v.(string)
+			}
+		}
+		r.Composed = append(r.Composed, c)
+	}
+	sort.Slice(r.Composed, func(i, j int) bool {
+		a, b := r.Composed[i], r.Composed[j]
+		return a.Kind+"/"+a.Name < b.Kind+"/"+b.Name
+	})
+	return r
+}
+
+func mustRendered(t *testing.T, s string) rendered {
+	t.Helper()
+	var r rendered
+	if err := yaml.Unmarshal([]byte(s), &r); err != nil {
+		t.Fatalf("bad want: %v", err)
+	}
+	return r
+}
+
+// What the seed's longhorn-proxy claim composes.
+const longhornComposed = `
+composed:
+- kind: Application
+  namespace: longhorn-system
+  name: longhorn-proxy
+  resource: application
+  labels: {gitops.io/service-name: longhorn-frontend, gitops.io/service-namespace: longhorn-system}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: longhorn-proxy
+      slug: longhorn-proxy
+      providerRef: {name: longhorn-proxy}
+      policyEngineMode: any
+- kind: OutpostBinding
+  namespace: longhorn-system
+  name: longhorn-proxy
+  resource: outpostbinding
+  labels: {gitops.io/service-name: longhorn-frontend, gitops.io/service-namespace: longhorn-system}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      providerRef: {name: longhorn-proxy}
+- kind: ProxyProvider
+  namespace: longhorn-system
+  name: longhorn-proxy
+  resource: proxyprovider
+  labels: {gitops.io/service-name: longhorn-frontend, gitops.io/service-namespace: longhorn-system}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: longhorn-proxy
+      mode: forward_single
+      externalHost: https://longhorn.k8s.home.geoffdavis.com
+      internalHost: http://longhorn-frontend.longhorn-system.svc.cluster.local:80
+`
+
+// A claim with nothing but the required fields, in namespace storage.
+const minimalXR = `
+apiVersion: gitops.io/v1
+kind: XProxyConfig
+metadata:
+  name: nas-k2j4d
+  labels:
+    crossplane.io/composite: nas-k2j4d
+    crossplane.io/claim-name: nas
+    crossplane.io/claim-namespace: storage
+spec:
+  claimRef: {apiVersion: gitops.io/v1, kind: ProxyConfig, name: nas, namespace: storage}
+  externalHost: nas.example.com
+  internalHost: https://nas.storage.svc:5001
+`
+
+// What minimalXR composes with the XRD's defaults.
+func minimalComposed(slug string) string {
+	return `
+composed:
+- kind: Application
+  namespace: storage
+  name: nas
+  resource: application
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {name: nas, slug: ` + slug + `, providerRef: {name: nas}, policyEngineMode: any}
+- kind: OutpostBinding
+  namespace: storage
+  name: nas
+  resource: outpostbinding
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {providerRef: {name: nas}}
+- kind: ProxyProvider
+  namespace: storage
+  name: nas
+  resource: proxyprovider
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {name: nas, mode: proxy, externalHost: "https://nas.example.com", internalHost: "https://nas.storage.svc:5001"}
+`
+}
+
+func TestRender(t *testing.T) {
+	cases := map[string]struct {
+		reason   string
+		xr       string
+		observed string
+		want     string
+		wantErr  string
+	}{
+		"SeedLonghornFirstRender": {
+			reason: "The seed's longhorn claim composes a forward_single ProxyProvider with https:// added to the bare host, an Application and an OutpostBinding on the embedded outpost that refer to it by name; nothing exists yet, so the claim is not Ready and has no status.",
+			xr:     "xr-longhorn-proxy.yaml",
+			want:   `ready: "False"` + longhornComposed,
+		},
+		"SeedLonghornAllReady": {
+			reason:   "Once every composed resource is Ready the claim is Ready, and its status shows the provider pk, the application's slug and launch URL and the outpost, as Authentik reports them.",
+			xr:       "xr-longhorn-proxy.yaml",
+			observed: "observed-longhorn-proxy.yaml",
+			want: `
+ready: "True"
+status:
+  providerPk: 7
+  applicationSlug: longhorn-proxy
+  launchUrl: https://longhorn.k8s.home.geoffdavis.com
+  outpost: authentik Embedded Outpost
+` + longhornComposed,
+		},
+		"SeedLonghornApplicationPending": {
+			reason: "The status shows only what Authentik has confirmed: the provider exists, the Application has not been observed in Authentik yet, so there is no slug or launch URL and the claim is not Ready.",
+			xr:     "xr-longhorn-proxy.yaml",
+			observed: `
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ProxyProvider
+metadata:
+  name: longhorn-proxy
+  namespace: longhorn-system
+  annotations: {crossplane.io/composition-resource-name: proxyprovider, crossplane.io/external-name: "7"}
+status:
+  atProvider: {pk: 7}
+  conditions: [{type: Ready, status: "True", reason: Available, lastTransitionTime: "2026-01-01T00:00:00Z"}]
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: Application
+metadata:
+  name: longhorn-proxy
+  namespace: longhorn-system
+  annotations: {crossplane.io/composition-resource-name: application, crossplane.io/external-name: longhorn-proxy}
+spec:
+  forProvider: {name: longhorn-proxy, slug: longhorn-proxy, providerRef: {name: longhorn-proxy}}
+`,
+			want: `
+ready: "False"
+status:
+  providerPk: 7
+` + longhornComposed,
+		},
+		"SeedMyService": {
+			reason: "The seed's second claim composes the same three resources in its own namespace.",
+			xr:     "xr-my-service-proxy.yaml",
+			want: `
+ready: "False"
+composed:
+- kind: Application
+  namespace: my-namespace
+  name: my-service-proxy
+  resource: application
+  labels: {gitops.io/service-name: my-service, gitops.io/service-namespace: my-namespace}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {name: my-service-proxy, slug: my-service-proxy, providerRef: {name: my-service-proxy}, policyEngineMode: any}
+- kind: OutpostBinding
+  namespace: my-namespace
+  name: my-service-proxy
+  resource: outpostbinding
+  labels: {gitops.io/service-name: my-service, gitops.io/service-namespace: my-namespace}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {providerRef: {name: my-service-proxy}}
+- kind: ProxyProvider
+  namespace: my-namespace
+  name: my-service-proxy
+  resource: proxyprovider
+  labels: {gitops.io/service-name: my-service, gitops.io/service-namespace: my-namespace}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: my-service-proxy
+      mode: forward_single
+      externalHost: https://my-service.k8s.home.geoffdavis.com
+      internalHost: http://my-service.my-namespace.svc.cluster.local:80
+`,
+		},
+		"EveryOption": {
+			reason: "A URL external host is kept as it is; the application's fields, skip paths and a named outpost pass through; each allowed group gets one PolicyBinding, named after the group and referring to the Application, ordered as listed.",
+			xr:     "xr-grafana.yaml",
+			want: `
+ready: "False"
+composed:
+- kind: Application
+  namespace: monitoring
+  name: grafana
+  resource: application
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: Grafana
+      slug: grafana
+      providerRef: {name: grafana}
+      policyEngineMode: any
+      metaLaunchUrl: https://grafana.k8s.example.com/dashboards
+      group: Monitoring
+      metaDescription: Dashboards and alerts
+- kind: OutpostBinding
+  namespace: monitoring
+  name: grafana-authentik-embedded-outpost-7d7e5b
+  resource: outpostbinding-authentik-embedded-outpost-7d7e5b
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {providerRef: {name: grafana}, outpostName: authentik Embedded Outpost}
+- kind: PolicyBinding
+  namespace: monitoring
+  name: grafana-authentik-admins-ebd15a
+  resource: policybinding-authentik-admins-ebd15a
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {applicationRef: {name: grafana}, groupName: authentik Admins, order: 0}
+- kind: PolicyBinding
+  namespace: monitoring
+  name: grafana-monitoring-viewers-4c8d4f
+  resource: policybinding-monitoring-viewers-4c8d4f
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {applicationRef: {name: grafana}, groupName: monitoring-viewers, order: 1}
+- kind: ProxyProvider
+  namespace: monitoring
+  name: grafana
+  resource: proxyprovider
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: grafana-proxy
+      mode: proxy
+      externalHost: https://grafana.k8s.example.com
+      internalHost: http://grafana.monitoring.svc.cluster.local:3000
+      skipPathRegex: "^/api/health$\n^/public/.*\n"
+`,
+		},
+		"Defaults": {
+			reason: "With only externalHost and internalHost the XRD's defaults apply: mode proxy, provider, application and slug named after the claim, the ClusterProviderConfig default, the embedded outpost.",
+			xr:     minimalXR,
+			want:   `ready: "False"` + minimalComposed("nas"),
+		},
+		"SlugInUseIsKept": {
+			reason: "A slug cannot change in Authentik, so a slug the composition chose before stays, even if the provider name it came from changed.",
+			xr:     minimalXR,
+			observed: `
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: Application
+metadata:
+  name: nas
+  namespace: storage
+  annotations: {crossplane.io/composition-resource-name: application}
+spec:
+  forProvider: {name: nas, slug: nas-legacy, providerRef: {name: nas}}
+`,
+			want: `ready: "False"` + minimalComposed("nas-legacy"),
+		},
+		"ProviderNameBecomesASlug": {
+			reason: "A provider name that is no valid slug is lower-cased and every run of other characters becomes -; forward_domain passes its cookie domain.",
+			xr: `
+apiVersion: gitops.io/v1
+kind: XProxyConfig
+metadata:
+  name: nas-k2j4d
+  labels: {crossplane.io/composite: nas-k2j4d, crossplane.io/claim-name: nas, crossplane.io/claim-namespace: storage}
+spec:
+  externalHost: http://auth.lan:8080
+  authentikConfig: {providerName: "NAS UI (LAN)", mode: forward_domain, cookieDomain: lan}
+  providerConfigRef: {kind: ProviderConfig, name: lan-authentik}
+`,
+			want: `
+ready: "False"
+composed:
+- kind: Application
+  namespace: storage
+  name: nas
+  resource: application
+  spec:
+    providerConfigRef: {kind: ProviderConfig, name: lan-authentik}
+    forProvider: {name: NAS UI (LAN), slug: nas-ui-lan, providerRef: {name: nas}, policyEngineMode: any}
+- kind: OutpostBinding
+  namespace: storage
+  name: nas
+  resource: outpostbinding
+  spec:
+    providerConfigRef: {kind: ProviderConfig, name: lan-authentik}
+    forProvider: {providerRef: {name: nas}}
+- kind: ProxyProvider
+  namespace: storage
+  name: nas
+  resource: proxyprovider
+  spec:
+    providerConfigRef: {kind: ProviderConfig, name: lan-authentik}
+    forProvider: {name: NAS UI (LAN), mode: forward_domain, externalHost: "http://auth.lan:8080", cookieDomain: lan}
+`,
+		},
+		"NoClaim": {
+			reason: "An XR made without a claim has no namespace for the Authentik resources; the composition says so.",
+			xr: `
+apiVersion: gitops.io/v1
+kind: XProxyConfig
+metadata:
+  name: orphan
+  labels: {crossplane.io/composite: orphan}
+spec:
+  externalHost: orphan.example.com
+  authentikConfig: {mode: forward_single}
+`,
+			wantErr: "XProxyConfig orphan has no claim: create a ProxyConfig in the namespace the Authentik resources belong to",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			out, err := renderXR(t, tc.xr, tc.observed)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("%s\ncrank render: want an error containing %q, got %v\n%s", tc.reason, tc.wantErr, err, out)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s\n%v", tc.reason, err)
+			}
+			if diff := cmp.Diff(mustRendered(t, tc.want), summarize(t, out), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s\ncrank render: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// validateLine is one line of crank beta validate's report: mark, what
+// failed (or the group/version), kind, name, message.
+var validateLine = regexp.MustCompile(`^\[(.)\] (.*?), Kind=(\S+), (\S*)(?: : (.*)| validated successfully)$`)
+
+// validate runs crank beta validate against every schema, failing on a
+// missing one, and returns its report.
+func validate(resources ...string) (string, error) {
+	return crank("beta", "validate", env.schemas, strings.Join(resources, ","),
+		"--cache-dir="+env.cache, "--crossplane-image="+env.image, "--error-on-missing-schemas")
+}
+
+func TestValidateRenderedSeedClaims(t *testing.T) {
+	dir := t.TempDir()
+	resources := []string{
+		filepath.Join(env.root, xrdFile),
+		filepath.Join(env.root, compositionFile),
+		filepath.Join(env.root, examplesDir),
+	}
+	runs := map[string][2]string{
+		"longhorn-proxy":          {"xr-longhorn-proxy.yaml", ""},
+		"longhorn-proxy-observed": {"xr-longhorn-proxy.yaml", "observed-longhorn-proxy.yaml"},
+		"my-service-proxy":        {"xr-my-service-proxy.yaml", ""},
+		"grafana":                 {"xr-grafana.yaml", ""},
+	}
+	want := 3 // the XRD, the Composition and its go-templating input
+	for name, in := range runs {
+		out, err := renderXR(t, in[0], in[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(p, []byte(out), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		resources = append(resources, p)
+		want += strings.Count(out, "\nkind: ") // one per rendered object
+	}
+	claims, _ := filepath.Glob(filepath.Join(env.root, examplesDir, "*.yaml"))
+	want += len(claims)
+
+	out, err := validate(resources...)
+	t.Logf("crank beta validate:\n%s", out)
+	if err != nil {
+		t.Fatalf("the rendered seed claims, the examples, the XRD and the Composition do not validate: %v", err)
+	}
+	summary := fmt.Sprintf("Total %d resources: 0 missing schemas, %d success cases, 0 failure cases", want, want)
+	if !strings.Contains(out, summary) {
+		t.Errorf("crank beta validate: want %q in its report", summary)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if m := validateLine.FindStringSubmatch(l); m != nil && m[1] != "✓" {
+			t.Errorf("not validated: %s", l)
+		}
+	}
+}
+
+func TestValidateRefusesBrokenClaims(t *testing.T) {
+	want := map[string]string{
+		"bad-mode":                           `spec.authentikConfig.mode: Unsupported value: "forward": supported values: "proxy", "forward_single", "forward_domain"`,
+		"proxy-mode-without-internal-host":   "spec.internalHost is required when spec.authentikConfig.mode is proxy (the default)",
+		"default-mode-without-internal-host": "spec.internalHost is required when spec.authentikConfig.mode is proxy (the default)",
+		"external-host-ftp-url":              "spec.externalHost must be a host name such as app.example.com or an http(s) URL such as https://app.example.com",
+		"slug-with-space":                    "spec.authentikConfig.application.slug may contain only letters, digits, - and _",
+		"internal-host-without-scheme":       "spec.internalHost must be an http(s) URL such as http://app.ns.svc.cluster.local:8080",
+	}
+	out, err := validate(filepath.Join(env.root, testdataDir, "claims-broken.yaml"))
+	t.Logf("crank beta validate:\n%s", out)
+	if err == nil {
+		t.Fatal("crank beta validate accepted claims-broken.yaml")
+	}
+	got := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		m := validateLine.FindStringSubmatch(l)
+		if m == nil || m[3] != "ProxyConfig" {
+			continue
+		}
+		if m[1] == "✓" {
+			t.Errorf("crank beta validate accepted the broken claim %s", m[4])
+			continue
+		}
+		got[m[4]] = m[5]
+	}
+	for name, msg := range want {
+		if !strings.Contains(got[name], msg) {
+			t.Errorf("claim %s: want a refusal containing %q, got %q", name, msg, got[name])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("crank beta validate refused %d claims, want %d: %v", len(got), len(want), got)
+	}
+}

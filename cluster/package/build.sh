@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the provider's Crossplane package (make xpkg) with the Crossplane CLI (_output/bin/crank):
+# package/crossplane.yaml + package/crds, the provider's examples, and the runtime image from
+# cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the provider.
+# Output: $OUTPUT/xpkg/provider-authentik-$VERSION.xpkg
+# Left out on purpose (crank applies --ignore below both roots, relative, one path level per `*`):
+#   package/configuration/   the ProxyConfig Configuration, a package of its own
+#   examples/proxyconfig/    that Configuration's examples
+#   examples/gitops/         a Flux layout, not objects of this provider
+# Env: VERSION (v0.1.0-dev), OUTPUT (_output), TOOLS_BIN (_output/bin).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VERSION=${VERSION:-v0.1.0-dev}
+OUTPUT=${OUTPUT:-$ROOT/_output}
+BIN=${TOOLS_BIN:-$ROOT/_output/bin}
+IMAGE=$OUTPUT/image/provider-authentik-$VERSION.tar
+XPKG=$OUTPUT/xpkg/provider-authentik-$VERSION.xpkg
+
+log() { printf '[xpkg %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[ -x "$BIN/crank" ] || die "$BIN/crank missing: run make tools (cluster/build-tools.sh crossplane)"
+[ -f "$IMAGE" ] || die "$IMAGE missing: run make image (cluster/image/build.sh) with VERSION=$VERSION"
+
+IGNORE=(
+  'configuration/*' 'configuration/*/*'
+  'proxyconfig/*'
+  'gitops/*' 'gitops/*/*' 'gitops/*/*/*' 'gitops/*/*/*/*'
+)
+IFS=, ; ignore="${IGNORE[*]}"; unset IFS
+
+mkdir -p "$(dirname "$XPKG")"
+# Absolute roots: crank skips every package file whose path contains the --examples-root string, so
+# a relative "examples" would drop the whole package when the checkout lives under a directory named
+# like that.
+"$BIN/crank" xpkg build \
+  --package-root="$ROOT/package" \
+  --examples-root="$ROOT/examples" \
+  --ignore="$ignore" \
+  --embed-runtime-image-tarball="$IMAGE" \
+  --package-file="$XPKG"
+log "wrote $XPKG ($(du -h "$XPKG" | cut -f1))"
