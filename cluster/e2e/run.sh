@@ -78,6 +78,13 @@ fi
 k get managed -A
 
 if $DEMO; then
+  log "applying the seed's ProxyConfig claim (examples/proxyconfig/longhorn-proxy.yaml)"
+  k create namespace longhorn-system --dry-run=client -o yaml | k apply -f - >/dev/null
+  k apply -f "$ROOT/examples/proxyconfig/longhorn-proxy.yaml"
+  k wait --for=condition=Ready proxyconfig/longhorn-proxy -n longhorn-system --timeout="$E2E_READY_TIMEOUT" >/dev/null \
+    || die "the ProxyConfig claim did not become Ready"
+  echo
+  "$BIN/crank" beta trace proxyconfig/longhorn-proxy -n longhorn-system || true
   echo
   "$BIN/crank" beta trace proxyprovider/longhorn -n default || true
   cat <<TXT
@@ -87,7 +94,7 @@ $SIM_URL and provider-authentik (log: $LOGS/provider.log).
 
 What to try next:
   export KUBECONFIG=$KUBECONFIG PATH=$BIN:\$PATH
-  kubectl get managed -A
+  kubectl get managed -A; kubectl get proxyconfig -A
   # Change a field behind the provider's back and watch it come back within seconds:
   curl -s -X PATCH -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' \\
     -d '{"mode":"forward_single","external_host":"https://changed.example.com"}' \\
@@ -95,7 +102,7 @@ What to try next:
   kubectl get proxyprovider longhorn -n default -o jsonpath='{.status.atProvider}' ; echo
   # Delete a resource and see it leave Authentik:
   kubectl delete proxyprovider longhorn -n default
-  curl -s -H 'Authorization: Bearer $TOKEN' '$SIM_URL/api/v3/providers/proxy/?name__iexact=longhorn-proxy'
+  curl -s -H 'Authorization: Bearer $TOKEN' '$SIM_URL/api/v3/providers/proxy/?name__iexact=longhorn-example'
   crossplane beta trace is '$BIN/crank beta trace'
 
 Stop everything with: make demo-down
