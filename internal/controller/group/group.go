@@ -61,7 +61,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 		managed.WithTypedExternalConnector[*v1alpha1.Group](c),
-		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
 	}
 }
 
@@ -139,7 +139,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 		if authentik.IsTransient(err) {
 			// Authentik may have made the group before the answer was
 			// lost; the adopter looks for it before creating again.
-			markCreateUnconfirmed(cr)
+			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}

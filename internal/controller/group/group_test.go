@@ -22,6 +22,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -285,12 +286,12 @@ func TestReconcile(t *testing.T) {
 					t.Fatal(err)
 				}
 				env.Get(cr)
-				if _, ok := cr.GetAnnotations()[AnnotationCreateUnconfirmed]; !ok {
-					t.Errorf("a lost create answer did not mark the resource %s", AnnotationCreateUnconfirmed)
+				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; !ok {
+					t.Errorf("a lost create answer did not mark the resource %s", mrsetup.AnnotationCreateUnconfirmed)
 				}
 				env.Settle(r, cr)
-				if _, ok := cr.GetAnnotations()[AnnotationCreateUnconfirmed]; ok {
-					t.Errorf("%s is still set after adoption", AnnotationCreateUnconfirmed)
+				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; ok {
+					t.Errorf("%s is still set after adoption", mrsetup.AnnotationCreateUnconfirmed)
 				}
 			},
 			want: settled,

@@ -5,7 +5,6 @@ package outpost
 import (
 	"context"
 	"slices"
-	"time"
 
 	api "goauthentik.io/api/v3"
 	"k8s.io/utils/ptr"
@@ -21,7 +20,6 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
 )
 
 const (
@@ -63,7 +61,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *Lis
 	c := &connector{Connector: conn, lists: lists}
 	return []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.Outpost](c),
-		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 	}
 }
@@ -167,7 +165,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Outpost) (managed.Ex
 		if authentik.IsTransient(err) {
 			// Authentik may have made the outpost before the answer was
 			// lost; the adopter looks for it before creating again.
-			markCreateUnconfirmed(cr)
+			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
@@ -246,7 +244,3 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.Outpost) (managed.Ex
 
 // Disconnect releases nothing: HTTP connections are pooled per config.
 func (e *external) Disconnect(_ context.Context) error { return nil }
-
-func markCreateUnconfirmed(cr *v1alpha1.Outpost) {
-	meta.AddAnnotations(cr, map[string]string{proxyprovider.AnnotationCreateUnconfirmed: time.Now().UTC().Format(time.RFC3339)})
-}

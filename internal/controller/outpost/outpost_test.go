@@ -25,8 +25,8 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
 )
 
 const outpostName = "apps"
@@ -363,8 +363,8 @@ func TestReconcile(t *testing.T) {
 					t.Fatal(err)
 				}
 				env.Get(cr)
-				if _, ok := cr.GetAnnotations()[proxyprovider.AnnotationCreateUnconfirmed]; !ok {
-					t.Errorf("a lost create answer did not mark the resource %s", proxyprovider.AnnotationCreateUnconfirmed)
+				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; !ok {
+					t.Errorf("a lost create answer did not mark the resource %s", mrsetup.AnnotationCreateUnconfirmed)
 				}
 				env.Settle(r, cr)
 			},

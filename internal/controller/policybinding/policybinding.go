@@ -94,7 +94,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 		managed.WithTypedExternalConnector[*v1alpha1.PolicyBinding](c),
-		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
 	}
 }
 
@@ -319,7 +319,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 		if authentik.IsTransient(err) {
 			// Authentik may have made the binding before the answer was
 			// lost; the adopter looks for it before creating again.
-			markCreateUnconfirmed(cr)
+			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
 	}

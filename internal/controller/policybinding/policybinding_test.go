@@ -22,6 +22,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -451,7 +452,7 @@ func TestReconcile(t *testing.T) {
 				existingBinding(t, env, f.app, f.group, 10)
 				_, _ = env.Reconcile(r, keyOf(cr))
 			},
-			messageHas: "2 policy bindings of this group to this application",
+			messageHas: "several resources in Authentik match this resource",
 			want:       outcome{Bindings: []string{groupName + "@10", groupName + "@10"}, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
 		},
 		"LostCreateAnswerAdopts": {
@@ -463,8 +464,8 @@ func TestReconcile(t *testing.T) {
 					t.Fatal(err)
 				}
 				env.Get(cr)
-				if _, ok := cr.GetAnnotations()[AnnotationCreateUnconfirmed]; !ok {
-					t.Errorf("a lost create answer did not mark the resource %s", AnnotationCreateUnconfirmed)
+				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; !ok {
+					t.Errorf("a lost create answer did not mark the resource %s", mrsetup.AnnotationCreateUnconfirmed)
 				}
 				env.Settle(r, cr)
 			},

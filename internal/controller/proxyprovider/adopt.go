@@ -3,87 +3,53 @@ package proxyprovider
 import (
 	"context"
 	"strconv"
-	"time"
-
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
-
-// AnnotationCreateUnconfirmed marks a resource whose create request got no
-// definite answer from Authentik, so the provider may exist without its pk
-// having been recorded.
-const AnnotationCreateUnconfirmed = "authentik.m.crossplane.io/create-unconfirmed"
 
 const (
 	errNotProxyProvider = "managed resource is not a ProxyProvider"
 	errFindByName       = "cannot look for a proxy provider with spec.forProvider.name after an unconfirmed create"
-	errAdoptMismatch    = "a proxy provider with spec.forProvider.name exists in Authentik but differs from this resource, so it was not adopted after an unconfirmed create; to adopt it set its pk as the crossplane.io/external-name annotation"
-	errRecordAdoption   = "cannot record the outcome of an unconfirmed create"
 )
 
-func markCreateUnconfirmed(cr *v1alpha1.ProxyProvider) {
-	meta.AddAnnotations(cr, map[string]string{AnnotationCreateUnconfirmed: time.Now().UTC().Format(time.RFC3339)})
-}
-
-// An adopter settles a create whose outcome is unknown: the process stopped
-// between Authentik's answer and recording the pk, or the answer was lost.
-// Provider names are unique in Authentik, so it looks the name up: a
-// provider with that name whose every field this resource sets matches is
-// the one this resource made, and its pk becomes the external name. With no
-// such provider the create is marked failed and runs again. A provider with
-// the name that differs is never adopted: it may be someone else's.
-// Resources that never sent a create are left alone, so an existing
-// provider is never taken over silently.
-type adopter struct {
-	kube    client.Client
-	connect func(context.Context, *v1alpha1.ProxyProvider) (*authentik.Client, error)
-}
-
-// Initialize runs before the managed reconciler's check for an incomplete
-// create, which would otherwise stop the resource for good.
-func (a *adopter) Initialize(ctx context.Context, mg resource.Managed) error {
-	cr, ok := mg.(*v1alpha1.ProxyProvider)
-	if !ok {
-		return errors.New(errNotProxyProvider)
-	}
-	_, unconfirmed := cr.GetAnnotations()[AnnotationCreateUnconfirmed]
-	if meta.GetExternalName(cr) != "" || (!meta.ExternalCreateIncomplete(cr) && !unconfirmed) || cr.Spec.ForProvider.Name == nil {
-		return nil
-	}
-	ac, err := a.connect(ctx, cr)
-	if err != nil {
-		return err
-	}
-	e := &external{client: ac}
-	l, resp, err := e.api().ProvidersProxyList(ctx).NameIexact(*cr.Spec.ForProvider.Name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		return errors.Wrap(err, errFindByName)
-	}
-	meta.RemoveAnnotations(cr, AnnotationCreateUnconfirmed)
-	for i := range l.Results {
-		p := &l.Results[i]
-		if p.Name != *cr.Spec.ForProvider.Name {
-			continue
+// candidates finds the provider an unconfirmed create may have made:
+// provider names are unique in Authentik, so it is the one with the spec's
+// name, if any.
+func candidates(connect func(context.Context, *v1alpha1.ProxyProvider) (*authentik.Client, error)) mrsetup.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+		cr, ok := mg.(*v1alpha1.ProxyProvider)
+		if !ok {
+			return nil, errors.New(errNotProxyProvider)
 		}
-		observed, err := e.parametersOf(ctx, p, cr.Spec.ForProvider)
+		if cr.Spec.ForProvider.Name == nil {
+			return nil, nil
+		}
+		ac, err := connect(ctx, cr)
 		if err != nil {
-			return errors.Wrap(err, errObserveFlow)
+			return nil, err
 		}
-		if d := Diff(cr.Spec.ForProvider, observed); d != "" {
-			return errors.Errorf("%s (pk %d): %s", errAdoptMismatch, p.Pk, d)
+		e := &external{client: ac}
+		l, resp, err := e.api().ProvidersProxyList(ctx).NameIexact(*cr.Spec.ForProvider.Name).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			return nil, errors.Wrap(err, errFindByName)
 		}
-		meta.SetExternalName(cr, strconv.Itoa(int(p.Pk)))
-		meta.SetExternalCreateSucceeded(cr, time.Now())
-		return errors.Wrap(a.kube.Update(ctx, cr), errRecordAdoption)
+		var out []mrsetup.Candidate
+		for i := range l.Results {
+			p := &l.Results[i]
+			if p.Name != *cr.Spec.ForProvider.Name {
+				continue
+			}
+			observed, err := e.parametersOf(ctx, p, cr.Spec.ForProvider)
+			if err != nil {
+				return nil, errors.Wrap(err, errObserveFlow)
+			}
+			out = append(out, mrsetup.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Diff: Diff(cr.Spec.ForProvider, observed)})
+		}
+		return out, nil
 	}
-	if meta.ExternalCreateIncomplete(cr) {
-		meta.SetExternalCreateFailed(cr, time.Now())
-	}
-	return errors.Wrap(a.kube.Update(ctx, cr), errRecordAdoption)
 }

@@ -72,7 +72,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 	c := &connector{Connector: conn}
 	return []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.ProxyProvider](c),
-		managed.WithInitializers(&adopter{kube: kube, connect: c.client}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
 	}
 }
 
@@ -153,7 +153,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (mana
 		if authentik.IsTransient(err) {
 			// Authentik may have made the provider before the answer was
 			// lost; the adopter looks for it before creating again.
-			markCreateUnconfirmed(cr)
+			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}

@@ -1,0 +1,96 @@
+package mrsetup
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+)
+
+// AnnotationCreateUnconfirmed marks a resource whose create request got no
+// definite answer from Authentik, so the external resource may exist
+// without its id having been recorded.
+const AnnotationCreateUnconfirmed = "authentik.m.crossplane.io/create-unconfirmed"
+
+const (
+	errAdoptMismatch  = "exists in Authentik but differs from this resource, so it was not adopted after an unconfirmed create; to adopt it anyway set this as the crossplane.io/external-name annotation"
+	errAdoptAmbiguous = "several resources in Authentik match this resource, so none was adopted after an unconfirmed create; to adopt one set its id as the crossplane.io/external-name annotation"
+	errRecordAdoption = "cannot record the outcome of an unconfirmed create"
+)
+
+// MarkCreateUnconfirmed records that a create request got no definite
+// answer; Create calls it when Authentik may have acted on the request.
+func MarkCreateUnconfirmed(o client.Object) {
+	meta.AddAnnotations(o, map[string]string{AnnotationCreateUnconfirmed: time.Now().UTC().Format(time.RFC3339)})
+}
+
+// A Candidate is an external resource that an unconfirmed create may have made.
+type Candidate struct {
+	// ExternalName the resource gets if it adopts the candidate.
+	ExternalName string
+	// Diff between the spec and the candidate; empty when every field the
+	// spec sets matches.
+	Diff string
+}
+
+// A CandidateFinder lists the external resources that an unconfirmed create
+// of the managed resource may have made, matched by the key Authentik keeps
+// unique (a name) or, where there is none, by what the create would send.
+type CandidateFinder func(ctx context.Context, mg resource.Managed) ([]Candidate, error)
+
+// An Adopter settles a create whose outcome is unknown: the process stopped
+// between Authentik's answer and recording the id Authentik assigned, or
+// the answer was lost. Exactly one candidate whose every field the spec
+// sets matches is the one this resource made, and its id becomes the
+// external name. With no candidate the create is marked failed and runs
+// again. A candidate that differs, or several that match, are never
+// adopted: they may be someone else's, and the resource says so. Resources
+// that never sent a create are left alone, so nothing that exists in
+// Authentik is taken over silently.
+type Adopter struct {
+	Kube client.Client
+	Find CandidateFinder
+}
+
+// Initialize runs before the managed reconciler's check for an incomplete
+// create, which would otherwise stop the resource for good.
+func (a *Adopter) Initialize(ctx context.Context, mg resource.Managed) error {
+	_, unconfirmed := mg.GetAnnotations()[AnnotationCreateUnconfirmed]
+	if meta.GetExternalName(mg) != "" || (!meta.ExternalCreateIncomplete(mg) && !unconfirmed) {
+		return nil
+	}
+	candidates, err := a.Find(ctx, mg)
+	if err != nil {
+		return err
+	}
+	var matching, differing []Candidate
+	for _, c := range candidates {
+		if c.Diff == "" {
+			matching = append(matching, c)
+		} else {
+			differing = append(differing, c)
+		}
+	}
+	switch {
+	case len(matching) > 1:
+		ids := make([]string, 0, len(matching))
+		for _, c := range matching {
+			ids = append(ids, c.ExternalName)
+		}
+		return errors.Errorf("%s: %s", errAdoptAmbiguous, strings.Join(ids, ", "))
+	case len(matching) == 1:
+		meta.SetExternalName(mg, matching[0].ExternalName)
+		meta.SetExternalCreateSucceeded(mg, time.Now())
+	case len(differing) > 0:
+		return errors.Errorf("%s %s: %s", differing[0].ExternalName, errAdoptMismatch, differing[0].Diff)
+	case meta.ExternalCreateIncomplete(mg):
+		meta.SetExternalCreateFailed(mg, time.Now())
+	}
+	meta.RemoveAnnotations(mg, AnnotationCreateUnconfirmed)
+	return errors.Wrap(a.Kube.Update(ctx, mg), errRecordAdoption)
+}
