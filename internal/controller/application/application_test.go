@@ -2,7 +2,6 @@ package application
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -393,7 +392,7 @@ func TestObserveOnlyImport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the imported application is gone after deleting its Observe-only resource: %v", err)
 	}
-	if diff := cmp.Diff(asJSON(t, before), asJSON(t, after)); diff != "" {
+	if diff := cmp.Diff(mrtest.AsJSON(t, before), mrtest.AsJSON(t, after)); diff != "" {
 		t.Errorf("the imported application changed (-before, +after):\n%s", diff)
 	}
 }
@@ -552,18 +551,4 @@ func TestLateInitialize(t *testing.T) {
 			}
 		})
 	}
-}
-
-// asJSON renders an API object as Authentik sends it, for comparison.
-func asJSON(t *testing.T, v any) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]any{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

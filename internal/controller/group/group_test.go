@@ -2,7 +2,6 @@ package group
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -351,7 +350,7 @@ func TestObserveOnlyImport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the imported group is gone after deleting its Observe-only resource: %v", err)
 	}
-	if diff := cmp.Diff(asJSON(t, before), asJSON(t, after)); diff != "" {
+	if diff := cmp.Diff(mrtest.AsJSON(t, before), mrtest.AsJSON(t, after)); diff != "" {
 		t.Errorf("the imported group changed (-before, +after):\n%s", diff)
 	}
 }
@@ -461,18 +460,4 @@ func TestLateInitialize(t *testing.T) {
 			}
 		})
 	}
-}
-
-// asJSON renders an API object as Authentik sends it, for comparison.
-func asJSON(t *testing.T, v any) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]any{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

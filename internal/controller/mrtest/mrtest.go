@@ -5,6 +5,7 @@ package mrtest
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -227,4 +228,19 @@ func (e *Env) Delete(obj client.Object) {
 // Condition returns the condition of type ct of a managed resource.
 func Condition(mg resource.Managed, ct xpv2.ConditionType) xpv2.Condition {
 	return mg.GetCondition(ct)
+}
+
+// AsJSON renders an API object as Authentik sends it, for comparing an
+// object before and after a test's steps.
+func AsJSON(t testing.TB, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

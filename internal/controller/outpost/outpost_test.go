@@ -2,7 +2,6 @@ package outpost
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -449,7 +448,7 @@ func TestObserveOnlyImport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the imported outpost is gone after deleting its Observe-only resource: %v", err)
 	}
-	if diff := cmp.Diff(asJSON(t, before), asJSON(t, after)); diff != "" {
+	if diff := cmp.Diff(mrtest.AsJSON(t, before), mrtest.AsJSON(t, after)); diff != "" {
 		t.Errorf("the imported outpost changed (-before, +after):\n%s", diff)
 	}
 }
@@ -542,18 +541,4 @@ func reconcilerOptions(env *mrtest.Env) []managed.ReconcilerOption {
 
 func sortedInts() cmp.Option {
 	return cmp.Transformer("sorted", func(in []int32) []int32 { return slices.Sorted(slices.Values(in)) })
-}
-
-// asJSON renders an API object as Authentik sends it, for comparison.
-func asJSON(t *testing.T, v any) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]any{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
