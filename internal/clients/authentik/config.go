@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -50,9 +51,19 @@ func NewConnector(kube client.Client) *Connector {
 
 // ClientFor records the resource's use of its provider config, resolves the
 // config and builds a client from it.
+//
+// A resource being deleted records no use: it only needs the config it
+// already recorded one for. Deleting a namespace removes its
+// ProviderConfigUsages (they have no finalizer) together with the resources,
+// and the API server refuses to create anything in a terminating namespace,
+// so recording the use again would fail every Connect and keep the
+// resource's finalizer, and the namespace, forever (crossplane-runtime
+// issues 1010 and 1150).
 func (c *Connector) ClientFor(ctx context.Context, mg resource.ModernManaged) (*Client, error) {
-	if err := c.Usage.Track(ctx, mg); err != nil {
-		return nil, errors.Wrap(err, errTrackUsage)
+	if !meta.WasDeleted(mg) {
+		if err := c.Usage.Track(ctx, mg); err != nil {
+			return nil, errors.Wrap(err, errTrackUsage)
+		}
 	}
 	cfg, err := c.Resolve(ctx, mg)
 	if err != nil {
