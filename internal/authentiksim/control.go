@@ -26,6 +26,14 @@ type faultJSON struct {
 //	GET    /_sim/violations      schema violations so far
 //	PUT    /_sim/faults/{op}     set a fault (faultJSON) for an operation
 //	DELETE /_sim/faults          clear every fault
+//	GET    /_sim/users           fixture users and their direct groups
+//	PUT    /_sim/users/{name}    set a fixture user: {"groups": ["<group name>", ...]}
+//	DELETE /_sim/users/{name}    remove a fixture user
+//	GET    /_sim/access?application=<slug>&user=<name>
+//	                             Authentik's decision now: {"admitted": bool}
+//	GET    /_sim/exposures?provider=<name or pk>&user=<name>
+//	                             when an outpost served the provider while its
+//	                             application admitted the user (Exposure list)
 //
 // They need no token: the simulator is a test fixture bound to loopback.
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +67,35 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SetFault(op, f)
 		writeReply(w, reply{status: http.StatusNoContent})
+	case path == "users" && r.Method == http.MethodGet:
+		writeReply(w, reply{status: http.StatusOK, body: s.Users()})
+	case strings.HasPrefix(path, "users/") && r.Method == http.MethodPut:
+		var uj struct {
+			Groups []string `json:"groups"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&uj); err != nil {
+			writeReply(w, detail(http.StatusBadRequest, "cannot decode user: "+err.Error()))
+			return
+		}
+		if err := s.SetUser(strings.TrimPrefix(path, "users/"), uj.Groups...); err != nil {
+			writeReply(w, detail(http.StatusBadRequest, err.Error()))
+			return
+		}
+		writeReply(w, reply{status: http.StatusNoContent})
+	case strings.HasPrefix(path, "users/") && r.Method == http.MethodDelete:
+		s.DeleteUser(strings.TrimPrefix(path, "users/"))
+		writeReply(w, reply{status: http.StatusNoContent})
+	case path == "access" && r.Method == http.MethodGet:
+		q := r.URL.Query()
+		ok, err := s.Admits(q.Get("application"), q.Get("user"))
+		if err != nil {
+			writeReply(w, detail(http.StatusNotFound, err.Error()))
+			return
+		}
+		writeReply(w, reply{status: http.StatusOK, body: map[string]bool{"admitted": ok}})
+	case path == "exposures" && r.Method == http.MethodGet:
+		q := r.URL.Query()
+		writeReply(w, reply{status: http.StatusOK, body: s.Exposures(q.Get("provider"), q.Get("user"))})
 	default:
 		writeReply(w, notFound())
 	}

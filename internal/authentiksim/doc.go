@@ -15,6 +15,14 @@
 // operation id for reliability tests, and requests are counted per operation.
 // Control endpoints outside /api/v3 live under /_sim/.
 //
+// It also knows Authentik's access decision (access.go): fixture users with
+// group memberships (SetUser, PUT /_sim/users/{name}; not served by the
+// API) are admitted to an application or not as Authentik's policy engine
+// decides. After every write it accepts, the simulator records which
+// fixture users each served provider (on an outpost, with an application)
+// admits, so a test can ask whether a provider was ever served while a user
+// outside its groups was admitted (Exposures, GET /_sim/exposures).
+//
 // In a test:
 //
 //	sim := authentiksim.NewTest(t, "token") // fails t on any schema violation
@@ -23,7 +31,7 @@
 //	cfg.AddDefaultHeader("Authorization", "Bearer token")
 //	sim.Sim.SetFault("providers_proxy_update", authentiksim.Fault{Status: 503, Times: 1})
 //
-// Users, roles, sources, service connections and policies other than the
+// Users (beyond the fixtures), roles, sources, service connections and policies other than the
 // seeded one are not simulated: a reference to any of them is answered as a
 // reference to a missing object, as Authentik answers it.
 package authentiksim

@@ -224,6 +224,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{params: params, query: r.URL.Query(), body: body, partial: r.Method == http.MethodPatch, baseURL: baseURL(r)}
 	s.stateMu.Lock()
 	rep := rt.handle(s.state, c)
+	if r.Method != http.MethodGet && rep.status >= 200 && rep.status < 300 {
+		// Every accepted write, even one whose answer a fault will replace.
+		s.state.recordWrite()
+	}
 	s.stateMu.Unlock()
 
 	encoded, err := rep.encode()

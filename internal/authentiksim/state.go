@@ -24,6 +24,13 @@ type state struct {
 	mappings     map[string]*scopeMapping
 	policies     map[string]*policy
 	certificates map[string]string // pk to name
+
+	// users are fixtures for Authentik's access decision (access.go).
+	users map[string]*user // by name
+	// writes counts accepted writes; exposures is what the invariant
+	// recorded after them.
+	writes    int
+	exposures map[exposureKey]*Exposure
 }
 
 type flow struct {
@@ -179,6 +186,8 @@ func newState(seed int64) *state {
 		mappings:     map[string]*scopeMapping{},
 		policies:     map[string]*policy{},
 		certificates: map[string]string{},
+		users:        map[string]*user{},
+		exposures:    map[exposureKey]*Exposure{},
 	}
 	for _, f := range defaultFlows {
 		f.pk = st.newUUID()
@@ -354,12 +363,16 @@ func (st *state) deleteFlow(pk string) {
 }
 
 // deleteGroup removes a group, the bindings that grant it access
-// (PolicyBinding.group on_delete=CASCADE) and its place as a parent.
+// (PolicyBinding.group on_delete=CASCADE), its place as a parent and its
+// members' memberships (the rows of the many-to-many Group.users).
 func (st *state) deleteGroup(pk string) {
 	delete(st.groups, pk)
 	st.deleteBindingsWhere(func(b *binding) bool { return b.group != nil && *b.group == pk })
 	for _, g := range st.groups {
 		g.parents = slices.DeleteFunc(g.parents, func(p string) bool { return p == pk })
+	}
+	for _, u := range st.users {
+		u.groups = slices.DeleteFunc(u.groups, func(g string) bool { return g == pk })
 	}
 }
 

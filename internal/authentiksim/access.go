@@ -1,0 +1,287 @@
+package authentiksim
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+const (
+	errNoUserName   = "a fixture user needs a name"
+	errUnknownGroup = "no group has the name"
+	errUnknownApp   = "no application has the slug"
+	errUnknownUser  = "no fixture user has the name"
+)
+
+// A user is a fixture: someone who may try to open applications. Users are
+// not served over the API (the provider never manages them); tests set them
+// with SetUser or PUT /_sim/users/{name}.
+type user struct {
+	name string
+	// groups are the pks of the groups the user is a direct member of. A
+	// deleted group's memberships go with it (the many-to-many rows of
+	// Group.users in authentik/core/models.py cascade).
+	groups []string
+}
+
+// allGroups is User.all_groups (authentik/core/models.py): the user's
+// direct groups and every ancestor of them, so a binding to a parent group
+// admits the members of its children.
+func (st *state) allGroups(u *user) map[string]bool {
+	out := map[string]bool{}
+	todo := append([]string(nil), u.groups...)
+	for len(todo) > 0 {
+		pk := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		g := st.groups[pk]
+		if g == nil || out[pk] {
+			continue
+		}
+		out[pk] = true
+		todo = append(todo, g.parents...)
+	}
+	return out
+}
+
+// admits is Authentik's access decision for one user and one application,
+// PolicyEngine in authentik/policies/engine.py:
+//   - only enabled bindings of the application count (_bindings_for); with
+//     none, everyone passes (empty_result is True);
+//   - group and user bindings are "static" (compute_static_bindings): each
+//     passes when the user is in the group as all_groups computes it, or is
+//     the bound user, inverted when the binding negates; together they give
+//     one result: in mode any at least one passes, in mode all every one;
+//   - a binding to a policy is one result of its own, the policy's verdict
+//     inverted by negate (authentik/policies/process.py);
+//   - the results combine by the application's policy_engine_mode
+//     (_combine_results; PolicyEngineMode in authentik/policies/models.py).
+//
+// order only decides the order of evaluation, never the outcome. The only
+// policy the simulator has is the seeded expression policy
+// default-source-enrollment-if-sso ("return ak_is_sso_flow"), which fails
+// outside a source's enrollment flow and so for every application access.
+// User bindings never match: the API refuses every user pk.
+func (st *state) admits(app *application, u *user) bool {
+	var bindings []*binding
+	for _, pk := range sortedKeys(st.bindings) {
+		if b := st.bindings[pk]; b.target == app.pk && b.enabled {
+			bindings = append(bindings, b)
+		}
+	}
+	if len(bindings) == 0 {
+		return true
+	}
+	member := st.allGroups(u)
+	var results []bool
+	static, passing := 0, 0
+	for _, b := range bindings {
+		switch {
+		case b.policy != nil:
+			results = append(results, b.negate)
+		case b.group != nil || b.user != nil:
+			static++
+			matches := b.group != nil && member[*b.group]
+			if matches != b.negate {
+				passing++
+			}
+		}
+	}
+	if static > 0 {
+		if app.engineMode == engineModeAll {
+			results = append(results, passing == static)
+		} else {
+			results = append(results, passing > 0)
+		}
+	}
+	if len(results) == 0 {
+		// Bindings with neither a policy, a group nor a user cannot be
+		// made through the API; Authentik would count none of them.
+		return true
+	}
+	if app.engineMode == engineModeAll {
+		return !slices.Contains(results, false)
+	}
+	return slices.Contains(results, true)
+}
+
+// served lists the providers an outpost serves: those on an outpost's
+// provider list that belong to an application. A proxy outpost fetches
+// only those (ProxyOutpostConfigViewSet in authentik/providers/proxy/api.py
+// filters application__isnull=False).
+func (st *state) served() []servedProvider {
+	var out []servedProvider
+	seen := map[int32]bool{}
+	for _, opk := range sortedKeys(st.outposts) {
+		for _, ppk := range st.outposts[opk].providers {
+			p := st.providers[ppk]
+			app := st.applicationOf(ppk)
+			if p == nil || app == nil || seen[ppk] {
+				continue
+			}
+			seen[ppk] = true
+			out = append(out, servedProvider{provider: p, app: app})
+		}
+	}
+	return out
+}
+
+type servedProvider struct {
+	provider *proxyProvider
+	app      *application
+}
+
+// An Exposure records that an outpost served a provider while its
+// application admitted a fixture user, after at least one accepted write.
+type Exposure struct {
+	Provider     int32  `json:"provider"`
+	ProviderName string `json:"provider_name"`
+	Application  string `json:"application"`
+	User         string `json:"user"`
+	// FirstWrite and LastWrite number the accepted writes after which the
+	// exposure held (counting from 1); Writes is after how many it held.
+	FirstWrite int `json:"first_write"`
+	LastWrite  int `json:"last_write"`
+	Writes     int `json:"writes"`
+}
+
+type exposureKey struct {
+	provider int32
+	name     string
+	app      string
+	user     string
+}
+
+// recordWrite evaluates the invariant after an accepted write: for every
+// served provider, which fixture users its application admits.
+func (st *state) recordWrite() {
+	st.writes++
+	for _, s := range st.served() {
+		for _, name := range sortedKeys(st.users) {
+			if !st.admits(s.app, st.users[name]) {
+				continue
+			}
+			k := exposureKey{provider: s.provider.pk, name: s.provider.name, app: s.app.slug, user: name}
+			e, ok := st.exposures[k]
+			if !ok {
+				e = &Exposure{Provider: k.provider, ProviderName: k.name, Application: k.app, User: k.user, FirstWrite: st.writes}
+				st.exposures[k] = e
+			}
+			e.LastWrite = st.writes
+			e.Writes++
+		}
+	}
+}
+
+// SetUser makes (or replaces) the fixture user name, a direct member of the
+// groups with the given names, and evaluates the invariant as after any
+// write.
+func (s *Server) SetUser(name string, groups ...string) error {
+	if name == "" {
+		return errors.New(errNoUserName)
+	}
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	st := s.state
+	u := &user{name: name, groups: []string{}}
+	for _, gname := range groups {
+		pk := ""
+		for _, g := range st.groups {
+			if g.name == gname {
+				pk = g.pk
+			}
+		}
+		if pk == "" {
+			return errors.Errorf("%s %q", errUnknownGroup, gname)
+		}
+		u.groups = append(u.groups, pk)
+	}
+	st.users[name] = u
+	st.recordWrite()
+	return nil
+}
+
+// DeleteUser removes a fixture user; a missing one is no error.
+func (s *Server) DeleteUser(name string) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	delete(s.state.users, name)
+	s.state.recordWrite()
+}
+
+// A UserFixture is a fixture user as the control endpoint shows it.
+type UserFixture struct {
+	Name   string   `json:"name"`
+	Groups []string `json:"groups"`
+}
+
+// Users lists the fixture users with the names of their direct groups.
+func (s *Server) Users() []UserFixture {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	st := s.state
+	out := []UserFixture{}
+	for _, name := range sortedKeys(st.users) {
+		f := UserFixture{Name: name, Groups: []string{}}
+		for _, pk := range st.users[name].groups {
+			f.Groups = append(f.Groups, st.groups[pk].name)
+		}
+		sort.Strings(f.Groups)
+		out = append(out, f)
+	}
+	return out
+}
+
+// Admits is Authentik's decision whether the fixture user may open the
+// application with the given slug, now.
+func (s *Server) Admits(slug, userName string) (bool, error) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	st := s.state
+	app := st.applicationBySlug(slug)
+	if app == nil {
+		return false, errors.Errorf("%s %q", errUnknownApp, slug)
+	}
+	u := st.users[userName]
+	if u == nil {
+		return false, errors.Errorf("%s %q", errUnknownUser, userName)
+	}
+	return st.admits(app, u), nil
+}
+
+// Exposures answers "was provider P ever served while user U was
+// admitted?": every recorded exposure of the provider (its name or its pk)
+// to the user. Empty provider or user match all.
+func (s *Server) Exposures(provider, userName string) []Exposure {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	out := []Exposure{}
+	for k, e := range s.state.exposures {
+		if provider != "" && provider != k.name && provider != strconv.Itoa(int(k.provider)) {
+			continue
+		}
+		if userName != "" && userName != k.user {
+			continue
+		}
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].FirstWrite != out[j].FirstWrite {
+			return out[i].FirstWrite < out[j].FirstWrite
+		}
+		if out[i].ProviderName != out[j].ProviderName {
+			return out[i].ProviderName < out[j].ProviderName
+		}
+		return out[i].User < out[j].User
+	})
+	return out
+}
+
+// Writes is how many writes the simulator has accepted, each followed by
+// an evaluation of the invariant.
+func (s *Server) Writes() int {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.state.writes
+}
