@@ -2,7 +2,7 @@
 // end-to-end tests of provider-authentik where no real Authentik can run.
 //
 //	authentik-sim --listen 127.0.0.1:9000 --token t [--schema openapi.yaml | --no-schema] \
-//	    [--seed 1] [--fault providers_proxy_update:status=503,times=2 ...]
+//	    [--authentik-version 2025.10] [--seed 1] [--fault providers_proxy_update:status=503,times=2 ...]
 //
 // It prints the URL it serves on one line, serves until SIGINT or SIGTERM,
 // and exits non-zero if any request or response broke Authentik's OpenAPI
@@ -53,20 +53,21 @@ func main() {
 
 // run serves the simulator until ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	app := kingpin.New("authentik-sim", "Simulates the Authentik 2026.5 API that provider-authentik uses, checked against Authentik's OpenAPI schema.")
+	app := kingpin.New("authentik-sim", "Simulates the Authentik API that provider-authentik uses, as one release line answers it, checked against Authentik's OpenAPI schema.")
 	app.UsageWriter(stderr)
 	app.ErrorWriter(stderr)
 	listen := app.Flag("listen", "Address to serve on.").Default("127.0.0.1:9000").String()
 	token := app.Flag("token", "API token clients must send as a Bearer token.").Required().String()
 	schema := app.Flag("schema", "Authentik OpenAPI schema; default: api/openapi.yaml of the goauthentik.io/api/v3 module.").String()
 	noSchema := app.Flag("no-schema", "Do not check requests and responses against the schema.").Bool()
+	version := app.Flag("authentik-version", "Authentik release line to answer as: "+strings.Join(authentiksim.LineNames(), ", ")+".").Default(authentiksim.DefaultVersion).String()
 	seed := app.Flag("seed", "Seed for generated ids and fault draws.").Default("0").Int64()
 	faults := app.Flag("fault", "Inject a fault: OPERATION_ID:status=503,latency=200ms,drop,probability=0.5,times=2,after. Repeatable.").Strings()
 	if _, err := app.Parse(args); err != nil {
 		return errors.Wrap(err, errParseFlags)
 	}
 
-	sim, err := authentiksim.New(authentiksim.Options{Token: *token, SchemaPath: *schema, DisableSchema: *noSchema, Seed: *seed})
+	sim, err := authentiksim.New(authentiksim.Options{Token: *token, SchemaPath: *schema, DisableSchema: *noSchema, Seed: *seed, AuthentikVersion: *version})
 	if err != nil {
 		return errors.Wrap(err, errNewSim)
 	}
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "authentik-sim listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stderr, "authentik-sim answers as Authentik %s\n", sim.Line().Release)
 
 	select {
 	case err := <-served:

@@ -58,7 +58,7 @@ func (s *started) wait(t *testing.T) error {
 	}
 }
 
-func get(t *testing.T, url, token string) int {
+func get(t *testing.T, url, token string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
 	if err != nil {
@@ -71,8 +71,12 @@ func get(t *testing.T, url, token string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = resp.Body.Close()
-	return resp.StatusCode
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
 }
 
 func TestRun(t *testing.T) {
@@ -83,6 +87,7 @@ func TestRun(t *testing.T) {
 		path    string
 		token   string
 		status  int
+		body    string // a part of the answer
 		wantErr bool
 	}{
 		"Serves": {
@@ -103,6 +108,15 @@ func TestRun(t *testing.T) {
 			args:   []string{"--no-schema"},
 			path:   "/api/v3/outposts/instances/not-a-uuid/", token: "t", status: http.StatusNotFound,
 		},
+		"OlderLine": {
+			reason: "--authentik-version answers as that release line.",
+			args:   []string{"--authentik-version", "2024.12"},
+			path:   "/api/v3/admin/version/", token: "t", status: http.StatusOK, body: `"version_current":"2024.12.3"`,
+		},
+		"DefaultLine": {
+			reason: "Without --authentik-version the simulator answers as the newest supported line.",
+			path:   "/api/v3/admin/version/", token: "t", status: http.StatusOK, body: `"version_current":"2026.5.3"`,
+		},
 		"ViolationFailsTheRun": {
 			reason: "A request that breaks the schema makes the run end in an error.",
 			path:   "/api/v3/outposts/instances/not-a-uuid/", token: "t", status: http.StatusBadRequest,
@@ -112,8 +126,12 @@ func TestRun(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			s := start(t, tc.args...)
-			if got := get(t, s.url+tc.path, tc.token); got != tc.status {
+			got, body := get(t, s.url+tc.path, tc.token)
+			if got != tc.status {
 				t.Errorf("%s\nGET %s: status %d, want %d", tc.reason, tc.path, got, tc.status)
+			}
+			if !strings.Contains(body, tc.body) {
+				t.Errorf("%s\nGET %s: answer %s lacks %s", tc.reason, tc.path, body, tc.body)
 			}
 			if err := s.wait(t); (err != nil) != tc.wantErr {
 				t.Errorf("%s\nrun returned %v (stderr %q), want error: %t", tc.reason, err, s.stderr, tc.wantErr)
@@ -127,10 +145,11 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		reason string
 		args   []string
 	}{
-		"NoToken":       {reason: "--token is required.", args: []string{"--listen", "127.0.0.1:0"}},
-		"BadFault":      {reason: "A fault needs an operation.", args: []string{"--token", "t", "--fault", "status=503"}},
-		"BadFaultKey":   {reason: "Unknown fault keys are refused.", args: []string{"--token", "t", "--fault", "op:colour=red"}},
-		"MissingSchema": {reason: "A schema that cannot be read is refused.", args: []string{"--token", "t", "--schema", "/nonexistent.yaml"}},
+		"NoToken":        {reason: "--token is required.", args: []string{"--listen", "127.0.0.1:0"}},
+		"BadFault":       {reason: "A fault needs an operation.", args: []string{"--token", "t", "--fault", "status=503"}},
+		"BadFaultKey":    {reason: "Unknown fault keys are refused.", args: []string{"--token", "t", "--fault", "op:colour=red"}},
+		"UnknownVersion": {reason: "A release line the simulator does not speak is refused.", args: []string{"--token", "t", "--authentik-version", "2023.10"}},
+		"MissingSchema":  {reason: "A schema that cannot be read is refused.", args: []string{"--token", "t", "--schema", "/nonexistent.yaml"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

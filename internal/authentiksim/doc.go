@@ -1,6 +1,12 @@
-// Package authentiksim simulates the parts of the Authentik 2026.5 REST API
-// that provider-authentik uses: proxy providers, applications, outposts,
-// flows, groups and policy bindings under /api/v3.
+// Package authentiksim simulates the parts of the Authentik REST API that
+// provider-authentik uses: proxy providers, applications, outposts, flows,
+// groups and policy bindings under /api/v3, and the version and config
+// endpoints.
+//
+// It answers as one Authentik release line (Lines, from 2024.12 to 2026.8;
+// DefaultVersion unless Options.AuthentikVersion or WithAuthentikVersion
+// says otherwise): answers leave out what that line did not send, and the
+// schema check tolerates exactly that (lineDifferences).
 //
 // The simulator enforces the rules Authentik's serializers and models enforce
 // (required fields, uniqueness, one application per provider, the proxy
@@ -26,6 +32,7 @@
 // In a test:
 //
 //	sim := authentiksim.NewTest(t, "token") // fails t on any schema violation
+//	old := authentiksim.NewTest(t, "token", authentiksim.WithAuthentikVersion("2024.12"))
 //	cfg := api.NewConfiguration()
 //	cfg.Servers = api.ServerConfigurations{{URL: sim.URL + "/api/v3"}}
 //	cfg.AddDefaultHeader("Authorization", "Bearer token")

@@ -20,51 +20,59 @@ type route struct {
 	pattern     string // schema path below /api/v3, e.g. /providers/proxy/{id}/
 	operationID string
 	handle      handler
-	segments    []string
+	// model is the schema model of the answer (of each item, for a list),
+	// by which a release line's answers are shaped; "" for none.
+	model string
+	// anonymous routes also answer callers that send no token.
+	anonymous bool
+	segments  []string
 }
 
 func apiRoutes() []*route {
 	rs := []*route{
-		{method: http.MethodGet, pattern: "/providers/proxy/", operationID: "providers_proxy_list", handle: listProxyProviders},
-		{method: http.MethodPost, pattern: "/providers/proxy/", operationID: "providers_proxy_create", handle: createProxyProvider},
-		{method: http.MethodGet, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_retrieve", handle: retrieveProxyProvider},
-		{method: http.MethodPut, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_update", handle: updateProxyProvider},
-		{method: http.MethodPatch, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_partial_update", handle: updateProxyProvider},
+		{method: http.MethodGet, pattern: "/providers/proxy/", operationID: "providers_proxy_list", model: "ProxyProvider", handle: listProxyProviders},
+		{method: http.MethodPost, pattern: "/providers/proxy/", operationID: "providers_proxy_create", model: "ProxyProvider", handle: createProxyProvider},
+		{method: http.MethodGet, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_retrieve", model: "ProxyProvider", handle: retrieveProxyProvider},
+		{method: http.MethodPut, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_update", model: "ProxyProvider", handle: updateProxyProvider},
+		{method: http.MethodPatch, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_partial_update", model: "ProxyProvider", handle: updateProxyProvider},
 		{method: http.MethodDelete, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_destroy", handle: destroyProxyProvider},
 
-		{method: http.MethodGet, pattern: "/core/applications/", operationID: "core_applications_list", handle: listApplications},
-		{method: http.MethodPost, pattern: "/core/applications/", operationID: "core_applications_create", handle: createApplication},
-		{method: http.MethodGet, pattern: "/core/applications/{slug}/", operationID: "core_applications_retrieve", handle: retrieveApplication},
-		{method: http.MethodPut, pattern: "/core/applications/{slug}/", operationID: "core_applications_update", handle: updateApplication},
-		{method: http.MethodPatch, pattern: "/core/applications/{slug}/", operationID: "core_applications_partial_update", handle: updateApplication},
+		{method: http.MethodGet, pattern: "/core/applications/", operationID: "core_applications_list", model: "Application", handle: listApplications},
+		{method: http.MethodPost, pattern: "/core/applications/", operationID: "core_applications_create", model: "Application", handle: createApplication},
+		{method: http.MethodGet, pattern: "/core/applications/{slug}/", operationID: "core_applications_retrieve", model: "Application", handle: retrieveApplication},
+		{method: http.MethodPut, pattern: "/core/applications/{slug}/", operationID: "core_applications_update", model: "Application", handle: updateApplication},
+		{method: http.MethodPatch, pattern: "/core/applications/{slug}/", operationID: "core_applications_partial_update", model: "Application", handle: updateApplication},
 		{method: http.MethodDelete, pattern: "/core/applications/{slug}/", operationID: "core_applications_destroy", handle: destroyApplication},
 
-		{method: http.MethodGet, pattern: "/outposts/instances/", operationID: "outposts_instances_list", handle: listOutposts},
-		{method: http.MethodPost, pattern: "/outposts/instances/", operationID: "outposts_instances_create", handle: createOutpost},
-		{method: http.MethodGet, pattern: "/outposts/instances/default_settings/", operationID: "outposts_instances_default_settings_retrieve", handle: outpostDefaultSettings},
-		{method: http.MethodGet, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_retrieve", handle: retrieveOutpost},
-		{method: http.MethodPut, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_update", handle: updateOutpost},
-		{method: http.MethodPatch, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_partial_update", handle: updateOutpost},
+		{method: http.MethodGet, pattern: "/outposts/instances/", operationID: "outposts_instances_list", model: "Outpost", handle: listOutposts},
+		{method: http.MethodPost, pattern: "/outposts/instances/", operationID: "outposts_instances_create", model: "Outpost", handle: createOutpost},
+		{method: http.MethodGet, pattern: "/outposts/instances/default_settings/", operationID: "outposts_instances_default_settings_retrieve", model: "OutpostDefaultConfig", handle: outpostDefaultSettings},
+		{method: http.MethodGet, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_retrieve", model: "Outpost", handle: retrieveOutpost},
+		{method: http.MethodPut, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_update", model: "Outpost", handle: updateOutpost},
+		{method: http.MethodPatch, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_partial_update", model: "Outpost", handle: updateOutpost},
 		{method: http.MethodDelete, pattern: "/outposts/instances/{uuid}/", operationID: "outposts_instances_destroy", handle: destroyOutpost},
 
-		{method: http.MethodGet, pattern: "/flows/instances/", operationID: "flows_instances_list", handle: listFlows},
-		{method: http.MethodPost, pattern: "/flows/instances/", operationID: "flows_instances_create", handle: createFlow},
-		{method: http.MethodGet, pattern: "/flows/instances/{slug}/", operationID: "flows_instances_retrieve", handle: retrieveFlow},
+		{method: http.MethodGet, pattern: "/flows/instances/", operationID: "flows_instances_list", model: "Flow", handle: listFlows},
+		{method: http.MethodPost, pattern: "/flows/instances/", operationID: "flows_instances_create", model: "Flow", handle: createFlow},
+		{method: http.MethodGet, pattern: "/flows/instances/{slug}/", operationID: "flows_instances_retrieve", model: "Flow", handle: retrieveFlow},
 		{method: http.MethodDelete, pattern: "/flows/instances/{slug}/", operationID: "flows_instances_destroy", handle: destroyFlow},
 
-		{method: http.MethodGet, pattern: "/core/groups/", operationID: "core_groups_list", handle: listGroups},
-		{method: http.MethodPost, pattern: "/core/groups/", operationID: "core_groups_create", handle: createGroup},
-		{method: http.MethodGet, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_retrieve", handle: retrieveGroup},
-		{method: http.MethodPut, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_update", handle: updateGroup},
-		{method: http.MethodPatch, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_partial_update", handle: updateGroup},
+		{method: http.MethodGet, pattern: "/core/groups/", operationID: "core_groups_list", model: "Group", handle: listGroups},
+		{method: http.MethodPost, pattern: "/core/groups/", operationID: "core_groups_create", model: "Group", handle: createGroup},
+		{method: http.MethodGet, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_retrieve", model: "Group", handle: retrieveGroup},
+		{method: http.MethodPut, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_update", model: "Group", handle: updateGroup},
+		{method: http.MethodPatch, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_partial_update", model: "Group", handle: updateGroup},
 		{method: http.MethodDelete, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_destroy", handle: destroyGroup},
 
-		{method: http.MethodGet, pattern: "/policies/bindings/", operationID: "policies_bindings_list", handle: listBindings},
-		{method: http.MethodPost, pattern: "/policies/bindings/", operationID: "policies_bindings_create", handle: createBinding},
-		{method: http.MethodGet, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_retrieve", handle: retrieveBinding},
-		{method: http.MethodPut, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_update", handle: updateBinding},
-		{method: http.MethodPatch, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_partial_update", handle: updateBinding},
+		{method: http.MethodGet, pattern: "/policies/bindings/", operationID: "policies_bindings_list", model: "PolicyBinding", handle: listBindings},
+		{method: http.MethodPost, pattern: "/policies/bindings/", operationID: "policies_bindings_create", model: "PolicyBinding", handle: createBinding},
+		{method: http.MethodGet, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_retrieve", model: "PolicyBinding", handle: retrieveBinding},
+		{method: http.MethodPut, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_update", model: "PolicyBinding", handle: updateBinding},
+		{method: http.MethodPatch, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_partial_update", model: "PolicyBinding", handle: updateBinding},
 		{method: http.MethodDelete, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_destroy", handle: destroyBinding},
+
+		{method: http.MethodGet, pattern: "/admin/version/", operationID: "admin_version_retrieve", model: "Version", handle: retrieveVersion},
+		{method: http.MethodGet, pattern: "/root/config/", operationID: "root_config_retrieve", model: "Config", handle: retrieveRootConfig, anonymous: true},
 	}
 	for _, r := range rs {
 		r.segments = strings.Split(strings.Trim(r.pattern, "/"), "/")
@@ -75,6 +83,9 @@ func apiRoutes() []*route {
 	sort.SliceStable(rs, func(i, j int) bool { return templated(rs[i]) < templated(rs[j]) })
 	return rs
 }
+
+// isList tells whether the route answers a list envelope of its model.
+func (r *route) isList() bool { return strings.HasSuffix(r.operationID, "_list") }
 
 func templated(r *route) int {
 	n := 0

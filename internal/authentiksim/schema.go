@@ -28,6 +28,7 @@ const (
 	errInvalidSchema  = "the Authentik OpenAPI schema is not valid OpenAPI"
 	errUnknownOp      = "the Authentik OpenAPI schema has no operation for a simulated route"
 	errWrongOp        = "a simulated route's operation id differs from the Authentik OpenAPI schema"
+	errWrongModel     = "a simulated route's answer differs from the Authentik OpenAPI schema"
 )
 
 // modulePath runs go list once per process: it costs a process start and
@@ -106,7 +107,17 @@ func formatValidators() map[string]openapi3.StringFormatValidator {
 type schema struct {
 	doc     *openapi3.T
 	options *openapi3filter.Options
+	// responseOptions collect every violation of a response, so that the
+	// ones a release line really shows can be told from the others.
+	responseOptions *openapi3filter.Options
+	// models names the component of each component schema, and properties
+	// the component and key of each of their properties, to read which
+	// model a violation is about.
+	models     map[*openapi3.Schema]string
+	properties map[*openapi3.Schema]modelKey
 }
+
+type modelKey struct{ model, key string }
 
 type schemaLoad struct {
 	once   sync.Once
@@ -150,19 +161,39 @@ func parseSchema(path string) (*schema, error) {
 		return nil, errors.Wrap(err, errInvalidSchema)
 	}
 	allowNullInUntypedSchemas(doc)
-	return &schema{
-		doc: doc,
-		options: &openapi3filter.Options{
-			// The simulator authenticates requests itself, before validation.
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-			// Rules that look at the request body, like the proxy provider's
-			// mode check, must see what the client sent, not schema defaults.
-			SkipSettingDefaults: true,
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{
-				openapi3.WithStringFormatValidators(formatValidators()),
-			},
+	options := &openapi3filter.Options{
+		// The simulator authenticates requests itself, before validation.
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		// Rules that look at the request body, like the proxy provider's
+		// mode check, must see what the client sent, not schema defaults.
+		SkipSettingDefaults: true,
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{
+			openapi3.WithStringFormatValidators(formatValidators()),
 		},
-	}, nil
+	}
+	responseOptions := *options
+	responseOptions.MultiError = true
+	sc := &schema{
+		doc:             doc,
+		options:         options,
+		responseOptions: &responseOptions,
+		models:          map[*openapi3.Schema]string{},
+		properties:      map[*openapi3.Schema]modelKey{},
+	}
+	for name, ref := range doc.Components.Schemas {
+		if ref.Value == nil {
+			continue
+		}
+		sc.models[ref.Value] = name
+		for key, p := range ref.Value.Properties {
+			// A property that is a bare $ref shares its schema with
+			// others and cannot name one model's key.
+			if p.Value != nil && p.Ref == "" {
+				sc.properties[p.Value] = modelKey{model: name, key: key}
+			}
+		}
+	}
+	return sc, nil
 }
 
 // operation finds the schema's operation for a simulated route and checks
@@ -198,16 +229,75 @@ func (sc *schema) validateRequest(ctx context.Context, r *http.Request, op *rout
 
 // validateResponse checks a response the simulator is about to send.
 // Statuses the schema does not list (404, 405, 500) are not checked, as
-// Authentik's schema documents only 2xx, 400 and 403.
-func (sc *schema) validateResponse(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte) error {
+// Authentik's schema documents only 2xx, 400 and 403. The schema is
+// 2026.5's: what line sends differently by lineDifferences is no
+// violation, anything else is.
+func (sc *schema) validateResponse(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte, line Line) error {
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 status,
 		Header:                 header,
-		Options:                sc.options,
+		Options:                sc.responseOptions,
 	}
 	out.SetBodyBytes(body)
-	return openapi3filter.ValidateResponse(ctx, out)
+	err := openapi3filter.ValidateResponse(ctx, out)
+	if err == nil || sc.tolerated(err, line) {
+		return nil
+	}
+	return err
+}
+
+// tolerated tells whether every violation in err is one that line shows
+// by lineDifferences.
+func (sc *schema) tolerated(err error, line Line) bool {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		for _, e := range me {
+			if !sc.tolerated(e, line) {
+				return false
+			}
+		}
+		return len(me) > 0
+	}
+	var re *openapi3filter.ResponseError
+	if errors.As(err, &re) && re.Err != nil && re.Err != err {
+		return sc.tolerated(re.Err, line)
+	}
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.SchemaField {
+	case "required":
+		p := se.JSONPointer()
+		return len(p) > 0 && line.tolerates(sc.models[se.Schema], p[len(p)-1], omitted)
+	case "nullable":
+		mk, ok := sc.properties[se.Schema]
+		return ok && line.tolerates(mk.model, mk.key, emptyAsNull)
+	}
+	return se.Origin != nil && sc.tolerated(se.Origin, line)
+}
+
+// checkModel checks that a route's model is the one the schema answers
+// with, so the release lines shape answers by the right model.
+func checkModel(rt *route, op *routers.Route) error {
+	if rt.model == "" {
+		return nil
+	}
+	want := "#/components/schemas/" + rt.model
+	if rt.isList() {
+		want = "#/components/schemas/Paginated" + rt.model + "List"
+	}
+	for _, status := range []int{http.StatusOK, http.StatusCreated} {
+		resp := op.Operation.Responses.Status(status)
+		if resp == nil || resp.Value == nil {
+			continue
+		}
+		if mt := resp.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Ref == want {
+			return nil
+		}
+	}
+	return errors.Errorf("%s: %s %s answers %s in the simulator", errWrongModel, rt.method, rt.pattern, want)
 }
 
 // allowNullInUntypedSchemas marks every schema without any constraint (the

@@ -40,11 +40,15 @@ type Options struct {
 	DisableSchema bool
 	// Seed makes generated ids and fault draws repeatable.
 	Seed int64
+	// AuthentikVersion is the release line to speak, by name ("2025.10")
+	// or release ("2025.10.4"); "" is DefaultVersion. See Lines.
+	AuthentikVersion string
 }
 
 // A Server simulates Authentik's API. It implements http.Handler.
 type Server struct {
 	token  string
+	line   Line
 	schema *schema // nil when schema checking is off
 	routes []*route
 	ops    map[*route]*routers.Route
@@ -66,11 +70,16 @@ func New(o Options) (*Server, error) {
 	if o.Token == "" {
 		return nil, errors.New(errNoToken)
 	}
+	line, err := LookupLine(o.AuthentikVersion)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		token:  o.Token,
+		line:   line,
 		routes: apiRoutes(),
 		ops:    map[*route]*routers.Route{},
-		state:  newState(o.Seed),
+		state:  newState(o.Seed, line),
 		counts: map[string]int{},
 		faults: newFaultTable(o.Seed),
 	}
@@ -97,11 +106,17 @@ func New(o Options) (*Server, error) {
 		if err != nil {
 			return nil, errors.Wrap(err, errSchema)
 		}
+		if err := checkModel(rt, op); err != nil {
+			return nil, errors.Wrap(err, errSchema)
+		}
 		s.ops[rt] = op
 	}
 	s.schema = sc
 	return s, nil
 }
+
+// Line returns the Authentik release line the simulator speaks.
+func (s *Server) Line() Line { return s.line }
 
 // A Violation is a request or a response that breaks Authentik's OpenAPI
 // schema. The real server would refuse such a request or never send such a
@@ -200,9 +215,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if rep := authenticate(r.Header.Get("Authorization"), s.token); rep != nil {
-		writeReply(w, *rep)
-		return
+	// DRF authenticates before it checks permissions, so a view that
+	// allows anonymous callers still refuses a bad token.
+	if header := r.Header.Get("Authorization"); !rt.anonymous || header != "" {
+		if rep := authenticate(header, s.token); rep != nil {
+			writeReply(w, *rep)
+			return
+		}
 	}
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))
@@ -231,6 +250,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.stateMu.Unlock()
 
 	encoded, err := rep.encode()
+	if err == nil && rep.status < http.StatusMultipleChoices {
+		encoded, err = s.line.shape(rt.model, rt.isList(), encoded)
+	}
 	if err != nil {
 		writeReply(w, detail(http.StatusInternalServerError, errors.Wrap(err, errEncodeRep).Error()))
 		return
@@ -240,7 +262,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if encoded != nil {
 			header.Set("Content-Type", "application/json")
 		}
-		if err := s.schema.validateResponse(r.Context(), in, rep.status, header, encoded); err != nil {
+		if err := s.schema.validateResponse(r.Context(), in, rep.status, header, encoded, s.line); err != nil {
 			s.record(&Violation{Operation: rt.operationID, Method: r.Method, Path: r.URL.RequestURI(), Response: true, Err: err})
 			writeReply(w, detail(http.StatusInternalServerError, "simulator response breaks the Authentik schema: "+err.Error()))
 			return

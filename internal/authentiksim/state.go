@@ -13,6 +13,8 @@ import (
 // primary key; the Server's lock guards all of it.
 type state struct {
 	rng *rand.Rand
+	// line is the release line whose behaviour the state follows.
+	line Line
 
 	flows        map[string]*flow // by pk
 	providers    map[int32]*proxyProvider
@@ -173,9 +175,10 @@ const (
 	seededCertificateName = "authentik Self-signed Certificate"
 )
 
-func newState(seed int64) *state {
+func newState(seed int64, line Line) *state {
 	st := &state{
 		rng:          rand.New(rand.NewPCG(uint64(seed), idStream)), //nolint:gosec // ids for a simulator, not secrets
+		line:         line,
 		flows:        map[string]*flow{},
 		providers:    map[int32]*proxyProvider{},
 		nextProvider: 1,

@@ -12,13 +12,26 @@ type Test struct {
 	Sim *Server
 }
 
+// A TestOption changes the simulator NewTest starts.
+type TestOption func(*Options)
+
+// WithAuthentikVersion makes the simulator speak a release line, named as
+// in Lines ("2025.10") or by a release of it ("2025.10.4").
+func WithAuthentikVersion(version string) TestOption {
+	return func(o *Options) { o.AuthentikVersion = version }
+}
+
 // NewTest starts a simulator that accepts token, with schema checking on.
 // When the test ends it stops the server and fails the test for every
 // schema violation the simulator saw, so a test passes only if all of its
 // traffic is traffic the real Authentik would accept and produce.
-func NewTest(t testing.TB, token string) *Test {
+func NewTest(t testing.TB, token string, opts ...TestOption) *Test {
 	t.Helper()
-	sim, err := New(Options{Token: token})
+	o := Options{Token: token}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	sim, err := New(o)
 	if err != nil {
 		t.Fatalf("cannot start the Authentik simulator: %v", err)
 	}
@@ -26,7 +39,7 @@ func NewTest(t testing.TB, token string) *Test {
 	t.Cleanup(func() {
 		ts.Close()
 		for _, v := range sim.Violations() {
-			t.Errorf("Authentik simulator: %v", v)
+			t.Errorf("Authentik simulator %s: %v", sim.Line().Name, v)
 		}
 	})
 	return &Test{Server: ts, Sim: sim}
