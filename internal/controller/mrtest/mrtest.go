@@ -19,8 +19,10 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -136,6 +138,34 @@ func (e *Env) Reconciler(k mrsetup.Kind, opts ...managed.ReconcilerOption) *mana
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
 }
+
+// CrashingReconciler builds a reconciler like Reconciler whose API server
+// refuses every update that records an external name the stored object
+// lacks. A create through it writes to Authentik and then cannot record
+// what it made, as if the provider stopped right after the write.
+func (e *Env) CrashingReconciler(k mrsetup.Kind, opts ...managed.ReconcilerOption) *managed.Reconciler {
+	crashing := interceptor.NewClient(e.Kube.(client.WithWatch), interceptor.Funcs{
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			stored := obj.DeepCopyObject().(client.Object)
+			if err := c.Get(ctx, client.ObjectKeyFromObject(obj), stored); err != nil {
+				return err
+			}
+			if en := meta.GetExternalName(obj); en != "" && en != meta.GetExternalName(stored) {
+				return errCrashed
+			}
+			return c.Update(ctx, obj, opts...)
+		},
+	})
+	m := &resourcefake.Manager{Client: crashing, Scheme: e.Kube.Scheme()}
+	all := append([]managed.ReconcilerOption{
+		managed.WithLogger(logging.NewNopLogger()),
+		managed.WithManagementPolicies(),
+	}, opts...)
+	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
+}
+
+// errCrashed is what CrashingReconciler's API server answers.
+var errCrashed = errors.New("the provider stopped before it recorded the external name")
 
 // Reconcile runs one reconcile of the object named key.
 func (e *Env) Reconcile(r reconcile.Reconciler, key types.NamespacedName) (reconcile.Result, error) {

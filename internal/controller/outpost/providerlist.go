@@ -14,10 +14,11 @@ import (
 )
 
 const (
-	errReadList  = "cannot read the provider list of outpost"
-	errWriteList = "cannot write the provider list of outpost"
-	errWaitList  = "gave up waiting to edit the provider list of outpost"
-	errListRaced = "another writer outside this provider keeps replacing the provider list of outpost"
+	errReadList   = "cannot read the provider list of outpost"
+	errWriteList  = "cannot write the provider list of outpost"
+	errWaitList   = "gave up waiting to edit the provider list of outpost"
+	errListRaced  = "another writer outside this provider keeps replacing the provider list of outpost"
+	errBeforeEdit = "cannot prepare to write the provider list of outpost"
 
 	// DefaultWrites is how many times an edit writes the list before it
 	// gives up on a writer that keeps replacing it.
@@ -74,6 +75,12 @@ type Edit struct {
 	// FieldPaths name, for Authentik's request fields, the resource field
 	// the user sets, so that a refused write says what to change.
 	FieldPaths map[string]string
+	// BeforeWrite, if set, runs once the list is known to lack the edit
+	// and before the first write; an error stops the edit unwritten. It
+	// lets a caller record that it is about to write, so that a crash
+	// right after the write cannot make it mistake its own change for
+	// someone else's.
+	BeforeWrite func(ctx context.Context) error
 }
 
 // satisfiedBy tells whether the list already holds the edit.
@@ -126,6 +133,11 @@ func (l *ListEditor) Apply(ctx context.Context, c *authentik.Client, id string, 
 	o, resp, err := outposts.OutpostsInstancesRetrieve(ctx, id).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
 		return nil, 0, errors.Wrapf(err, "%s %s", errReadList, id)
+	}
+	if e.BeforeWrite != nil && !e.satisfiedBy(o.Providers) {
+		if err := e.BeforeWrite(ctx); err != nil {
+			return nil, 0, errors.Wrapf(err, "%s %s", errBeforeEdit, id)
+		}
 	}
 	writes := 0
 	for ; !e.satisfiedBy(o.Providers); writes++ {

@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	api "goauthentik.io/api/v3"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
@@ -83,6 +85,24 @@ func TestListEditorApply(t *testing.T) {
 			before: func(mine, other int32) []int32 { return []int32{mine, other} },
 			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
 			want:   func(mine, other int32) want { return want{Providers: sorted(mine, other)} },
+		},
+		"BeforeWriteFailureWritesNothing": {
+			reason: "A list that lacks the edit runs BeforeWrite first; when it fails nothing is written.",
+			before: func(_, other int32) []int32 { return []int32{other} },
+			edit: func(mine int32) Edit {
+				return Edit{Add: []int32{mine}, BeforeWrite: func(context.Context) error { return errors.New("intent not recorded") }}
+			},
+			want: func(_, other int32) want {
+				return want{Providers: sorted(other), ErrHas: "cannot prepare to write the provider list of outpost"}
+			},
+		},
+		"NoBeforeWriteWithoutWrite": {
+			reason: "A list that holds the edit already does not run BeforeWrite.",
+			before: func(mine, other int32) []int32 { return []int32{mine, other} },
+			edit: func(mine int32) Edit {
+				return Edit{Add: []int32{mine}, BeforeWrite: func(context.Context) error { return errors.New("must not run") }}
+			},
+			want: func(mine, other int32) want { return want{Providers: sorted(mine, other)} },
 		},
 		"RemoveKeepsOthers": {
 			reason: "Removing a provider keeps every other.",

@@ -36,6 +36,14 @@ const EmbeddedOutpost = "goauthentik.io/outposts/embedded"
 // the annotation to have it detached.
 const AnnotationFoundAttached = "authentik.m.crossplane.io/found-attached"
 
+// AnnotationAttaching records, before a binding writes an outpost's
+// provider list, the "<outpost UUID>/<provider pk>" it is about to attach.
+// A binding that stopped after the write but before recording its external
+// name finds its provider attached on the next attempt; this annotation
+// tells it that it attached the provider itself, so deleting the binding
+// still detaches it.
+const AnnotationAttaching = "authentik.m.crossplane.io/attaching"
+
 const (
 	errExternalName   = "the external name must be \"<outpost UUID>/<provider pk>\""
 	errNoProvider     = "spec.forProvider.providerId is not set: set it, providerRef or providerSelector"
@@ -48,6 +56,7 @@ const (
 	errDetach         = "cannot detach provider"
 	errLastProvider   = "Authentik keeps at least one provider on an outpost it does not manage: attach another provider or delete the outpost first"
 	errMoved          = "a binding is not moved while its provider is attached: create another OutpostBinding and delete this one"
+	errRecordIntent   = "cannot record the provider the binding is about to attach"
 )
 
 // fieldPaths maps Authentik's request fields to this resource's fields.
@@ -75,7 +84,7 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 // counts as deterministic.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *outpost.ListEditor) []managed.ReconcilerOption {
 	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.OutpostBinding](&connector{Connector: conn, lists: lists}),
+		managed.WithTypedExternalConnector[*v1alpha1.OutpostBinding](&connector{Connector: conn, kube: kube, lists: lists}),
 		managed.WithInitializers(),
 		managed.WithDeterministicExternalName(true),
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
@@ -91,6 +100,7 @@ func SetupGated(mgr ctrl.Manager, o controller.Options) error {
 // A connector builds external clients for OutpostBindings.
 type connector struct {
 	*authentik.Connector
+	kube  client.Client
 	lists *outpost.ListEditor
 }
 
@@ -100,12 +110,13 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.OutpostBinding) (m
 	if err != nil {
 		return nil, err
 	}
-	return &external{client: ac, lists: c.lists}, nil
+	return &external{client: ac, kube: c.kube, lists: c.lists}, nil
 }
 
 // external reconciles one OutpostBinding with Authentik.
 type external struct {
 	client *authentik.Client
+	kube   client.Client
 	lists  *outpost.ListEditor
 }
 
@@ -172,15 +183,25 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.OutpostBinding) (man
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
-	o, writes, err := e.lists.Apply(ctx, e.client, id, outpost.Edit{Add: []int32{pk}, FieldPaths: fieldPaths})
+	intent := ExternalName(id, pk)
+	// An earlier attempt recorded that it was about to attach this very
+	// provider: finding it attached now means that attempt wrote it.
+	attachedBefore := strings.EqualFold(cr.GetAnnotations()[AnnotationAttaching], intent)
+	recordIntent := func(ctx context.Context) error {
+		meta.AddAnnotations(cr, map[string]string{AnnotationAttaching: intent})
+		return errors.Wrap(e.kube.Update(ctx, cr), errRecordIntent)
+	}
+	o, writes, err := e.lists.Apply(ctx, e.client, id, outpost.Edit{Add: []int32{pk}, FieldPaths: fieldPaths, BeforeWrite: recordIntent})
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrapf(err, "%s %d", errAttach, pk)
 	}
-	if writes == 0 {
+	if writes == 0 && !attachedBefore {
 		meta.AddAnnotations(cr, map[string]string{AnnotationFoundAttached: "true"})
 	} else {
 		meta.RemoveAnnotations(cr, AnnotationFoundAttached)
 	}
+	// The external name now records what the intent did.
+	meta.RemoveAnnotations(cr, AnnotationAttaching)
 	meta.SetExternalName(cr, ExternalName(o.Pk, pk))
 	return managed.ExternalCreation{}, nil
 }

@@ -198,6 +198,26 @@ func TestReconcile(t *testing.T) {
 			},
 			want: func(f *fixture) outcome { return outcome{Providers: sorted(f.mine, f.other)} },
 		},
+		"CrashAfterAttachStillDetaches": {
+			reason: "A binding that stopped after attaching its provider, before recording its external name, still owns the provider: deleting it later detaches it and keeps the others.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.other)
+				return binding("longhorn", withProvider(f.mine))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				crashing := env.CrashingReconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+				_, _ = env.Reconcile(crashing, client.ObjectKeyFromObject(cr))
+				env.Get(cr)
+				if got := providersOf(t, env, f.outpost); !slices.Contains(got, f.mine) || meta.GetExternalName(cr) != "" {
+					t.Fatalf("the crash left providers %v and external name %q, want %d attached and no name", got, meta.GetExternalName(cr), f.mine)
+				}
+				env.Settle(r, cr)
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+			},
+			want: func(f *fixture) outcome { return outcome{Providers: sorted(f.other)} },
+		},
 		"OutpostByName": {
 			reason: "outpostName picks that outpost; the embedded one is not touched.",
 			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
