@@ -26,6 +26,7 @@ type faultJSON struct {
 //	GET    /_sim/violations      schema violations so far
 //	PUT    /_sim/faults/{op}     set a fault (faultJSON) for an operation
 //	DELETE /_sim/faults          clear every fault
+//	PUT    /_sim/token           accept only this token from now on: {"token": "..."}
 //	GET    /_sim/users           fixture users and their direct groups
 //	PUT    /_sim/users/{name}    set a fixture user: {"groups": ["<group name>", ...]}
 //	DELETE /_sim/users/{name}    remove a fixture user
@@ -50,6 +51,19 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			out = append(out, v.Error())
 		}
 		writeReply(w, reply{status: http.StatusOK, body: out})
+	case path == "token" && r.Method == http.MethodPut:
+		var tj struct {
+			Token string `json:"token"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&tj); err != nil {
+			writeReply(w, detail(http.StatusBadRequest, "cannot decode token: "+err.Error()))
+			return
+		}
+		if err := s.SetToken(tj.Token); err != nil {
+			writeReply(w, detail(http.StatusBadRequest, err.Error()))
+			return
+		}
+		writeReply(w, reply{status: http.StatusNoContent})
 	case path == "faults" && r.Method == http.MethodDelete:
 		s.ClearFaults()
 		writeReply(w, reply{status: http.StatusNoContent})

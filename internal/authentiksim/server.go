@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -47,7 +48,8 @@ type Options struct {
 
 // A Server simulates Authentik's API. It implements http.Handler.
 type Server struct {
-	token  string
+	// token is the API token the simulator accepts; SetToken rotates it.
+	token  atomic.Pointer[string]
 	line   Line
 	schema *schema // nil when schema checking is off
 	routes []*route
@@ -75,7 +77,6 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		token:  o.Token,
 		line:   line,
 		routes: apiRoutes(),
 		ops:    map[*route]*routers.Route{},
@@ -83,6 +84,7 @@ func New(o Options) (*Server, error) {
 		counts: map[string]int{},
 		faults: newFaultTable(o.Seed),
 	}
+	s.token.Store(&o.Token)
 	if o.DisableSchema {
 		return s, nil
 	}
@@ -218,7 +220,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// DRF authenticates before it checks permissions, so a view that
 	// allows anonymous callers still refuses a bad token.
 	if header := r.Header.Get("Authorization"); !rt.anonymous || header != "" {
-		if rep := authenticate(header, s.token); rep != nil {
+		if rep := authenticate(header, *s.token.Load()); rep != nil {
 			writeReply(w, *rep)
 			return
 		}
@@ -401,4 +403,16 @@ func dropConnection(w http.ResponseWriter) {
 	// HTTP/2 connections cannot be hijacked; aborting the handler resets
 	// the stream instead.
 	panic(http.ErrAbortHandler)
+}
+
+// SetToken makes the simulator accept only token from now on, as Authentik
+// does once an administrator has rotated the provider's API token and
+// deleted the old one (authentik/core/models.py Token: a deleted or expired
+// token no longer authenticates).
+func (s *Server) SetToken(token string) error {
+	if token == "" {
+		return errors.New(errNoToken)
+	}
+	s.token.Store(&token)
+	return nil
 }

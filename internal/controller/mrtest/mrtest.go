@@ -96,6 +96,32 @@ func New(t testing.TB, objs ...client.Object) *Env {
 	return &Env{T: t, Sim: sim, Kube: kube, Authentik: ac, Connector: conn}
 }
 
+// WriteToken stores token in the provider config's Secret, as an
+// administrator rotating the API token does.
+func (e *Env) WriteToken(token string) {
+	e.T.Helper()
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: SecretNS, Name: SecretName}}
+	e.Get(s)
+	s.Data = map[string][]byte{SecretKey: []byte(token + "\n")}
+	if err := e.Kube.Update(context.Background(), s); err != nil {
+		e.T.Fatalf("update the token Secret: %v", err)
+	}
+}
+
+// AcceptOnlyToken makes the simulator accept token alone, as Authentik does
+// once the old token is deleted, and moves the test's own client to it.
+func (e *Env) AcceptOnlyToken(token string) {
+	e.T.Helper()
+	if err := e.Sim.Sim.SetToken(token); err != nil {
+		e.T.Fatal(err)
+	}
+	ac, err := authentik.New(authentik.Config{URL: e.Sim.URL, Token: token}, nil)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	e.Authentik = ac
+}
+
 // ConfigSpec is a provider config for the simulator at url.
 func ConfigSpec(url string) v1alpha1.ProviderConfigSpec {
 	return v1alpha1.ProviderConfigSpec{

@@ -444,3 +444,43 @@ func TestLateInitialize(t *testing.T) {
 func keyOf(cr *v1alpha1.ProxyProvider) types.NamespacedName {
 	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
 }
+
+// TestTokenRotation rotates the API token under a Ready resource: the next
+// reconcile must use whatever the Secret holds now, without a restart.
+func TestTokenRotation(t *testing.T) {
+	const rotated = "rotated-token"
+	cases := map[string]struct {
+		reason      string
+		writeSecret bool
+		want        outcome
+	}{
+		"SecretRotatedWithAuthentik": {
+			reason:      "A new token in the Secret is used from the next reconcile, so refusing the old one causes no error.",
+			writeSecret: true,
+			want:        outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true},
+		},
+		"OnlyAuthentikRotated": {
+			reason: "While the Secret still holds the refused token, the resource says so.",
+			want:   outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionTrue, Synced: corev1.ConditionFalse, SyncedMessage: "Token invalid/expired", ExternalName: true, PKMatches: true},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t)
+			cr := proxyProvider()
+			env.Create(cr)
+			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+			env.Settle(r, cr)
+
+			if tc.writeSecret {
+				env.WriteToken(rotated)
+			}
+			env.AcceptOnlyToken(rotated)
+			_, _ = env.Reconcile(r, keyOf(cr))
+
+			if diff := cmp.Diff(tc.want, observe(t, env, cr, tc.want.SyncedMessage)); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
