@@ -54,7 +54,7 @@ k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/n
 
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN"
 wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
-start_bg provider "$BIN/provider" --debug --poll=5s \
+start_bg provider "$BIN/provider" --debug --poll=5s --leader-election-namespace=crossplane-system \
   --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
   --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT"
 wait_for_pid_url provider "http://127.0.0.1:$E2E_PROVIDER_HEALTH_PORT/readyz" 60

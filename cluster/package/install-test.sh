@@ -117,7 +117,7 @@ main() {
     k get crd clusterproviderconfigs.authentik.m.crossplane.io
 
   # Out-of-cluster runtime: the binary from the package, with the cluster's admin kubeconfig.
-  start_bg pkg-provider "$RUN/provider-from-xpkg" --debug --poll=5s \
+  start_bg pkg-provider "$RUN/provider-from-xpkg" --debug --poll=5s --leader-election-namespace=crossplane-system \
     --metrics-bind-address="127.0.0.1:$PKG_PROVIDER_METRICS_PORT" \
     --health-probe-bind-address="127.0.0.1:$PKG_PROVIDER_HEALTH_PORT"
   wait_for_pid_url pkg-provider "http://127.0.0.1:$PKG_PROVIDER_HEALTH_PORT/readyz" 60

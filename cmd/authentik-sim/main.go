@@ -2,7 +2,7 @@
 // end-to-end tests of provider-authentik where no real Authentik can run.
 //
 //	authentik-sim --listen 127.0.0.1:9000 --token t [--schema openapi.yaml | --no-schema] \
-//	    [--authentik-version 2025.10] [--seed 1] [--fault providers_proxy_update:status=503,times=2 ...]
+//	    [--authentik-version 2025.10] [--seed 1] [--state-file state.jsonl] [--fault providers_proxy_update:status=503,times=2 ...]
 //
 // It prints the URL it serves on one line, serves until SIGINT or SIGTERM,
 // and exits non-zero if any request or response broke Authentik's OpenAPI
@@ -62,12 +62,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	noSchema := app.Flag("no-schema", "Do not check requests and responses against the schema.").Bool()
 	version := app.Flag("authentik-version", "Authentik release line to answer as: "+strings.Join(authentiksim.LineNames(), ", ")+".").Default(authentiksim.DefaultVersion).String()
 	seed := app.Flag("seed", "Seed for generated ids and fault draws.").Default("0").Int64()
+	stateFile := app.Flag("state-file", "Keep the state in this file across restarts: its writes are replayed at start and every new write is added (use the same --seed).").String()
 	faults := app.Flag("fault", "Inject a fault: OPERATION_ID:status=503,latency=200ms,drop,probability=0.5,times=2,after. Repeatable.").Strings()
 	if _, err := app.Parse(args); err != nil {
 		return errors.Wrap(err, errParseFlags)
 	}
 
-	sim, err := authentiksim.New(authentiksim.Options{Token: *token, SchemaPath: *schema, DisableSchema: *noSchema, Seed: *seed, AuthentikVersion: *version})
+	sim, err := authentiksim.New(authentiksim.Options{Token: *token, SchemaPath: *schema, DisableSchema: *noSchema, Seed: *seed, AuthentikVersion: *version, StateFile: *stateFile})
 	if err != nil {
 		return errors.Wrap(err, errNewSim)
 	}
@@ -99,6 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return errors.Wrap(err, errShutdown)
+	}
+	if err := sim.Close(); err != nil {
+		return err
 	}
 	if vs := sim.Violations(); len(vs) > 0 {
 		for _, v := range vs {

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -169,4 +171,79 @@ func TestParseFault(t *testing.T) {
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" || op != "providers_proxy_update" {
 		t.Errorf("parseFault: op %q; -want, +got:\n%s", op, diff)
 	}
+}
+
+// TestStateFileSurvivesRestart stops a simulator and starts another on the
+// same state file, as an Authentik outage does: the objects are the same
+// and a new object gets a new id.
+func TestStateFileSurvivesRestart(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.jsonl")
+	const groups = "/api/v3/core/groups/"
+	first := start(t, "--state-file", state)
+	post(t, first.url+groups, `{"name": "ops"}`)
+	post(t, first.url+groups, `{"name": "dev"}`)
+	before := groupNames(t, first.url+groups)
+	if err := first.wait(t); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+
+	second := start(t, "--state-file", state)
+	if diff := cmp.Diff(before, groupNames(t, second.url+groups)); diff != "" {
+		t.Errorf("groups after restart (-before, +after):\n%s", diff)
+	}
+	post(t, second.url+groups, `{"name": "qa"}`)
+	after := groupNames(t, second.url+groups)
+	if len(after) != len(before)+1 {
+		t.Errorf("after one more create: %v, want %v and qa with a new id", after, before)
+	}
+	if err := second.wait(t); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+}
+
+func post(t *testing.T, url, body string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer t")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s: status %d", url, resp.StatusCode)
+	}
+}
+
+// groupNames maps each group's pk to its name.
+func groupNames(t *testing.T, url string) map[string]string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // test
+	var l struct {
+		Results []struct {
+			Pk   string `json:"pk"`
+			Name string `json:"name"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, g := range l.Results {
+		out[g.Pk] = g.Name
+	}
+	return out
 }

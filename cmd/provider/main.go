@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"google.golang.org/grpc"
@@ -38,9 +37,13 @@ import (
 
 func main() {
 	var (
-		app            = kingpin.New(filepath.Base(os.Args[0]), "Crossplane provider for Authentik.").DefaultEnvars()
-		debug          = app.Flag("debug", "Run with debug logging.").Short('d').Bool()
-		leaderElection = app.Flag("leader-election", "Use leader election for the controller manager.").Short('l').Default("false").Envar("LEADER_ELECTION").Bool()
+		app              = kingpin.New(filepath.Base(os.Args[0]), "Crossplane provider for Authentik.").DefaultEnvars()
+		debug            = app.Flag("debug", "Run with debug logging.").Short('d').Bool()
+		leaderElection   = app.Flag("leader-election", "Use leader election for the controller manager, so that of several replicas only one talks to Authentik.").Short('l').Default("true").Envar("LEADER_ELECTION").Bool()
+		leaderElectionNS = app.Flag("leader-election-namespace", "Namespace of the leader election Lease; default: the pod's namespace.").Envar("LEADER_ELECTION_NAMESPACE").String()
+		leaseDuration    = app.Flag("leader-election-lease-duration", "How long a replica waits before it takes over from a leader that stopped renewing.").Default("15s").Duration()
+		renewDeadline    = app.Flag("leader-election-renew-deadline", "How long the leader keeps trying to renew before it gives up leading.").Default("10s").Duration()
+		retryPeriod      = app.Flag("leader-election-retry-period", "How often replicas try to acquire or renew the lease.").Default("2s").Duration()
 
 		syncInterval            = app.Flag("sync", "How often all resources are listed again from the API server.").Short('s').Default("1h").Duration()
 		pollInterval            = app.Flag("poll", "How often each resource is checked for drift from its desired state in Authentik.").Default("1m").Duration()
@@ -75,13 +78,19 @@ func main() {
 		Metrics:                metricsserver.Options{BindAddress: *metricsBindAddress},
 		HealthProbeBindAddress: *healthProbeBindAddress,
 
-		// Leases only, and longer than the default, so that a busy
-		// provider does not lose leadership to renewal deadlines.
-		LeaderElection:             *leaderElection,
-		LeaderElectionID:           "crossplane-leader-election-provider-authentik",
-		LeaderElectionResourceLock: resourcelock.LeasesResourceLock,
-		LeaseDuration:              func() *time.Duration { d := 60 * time.Second; return &d }(),
-		RenewDeadline:              func() *time.Duration { d := 50 * time.Second; return &d }(),
+		// Two replicas (a rolling update, or two pods by mistake) must not
+		// both edit outposts' provider lists: only the lease holder runs
+		// controllers. A leader that stops releases the lease, and one that
+		// dies is replaced after the lease duration, so hand-over takes
+		// seconds.
+		LeaderElection:                *leaderElection,
+		LeaderElectionID:              "crossplane-leader-election-provider-authentik",
+		LeaderElectionNamespace:       *leaderElectionNS,
+		LeaderElectionResourceLock:    resourcelock.LeasesResourceLock,
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 leaseDuration,
+		RenewDeadline:                 renewDeadline,
+		RetryPeriod:                   retryPeriod,
 	})
 	kingpin.FatalIfError(err, "Cannot create the controller manager")
 	kingpin.FatalIfError(mgr.AddHealthzCheck("healthz", healthz.Ping), "Cannot add the health check")

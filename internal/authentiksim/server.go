@@ -41,6 +41,10 @@ type Options struct {
 	DisableSchema bool
 	// Seed makes generated ids and fault draws repeatable.
 	Seed int64
+	// StateFile keeps the state across restarts: the writes it records are
+	// replayed at start and every later write is added. "" keeps the state
+	// in memory only.
+	StateFile string
 	// AuthentikVersion is the release line to speak, by name ("2025.10")
 	// or release ("2025.10.4"); "" is DefaultVersion. See Lines.
 	AuthentikVersion string
@@ -65,6 +69,8 @@ type Server struct {
 	counts     map[string]int
 	violations []error
 	faults     *faultTable
+
+	journal *journal // nil without a state file
 }
 
 // New returns a Server seeded like a fresh Authentik install.
@@ -85,6 +91,13 @@ func New(o Options) (*Server, error) {
 		faults: newFaultTable(o.Seed),
 	}
 	s.token.Store(&o.Token)
+	if o.StateFile != "" {
+		j, err := openJournal(s, o.StateFile)
+		if err != nil {
+			return nil, err
+		}
+		s.journal = j
+	}
 	if o.DisableSchema {
 		return s, nil
 	}
@@ -248,6 +261,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && rep.status >= 200 && rep.status < 300 {
 		// Every accepted write, even one whose answer a fault will replace.
 		s.state.recordWrite()
+	}
+	if r.Method != http.MethodGet {
+		s.journal.record(r.Method, rest, c)
 	}
 	s.stateMu.Unlock()
 
