@@ -6,9 +6,11 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
-// A ProviderConfigSpec defines how the provider connects to one Authentik
-// instance.
-type ProviderConfigSpec struct {
+// A ClusterProviderConfigSpec defines how the provider connects to one
+// Authentik instance for managed resources in any namespace. Only the
+// platform team should be able to write one: it may read its token from a
+// Secret in any namespace or from the provider's own environment and files.
+type ClusterProviderConfigSpec struct {
 	// URL of the Authentik server, for example https://authentik.example.com.
 	// The API path /api/v3 is appended by the provider.
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/]+(/.*)?$`
@@ -27,7 +29,8 @@ type ProviderConfigSpec struct {
 	RequestTimeout *metav1.Duration `json:"requestTimeout,omitempty"`
 }
 
-// ProviderCredentials locates the Authentik API token.
+// ProviderCredentials locates the Authentik API token of a
+// ClusterProviderConfig.
 type ProviderCredentials struct {
 	// Source of the token. Secret reads it from the key named by secretRef.
 	// +kubebuilder:validation:Enum=Secret;Environment;Filesystem
@@ -49,6 +52,90 @@ type TLSConfig struct {
 	// installations: it lets anyone on the path read the API token.
 	// +optional
 	InsecureSkipVerify *bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// The namespaced kind has its own spec types: whoever may write a
+// ProviderConfig in a namespace must not gain credentials from elsewhere
+// (the platform team's token, or the provider's own environment and files).
+// A CRD rule cannot see metadata.namespace, so it cannot check that a
+// Secret's namespace matches the config's; these types refuse a Secret
+// namespace outright and the Secret is always read from the config's own
+// namespace. The field is kept, not dropped, so a manifest copied from a
+// ClusterProviderConfig is refused with an explanation instead of quietly
+// reading another Secret. The provider checks the same again for objects
+// the rules never saw (stored under an older CRD).
+
+// A ProviderConfigSpec defines how the managed resources in one namespace
+// connect to Authentik. Unlike a ClusterProviderConfig it reads its token
+// and CA bundle only from Secrets in its own namespace.
+type ProviderConfigSpec struct {
+	// URL of the Authentik server, for example https://authentik.example.com.
+	// The API path /api/v3 is appended by the provider.
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/]+(/.*)?$`
+	URL string `json:"url"`
+
+	// Credentials holds the Authentik API token (a token with intent "API"),
+	// read from a Secret in this ProviderConfig's namespace.
+	Credentials LocalCredentials `json:"credentials"`
+
+	// TLS configures how the Authentik server's certificate is verified.
+	// +optional
+	TLS *LocalTLSConfig `json:"tls,omitempty"`
+
+	// RequestTimeout bounds each request to Authentik, for example "30s".
+	// +optional
+	// +kubebuilder:default="30s"
+	RequestTimeout *metav1.Duration `json:"requestTimeout,omitempty"`
+}
+
+// LocalCredentials locates the Authentik API token of a ProviderConfig: a
+// key of a Secret in the ProviderConfig's own namespace.
+type LocalCredentials struct {
+	// Source of the token. A ProviderConfig reads it only from a Secret in
+	// its own namespace; Environment and Filesystem read the provider's own
+	// and are for ClusterProviderConfigs.
+	// +kubebuilder:validation:XValidation:rule="self == 'Secret'",message="a ProviderConfig reads its token only from a Secret in its own namespace: spec.credentials.source must be Secret (Environment and Filesystem are for ClusterProviderConfigs)"
+	// +kubebuilder:default=Secret
+	Source xpv2.CredentialsSource `json:"source"`
+
+	// SecretRef names the Secret, in this ProviderConfig's namespace, and
+	// the key that holds the token.
+	SecretRef LocalSecretKeySelector `json:"secretRef"`
+}
+
+// LocalTLSConfig configures certificate verification for the Authentik
+// server of a ProviderConfig.
+// +kubebuilder:validation:XValidation:rule="!(has(self.insecureSkipVerify) && self.insecureSkipVerify && has(self.caBundleSecretRef))",message="tls.insecureSkipVerify and tls.caBundleSecretRef cannot be used together"
+type LocalTLSConfig struct {
+	// CABundleSecretRef selects a PEM bundle of certificate authorities that
+	// sign the Authentik server's certificate, added to the system roots. The
+	// Secret is read from this ProviderConfig's namespace.
+	// +optional
+	CABundleSecretRef *LocalSecretKeySelector `json:"caBundleSecretRef,omitempty"`
+
+	// InsecureSkipVerify turns off certificate verification. Only for test
+	// installations: it lets anyone on the path read the API token.
+	// +optional
+	InsecureSkipVerify *bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// A LocalSecretKeySelector names a key of a Secret in the namespace of the
+// ProviderConfig that holds it.
+// +kubebuilder:validation:XValidation:rule="!has(self.__namespace__) || size(self.__namespace__) == 0",message="a ProviderConfig reads Secrets only from its own namespace: leave namespace unset (a ClusterProviderConfig may name another namespace)",fieldPath=".namespace"
+type LocalSecretKeySelector struct {
+	// Name of the Secret, in the ProviderConfig's namespace.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Key of the Secret's data that holds the value.
+	// +kubebuilder:validation:MinLength=1
+	Key string `json:"key"`
+
+	// Namespace must stay unset: the Secret is always read from the
+	// ProviderConfig's own namespace. It is accepted here only so that a
+	// manifest naming another namespace is refused with that explanation.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // A ProviderConfigStatus reflects the observed state of a ProviderConfig.
@@ -95,8 +182,8 @@ type ClusterProviderConfig struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   ProviderConfigSpec   `json:"spec"`
-	Status ProviderConfigStatus `json:"status,omitempty"`
+	Spec   ClusterProviderConfigSpec `json:"spec"`
+	Status ProviderConfigStatus      `json:"status,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -7,14 +7,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
@@ -190,84 +186,6 @@ func TestFlowCache(t *testing.T) {
 	}
 	if got := sim.Sim.Counts()["flows_instances_retrieve"] + sim.Sim.Counts()["flows_instances_list"]; got != 1 {
 		t.Errorf("three lookups of one flow made %d API calls, want 1", got)
-	}
-}
-
-func TestResolve(t *testing.T) {
-	const url = "https://authentik.example.com"
-	const secretName = "team-token"
-	token := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.SecretNS, Name: secretName},
-		Data:       map[string][]byte{mrtest.SecretKey: []byte("s3cret\n"), "ca.crt": []byte("PEM")},
-	}
-	spec := mrtest.ConfigSpec(url)
-	spec.Credentials.SecretRef.Name = secretName
-	withTLS := *spec.DeepCopy()
-	withTLS.RequestTimeout = &metav1.Duration{Duration: 5 * time.Second}
-	withTLS.TLS = &v1alpha1.TLSConfig{CABundleSecretRef: &xpv2.SecretKeySelector{
-		SecretReference: xpv2.SecretReference{Namespace: mrtest.SecretNS, Name: secretName}, Key: "ca.crt",
-	}}
-	missingKey := *spec.DeepCopy()
-	missingKey.TLS = &v1alpha1.TLSConfig{CABundleSecretRef: &xpv2.SecretKeySelector{
-		SecretReference: xpv2.SecretReference{Namespace: mrtest.SecretNS, Name: secretName}, Key: "absent",
-	}}
-
-	cases := map[string]struct {
-		reason  string
-		ref     *xpv2.ProviderConfigReference
-		objs    []client.Object
-		want    authentik.Config
-		wantErr bool
-	}{
-		"NamespacedConfig": {
-			reason: "A ProviderConfig is read from the resource's namespace and its token trimmed.",
-			ref:    &xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: "team"},
-			objs:   []client.Object{token, &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "team"}, Spec: spec}},
-			want:   authentik.Config{URL: url, Token: "s3cret"},
-		},
-		"NamespacedConfigElsewhere": {
-			reason:  "A ProviderConfig in another namespace is not used.",
-			ref:     &xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: "team"},
-			objs:    []client.Object{token, &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "other", Name: "team"}, Spec: spec}},
-			wantErr: true,
-		},
-		"ClusterConfigWithTLS": {
-			reason: "A ClusterProviderConfig's CA bundle and timeout are read.",
-			ref:    &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: "shared"},
-			objs:   []client.Object{token, &v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: withTLS}},
-			want:   authentik.Config{URL: url, Token: "s3cret", CABundle: []byte("PEM"), Timeout: 5 * time.Second},
-		},
-		"MissingCAKey": {
-			reason:  "A CA bundle key that is not in the Secret is an error.",
-			ref:     &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: "shared"},
-			objs:    []client.Object{token, &v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: missingKey}},
-			wantErr: true,
-		},
-		"MissingSecret": {
-			reason:  "A token Secret that does not exist is an error.",
-			ref:     &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: "shared"},
-			objs:    []client.Object{&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "shared"}, Spec: spec}},
-			wantErr: true,
-		},
-		"UnknownKind": {
-			reason:  "A reference to another kind is refused.",
-			ref:     &xpv2.ProviderConfigReference{Kind: "Secret", Name: "shared"},
-			wantErr: true,
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			env := mrtest.New(t, tc.objs...)
-			mg := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "p"}}
-			mg.SetProviderConfigReference(tc.ref)
-			got, err := env.Connector.Resolve(context.Background(), mg)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("%s\nResolve error = %v, want error %v", tc.reason, err, tc.wantErr)
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
-			}
-		})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 )
@@ -25,6 +26,10 @@ const (
 	errGetCABundle         = "cannot read the CA bundle Secret named by spec.tls.caBundleSecretRef"
 	errCABundleKey         = "the CA bundle Secret has no such key"
 	errNewClient           = "cannot build the Authentik client"
+	errUseConfig           = "cannot use %s %s"
+	errUnknownConfigType   = "not a ProviderConfig or ClusterProviderConfig"
+	errLocalSource         = "spec.credentials.source must be Secret in a ProviderConfig: only a ClusterProviderConfig may read the provider's environment or files"
+	errLocalNamespace      = "a ProviderConfig reads Secrets only from its own namespace"
 )
 
 // A Connector builds the Authentik client a managed resource should use.
@@ -80,27 +85,108 @@ func (c *Connector) Resolve(ctx context.Context, mg resource.ModernManaged) (Con
 	if ref == nil {
 		return Config{}, errors.New(errNoProviderConfigRef)
 	}
-	var spec v1alpha1.ProviderConfigSpec
+	var pc resource.ProviderConfig
 	switch ref.Kind {
 	case v1alpha1.ProviderConfigKind:
-		pc := &v1alpha1.ProviderConfig{}
+		pc = &v1alpha1.ProviderConfig{}
 		if err := c.Kube.Get(ctx, types.NamespacedName{Namespace: mg.GetNamespace(), Name: ref.Name}, pc); err != nil {
 			return Config{}, errors.Wrapf(err, "%s %s/%s", errGetProviderConfig, mg.GetNamespace(), ref.Name)
 		}
-		spec = pc.Spec
 	case v1alpha1.ClusterProviderConfigKind:
-		pc := &v1alpha1.ClusterProviderConfig{}
+		pc = &v1alpha1.ClusterProviderConfig{}
 		if err := c.Kube.Get(ctx, types.NamespacedName{Name: ref.Name}, pc); err != nil {
 			return Config{}, errors.Wrapf(err, "%s %s", errGetClusterPC, ref.Name)
 		}
-		spec = pc.Spec
 	default:
 		return Config{}, errors.Errorf("%s, not %q", errUnknownConfigKind, ref.Kind)
 	}
-	return c.configFromSpec(ctx, spec)
+	return c.ConfigFor(ctx, pc)
 }
 
-func (c *Connector) configFromSpec(ctx context.Context, spec v1alpha1.ProviderConfigSpec) (Config, error) {
+// ConfigFor reads the token and TLS settings of a ProviderConfig or a
+// ClusterProviderConfig. Errors name the config and the field at fault.
+func (c *Connector) ConfigFor(ctx context.Context, pc resource.ProviderConfig) (Config, error) {
+	var spec v1alpha1.ClusterProviderConfigSpec
+	var err error
+	switch pc := pc.(type) {
+	case *v1alpha1.ClusterProviderConfig:
+		spec = pc.Spec
+	case *v1alpha1.ProviderConfig:
+		spec, err = confine(pc)
+	default:
+		return Config{}, errors.Errorf("%T is %s", pc, errUnknownConfigType)
+	}
+	cfg := Config{}
+	if err == nil {
+		cfg, err = c.configFromSpec(ctx, spec)
+	}
+	return cfg, errors.Wrapf(err, errUseConfig, ConfigKind(pc), ConfigName(pc))
+}
+
+// confine turns a ProviderConfig's spec into the form both kinds resolve
+// through, with every Secret in the config's own namespace. Anything that
+// would read credentials from elsewhere (another namespace, the provider's
+// environment or files) is refused before any Secret is read, so a token
+// that is not the namespace's own never leaves the provider. The CRD's
+// rules refuse the same; this covers objects they never validated.
+func confine(pc *v1alpha1.ProviderConfig) (v1alpha1.ClusterProviderConfigSpec, error) {
+	ns, in := pc.GetNamespace(), pc.Spec
+	// An empty source is the CRD's default, Secret, in an object that
+	// bypassed defaulting.
+	if src := in.Credentials.Source; src != "" && src != xpv2.CredentialsSourceSecret {
+		return v1alpha1.ClusterProviderConfigSpec{}, errors.Errorf("%s, not %q", errLocalSource, src)
+	}
+	token, err := localSecret(ns, "spec.credentials.secretRef", &in.Credentials.SecretRef)
+	if err != nil {
+		return v1alpha1.ClusterProviderConfigSpec{}, err
+	}
+	out := v1alpha1.ClusterProviderConfigSpec{
+		URL:            in.URL,
+		Credentials:    v1alpha1.ProviderCredentials{Source: xpv2.CredentialsSourceSecret, CommonCredentialSelectors: xpv2.CommonCredentialSelectors{SecretRef: token}},
+		RequestTimeout: in.RequestTimeout,
+	}
+	if in.TLS == nil {
+		return out, nil
+	}
+	out.TLS = &v1alpha1.TLSConfig{InsecureSkipVerify: in.TLS.InsecureSkipVerify}
+	if in.TLS.CABundleSecretRef != nil {
+		ca, err := localSecret(ns, "spec.tls.caBundleSecretRef", in.TLS.CABundleSecretRef)
+		if err != nil {
+			return v1alpha1.ClusterProviderConfigSpec{}, err
+		}
+		out.TLS.CABundleSecretRef = ca
+	}
+	return out, nil
+}
+
+// localSecret places a ProviderConfig's Secret reference in the config's
+// namespace. A namespace equal to the config's own is tolerated: objects
+// stored before the CRD refused the field may carry one.
+func localSecret(ns, field string, ref *v1alpha1.LocalSecretKeySelector) (*xpv2.SecretKeySelector, error) {
+	if ref.Namespace != "" && ref.Namespace != ns {
+		return nil, errors.Errorf("%s.namespace is %q: %s, %q", field, ref.Namespace, errLocalNamespace, ns)
+	}
+	return &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: ref.Name}, Key: ref.Key}, nil
+}
+
+// ConfigKind and ConfigName identify a provider config in messages: a
+// ClusterProviderConfig by its name, a ProviderConfig by namespace/name.
+func ConfigKind(pc resource.ProviderConfig) string {
+	if pc.GetNamespace() == "" {
+		return v1alpha1.ClusterProviderConfigKind
+	}
+	return v1alpha1.ProviderConfigKind
+}
+
+// ConfigName is the config's name, qualified by its namespace if it has one.
+func ConfigName(pc resource.ProviderConfig) string {
+	if pc.GetNamespace() == "" {
+		return pc.GetName()
+	}
+	return pc.GetNamespace() + "/" + pc.GetName()
+}
+
+func (c *Connector) configFromSpec(ctx context.Context, spec v1alpha1.ClusterProviderConfigSpec) (Config, error) {
 	token, err := resource.CommonCredentialExtractor(ctx, spec.Credentials.Source, c.Kube, spec.Credentials.CommonCredentialSelectors)
 	if err != nil {
 		return Config{}, errors.Wrap(err, errExtractToken)

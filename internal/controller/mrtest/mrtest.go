@@ -122,9 +122,10 @@ func (e *Env) AcceptOnlyToken(token string) {
 	e.Authentik = ac
 }
 
-// ConfigSpec is a provider config for the simulator at url.
-func ConfigSpec(url string) v1alpha1.ProviderConfigSpec {
-	return v1alpha1.ProviderConfigSpec{
+// ConfigSpec is a ClusterProviderConfig for the simulator at url, reading
+// the token Secret every Env starts with.
+func ConfigSpec(url string) v1alpha1.ClusterProviderConfigSpec {
+	return v1alpha1.ClusterProviderConfigSpec{
 		URL: url,
 		Credentials: v1alpha1.ProviderCredentials{
 			Source: xpv2.CredentialsSourceSecret,
@@ -134,6 +135,18 @@ func ConfigSpec(url string) v1alpha1.ProviderConfigSpec {
 					Key:             SecretKey,
 				},
 			},
+		},
+	}
+}
+
+// LocalConfigSpec is a ProviderConfig for the simulator at url, reading the
+// token from the Secret secretName in the ProviderConfig's own namespace.
+func LocalConfigSpec(url, secretName string) v1alpha1.ProviderConfigSpec {
+	return v1alpha1.ProviderConfigSpec{
+		URL: url,
+		Credentials: v1alpha1.LocalCredentials{
+			Source:    xpv2.CredentialsSourceSecret,
+			SecretRef: v1alpha1.LocalSecretKeySelector{Name: secretName, Key: SecretKey},
 		},
 	}
 }
