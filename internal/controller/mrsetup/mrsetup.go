@@ -4,9 +4,13 @@
 package mrsetup
 
 import (
+	"time"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -67,9 +71,11 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 	}
 
 	r := managed.NewReconciler(mgr, resource.ManagedKind(k.GroupVersionKind), opts...)
+	copts := o.ForControllerRuntime()
+	copts.RateLimiter = ErrorBackoff(o.PollInterval)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
-		WithOptions(o.ForControllerRuntime()).
+		WithOptions(copts).
 		WithEventFilter(resource.DesiredStateChanged()).
 		For(k.Object).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
@@ -83,4 +89,14 @@ func Gated(mgr ctrl.Manager, o controller.Options, k Kind, setup func(ctrl.Manag
 			mgr.GetLogger().Error(err, "cannot set up the controller", "gvk", k.GroupVersionKind.String())
 		}
 	}, k.GroupVersionKind)
+}
+
+// ErrorBackoff retries a failed reconcile after one second, doubling up to
+// one poll interval. While Authentik is unreachable every reconcile fails;
+// capping the wait at the poll interval (crossplane-runtime's default caps
+// it at a minute whatever the interval) brings every resource back within
+// two polls of Authentik's return. The global rate limiter still bounds
+// how many reconciles run at once.
+func ErrorBackoff(poll time.Duration) workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, max(poll, time.Second))
 }
