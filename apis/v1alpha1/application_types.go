@@ -111,6 +111,7 @@ type ApplicationObservation struct {
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.name)",message="spec.forProvider.name is required unless managementPolicies only observe"
 type ApplicationSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
+	Adoption                 `json:",inline"`
 	ForProvider              ApplicationParameters `json:"forProvider"`
 }
 
@@ -124,8 +125,11 @@ type ApplicationStatus struct {
 
 // An Application is an Authentik application: what users see in their
 // library and what policy bindings restrict. The external name is the
-// application's slug: spec.forProvider.slug if set, else metadata.name. An
-// application that already has that slug is managed from then on, which is
+// application's slug (spec.forProvider.slug if set, else metadata.name),
+// recorded once this resource has made the application. An application
+// that already has the slug is never taken over: the resource says so in
+// its Synced condition and changes nothing, unless spec.adoptExisting is
+// set or the slug is the crossplane.io/external-name annotation, which is
 // also how to import one. Deleting an Application keeps its provider.
 // +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="SYNCED",type="string",JSONPath=".status.conditions[?(@.type=='Synced')].status"

@@ -68,6 +68,7 @@ type GroupObservation struct {
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.name)",message="spec.forProvider.name is required unless managementPolicies only observe"
 type GroupSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
+	Adoption                 `json:",inline"`
 	ForProvider              GroupParameters `json:"forProvider"`
 }
 

@@ -103,6 +103,7 @@ type OutpostObservation struct {
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.name)",message="spec.forProvider.name is required unless managementPolicies only observe"
 type OutpostSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
+	Adoption                 `json:",inline"`
 	ForProvider              OutpostParameters `json:"forProvider"`
 }
 

@@ -79,6 +79,7 @@ type OutpostBindingObservation struct {
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.providerId) || has(self.forProvider.providerRef) || has(self.forProvider.providerSelector)",message="one of spec.forProvider.providerId, providerRef or providerSelector is required unless managementPolicies only observe"
 type OutpostBindingSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
+	Adoption                 `json:",inline"`
 	ForProvider              OutpostBindingParameters `json:"forProvider"`
 }
 

@@ -101,6 +101,7 @@ type PolicyBindingObservation struct {
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.group) || has(self.forProvider.groupRef) || has(self.forProvider.groupSelector) || has(self.forProvider.groupName)",message="one of spec.forProvider.group, groupRef, groupSelector or groupName is required unless managementPolicies only observe"
 type PolicyBindingSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
+	Adoption                 `json:",inline"`
 	ForProvider              PolicyBindingParameters `json:"forProvider"`
 }
 

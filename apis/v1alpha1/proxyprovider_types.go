@@ -148,6 +148,7 @@ type ProxyProviderObservation struct {
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || (has(self.forProvider.mode) && self.forProvider.mode != 'proxy') || (has(self.forProvider.internalHost) && size(self.forProvider.internalHost) > 0)",message="spec.forProvider.internalHost is required when mode is proxy (Authentik's default mode)"
 type ProxyProviderSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
+	Adoption                 `json:",inline"`
 	ForProvider              ProxyProviderParameters `json:"forProvider"`
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -23,11 +22,8 @@ import (
 )
 
 const (
-	errNotApplication   = "managed resource is not an Application"
-	errNoExternalName   = "the external name, the application's slug, is empty"
 	errSlugMismatch     = "spec.forProvider.slug differs from the external name; the slug identifies the application, so set both to the same value"
 	errBadSlug          = "is not a valid Authentik slug (letters, digits, - and _ only); set spec.forProvider.slug"
-	errRecordSlug       = "cannot record the slug as the external name"
 	errGet              = "cannot get application"
 	errCreate           = "cannot create application"
 	errUpdate           = "cannot update application"
@@ -82,16 +78,16 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 }
 
 // ReconcilerOptions are the options particular to Applications: the
-// connector and, in place of the default name initializer, one that uses
-// spec.forProvider.slug as the external name when it is set. The slug is
-// known before the create, so a create whose outcome was lost is safe to
-// retry: the next observation finds the application by its slug.
+// connector and, in place of the default name initializer, the adopter.
+// The slug becomes the external name only when this resource has made the
+// application (or the user named it, or set spec.adoptExisting), so an
+// application that already has the slug is never taken over on sight.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+	c := &connector{Connector: conn}
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
-		managed.WithTypedExternalConnector[*v1alpha1.Application](&connector{Connector: conn}),
-		managed.WithInitializers(&slugAsExternalName{kube: kube}),
-		managed.WithDeterministicExternalName(true),
+		managed.WithTypedExternalConnector[*v1alpha1.Application](c),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
 	}
 }
 
@@ -101,35 +97,13 @@ func SetupGated(mgr ctrl.Manager, o controller.Options) error {
 	return nil
 }
 
-// slugAsExternalName sets the external name of a resource that has none to
-// spec.forProvider.slug, or to metadata.name when no slug is set.
-type slugAsExternalName struct {
-	kube client.Client
-}
-
-// Initialize sets the external name before the first observation.
-func (i *slugAsExternalName) Initialize(ctx context.Context, mg resource.Managed) error {
-	cr, ok := mg.(*v1alpha1.Application)
-	if !ok {
-		return errors.New(errNotApplication)
-	}
-	if meta.GetExternalName(cr) != "" {
-		return nil
-	}
-	slug, from := cr.GetName(), "metadata.name"
-	if cr.Spec.ForProvider.Slug != nil {
-		slug, from = *cr.Spec.ForProvider.Slug, "spec.forProvider.slug"
-	}
-	if !slugPattern.MatchString(slug) {
-		return errors.Errorf("%s %q %s", from, slug, errBadSlug)
-	}
-	meta.SetExternalName(cr, slug)
-	return errors.Wrap(i.kube.Update(ctx, cr), errRecordSlug)
-}
-
 // A connector builds external clients for Applications.
 type connector struct {
 	*authentik.Connector
+}
+
+func (c *connector) client(ctx context.Context, cr *v1alpha1.Application) (*authentik.Client, error) {
+	return c.ClientFor(ctx, cr)
 }
 
 // Connect returns an external client using the resource's provider config.
@@ -148,15 +122,22 @@ type external struct {
 
 func (e *external) api() *api.CoreAPIService { return e.client.API.CoreAPI }
 
-// slugOf returns the application's slug: its external name, which the slug
-// in the spec, when set, must equal.
+// slugOf returns the application's slug: its external name once it has
+// one (which the slug in the spec, when set, must equal), else
+// spec.forProvider.slug, else metadata.name.
 func slugOf(cr *v1alpha1.Application) (string, error) {
-	slug := meta.GetExternalName(cr)
-	if slug == "" {
-		return "", errors.New(errNoExternalName)
+	if slug := meta.GetExternalName(cr); slug != "" {
+		if s := cr.Spec.ForProvider.Slug; s != nil && *s != slug {
+			return "", errors.Errorf("%s (slug %q, external name %q)", errSlugMismatch, *s, slug)
+		}
+		return slug, nil
 	}
-	if s := cr.Spec.ForProvider.Slug; s != nil && *s != slug {
-		return "", errors.Errorf("%s (slug %q, external name %q)", errSlugMismatch, *s, slug)
+	slug, from := cr.GetName(), "metadata.name"
+	if cr.Spec.ForProvider.Slug != nil {
+		slug, from = *cr.Spec.ForProvider.Slug, "spec.forProvider.slug"
+	}
+	if !slugPattern.MatchString(slug) {
+		return "", errors.Errorf("%s %q %s", from, slug, errBadSlug)
 	}
 	return slug, nil
 }
@@ -192,16 +173,25 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 	}, nil
 }
 
-// Create makes the application with the external name as its slug.
+// Create makes the application and records its slug as the external name.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (managed.ExternalCreation, error) {
+	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	slug, err := slugOf(cr)
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
 	a, resp, err := e.api().CoreApplicationsCreate(ctx).ApplicationRequest(request(cr.Spec.ForProvider, slug)).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsTransient(err) {
+			// Authentik may have made the application before the answer
+			// was lost; the adopter looks for it before creating again.
+			mrsetup.MarkCreateUnconfirmed(cr)
+		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
 	}
+	meta.SetExternalName(cr, slug)
 	cr.Status.AtProvider = observation(a)
 	return managed.ExternalCreation{}, nil
 }
@@ -235,6 +225,12 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.Application) (manage
 		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
 	}
 	return managed.ExternalDelete{}, nil
+}
+
+// connected is the client this external client uses, for finding what
+// exists before a create.
+func (e *external) connected(context.Context, *v1alpha1.Application) (*authentik.Client, error) {
+	return e.client, nil
 }
 
 // Disconnect releases nothing: HTTP connections are pooled per config.

@@ -326,20 +326,6 @@ func TestReconcile(t *testing.T) {
 				return outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse}
 			},
 		},
-		"ExistingSlugIsAdopted": {
-			reason: "An application that already has the slug is managed and brought to the spec, which is how one is imported.",
-			cr:     application(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
-				existingApplication(t, env, appSlug, nil)
-				env.Settle(r, cr)
-				if got := ptr.Deref(cr.Spec.ForProvider.MetaDescription, ""); got != "made by hand" {
-					t.Errorf("metaDescription not late-initialised from the adopted application: %q", got)
-				}
-			},
-			want: func(s setup) outcome {
-				return outcome{Exists: true, Provider: s.provider, LaunchURL: launchURL, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, PKMatches: true}
-			},
-		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -397,52 +383,46 @@ func TestObserveOnlyImport(t *testing.T) {
 	}
 }
 
-func TestInitialize(t *testing.T) {
+func TestSlugOf(t *testing.T) {
 	cases := map[string]struct {
 		reason  string
 		cr      *v1alpha1.Application
 		want    string
-		wantErr bool
+		wantErr string
 	}{
 		"SlugWins": {
-			reason: "spec.forProvider.slug becomes the external name.",
+			reason: "spec.forProvider.slug is the slug to create.",
 			cr:     application(func(cr *v1alpha1.Application) { cr.Spec.ForProvider.Slug = ptr.To("from-spec") }),
 			want:   "from-spec",
 		},
 		"NameOtherwise": {
-			reason: "Without a slug, metadata.name becomes the external name.",
+			reason: "Without a slug, metadata.name is the slug to create.",
 			cr:     application(),
 			want:   appSlug,
 		},
 		"ExternalNameKept": {
-			reason: "An external name that is set is kept.",
+			reason: "An external name that is set is the slug.",
 			cr:     application(func(cr *v1alpha1.Application) { meta.SetExternalName(cr, "imported") }),
 			want:   "imported",
 		},
 		"NameNotASlug": {
 			reason:  "A metadata.name with a dot cannot be a slug; the error says to set spec.forProvider.slug.",
 			cr:      application(func(cr *v1alpha1.Application) { cr.Name = "long.horn" }),
-			wantErr: true,
+			wantErr: "metadata.name \"long.horn\" " + errBadSlug,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			env := mrtest.New(t, tc.cr)
-			cr := tc.cr.DeepCopy()
-			env.Get(cr)
-			err := (&slugAsExternalName{kube: env.Kube}).Initialize(context.Background(), cr)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("%s\nInitialize error = %v, want error %v", tc.reason, err, tc.wantErr)
-			}
+			got, err := slugOf(tc.cr)
+			gotErr := ""
 			if err != nil {
-				if !strings.Contains(err.Error(), "spec.forProvider.slug") {
-					t.Errorf("%s\nerror %q does not name spec.forProvider.slug", tc.reason, err)
-				}
-				return
+				gotErr = err.Error()
 			}
-			env.Get(cr)
-			if got := meta.GetExternalName(cr); got != tc.want {
-				t.Errorf("%s\nexternal name = %q, want %q", tc.reason, got, tc.want)
+			if diff := cmp.Diff(tc.wantErr, gotErr); diff != "" {
+				t.Errorf("%s\nslugOf error: -want, +got:\n%s", tc.reason, diff)
+			}
+			if got != tc.want {
+				t.Errorf("%s\nslugOf = %q, want %q", tc.reason, got, tc.want)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package group
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -13,7 +14,7 @@ import (
 
 const (
 	errNotGroup   = "managed resource is not a Group"
-	errFindByName = "cannot look for a group with spec.forProvider.name after an unconfirmed create"
+	errFindByName = "cannot look for a group with spec.forProvider.name"
 )
 
 // candidates finds the group an unconfirmed create may have made: group
@@ -42,7 +43,7 @@ func candidates(connect func(context.Context, *v1alpha1.Group) (*authentik.Clien
 			if g.Name != name {
 				continue
 			}
-			out = append(out, mrsetup.Candidate{ExternalName: g.Pk, Diff: Diff(cr.Spec.ForProvider, parametersOf(g))})
+			out = append(out, mrsetup.Candidate{ExternalName: g.Pk, Description: fmt.Sprintf("group %q", g.Name), Diff: Diff(cr.Spec.ForProvider, parametersOf(g))})
 		}
 		return out, nil
 	}

@@ -130,6 +130,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Group) (managed.Ext
 
 // Create makes the group and records its UUID as the external name.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalCreation, error) {
+	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	req, err := request(cr.Spec.ForProvider)
 	if err != nil {
 		return managed.ExternalCreation{}, err
@@ -180,6 +183,12 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
 	}
 	return managed.ExternalDelete{}, nil
+}
+
+// connected is the client this external client uses, for finding what
+// exists before a create.
+func (e *external) connected(context.Context, *v1alpha1.Group) (*authentik.Client, error) {
+	return e.client, nil
 }
 
 // Disconnect releases nothing: HTTP connections are pooled per config.

@@ -213,7 +213,7 @@ func TestReconcile(t *testing.T) {
 			want: outcome{},
 		},
 		"NameTakenIsRefused": {
-			reason: "A resource that never sent a create does not take over an existing group of the same name: Authentik's refusal names the field.",
+			reason: "A resource that never sent a create does not take over an existing group of the same name, and says how to consent.",
 			cr:     group(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
 				existingGroup(t, env, v1alpha1.GroupParameters{Name: ptr.To(groupName), Attributes: &runtime.RawExtension{Raw: []byte(`{"team":"someone-else"}`)}})
@@ -221,7 +221,7 @@ func TestReconcile(t *testing.T) {
 					_, _ = env.Reconcile(r, keyOf(cr))
 				}
 			},
-			messageHas: "spec.forProvider.name (name): Group with this name already exists.",
+			messageHas: "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true",
 			want:       outcome{Groups: 1, Team: "someone-else", Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
 		},
 		"UnresolvedParentRef": {

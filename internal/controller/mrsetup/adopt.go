@@ -21,7 +21,15 @@ const (
 	errAdoptMismatch  = "exists in Authentik but differs from this resource, so it was not adopted after an unconfirmed create; to adopt it anyway set this as the crossplane.io/external-name annotation"
 	errAdoptAmbiguous = "several resources in Authentik match this resource, so none was adopted after an unconfirmed create; to adopt one set its id as the crossplane.io/external-name annotation"
 	errRecordAdoption = "cannot record the outcome of an unconfirmed create"
+	errExists         = "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true, or its id as the crossplane.io/external-name annotation"
+	errAdoptMany      = "several objects in Authentik match this resource, so spec.adoptExisting adopted none; set the id of the one to manage as the crossplane.io/external-name annotation"
 )
+
+// An adoptable resource carries the user's consent to manage an object that
+// exists in Authentik already (spec.adoptExisting).
+type adoptable interface {
+	AdoptsExisting() bool
+}
 
 // MarkCreateUnconfirmed records that a create request got no definite
 // answer; Create calls it when Authentik may have acted on the request.
@@ -33,14 +41,18 @@ func MarkCreateUnconfirmed(o client.Object) {
 type Candidate struct {
 	// ExternalName the resource gets if it adopts the candidate.
 	ExternalName string
+	// Description names the candidate in messages, for example
+	// group "storage-admins".
+	Description string
 	// Diff between the spec and the candidate; empty when every field the
 	// spec sets matches.
 	Diff string
 }
 
 // A CandidateFinder lists the external resources that an unconfirmed create
-// of the managed resource may have made, matched by the key Authentik keeps
-// unique (a name) or, where there is none, by what the create would send.
+// of the managed resource may have made, or that its create would collide
+// with: those with the key Authentik keeps unique (a name, a slug) or,
+// where there is none, those the create would duplicate.
 type CandidateFinder func(ctx context.Context, mg resource.Managed) ([]Candidate, error)
 
 // An Adopter settles a create whose outcome is unknown: the process stopped
@@ -49,9 +61,10 @@ type CandidateFinder func(ctx context.Context, mg resource.Managed) ([]Candidate
 // sets matches is the one this resource made, and its id becomes the
 // external name. With no candidate the create is marked failed and runs
 // again. A candidate that differs, or several that match, are never
-// adopted: they may be someone else's, and the resource says so. Resources
-// that never sent a create are left alone, so nothing that exists in
-// Authentik is taken over silently.
+// adopted: they may be someone else's, and the resource says so.
+//
+// A resource that never sent a create manages only what the user named;
+// see AdoptOnCreate.
 type Adopter struct {
 	Kube client.Client
 	Find CandidateFinder
@@ -93,4 +106,39 @@ func (a *Adopter) Initialize(ctx context.Context, mg resource.Managed) error {
 	}
 	meta.RemoveAnnotations(mg, AnnotationCreateUnconfirmed)
 	return errors.Wrap(a.Kube.Update(ctx, mg), errRecordAdoption)
+}
+
+// AdoptOnCreate runs first in a Create, once references are resolved, and
+// settles what exists in Authentik with the key the create would use. With
+// nothing there it returns false and the create goes on. With
+// spec.adoptExisting it sets the one candidate's id as the external name
+// and returns true: the resource manages it instead of making another. Without consent it returns an
+// error that says what exists and how to consent, and nothing in Authentik
+// changes: no object is taken over silently, and none is duplicated. (An
+// external name set by the user is consent too; a resource with one is
+// observed, never created.)
+func AdoptOnCreate(ctx context.Context, mg resource.Managed, find CandidateFinder) (bool, error) {
+	candidates, err := find(ctx, mg)
+	if err != nil || len(candidates) == 0 {
+		return false, err
+	}
+	if ad, ok := mg.(adoptable); !ok || !ad.AdoptsExisting() {
+		return false, errors.Errorf("%s %s", describe(candidates[0]), errExists)
+	}
+	if len(candidates) > 1 {
+		ids := make([]string, 0, len(candidates))
+		for _, c := range candidates {
+			ids = append(ids, c.ExternalName)
+		}
+		return false, errors.Errorf("%s: %s", errAdoptMany, strings.Join(ids, ", "))
+	}
+	meta.SetExternalName(mg, candidates[0].ExternalName)
+	return true, nil
+}
+
+func describe(c Candidate) string {
+	if c.Description == "" {
+		return c.ExternalName
+	}
+	return c.Description + " (" + c.ExternalName + ")"
 }

@@ -2,6 +2,7 @@ package outpost
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -13,7 +14,7 @@ import (
 
 const (
 	errNotOutpost = "managed resource is not an Outpost"
-	errFindByName = "cannot look for an outpost with spec.forProvider.name after an unconfirmed create"
+	errFindByName = "cannot look for an outpost with spec.forProvider.name"
 )
 
 // candidates finds the outpost an unconfirmed create may have made:
@@ -47,7 +48,7 @@ func candidates(connect func(context.Context, *v1alpha1.Outpost) (*authentik.Cli
 			if o.Name != *cr.Spec.ForProvider.Name {
 				continue
 			}
-			out = append(out, mrsetup.Candidate{ExternalName: o.Pk, Diff: Diff(spec, observedView(o), nil)})
+			out = append(out, mrsetup.Candidate{ExternalName: o.Pk, Description: fmt.Sprintf("outpost %q", o.Name), Diff: Diff(spec, observedView(o), nil)})
 		}
 		return out, nil
 	}

@@ -142,6 +142,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Outpost) (managed.E
 // refuses an outpost without providers, so spec.forProvider.providerIds (or
 // providerRefs) must name at least one; its answer says so otherwise.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.Outpost) (managed.ExternalCreation, error) {
+	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	p := cr.Spec.ForProvider
 	cfg, err := specConfig(p)
 	if err != nil {
@@ -240,6 +243,12 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.Outpost) (managed.Ex
 		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
 	}
 	return managed.ExternalDelete{}, nil
+}
+
+// connected is the client this external client uses, for finding what
+// exists before a create.
+func (e *external) connected(context.Context, *v1alpha1.Outpost) (*authentik.Client, error) {
+	return e.client, nil
 }
 
 // Disconnect releases nothing: HTTP connections are pooled per config.

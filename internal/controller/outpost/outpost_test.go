@@ -321,7 +321,7 @@ func TestReconcile(t *testing.T) {
 				existingOutpost(t, env, cr.Spec.ForProvider)
 				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
-			messageHas: "spec.forProvider.name (name): Outpost with this name already exists.",
+			messageHas: "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true",
 			want: func(f fixture) outcome {
 				return outcome{Outposts: 1, Providers: []int32{f.p1}, LogLevel: "debug", Replicas: float64(1), Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse}
 			},

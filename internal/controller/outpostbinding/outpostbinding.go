@@ -31,9 +31,10 @@ import (
 const EmbeddedOutpost = "goauthentik.io/outposts/embedded"
 
 // AnnotationFoundAttached marks a binding whose provider was already on the
-// outpost when the binding was created. A binding never removes a provider
-// it did not add, so deleting this one leaves the provider attached; remove
-// the annotation to have it detached.
+// outpost when the binding was created, without spec.adoptExisting. A
+// binding never removes a provider it did not add, so deleting this one
+// leaves the provider attached; remove the annotation (or create the
+// binding with spec.adoptExisting) to have it detached.
 const AnnotationFoundAttached = "authentik.m.crossplane.io/found-attached"
 
 // AnnotationAttaching records, before a binding writes an outpost's
@@ -195,7 +196,9 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.OutpostBinding) (man
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrapf(err, "%s %d", errAttach, pk)
 	}
-	if writes == 0 && !attachedBefore {
+	if writes == 0 && !attachedBefore && !cr.AdoptsExisting() {
+		// Someone else attached the provider: without spec.adoptExisting
+		// the binding leaves it as it found it, now and when deleted.
 		meta.AddAnnotations(cr, map[string]string{AnnotationFoundAttached: "true"})
 	} else {
 		meta.RemoveAnnotations(cr, AnnotationFoundAttached)

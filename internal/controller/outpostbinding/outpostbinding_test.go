@@ -218,6 +218,60 @@ func TestReconcile(t *testing.T) {
 			},
 			want: func(f *fixture) outcome { return outcome{Providers: sorted(f.other)} },
 		},
+		"FoundAttachedLeftByteIdentical": {
+			reason: "Without consent, a binding whose provider someone else attached changes nothing in Authentik, neither when made nor when deleted.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.mine, f.other)
+				return binding("longhorn", withProvider(f.mine))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				before := env.RawJSON(t, "/outposts/instances/"+f.outpost+"/")
+				env.Settle(r, cr)
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+				if diff := cmp.Diff(before, env.RawJSON(t, "/outposts/instances/"+f.outpost+"/")); diff != "" {
+					t.Errorf("the outpost changed (-before, +after):\n%s", diff)
+				}
+			},
+			want: func(f *fixture) outcome { return outcome{Providers: sorted(f.mine, f.other)} },
+		},
+		"FoundAttachedAdoptedWithConsent": {
+			reason: "With spec.adoptExisting a binding manages the provider it found attached: deleting it detaches the provider, and only it.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.mine, f.other)
+				return binding("longhorn", withProvider(f.mine), func(cr *v1alpha1.OutpostBinding) { cr.Spec.AdoptExisting = true })
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				if _, found := cr.GetAnnotations()[AnnotationFoundAttached]; found {
+					t.Errorf("an adopting binding has %s", AnnotationFoundAttached)
+				}
+				if got := providersOf(t, env, f.outpost); !cmp.Equal(got, sorted(f.mine, f.other)) {
+					t.Errorf("adopting duplicated or dropped a provider: %v", got)
+				}
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+			},
+			want: func(f *fixture) outcome { return outcome{Providers: []int32{f.other}} },
+		},
+		"FoundAttachedAdoptedByExternalName": {
+			reason: "The binding's external name is consent too: deleting it detaches the provider.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.mine, f.other)
+				return binding("longhorn", withProvider(f.mine), func(cr *v1alpha1.OutpostBinding) {
+					meta.SetExternalName(cr, ExternalName(f.outpost, f.mine))
+				})
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+			},
+			want: func(f *fixture) outcome { return outcome{Providers: []int32{f.other}} },
+		},
 		"OutpostByName": {
 			reason: "outpostName picks that outpost; the embedded one is not touched.",
 			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {

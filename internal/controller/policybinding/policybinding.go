@@ -310,6 +310,9 @@ func (e *external) request(ctx context.Context, p v1alpha1.PolicyBindingParamete
 
 // Create makes the binding and records its UUID as the external name.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalCreation, error) {
+	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	req, err := e.request(ctx, cr.Spec.ForProvider)
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errCreate)
@@ -358,6 +361,12 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
 	}
 	return managed.ExternalDelete{}, nil
+}
+
+// connected is the client this external client uses, for finding what
+// exists before a create.
+func (e *external) connected(context.Context, *v1alpha1.PolicyBinding) (*authentik.Client, error) {
+	return e.client, nil
 }
 
 // Disconnect releases nothing: HTTP connections are pooled per config.

@@ -2,6 +2,7 @@ package proxyprovider
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -14,7 +15,7 @@ import (
 
 const (
 	errNotProxyProvider = "managed resource is not a ProxyProvider"
-	errFindByName       = "cannot look for a proxy provider with spec.forProvider.name after an unconfirmed create"
+	errFindByName       = "cannot look for a proxy provider with spec.forProvider.name"
 )
 
 // candidates finds the provider an unconfirmed create may have made:
@@ -48,7 +49,7 @@ func candidates(connect func(context.Context, *v1alpha1.ProxyProvider) (*authent
 			if err != nil {
 				return nil, errors.Wrap(err, errObserveFlow)
 			}
-			out = append(out, mrsetup.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Diff: Diff(cr.Spec.ForProvider, observed)})
+			out = append(out, mrsetup.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Description: fmt.Sprintf("proxy provider %q", p.Name), Diff: Diff(cr.Spec.ForProvider, observed)})
 		}
 		return out, nil
 	}

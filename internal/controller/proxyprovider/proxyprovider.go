@@ -144,6 +144,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ProxyProvider) (man
 
 // Create makes the provider and records its pk as the external name.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (managed.ExternalCreation, error) {
+	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	req, err := e.request(ctx, cr.Spec.ForProvider)
 	if err != nil {
 		return managed.ExternalCreation{}, err
@@ -194,6 +197,12 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.ProxyProvider) (mana
 		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
 	}
 	return managed.ExternalDelete{}, nil
+}
+
+// connected is the client this external client uses, for finding what
+// exists before a create.
+func (e *external) connected(context.Context, *v1alpha1.ProxyProvider) (*authentik.Client, error) {
+	return e.client, nil
 }
 
 // Disconnect releases nothing: HTTP connections are pooled per config.

@@ -229,7 +229,7 @@ func TestReconcile(t *testing.T) {
 				existingProvider(t, env, cr.Spec.ForProvider)
 				_, _ = env.Reconcile(r, keyOf(cr))
 			},
-			messageHas: "already exists",
+			messageHas: "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true",
 			want:       outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
 		},
 		"CrashAfterCreateAdopts": {

@@ -1,0 +1,49 @@
+package application
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+)
+
+const (
+	errNotApplication = "managed resource is not an Application"
+	errFindBySlug     = "cannot look for an application with this resource's slug"
+)
+
+// candidates finds the application with the slug this resource would
+// create: slugs are unique in Authentik, so there is at most one.
+func candidates(connect func(context.Context, *v1alpha1.Application) (*authentik.Client, error)) mrsetup.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+		cr, ok := mg.(*v1alpha1.Application)
+		if !ok {
+			return nil, errors.New(errNotApplication)
+		}
+		slug, err := slugOf(cr)
+		if err != nil {
+			return nil, err
+		}
+		ac, err := connect(ctx, cr)
+		if err != nil {
+			return nil, err
+		}
+		a, resp, err := ac.API.CoreAPI.CoreApplicationsRetrieve(ctx, slug).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			if authentik.IsNotFound(err) {
+				return nil, nil
+			}
+			return nil, errors.Wrap(err, errFindBySlug)
+		}
+		return []mrsetup.Candidate{{
+			ExternalName: slug,
+			Description:  fmt.Sprintf("application %q", a.Name),
+			Diff:         Diff(cr.Spec.ForProvider, parametersOf(a)),
+		}}, nil
+	}
+}

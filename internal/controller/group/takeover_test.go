@@ -1,0 +1,31 @@
+package group
+
+import (
+	"testing"
+
+	api "goauthentik.io/api/v3"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+func TestNoTakeover(t *testing.T) {
+	mrtest.RunTakeover(t, mrtest.Takeover{
+		Kind:    Kind,
+		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Existing: func(t *testing.T, e *mrtest.Env) string {
+			return authentikGroup(t, e, *api.NewGroupRequest(groupName))
+		},
+		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
+			return group(func(cr *v1alpha1.Group) {
+				cr.Spec.ForProvider.ParentRefs = nil
+				cr.Spec.AdoptExisting = adopt
+			})
+		},
+		Path:  func(id string) string { return "/core/groups/" + id + "/" },
+		Count: func(t *testing.T, e *mrtest.Env) int { return len(groupsNamed(t, e, groupName)) },
+	})
+}

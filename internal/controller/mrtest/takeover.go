@@ -1,0 +1,138 @@
+package mrtest
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+)
+
+// RefusedTakeover is what the Synced condition of a resource says when an
+// object it did not make exists with its key.
+const RefusedTakeover = "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true"
+
+// A Takeover describes, for one kind, an object that exists in Authentik
+// before a managed resource naming the same object (by name, slug, or
+// group and application) is created.
+type Takeover struct {
+	Kind    mrsetup.Kind
+	Options func(e *Env) []managed.ReconcilerOption
+	// Existing makes the object in Authentik and returns the external name
+	// a resource managing it has.
+	Existing func(t *testing.T, e *Env) string
+	// Resource is a managed resource whose create would make an object with
+	// the existing one's key; adopt sets spec.adoptExisting.
+	Resource func(e *Env, adopt bool) resource.Managed
+	// Path is the existing object's API path below /api/v3.
+	Path func(externalName string) string
+	// Count is how many objects in Authentik have the key.
+	Count func(t *testing.T, e *Env) int
+}
+
+// takeoverOutcome is what a Takeover case checks.
+type takeoverOutcome struct {
+	Objects      int
+	ExternalName string
+	Ready        corev1.ConditionStatus
+	Synced       corev1.ConditionStatus
+	Refused      bool
+	Unchanged    bool
+}
+
+// RunTakeover checks that an existing object is never adopted without
+// consent (and stays byte-identical in Authentik's answers), and that it is
+// adopted without a duplicate with spec.adoptExisting or its external name.
+func RunTakeover(t *testing.T, tk Takeover) {
+	cases := map[string]struct {
+		reason  string
+		adopt   bool
+		name    bool
+		refused bool
+	}{
+		"NoConsent": {
+			reason:  "An object the resource did not make is left unchanged and the resource says so.",
+			refused: true,
+		},
+		"AdoptExisting": {
+			reason: "spec.adoptExisting adopts the existing object instead of making another.",
+			adopt:  true,
+		},
+		"ExternalName": {
+			reason: "The object's id as the external name adopts it.",
+			name:   true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := New(t)
+			id := tk.Existing(t, e)
+			before := e.RawJSON(t, tk.Path(id))
+			mg := tk.Resource(e, tc.adopt)
+			if tc.name {
+				meta.SetExternalName(mg, id)
+			}
+			e.Create(mg)
+			r := e.Reconciler(tk.Kind, tk.Options(e)...)
+			key := types.NamespacedName{Namespace: mg.GetNamespace(), Name: mg.GetName()}
+			if tc.refused {
+				for range 3 {
+					_, _ = e.Reconcile(r, key)
+				}
+				e.Get(mg)
+			} else {
+				e.Settle(r, mg)
+			}
+			synced := mg.GetCondition(xpv2.TypeSynced)
+			got := takeoverOutcome{
+				Objects:      tk.Count(t, e),
+				ExternalName: meta.GetExternalName(mg),
+				Ready:        mg.GetCondition(xpv2.TypeReady).Status,
+				Synced:       synced.Status,
+				Refused:      strings.Contains(synced.Message, RefusedTakeover),
+				Unchanged:    cmp.Equal(before, e.RawJSON(t, tk.Path(id))),
+			}
+			want := takeoverOutcome{Objects: 1, ExternalName: id, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, Unchanged: got.Unchanged}
+			if tc.refused {
+				want = takeoverOutcome{Objects: 1, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse, Refused: true, Unchanged: true}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, synced)
+			}
+		})
+	}
+}
+
+// RawJSON is the simulator's answer to GET path, byte for byte.
+func (e *Env) RawJSON(t *testing.T, path string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, e.Sim.URL+"/api/v3"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // a test's GET
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return string(b)
+}

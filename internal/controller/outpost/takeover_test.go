@@ -1,0 +1,27 @@
+package outpost
+
+import (
+	"testing"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+func TestNoTakeover(t *testing.T) {
+	var provider int32
+	mrtest.RunTakeover(t, mrtest.Takeover{
+		Kind:    Kind,
+		Options: reconcilerOptions,
+		Existing: func(t *testing.T, e *mrtest.Env) string {
+			provider = newProvider(t, e, "someone-elses")
+			return existingOutpost(t, e, outpostCR(withProviders(provider)).Spec.ForProvider)
+		},
+		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
+			return outpostCR(withProviders(provider), func(cr *v1alpha1.Outpost) { cr.Spec.AdoptExisting = adopt })
+		},
+		Path:  func(id string) string { return "/outposts/instances/" + id + "/" },
+		Count: func(t *testing.T, e *mrtest.Env) int { return len(outpostsNamed(t, e, outpostName)) },
+	})
+}

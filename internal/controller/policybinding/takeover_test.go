@@ -1,0 +1,31 @@
+package policybinding
+
+import (
+	"testing"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+// TestNoTakeover: a binding of the same group to the same application is
+// the object a PolicyBinding would duplicate; Authentik does not refuse the
+// duplicate, so the resource must.
+func TestNoTakeover(t *testing.T) {
+	var f fixture
+	mrtest.RunTakeover(t, mrtest.Takeover{
+		Kind:    Kind,
+		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Existing: func(t *testing.T, e *mrtest.Env) string {
+			f = newFixture(t, e)
+			return existingBinding(t, e, f.app, f.group, 0)
+		},
+		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
+			return binding(func(cr *v1alpha1.PolicyBinding) { cr.Spec.AdoptExisting = adopt })
+		},
+		Path:  func(id string) string { return "/policies/bindings/" + id + "/" },
+		Count: func(t *testing.T, e *mrtest.Env) int { return len(bindingsOf(t, e, f.app)) },
+	})
+}
