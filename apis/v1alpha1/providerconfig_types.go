@@ -138,17 +138,60 @@ type LocalSecretKeySelector struct {
 	Namespace string `json:"namespace,omitempty"`
 }
 
-// A ProviderConfigStatus reflects the observed state of a ProviderConfig.
+// A ProviderConfigStatus reflects the observed state of a ProviderConfig
+// or a ClusterProviderConfig: how many resources use it and, refreshed
+// every poll interval and whenever the config or its Secret changes,
+// whether Authentik answers, accepts the token and runs a supported version.
 type ProviderConfigStatus struct {
 	xpv2.ProviderConfigStatus `json:",inline"`
+
+	// AuthentikVersion is the version Authentik reported at the last check,
+	// empty while it cannot be reached or does not say.
+	// +optional
+	AuthentikVersion string `json:"authentikVersion,omitempty"`
 }
+
+// Condition types of a provider config, beside Ready. Ready is True when
+// Authentik answers, accepts the token and runs a supported version (or
+// does not say which); otherwise False with the reason of the first check
+// that failed.
+const (
+	// TypeAuthentikReachable says whether Authentik's API answers at the
+	// config's URL.
+	TypeAuthentikReachable xpv2.ConditionType = "AuthentikReachable"
+	// TypeTokenAccepted says whether Authentik accepts the config's token.
+	TypeTokenAccepted xpv2.ConditionType = "TokenAccepted"
+	// TypeVersionSupported says whether the Authentik version that answers
+	// is in the range the provider supports.
+	TypeVersionSupported xpv2.ConditionType = "VersionSupported"
+)
+
+// Reasons of a provider config's conditions.
+const (
+	ReasonReachable          xpv2.ConditionReason = "Reachable"
+	ReasonUnreachable        xpv2.ConditionReason = "Unreachable"
+	ReasonTokenAccepted      xpv2.ConditionReason = "TokenAccepted"
+	ReasonTokenRefused       xpv2.ConditionReason = "TokenRefused"
+	ReasonSupportedVersion   xpv2.ConditionReason = "SupportedVersion"
+	ReasonUnsupportedVersion xpv2.ConditionReason = "UnsupportedVersion"
+	ReasonVersionUnknown     xpv2.ConditionReason = "VersionUnknown"
+	// ReasonConfigInvalid: the config cannot be used at all (its Secret is
+	// missing, or it names credentials it may not read).
+	ReasonConfigInvalid xpv2.ConditionReason = "ConfigInvalid"
+	// ReasonNotChecked: an earlier check failed, so this one was not made.
+	ReasonNotChecked xpv2.ConditionReason = "NotChecked"
+)
 
 // +kubebuilder:object:root=true
 
 // A ProviderConfig configures how managed resources in its namespace reach
 // Authentik.
 // +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="REASON",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].reason"
+// +kubebuilder:printcolumn:name="VERSION",type="string",JSONPath=".status.authentikVersion"
 // +kubebuilder:printcolumn:name="URL",type="string",JSONPath=".spec.url"
+// +kubebuilder:printcolumn:name="USERS",type="integer",JSONPath=".status.users",priority=1
 // +kubebuilder:printcolumn:name="SECRET-NAME",type="string",JSONPath=".spec.credentials.secretRef.name",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,authentik}
@@ -174,7 +217,11 @@ type ProviderConfigList struct {
 // A ClusterProviderConfig configures how managed resources in any namespace
 // reach Authentik.
 // +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="REASON",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].reason"
+// +kubebuilder:printcolumn:name="VERSION",type="string",JSONPath=".status.authentikVersion"
 // +kubebuilder:printcolumn:name="URL",type="string",JSONPath=".spec.url"
+// +kubebuilder:printcolumn:name="USERS",type="integer",JSONPath=".status.users",priority=1
 // +kubebuilder:printcolumn:name="SECRET-NAME",type="string",JSONPath=".spec.credentials.secretRef.name",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:resource:scope=Cluster,categories={crossplane,provider,authentik}
@@ -220,3 +267,15 @@ type ProviderConfigUsageList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ProviderConfigUsage `json:"items"`
 }
+
+// GetAuthentikVersion returns the Authentik version last reported.
+func (pc *ProviderConfig) GetAuthentikVersion() string { return pc.Status.AuthentikVersion }
+
+// SetAuthentikVersion records the Authentik version reported.
+func (pc *ProviderConfig) SetAuthentikVersion(v string) { pc.Status.AuthentikVersion = v }
+
+// GetAuthentikVersion returns the Authentik version last reported.
+func (pc *ClusterProviderConfig) GetAuthentikVersion() string { return pc.Status.AuthentikVersion }
+
+// SetAuthentikVersion records the Authentik version reported.
+func (pc *ClusterProviderConfig) SetAuthentikVersion(v string) { pc.Status.AuthentikVersion = v }

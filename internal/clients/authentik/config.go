@@ -30,6 +30,7 @@ const (
 	errUnknownConfigType   = "not a ProviderConfig or ClusterProviderConfig"
 	errLocalSource         = "spec.credentials.source must be Secret in a ProviderConfig: only a ClusterProviderConfig may read the provider's environment or files"
 	errLocalNamespace      = "a ProviderConfig reads Secrets only from its own namespace"
+	errUnhealthyConfig     = "%s %s is not ready: %s"
 )
 
 // A Connector builds the Authentik client a managed resource should use.
@@ -70,37 +71,66 @@ func (c *Connector) ClientFor(ctx context.Context, mg resource.ModernManaged) (*
 			return nil, errors.Wrap(err, errTrackUsage)
 		}
 	}
-	cfg, err := c.Resolve(ctx, mg)
+	pc, err := c.providerConfig(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := c.ConfigFor(ctx, pc)
 	if err != nil {
 		return nil, err
 	}
 	ac, err := c.NewClient(cfg)
-	return ac, errors.Wrap(err, errNewClient)
+	if err != nil {
+		return nil, errors.Wrap(err, errNewClient)
+	}
+	return ac, checkUnhealthy(ctx, pc, ac)
+}
+
+// checkUnhealthy fails when the config's status says Authentik is
+// unreachable or refuses the token and a fresh check confirms it, naming
+// the config, so that every resource using it says which config to look
+// at. The fresh check costs one request only while the config looks
+// unhealthy, and keeps a status that is a poll interval old from holding
+// resources back once Authentik is back.
+func checkUnhealthy(ctx context.Context, pc resource.ProviderConfig, ac *Client) error {
+	ready := pc.GetCondition(xpv2.TypeReady)
+	if ready.Status != corev1.ConditionFalse || (ready.Reason != v1alpha1.ReasonUnreachable && ready.Reason != v1alpha1.ReasonTokenRefused) {
+		return nil
+	}
+	if h := ac.CheckHealth(ctx); !h.Usable() {
+		return errors.Errorf(errUnhealthyConfig, ConfigKind(pc), ConfigName(pc), h.Problem())
+	}
+	return nil
 }
 
 // Resolve reads the ProviderConfig (in the resource's namespace) or the
 // ClusterProviderConfig the resource refers to, with its token.
 func (c *Connector) Resolve(ctx context.Context, mg resource.ModernManaged) (Config, error) {
-	ref := mg.GetProviderConfigReference()
-	if ref == nil {
-		return Config{}, errors.New(errNoProviderConfigRef)
-	}
-	var pc resource.ProviderConfig
-	switch ref.Kind {
-	case v1alpha1.ProviderConfigKind:
-		pc = &v1alpha1.ProviderConfig{}
-		if err := c.Kube.Get(ctx, types.NamespacedName{Namespace: mg.GetNamespace(), Name: ref.Name}, pc); err != nil {
-			return Config{}, errors.Wrapf(err, "%s %s/%s", errGetProviderConfig, mg.GetNamespace(), ref.Name)
-		}
-	case v1alpha1.ClusterProviderConfigKind:
-		pc = &v1alpha1.ClusterProviderConfig{}
-		if err := c.Kube.Get(ctx, types.NamespacedName{Name: ref.Name}, pc); err != nil {
-			return Config{}, errors.Wrapf(err, "%s %s", errGetClusterPC, ref.Name)
-		}
-	default:
-		return Config{}, errors.Errorf("%s, not %q", errUnknownConfigKind, ref.Kind)
+	pc, err := c.providerConfig(ctx, mg)
+	if err != nil {
+		return Config{}, err
 	}
 	return c.ConfigFor(ctx, pc)
+}
+
+// providerConfig reads the ProviderConfig (in the resource's namespace) or
+// the ClusterProviderConfig the resource refers to.
+func (c *Connector) providerConfig(ctx context.Context, mg resource.ModernManaged) (resource.ProviderConfig, error) {
+	ref := mg.GetProviderConfigReference()
+	if ref == nil {
+		return nil, errors.New(errNoProviderConfigRef)
+	}
+	switch ref.Kind {
+	case v1alpha1.ProviderConfigKind:
+		pc := &v1alpha1.ProviderConfig{}
+		err := c.Kube.Get(ctx, types.NamespacedName{Namespace: mg.GetNamespace(), Name: ref.Name}, pc)
+		return pc, errors.Wrapf(err, "%s %s/%s", errGetProviderConfig, mg.GetNamespace(), ref.Name)
+	case v1alpha1.ClusterProviderConfigKind:
+		pc := &v1alpha1.ClusterProviderConfig{}
+		err := c.Kube.Get(ctx, types.NamespacedName{Name: ref.Name}, pc)
+		return pc, errors.Wrapf(err, "%s %s", errGetClusterPC, ref.Name)
+	}
+	return nil, errors.Errorf("%s, not %q", errUnknownConfigKind, ref.Kind)
 }
 
 // ConfigFor reads the token and TLS settings of a ProviderConfig or a
@@ -167,6 +197,29 @@ func localSecret(ns, field string, ref *v1alpha1.LocalSecretKeySelector) (*xpv2.
 		return nil, errors.Errorf("%s.namespace is %q: %s, %q", field, ref.Namespace, errLocalNamespace, ns)
 	}
 	return &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: ref.Name}, Key: ref.Key}, nil
+}
+
+// SecretsOf returns the Secrets a provider config reads its token and CA
+// bundle from, so a controller can check the config again when one of them
+// changes. A ProviderConfig's are always in its own namespace.
+func SecretsOf(pc resource.ProviderConfig) []types.NamespacedName {
+	var out []types.NamespacedName
+	switch pc := pc.(type) {
+	case *v1alpha1.ClusterProviderConfig:
+		if ref := pc.Spec.Credentials.SecretRef; ref != nil && pc.Spec.Credentials.Source == xpv2.CredentialsSourceSecret {
+			out = append(out, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name})
+		}
+		if pc.Spec.TLS != nil && pc.Spec.TLS.CABundleSecretRef != nil {
+			ref := pc.Spec.TLS.CABundleSecretRef
+			out = append(out, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name})
+		}
+	case *v1alpha1.ProviderConfig:
+		out = append(out, types.NamespacedName{Namespace: pc.Namespace, Name: pc.Spec.Credentials.SecretRef.Name})
+		if pc.Spec.TLS != nil && pc.Spec.TLS.CABundleSecretRef != nil {
+			out = append(out, types.NamespacedName{Namespace: pc.Namespace, Name: pc.Spec.TLS.CABundleSecretRef.Name})
+		}
+	}
+	return out
 }
 
 // ConfigKind and ConfigName identify a provider config in messages: a

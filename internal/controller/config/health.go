@@ -1,0 +1,199 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+)
+
+const (
+	// checkTimeout bounds one health check, whatever the config's request
+	// timeout: a check that hangs must not hold the controller's worker.
+	checkTimeout = 30 * time.Second
+
+	errGetConfig    = "cannot get the provider config"
+	errUpdateHealth = "cannot update the provider config's status"
+	errListConfigs  = "cannot list provider configs"
+)
+
+// A CheckedConfig is a provider config whose status records the Authentik
+// version.
+type CheckedConfig interface {
+	resource.ProviderConfig
+	GetAuthentikVersion() string
+	SetAuthentikVersion(v string)
+}
+
+// A HealthReconciler checks, for each provider config of one kind, that
+// Authentik answers at its URL, accepts its token and runs a supported
+// version, and records that in the config's conditions. It runs beside
+// crossplane-runtime's usage reconciler, which owns the users count.
+type HealthReconciler struct {
+	kube      client.Client
+	conn      *authentik.Connector
+	newConfig func() CheckedConfig
+	poll      time.Duration
+	log       logging.Logger
+}
+
+// NewHealthReconciler returns a HealthReconciler for the config kind that
+// newConfig makes, checking again every poll.
+func NewHealthReconciler(kube client.Client, conn *authentik.Connector, newConfig func() CheckedConfig, poll time.Duration, log logging.Logger) *HealthReconciler {
+	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log}
+}
+
+// Reconcile checks one provider config and records what it found. The
+// status is written only when it changed, so a healthy config costs one
+// request to Authentik per poll interval and no write.
+func (r *HealthReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	pc := r.newConfig()
+	if err := r.kube.Get(ctx, req.NamespacedName, pc); err != nil {
+		return reconcile.Result{}, errors.Wrap(resource.IgnoreNotFound(err), errGetConfig)
+	}
+	if meta.WasDeleted(pc) {
+		return reconcile.Result{}, nil
+	}
+	before := pc.DeepCopyObject().(CheckedConfig) //nolint:forcetypeassert // A deep copy has the type of its original.
+
+	checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
+	h, cfgErr := r.check(checkCtx, pc)
+	cancel()
+	version, conds := healthConditions(h, cfgErr)
+	pc.SetAuthentikVersion(version)
+	for i := range conds {
+		conds[i] = conds[i].WithObservedGeneration(pc.GetGeneration())
+	}
+	pc.SetConditions(conds...)
+
+	if equality.Semantic.DeepEqual(before, pc) {
+		return reconcile.Result{RequeueAfter: r.poll}, nil
+	}
+	r.log.Debug("Provider config health changed", "config", req.NamespacedName, "ready", pc.GetCondition(xpv2.TypeReady).Reason, "version", version)
+	if err := r.kube.Status().Update(ctx, pc); err != nil {
+		return reconcile.Result{}, errors.Wrap(err, errUpdateHealth)
+	}
+	return reconcile.Result{RequeueAfter: r.poll}, nil
+}
+
+// check reads the config's credentials and asks Authentik. A config that
+// cannot be used (missing Secret, credentials it may not read) is reported
+// as such and Authentik is not asked.
+func (r *HealthReconciler) check(ctx context.Context, pc CheckedConfig) (authentik.Health, error) {
+	cfg, err := r.conn.ConfigFor(ctx, pc)
+	if err != nil {
+		return authentik.Health{}, err
+	}
+	ac, err := r.conn.NewClient(cfg)
+	if err != nil {
+		return authentik.Health{}, err
+	}
+	return ac.CheckHealth(ctx), nil
+}
+
+// healthConditions turns a check's findings into the version to record and
+// the config's conditions.
+func healthConditions(h authentik.Health, cfgErr error) (string, []xpv2.Condition) {
+	now := metav1.Now()
+	cond := func(t xpv2.ConditionType, s corev1.ConditionStatus, r xpv2.ConditionReason, msg string) xpv2.Condition {
+		return xpv2.Condition{Type: t, Status: s, Reason: r, Message: msg, LastTransitionTime: now}
+	}
+	notChecked := func(t xpv2.ConditionType, why string) xpv2.Condition {
+		return cond(t, corev1.ConditionUnknown, v1alpha1.ReasonNotChecked, why)
+	}
+	notReady := func(r xpv2.ConditionReason, msg string) xpv2.Condition {
+		return cond(xpv2.TypeReady, corev1.ConditionFalse, r, msg)
+	}
+
+	if cfgErr != nil {
+		msg := cfgErr.Error()
+		return "", []xpv2.Condition{
+			notReady(v1alpha1.ReasonConfigInvalid, msg),
+			notChecked(v1alpha1.TypeAuthentikReachable, "the config cannot be used"),
+			notChecked(v1alpha1.TypeTokenAccepted, "the config cannot be used"),
+			notChecked(v1alpha1.TypeVersionSupported, "the config cannot be used"),
+		}
+	}
+	if h.Unreachable != nil {
+		msg := h.Problem()
+		return "", []xpv2.Condition{
+			notReady(v1alpha1.ReasonUnreachable, msg),
+			cond(v1alpha1.TypeAuthentikReachable, corev1.ConditionFalse, v1alpha1.ReasonUnreachable, msg),
+			notChecked(v1alpha1.TypeTokenAccepted, "Authentik is unreachable"),
+			notChecked(v1alpha1.TypeVersionSupported, "Authentik is unreachable"),
+		}
+	}
+	reachable := cond(v1alpha1.TypeAuthentikReachable, corev1.ConditionTrue, v1alpha1.ReasonReachable, fmt.Sprintf("Authentik answers at %s", h.URL))
+	if h.TokenRefused != "" {
+		msg := h.Problem()
+		return "", []xpv2.Condition{
+			notReady(v1alpha1.ReasonTokenRefused, msg),
+			reachable,
+			cond(v1alpha1.TypeTokenAccepted, corev1.ConditionFalse, v1alpha1.ReasonTokenRefused, msg),
+			notChecked(v1alpha1.TypeVersionSupported, "Authentik refused the token"),
+		}
+	}
+	accepted := cond(v1alpha1.TypeTokenAccepted, corev1.ConditionTrue, v1alpha1.ReasonTokenAccepted, "Authentik accepts the token")
+	if h.Version == "" {
+		msg := fmt.Sprintf("cannot tell which Authentik version answers: %v; the provider supports %s to %s", h.VersionUnknown, authentik.OldestSupportedVersion, authentik.NewestSupportedVersion)
+		return "", []xpv2.Condition{
+			cond(xpv2.TypeReady, corev1.ConditionTrue, xpv2.ReasonAvailable, fmt.Sprintf("Authentik at %s accepts the token; its version is unknown", h.URL)),
+			reachable,
+			accepted,
+			cond(v1alpha1.TypeVersionSupported, corev1.ConditionUnknown, v1alpha1.ReasonVersionUnknown, msg),
+		}
+	}
+	if err := authentik.CheckVersion(h.Version); err != nil {
+		msg := err.Error()
+		return h.Version, []xpv2.Condition{
+			notReady(v1alpha1.ReasonUnsupportedVersion, msg),
+			reachable,
+			accepted,
+			cond(v1alpha1.TypeVersionSupported, corev1.ConditionFalse, v1alpha1.ReasonUnsupportedVersion, msg),
+		}
+	}
+	return h.Version, []xpv2.Condition{
+		cond(xpv2.TypeReady, corev1.ConditionTrue, xpv2.ReasonAvailable, fmt.Sprintf("Authentik %s at %s accepts the token", h.Version, h.URL)),
+		reachable,
+		accepted,
+		cond(v1alpha1.TypeVersionSupported, corev1.ConditionTrue, v1alpha1.ReasonSupportedVersion,
+			fmt.Sprintf("Authentik %s is in the supported range %s to %s", h.Version, authentik.OldestSupportedVersion, authentik.NewestSupportedVersion)),
+	}
+}
+
+// ConfigsUsingSecret returns the configs of kind k that read the Secret s,
+// so a changed token or CA bundle is checked at once.
+func ConfigsUsingSecret(ctx context.Context, kube client.Client, k Kind, s client.Object) ([]reconcile.Request, error) {
+	list := k.NewList()
+	var opts []client.ListOption
+	if k.Namespaced {
+		opts = append(opts, client.InNamespace(s.GetNamespace()))
+	}
+	if err := kube.List(ctx, list, opts...); err != nil {
+		return nil, errors.Wrap(err, errListConfigs)
+	}
+	secret := types.NamespacedName{Namespace: s.GetNamespace(), Name: s.GetName()}
+	var out []reconcile.Request
+	for _, pc := range k.Items(list) {
+		if slices.Contains(authentik.SecretsOf(pc), secret) {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: pc.GetNamespace(), Name: pc.GetName()}})
+		}
+	}
+	return out, nil
+}
