@@ -1,6 +1,8 @@
 package authentiksim
 
 import (
+	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -25,6 +27,39 @@ type Fault struct {
 	// AfterHandler lets the request take effect before Status or Drop
 	// answers it: a create that succeeded but whose answer was lost.
 	AfterHandler bool
+	// Rewrite changes the body of the answer after the request took effect
+	// and after the schema check, to answer as a server the schema does not
+	// describe would: a newer release, a broken proxy. RewriteObjects
+	// builds one that edits decoded objects.
+	Rewrite func(body []byte) []byte
+}
+
+// RewriteObjects returns a Rewrite that applies edit to the answer's JSON
+// object and, in a list, to each of its results. A body that is not a JSON
+// object is left as it is.
+func RewriteObjects(edit func(obj map[string]any)) func([]byte) []byte {
+	return func(body []byte) []byte {
+		var obj map[string]any
+		d := json.NewDecoder(bytes.NewReader(body))
+		d.UseNumber()
+		if err := d.Decode(&obj); err != nil || obj == nil {
+			return body
+		}
+		if results, ok := obj["results"].([]any); ok {
+			for _, r := range results {
+				if o, ok := r.(map[string]any); ok {
+					edit(o)
+				}
+			}
+		} else {
+			edit(obj)
+		}
+		out, err := json.Marshal(obj)
+		if err != nil {
+			return body
+		}
+		return out
+	}
 }
 
 func (f *Fault) replacesAnswer() bool { return f != nil && (f.Drop || f.Status != 0) }

@@ -189,3 +189,46 @@ func TestControlEndpoints(t *testing.T) {
 		t.Errorf("GET /_sim/violations: -want, +got:\n%s", diff)
 	}
 }
+
+func TestRewriteFault(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		op     string
+		path   string
+		fault  Fault
+		want   map[string]any // keys of the (first) object, with their values
+		absent string
+	}{
+		"EditObject": {
+			reason: "RewriteObjects edits the answer's object, after the schema check, so the answer may break the schema.",
+			op:     "flows_instances_retrieve", path: "/flows/instances/" + slugProviderLogout + "/",
+			fault:  Fault{Rewrite: RewriteObjects(func(o map[string]any) { o["layout"] = "hologram"; delete(o, "title") })},
+			want:   map[string]any{"layout": "hologram"},
+			absent: "title",
+		},
+		"EditListItems": {
+			reason: "In a list RewriteObjects edits each result, not the envelope.",
+			op:     "flows_instances_list", path: "/flows/instances/",
+			fault: Fault{Rewrite: RewriteObjects(func(o map[string]any) { o["unknown_key"] = true })},
+			want:  map[string]any{"unknown_key": true},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sim := NewTest(t, testToken)
+			sim.Sim.SetFault(tc.op, tc.fault)
+			got := rawJSON(t, http.MethodGet, sim.URL+"/api/v3"+tc.path, "")
+			if results, ok := got["results"].([]any); ok {
+				got = results[0].(map[string]any)
+			}
+			for k, v := range tc.want {
+				if diff := cmp.Diff(v, got[k]); diff != "" {
+					t.Errorf("%s\n%s: -want, +got:\n%s", tc.reason, k, diff)
+				}
+			}
+			if _, ok := got[tc.absent]; tc.absent != "" && ok {
+				t.Errorf("%s\n%s is still in the answer", tc.reason, tc.absent)
+			}
+		})
+	}
+}

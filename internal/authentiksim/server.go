@@ -291,6 +291,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.inject(w, f)
 		return
 	}
+	if f != nil && f.Rewrite != nil && encoded != nil {
+		encoded = f.Rewrite(encoded)
+	}
 	writeEncoded(w, rep.status, encoded)
 }
 

@@ -3,6 +3,7 @@ package authentik_test
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -151,7 +152,7 @@ func TestRetry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.fault != (authentiksim.Fault{}) {
+			if !reflect.ValueOf(tc.fault).IsZero() {
 				sim.Sim.SetFault(tc.op, tc.fault)
 			}
 			err = tc.call(c)

@@ -80,11 +80,21 @@ func (e fieldPathError) Error() string {
 
 func (e fieldPathError) Unwrap() error { return e.APIError }
 
-// WithFieldPaths renames the fields of an invalid-request error from
-// Authentik's names to the resource's field paths, for example internal_host
-// to spec.forProvider.internalHost, so the message tells the user what to
+// WithFieldPaths renames the fields of an invalid-request error, or of an
+// answer the provider could not read, from Authentik's names to the
+// resource's field paths, for example internal_host to
+// spec.forProvider.internalHost, so the message tells the user what to
 // change. Other errors are returned as they are.
 func WithFieldPaths(err error, paths map[string]string) error {
+	var de *DecodeError
+	if errors.As(err, &de) {
+		if len(de.Fields) == 0 {
+			return err
+		}
+		named := *de
+		named.paths = paths
+		return &named
+	}
 	var ae *APIError
 	if !errors.As(err, &ae) || len(ae.Fields) == 0 {
 		return err
@@ -92,8 +102,50 @@ func WithFieldPaths(err error, paths map[string]string) error {
 	return fieldPathError{APIError: ae, paths: paths}
 }
 
+// A DecodeError is a 2xx answer that could not be read: the request took
+// effect in Authentik, but the provider does not know its result.
+type DecodeError struct {
+	// Operation is the request's method and path.
+	Operation string
+	// Status is the HTTP status of the answer.
+	Status int
+	// Fields names, by Authentik's key, each value the provider needs and
+	// cannot accept, with why.
+	Fields map[string]string
+
+	paths map[string]string
+	cause error
+}
+
+// Error names the operation, what the provider cannot accept, and the
+// client's decode error.
+func (e *DecodeError) Error() string {
+	msg := fmt.Sprintf("cannot read Authentik's answer to %s (%d): %v", e.Operation, e.Status, e.cause)
+	if len(e.Fields) == 0 {
+		return msg
+	}
+	names := make([]string, 0, len(e.Fields))
+	for f := range e.Fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, f := range names {
+		if p, ok := e.paths[f]; ok {
+			parts = append(parts, fmt.Sprintf("%s (%s): %s", p, f, e.Fields[f]))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", f, e.Fields[f]))
+	}
+	return fmt.Sprintf("%s; %s", strings.Join(parts, "; "), msg)
+}
+
+// Unwrap returns the client's decode error.
+func (e *DecodeError) Unwrap() error { return e.cause }
+
 // Classify turns the result of a generated client call into an *APIError,
-// or nil when the call succeeded.
+// a *DecodeError for a 2xx answer that could not be read, or nil when the
+// call succeeded.
 func Classify(resp *http.Response, err error) error {
 	if err == nil {
 		return nil
@@ -102,12 +154,20 @@ func Classify(resp *http.Response, err error) error {
 	if resp == nil {
 		return ae
 	}
-	ae.Status = resp.StatusCode
 	var body []byte
 	var oe *api.GenericOpenAPIError
 	if errors.As(err, &oe) {
 		body = oe.Body()
 	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		de := &DecodeError{Status: resp.StatusCode, cause: err}
+		if r := resp.Request; r != nil {
+			de.Operation = r.Method + " " + r.URL.Path
+			de.Fields = answerProblems(r.Method, r.URL.Path, body)
+		}
+		return de
+	}
+	ae.Status = resp.StatusCode
 	parseErrorBody(ae, body)
 	return ae
 }
@@ -164,6 +224,20 @@ func IsInvalid(err error) bool {
 func IsUnauthorized(err error) bool {
 	s, ok := statusOf(err)
 	return ok && (s == http.StatusUnauthorized || s == http.StatusForbidden)
+}
+
+// IsUnreadableAnswer tells whether Authentik answered 2xx with a body that
+// could not be read: the request took effect.
+func IsUnreadableAnswer(err error) bool {
+	var de *DecodeError
+	return errors.As(err, &de)
+}
+
+// CreateMayHaveSucceeded tells whether a failed create may still have made
+// the object in Authentik: no answer, a server-side failure, or a success
+// whose answer could not be read. Such a create counts as unconfirmed.
+func CreateMayHaveSucceeded(err error) bool {
+	return IsTransient(err) || IsUnreadableAnswer(err)
 }
 
 // IsTransient tells whether the same request may succeed later: no answer,

@@ -1,0 +1,322 @@
+package authentik
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+)
+
+//go:generate go run ./schemagen -o zz_answers.go
+
+// The generated client (goauthentik.io/api/v3) decodes strictly: a key its
+// schema requires must be present and an enum must hold a value it knows.
+// Authentik releases differ in both (older ones leave out keys that came
+// later, newer ones add enum values), so the client's transport reads each
+// answer against a table derived from the client's schema (zz_answers.go)
+// before the client decodes it:
+//
+//   - a required key the provider does not need is filled with an empty
+//     value when absent;
+//   - an enum value the client does not know, in a field the provider does
+//     not need, becomes a value it knows;
+//   - keys the provider needs are never touched: a missing one, or an
+//     unknown value in one, fails the decode, and Classify names the key and
+//     the value (see answerProblems).
+//
+// The values put in are never sent back: every write the provider makes is
+// built from a resource's spec, not from an answer.
+
+// An answerRoute is an API path (below /api/v3) and method whose answer is
+// a schema model.
+type answerRoute struct {
+	method, path, model string
+}
+
+// An answerModel describes a schema model by its properties that are
+// required, enums or nested models.
+type answerModel struct {
+	properties map[string]answerProperty
+}
+
+// An answerProperty is one property of an answerModel.
+type answerProperty struct {
+	// model or enum names the property's schema component, if any.
+	model, enum string
+	// list is set for a list of values of the property's kind.
+	list     bool
+	nullable bool
+	// required properties must be present for the client to decode.
+	required bool
+}
+
+// neededKeys are the keys of each model the provider relies on: the ones
+// managed resources set or compare (the request fields their errors are
+// mapped to spec fields by), the ids they record, and the envelope of a
+// list. They must be present and hold values the client knows.
+var neededKeys = map[string][]string{
+	"ProxyProvider": {
+		"pk", "name", "mode", "external_host", "internal_host", "internal_host_ssl_validation",
+		"authorization_flow", "invalidation_flow", "cookie_domain", "skip_path_regex", "basic_auth_enabled",
+		"basic_auth_user_attribute", "basic_auth_password_attribute", "intercept_header_auth",
+		"access_token_validity", "refresh_token_validity", "certificate", "property_mappings",
+	},
+	"Application": {
+		"pk", "name", "slug", "provider", "group", "policy_engine_mode", "meta_launch_url",
+		"meta_description", "meta_publisher", "meta_icon", "open_in_new_tab",
+	},
+	"Group":                {"pk", "name", "parents", "is_superuser", "attributes"},
+	"PartialGroup":         {"pk", "name"},
+	"Flow":                 {"pk", "slug"},
+	"Outpost":              {"pk", "name", "type", "config", "service_connection", "providers", "managed"},
+	"OutpostDefaultConfig": {"config"},
+	"PolicyBinding":        {"pk", "target", "order", "policy", "group", "user", "negate", "enabled", "timeout"},
+	"Pagination":           {"next", "previous", "count", "current", "total_pages", "start_index", "end_index"},
+	"Version":              {"version_current"},
+}
+
+// needed tells whether the provider relies on key of model. Every list
+// envelope needs its results and pagination.
+func needed(model, key string) bool {
+	if strings.HasPrefix(model, "Paginated") && (key == "results" || key == "pagination") {
+		return true
+	}
+	return slices.Contains(neededKeys[model], key)
+}
+
+// answerModelOf finds the schema model of the answer to method on path
+// (the URL path, which may have a prefix before /api/v3).
+func answerModelOf(method, path string) string {
+	i := strings.Index(path, APIPath+"/")
+	if i < 0 {
+		return ""
+	}
+	segments := strings.Split(strings.Trim(path[i+len(APIPath):], "/"), "/")
+	best, bestLiterals := "", -1
+	for _, r := range answerRoutes {
+		if r.method != method {
+			continue
+		}
+		want := strings.Split(strings.Trim(r.path, "/"), "/")
+		if len(want) != len(segments) {
+			continue
+		}
+		literals, ok := 0, true
+		for j, w := range want {
+			switch {
+			case strings.HasPrefix(w, "{"):
+			case w == segments[j]:
+				literals++
+			default:
+				ok = false
+			}
+		}
+		// A literal path (default_settings/) wins over a templated one.
+		if ok && literals > bestLiterals {
+			best, bestLiterals = r.model, literals
+		}
+	}
+	return best
+}
+
+// tolerantTransport rewrites 2xx JSON answers so that the generated client
+// decodes what it can do without; see the comment at the top of this file.
+type tolerantTransport struct {
+	next http.RoundTripper
+}
+
+func (t *tolerantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 || !isJSON(resp.Header) {
+		return resp, err
+	}
+	model := answerModelOf(req.Method, req.URL.Path)
+	if model == "" {
+		return resp, nil
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	body = tolerate(model, body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+func isJSON(h http.Header) bool {
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// tolerate returns body with what the provider can do without made
+// decodable; a body that is not a JSON object is returned as it is, for
+// the client to report.
+func tolerate(model string, body []byte) []byte {
+	obj, ok := decodeObject(body)
+	if !ok {
+		return body
+	}
+	if !tolerateObject(model, obj) {
+		return body
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func decodeObject(body []byte) (map[string]any, bool) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	// Numbers stay as written: ids must not pass through float64.
+	d.UseNumber()
+	var obj map[string]any
+	if err := d.Decode(&obj); err != nil || obj == nil {
+		return nil, false
+	}
+	return obj, true
+}
+
+// tolerateObject rewrites one object of model in place and reports whether
+// it changed anything.
+func tolerateObject(model string, obj map[string]any) bool {
+	m, ok := answerModels[model]
+	if !ok {
+		return false
+	}
+	changed := false
+	for key, p := range m.properties {
+		v, present := obj[key]
+		need := needed(model, key)
+		switch {
+		case !need && (!present && p.required || present && v == nil && !p.nullable):
+			obj[key] = emptyValue(p)
+			changed = true
+		case !present || v == nil:
+		case need && p.enum != "":
+			// Left for the decode to refuse and answerProblems to name.
+		case p.enum != "" && p.list:
+			if known, dropped := knownValues(p.enum, v); dropped {
+				obj[key] = known
+				changed = true
+			}
+		case p.enum != "":
+			if s, isString := v.(string); !isString || !slices.Contains(answerEnums[p.enum], s) {
+				obj[key] = emptyValue(p)
+				changed = true
+			}
+		case p.model != "" && p.list:
+			items, _ := v.([]any)
+			for _, it := range items {
+				if o, isObject := it.(map[string]any); isObject {
+					changed = tolerateObject(p.model, o) || changed
+				}
+			}
+		case p.model != "":
+			if o, isObject := v.(map[string]any); isObject {
+				changed = tolerateObject(p.model, o) || changed
+			}
+		}
+	}
+	return changed
+}
+
+// emptyValue is what stands in for a property the answer lacks: null where
+// the client takes null, else an empty list, a model with its own required
+// keys filled, or the first value of an enum.
+func emptyValue(p answerProperty) any {
+	switch {
+	case p.nullable:
+		return nil
+	case p.list:
+		return []any{}
+	case p.model != "":
+		o := map[string]any{}
+		tolerateObject(p.model, o)
+		return o
+	case p.enum != "" && len(answerEnums[p.enum]) > 0:
+		return answerEnums[p.enum][0]
+	}
+	return nil
+}
+
+// knownValues drops the values of a list of enum values that the client
+// does not know.
+func knownValues(enum string, v any) ([]any, bool) {
+	items, _ := v.([]any)
+	known := make([]any, 0, len(items))
+	for _, it := range items {
+		if s, ok := it.(string); ok && slices.Contains(answerEnums[enum], s) {
+			known = append(known, it)
+		}
+	}
+	return known, len(known) != len(items)
+}
+
+// answerProblems explains why a 2xx answer could not be decoded, by the
+// keys the provider needs: each that is missing or holds a value the
+// client does not know, with that value. Keys of list items are named by
+// the key alone, as the resource's fields are.
+func answerProblems(method, path string, body []byte) map[string]string {
+	model := answerModelOf(method, path)
+	obj, ok := decodeObject(body)
+	if model == "" || !ok {
+		return nil
+	}
+	problems := map[string]string{}
+	collectProblems(model, obj, problems)
+	if len(problems) == 0 {
+		return nil
+	}
+	return problems
+}
+
+func collectProblems(model string, obj map[string]any, problems map[string]string) {
+	m := answerModels[model]
+	keys := make([]string, 0, len(m.properties))
+	for k := range m.properties {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		p := m.properties[key]
+		v, present := obj[key]
+		switch {
+		case needed(model, key) && !present && p.required:
+			problems[key] = "Authentik's answer lacks it"
+		case !present || v == nil:
+		case needed(model, key) && p.enum != "" && !p.list:
+			if s, isString := v.(string); !isString || !slices.Contains(answerEnums[p.enum], s) {
+				problems[key] = fmt.Sprintf("Authentik answered %s, which this provider does not know (it knows %s)",
+					jsonText(v), strings.Join(answerEnums[p.enum], ", "))
+			}
+		case p.model != "" && p.list:
+			items, _ := v.([]any)
+			for _, it := range items {
+				if o, isObject := it.(map[string]any); isObject {
+					collectProblems(p.model, o, problems)
+				}
+			}
+		case p.model != "":
+			if o, isObject := v.(map[string]any); isObject {
+				collectProblems(p.model, o, problems)
+			}
+		}
+	}
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
