@@ -156,7 +156,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
-		return managed.ExternalObservation{}, errors.Wrap(err, errGet)
+		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errGet)
 	}
 
 	observed := parametersOf(a)

@@ -111,7 +111,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Group) (managed.Ext
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
-		return managed.ExternalObservation{}, errors.Wrap(err, errGet)
+		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errGet)
 	}
 
 	observed := parametersOf(g)
@@ -139,9 +139,10 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 	}
 	g, resp, err := e.api().CoreGroupsCreate(ctx).GroupRequest(req).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
-		if authentik.IsTransient(err) {
-			// Authentik may have made the group before the answer was
-			// lost; the adopter looks for it before creating again.
+		if authentik.CreateMayHaveSucceeded(err) {
+			// Authentik may have made the group although its answer was
+			// lost or unreadable; the adopter looks for it before
+			// creating again.
 			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)

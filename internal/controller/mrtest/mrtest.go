@@ -65,7 +65,7 @@ type Env struct {
 // token Secret matches the simulator's token, and the supplied objects.
 func New(t testing.TB, objs ...client.Object) *Env {
 	t.Helper()
-	sim := authentiksim.NewTest(t, Token)
+	sim := authentiksim.NewTest(t, Token, authentiksim.WithAuthentikVersion(line))
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Outpost) (managed.E
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
-		return managed.ExternalObservation{}, errors.Wrap(err, errGet)
+		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errGet)
 	}
 	spec, err := specView(cr.Spec.ForProvider)
 	if err != nil {
@@ -165,9 +165,10 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Outpost) (managed.Ex
 	}
 	o, resp, err := e.api().OutpostsInstancesCreate(ctx).OutpostRequest(*req).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
-		if authentik.IsTransient(err) {
-			// Authentik may have made the outpost before the answer was
-			// lost; the adopter looks for it before creating again.
+		if authentik.CreateMayHaveSucceeded(err) {
+			// Authentik may have made the outpost although its answer was
+			// lost or unreadable; the adopter looks for it before
+			// creating again.
 			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)

@@ -146,7 +146,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (man
 	b, resp, err := e.api().PoliciesBindingsRetrieve(ctx, id).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
 		if !authentik.IsNotFound(err) {
-			return managed.ExternalObservation{}, errors.Wrap(err, errGet)
+			return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errGet)
 		}
 		if meta.WasDeleted(cr) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
@@ -319,9 +319,10 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 	}
 	b, resp, err := e.api().PoliciesBindingsCreate(ctx).PolicyBindingRequest(req).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
-		if authentik.IsTransient(err) {
-			// Authentik may have made the binding before the answer was
-			// lost; the adopter looks for it before creating again.
+		if authentik.CreateMayHaveSucceeded(err) {
+			// Authentik may have made the binding although its answer was
+			// lost or unreadable; the adopter looks for it before
+			// creating again.
 			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)

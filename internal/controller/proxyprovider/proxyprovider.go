@@ -122,7 +122,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ProxyProvider) (man
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
-		return managed.ExternalObservation{}, errors.Wrap(err, errGet)
+		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errGet)
 	}
 
 	observed, err := e.parametersOf(ctx, p, cr.Spec.ForProvider)
@@ -153,9 +153,10 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (mana
 	}
 	p, resp, err := e.api().ProvidersProxyCreate(ctx).ProxyProviderRequest(req).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
-		if authentik.IsTransient(err) {
-			// Authentik may have made the provider before the answer was
-			// lost; the adopter looks for it before creating again.
+		if authentik.CreateMayHaveSucceeded(err) {
+			// Authentik may have made the provider although its answer was
+			// lost or unreadable; the adopter looks for it before
+			// creating again.
 			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
