@@ -1,0 +1,97 @@
+package mrtest
+
+import (
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+)
+
+// An AnswerCase alters what Authentik answers a kind's controller, as a
+// release the simulator does not speak might, and says what the resource
+// then shows.
+type AnswerCase struct {
+	Reason string
+	// Operations are the operation ids whose answers are altered.
+	Operations []string
+	// Edit changes each object of those answers (each result of a list).
+	Edit func(obj map[string]any)
+	// WantSynced is "" when the resource must become Ready and Synced;
+	// otherwise its Synced condition must be False with a message that
+	// holds every line of it.
+	WantSynced string
+}
+
+// CheckAnswers reconciles cr, which the Env must already hold, until it
+// settles while Authentik answers as c says, and checks its conditions.
+func (e *Env) CheckAnswers(r reconcile.Reconciler, cr resource.Managed, c AnswerCase) {
+	e.T.Helper()
+	for _, op := range c.Operations {
+		e.Sim.Sim.SetFault(op, authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(c.Edit)})
+	}
+	e.Settle(r, cr)
+	synced, ready := cr.GetCondition(xpv2.TypeSynced), cr.GetCondition(xpv2.TypeReady)
+	if c.WantSynced == "" {
+		if synced.Status != "True" || ready.Status != "True" {
+			e.T.Errorf("%s\nat Authentik %s: Synced %s (%s), Ready %s (%s); want both True", c.Reason, Line(), synced.Status, synced.Message, ready.Status, ready.Message)
+		}
+		return
+	}
+	if synced.Status != "False" || !containsAll(synced.Message, c.WantSynced) {
+		e.T.Errorf("%s\nat Authentik %s: Synced %s with message\n%s\nwant False with\n%s", c.Reason, Line(), synced.Status, synced.Message, c.WantSynced)
+	}
+}
+
+func containsAll(msg, want string) bool {
+	for _, w := range strings.Split(want, "\n") {
+		if !strings.Contains(msg, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// UnreadableCreate is the Synced message of a create whose 201 answer was
+// cut in half: the operation, the status and the decode error.
+func UnreadableCreate(path string) string {
+	return "cannot read Authentik's answer to POST /api/v3" + path + " (201): unexpected end of JSON input"
+}
+
+// CheckUnreadableCreate answers the first create of cr, which the Env must
+// already hold, with a 201 whose body is cut in half: the object is made
+// but the answer cannot be read. The resource must say so in Synced
+// (wantSynced), and after the next reconciles Authentik must hold exactly
+// one object for it, as count tells, and the resource must be Ready.
+func (e *Env) CheckUnreadableCreate(r reconcile.Reconciler, cr resource.Managed, createOp, wantSynced string, count func() int) {
+	e.T.Helper()
+	e.Sim.Sim.ResetCounts()
+	e.Sim.Sim.SetFault(createOp, authentiksim.Fault{Times: 1, Rewrite: func(b []byte) []byte { return b[:len(b)/2] }})
+	key := client.ObjectKeyFromObject(cr)
+	for range maxIterations {
+		if _, err := e.Reconcile(r, key); err != nil {
+			e.T.Fatalf("reconcile %s: %v", key, err)
+		}
+		e.Get(cr)
+		if e.Sim.Sim.Counts()[createOp] > 0 {
+			break
+		}
+	}
+	if synced := cr.GetCondition(xpv2.TypeSynced); synced.Status != "False" || !strings.Contains(synced.Message, wantSynced) {
+		e.T.Errorf("at Authentik %s: after the unreadable create Synced is %s with message\n%s\nwant False with\n%s", Line(), synced.Status, synced.Message, wantSynced)
+	}
+	e.Settle(r, cr)
+	if n := count(); n != 1 {
+		e.T.Errorf("at Authentik %s: after the unreadable create Authentik holds %d objects for %s, want 1", Line(), n, key)
+	}
+	if ready := cr.GetCondition(xpv2.TypeReady); ready.Status != "True" {
+		e.T.Errorf("at Authentik %s: after the unreadable create Ready is %s (%s), want True", Line(), ready.Status, ready.Message)
+	}
+	if n := e.Sim.Sim.Counts()[createOp]; n != 1 {
+		e.T.Errorf("at Authentik %s: %d creates sent for %s, want 1", Line(), n, key)
+	}
+}
