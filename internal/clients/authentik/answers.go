@@ -10,6 +10,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 )
 
 //go:generate go run ./schemagen -o zz_answers.go
@@ -55,38 +59,75 @@ type answerProperty struct {
 	required bool
 }
 
-// neededKeys are the keys of each model the provider relies on: the ones
-// managed resources set or compare (the request fields their errors are
-// mapped to spec fields by), the ids they record, and the envelope of a
-// list. They must be present and hold values the client knows.
-var neededKeys = map[string][]string{
+// identityKeys are the keys of each model that any reader relies on: the
+// ids resources record and look objects up by, and the envelope of a list.
+var identityKeys = map[string][]string{
+	"ProxyProvider":        {"pk", "name"},
+	"Application":          {"pk", "slug", "name"},
+	"Group":                {"pk", "name"},
+	"PartialGroup":         {"pk", "name"},
+	"Flow":                 {"pk", "slug"},
+	"Outpost":              {"pk", "name", "managed"},
+	"OutpostDefaultConfig": {"config"},
+	"PolicyBinding":        {"pk", "target"},
+	"Pagination":           {"next", "previous", "count", "current", "total_pages", "start_index", "end_index"},
+	"Version":              {"version_current"},
+}
+
+// managedKeys are the keys of each model that the managed resources of
+// that model set and compare: the request fields their errors are mapped
+// to spec fields by.
+var managedKeys = map[string][]string{
 	"ProxyProvider": {
-		"pk", "name", "mode", "external_host", "internal_host", "internal_host_ssl_validation",
+		"mode", "external_host", "internal_host", "internal_host_ssl_validation",
 		"authorization_flow", "invalidation_flow", "cookie_domain", "skip_path_regex", "basic_auth_enabled",
 		"basic_auth_user_attribute", "basic_auth_password_attribute", "intercept_header_auth",
 		"access_token_validity", "refresh_token_validity", "certificate", "property_mappings",
 	},
 	"Application": {
-		"pk", "name", "slug", "provider", "group", "policy_engine_mode", "meta_launch_url",
+		"provider", "group", "policy_engine_mode", "meta_launch_url",
 		"meta_description", "meta_publisher", "meta_icon", "open_in_new_tab",
 	},
-	"Group":                {"pk", "name", "parents", "is_superuser", "attributes"},
-	"PartialGroup":         {"pk", "name"},
-	"Flow":                 {"pk", "slug"},
-	"Outpost":              {"pk", "name", "type", "config", "service_connection", "providers", "managed"},
-	"OutpostDefaultConfig": {"config"},
-	"PolicyBinding":        {"pk", "target", "order", "policy", "group", "user", "negate", "enabled", "timeout"},
-	"Pagination":           {"next", "previous", "count", "current", "total_pages", "start_index", "end_index"},
-	"Version":              {"version_current"},
+	"Group":         {"parents", "is_superuser", "attributes"},
+	"Outpost":       {"type", "config", "service_connection", "providers"},
+	"PolicyBinding": {"order", "policy", "group", "user", "negate", "enabled", "timeout"},
 }
 
-// needed tells whether the provider relies on key of model. Every list
-// envelope needs its results and pagination.
-func needed(model, key string) bool {
+// modelOf names the Authentik model whose fields a managed resource
+// manages; "" for anything else.
+func modelOf(mg resource.Managed) string {
+	switch mg.(type) {
+	case *v1alpha1.ProxyProvider:
+		return "ProxyProvider"
+	case *v1alpha1.Application:
+		return "Application"
+	case *v1alpha1.Group:
+		return "Group"
+	case *v1alpha1.Outpost, *v1alpha1.OutpostBinding:
+		return "Outpost"
+	case *v1alpha1.PolicyBinding:
+		return "PolicyBinding"
+	}
+	return ""
+}
+
+// A reader is who reads an answer: a client for the managed resources of
+// one model needs that model's managed keys and every model's identity
+// keys; a client for no model in particular needs every key it might
+// compare.
+type reader struct {
+	manages string
+}
+
+// needs tells whether the reader relies on key of model.
+func (r reader) needs(model, key string) bool {
 	if strings.HasPrefix(model, "Paginated") && (key == "results" || key == "pagination") {
 		return true
 	}
-	return slices.Contains(neededKeys[model], key)
+	if slices.Contains(identityKeys[model], key) {
+		return true
+	}
+	return (r.manages == "" || r.manages == model) && slices.Contains(managedKeys[model], key)
 }
 
 // answerModelOf finds the schema model of the answer to method on path
@@ -127,7 +168,8 @@ func answerModelOf(method, path string) string {
 // tolerantTransport rewrites 2xx JSON answers so that the generated client
 // decodes what it can do without; see the comment at the top of this file.
 type tolerantTransport struct {
-	next http.RoundTripper
+	next   http.RoundTripper
+	reader reader
 }
 
 func (t *tolerantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -144,7 +186,7 @@ func (t *tolerantTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil {
 		return nil, err
 	}
-	body = tolerate(model, body)
+	body = t.reader.tolerate(model, body)
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Del("Content-Length")
@@ -159,12 +201,12 @@ func isJSON(h http.Header) bool {
 // tolerate returns body with what the provider can do without made
 // decodable; a body that is not a JSON object is returned as it is, for
 // the client to report.
-func tolerate(model string, body []byte) []byte {
+func (r reader) tolerate(model string, body []byte) []byte {
 	obj, ok := decodeObject(body)
 	if !ok {
 		return body
 	}
-	if !tolerateObject(model, obj) {
+	if !r.tolerateObject(model, obj) {
 		return body
 	}
 	out, err := json.Marshal(obj)
@@ -187,7 +229,7 @@ func decodeObject(body []byte) (map[string]any, bool) {
 
 // tolerateObject rewrites one object of model in place and reports whether
 // it changed anything.
-func tolerateObject(model string, obj map[string]any) bool {
+func (r reader) tolerateObject(model string, obj map[string]any) bool {
 	m, ok := answerModels[model]
 	if !ok {
 		return false
@@ -195,10 +237,10 @@ func tolerateObject(model string, obj map[string]any) bool {
 	changed := false
 	for key, p := range m.properties {
 		v, present := obj[key]
-		need := needed(model, key)
+		need := r.needs(model, key)
 		switch {
 		case !need && (!present && p.required || present && v == nil && !p.nullable):
-			obj[key] = emptyValue(p)
+			obj[key] = r.emptyValue(p)
 			changed = true
 		case !present || v == nil:
 		case need && p.enum != "":
@@ -210,19 +252,19 @@ func tolerateObject(model string, obj map[string]any) bool {
 			}
 		case p.enum != "":
 			if s, isString := v.(string); !isString || !slices.Contains(answerEnums[p.enum], s) {
-				obj[key] = emptyValue(p)
+				obj[key] = r.emptyValue(p)
 				changed = true
 			}
 		case p.model != "" && p.list:
 			items, _ := v.([]any)
 			for _, it := range items {
 				if o, isObject := it.(map[string]any); isObject {
-					changed = tolerateObject(p.model, o) || changed
+					changed = r.tolerateObject(p.model, o) || changed
 				}
 			}
 		case p.model != "":
 			if o, isObject := v.(map[string]any); isObject {
-				changed = tolerateObject(p.model, o) || changed
+				changed = r.tolerateObject(p.model, o) || changed
 			}
 		}
 	}
@@ -232,7 +274,7 @@ func tolerateObject(model string, obj map[string]any) bool {
 // emptyValue is what stands in for a property the answer lacks: null where
 // the client takes null, else an empty list, a model with its own required
 // keys filled, or the first value of an enum.
-func emptyValue(p answerProperty) any {
+func (r reader) emptyValue(p answerProperty) any {
 	switch {
 	case p.nullable:
 		return nil
@@ -240,7 +282,7 @@ func emptyValue(p answerProperty) any {
 		return []any{}
 	case p.model != "":
 		o := map[string]any{}
-		tolerateObject(p.model, o)
+		r.tolerateObject(p.model, o)
 		return o
 	case p.enum != "" && len(answerEnums[p.enum]) > 0:
 		return answerEnums[p.enum][0]
@@ -265,21 +307,21 @@ func knownValues(enum string, v any) ([]any, bool) {
 // keys the provider needs: each that is missing or holds a value the
 // client does not know, with that value. Keys of list items are named by
 // the key alone, as the resource's fields are.
-func answerProblems(method, path string, body []byte) map[string]string {
+func (r reader) answerProblems(method, path string, body []byte) map[string]string {
 	model := answerModelOf(method, path)
 	obj, ok := decodeObject(body)
 	if model == "" || !ok {
 		return nil
 	}
 	problems := map[string]string{}
-	collectProblems(model, obj, problems)
+	r.collectProblems(model, obj, problems)
 	if len(problems) == 0 {
 		return nil
 	}
 	return problems
 }
 
-func collectProblems(model string, obj map[string]any, problems map[string]string) {
+func (r reader) collectProblems(model string, obj map[string]any, problems map[string]string) {
 	m := answerModels[model]
 	keys := make([]string, 0, len(m.properties))
 	for k := range m.properties {
@@ -290,10 +332,10 @@ func collectProblems(model string, obj map[string]any, problems map[string]strin
 		p := m.properties[key]
 		v, present := obj[key]
 		switch {
-		case needed(model, key) && !present && p.required:
+		case r.needs(model, key) && !present && p.required:
 			problems[key] = "Authentik's answer lacks it"
 		case !present || v == nil:
-		case needed(model, key) && p.enum != "" && !p.list:
+		case r.needs(model, key) && p.enum != "" && !p.list:
 			if s, isString := v.(string); !isString || !slices.Contains(answerEnums[p.enum], s) {
 				problems[key] = fmt.Sprintf("Authentik answered %s, which this provider does not know (it knows %s)",
 					jsonText(v), strings.Join(answerEnums[p.enum], ", "))
@@ -302,12 +344,12 @@ func collectProblems(model string, obj map[string]any, problems map[string]strin
 			items, _ := v.([]any)
 			for _, it := range items {
 				if o, isObject := it.(map[string]any); isObject {
-					collectProblems(p.model, o, problems)
+					r.collectProblems(p.model, o, problems)
 				}
 			}
 		case p.model != "":
 			if o, isObject := v.(map[string]any); isObject {
-				collectProblems(p.model, o, problems)
+				r.collectProblems(p.model, o, problems)
 			}
 		}
 	}

@@ -82,7 +82,9 @@ func TestTolerantReads(t *testing.T) {
 		fault  authentiksim.Fault
 		call   func(ctx context.Context, c *authentik.Client, proxyPK int32) (*http.Response, error)
 		paths  map[string]string
-		want   want
+		// manages is the model whose fields the client's resource manages.
+		manages string
+		want    want
 	}{
 		"UnknownKey": {
 			reason: "A key the client does not know is kept aside, not refused.",
@@ -125,6 +127,25 @@ func TestTolerantReads(t *testing.T) {
 				err:        `spec.forProvider.mode (mode): Authentik answered "sideways", which this provider does not know (it knows proxy, forward_single, forward_domain); cannot read Authentik's answer to GET /api/v3/providers/proxy/1/ (200): sideways is not a valid ProxyMode`,
 			},
 		},
+		"UnknownEnumInAnotherModelsField": {
+			reason:  "A PolicyBinding's client reads applications but manages none of their fields.",
+			op:      "core_applications_list",
+			manages: "PolicyBinding",
+			fault:   authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(func(o map[string]any) { o["policy_engine_mode"] = "most" })},
+			call:    listApplications,
+		},
+		"UnknownEnumInOwnModelsField": {
+			reason:  "An Application's client manages the policy engine mode.",
+			op:      "core_applications_list",
+			manages: "Application",
+			fault:   authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(func(o map[string]any) { o["policy_engine_mode"] = "most" })},
+			call:    listApplications,
+			want: want{
+				unreadable: true,
+				fields:     map[string]string{"policy_engine_mode": `Authentik answered "most", which this provider does not know (it knows all, any)`},
+				err:        `policy_engine_mode: Authentik answered "most", which this provider does not know (it knows all, any); cannot read Authentik's answer to GET /api/v3/core/applications/ (200): most is not a valid PolicyEngineMode`,
+			},
+		},
 		"MissingNeededKey": {
 			reason: "A key the provider needs may not be missing.",
 			op:     "providers_proxy_retrieve",
@@ -153,12 +174,15 @@ func TestTolerantReads(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			sim := authentiksim.NewTest(t, mrtest.Token)
-			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
+			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token, Manages: tc.manages}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
 			p := newProxy(t, sim, c)
+			if _, _, err := c.API.CoreAPI.CoreApplicationsCreate(ctx).ApplicationRequest(*api.NewApplicationRequest("Wiki", "wiki")).Execute(); err != nil {
+				t.Fatal(err)
+			}
 			sim.Sim.SetFault(tc.op, tc.fault)
 			err = authentik.WithFieldPaths(authentik.Classify(tc.call(ctx, c, p)), tc.paths)
 			got := want{unreadable: authentik.IsUnreadableAnswer(err)}
@@ -177,6 +201,11 @@ func TestTolerantReads(t *testing.T) {
 			}
 		})
 	}
+}
+
+func listApplications(ctx context.Context, c *authentik.Client, _ int32) (*http.Response, error) {
+	_, resp, err := c.API.CoreAPI.CoreApplicationsList(ctx).Execute()
+	return resp, err
 }
 
 func getProxy(ctx context.Context, c *authentik.Client, pk int32) (*http.Response, error) {

@@ -41,6 +41,11 @@ type Config struct {
 	InsecureSkipVerify bool
 	// Timeout bounds each request, retries included.
 	Timeout time.Duration
+	// Manages names the Authentik model (ProxyProvider, Group, ...) whose
+	// fields the client's resource manages: answers may lack, or hold
+	// unknown values in, the fields of other models it does not look up
+	// objects by. "" treats every managed field of every model as needed.
+	Manages string
 }
 
 // A Client talks to one Authentik instance.
@@ -61,10 +66,13 @@ func New(cfg Config, flows *FlowCache) (*Client, error) {
 	if strings.TrimSpace(cfg.Token) == "" {
 		return nil, errors.New(errNoToken)
 	}
-	hc, err := httpClients.get(cfg)
+	shared, err := httpClients.get(cfg)
 	if err != nil {
 		return nil, err
 	}
+	// The shared client keeps the connection pool; this one only reads
+	// answers for what the client's resource needs.
+	hc := &http.Client{Transport: &tolerantTransport{next: shared.Transport, reader: reader{manages: cfg.Manages}}, Timeout: shared.Timeout}
 	base := strings.TrimRight(cfg.URL, "/")
 	c := api.NewConfiguration()
 	c.Servers = api.ServerConfigurations{{URL: base + APIPath}}
@@ -126,7 +134,7 @@ func (p *httpClientPool) get(cfg Config) (*http.Client, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	c := &http.Client{Transport: &tolerantTransport{next: NewRetryTransport(transport, DefaultRetry)}, Timeout: timeout}
+	c := &http.Client{Transport: NewRetryTransport(transport, DefaultRetry), Timeout: timeout}
 	p.clients[key] = c
 	return c, nil
 }

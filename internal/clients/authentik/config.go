@@ -79,6 +79,7 @@ func (c *Connector) ClientFor(ctx context.Context, mg resource.ModernManaged) (*
 	if err != nil {
 		return nil, err
 	}
+	cfg.Manages = modelOf(mg)
 	ac, err := c.NewClient(cfg)
 	if err != nil {
 		return nil, errors.Wrap(err, errNewClient)

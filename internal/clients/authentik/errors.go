@@ -163,7 +163,10 @@ func Classify(resp *http.Response, err error) error {
 		de := &DecodeError{Status: resp.StatusCode, cause: err}
 		if r := resp.Request; r != nil {
 			de.Operation = r.Method + " " + r.URL.Path
-			de.Fields = answerProblems(r.Method, r.URL.Path, body)
+			// The body is what the client decoded, after the transport
+			// made decodable all that its reader does without, so what
+			// is left is what that reader needs.
+			de.Fields = reader{}.answerProblems(r.Method, r.URL.Path, body)
 		}
 		return de
 	}

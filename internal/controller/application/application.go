@@ -184,9 +184,10 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (manage
 	}
 	a, resp, err := e.api().CoreApplicationsCreate(ctx).ApplicationRequest(request(cr.Spec.ForProvider, slug)).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
-		if authentik.IsTransient(err) {
-			// Authentik may have made the application before the answer
-			// was lost; the adopter looks for it before creating again.
+		if authentik.CreateMayHaveSucceeded(err) {
+			// Authentik may have made the application although its answer
+			// was lost or unreadable; the adopter looks for it before
+			// creating again.
 			mrsetup.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
