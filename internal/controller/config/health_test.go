@@ -83,7 +83,7 @@ func teamSecret(token string) *corev1.Secret {
 // TestHealth runs the health reconciler against the simulator over HTTP
 // and reads back what it recorded on the config.
 func TestHealth(t *testing.T) {
-	line, err := authentiksim.LookupLine(authentiksim.DefaultVersion)
+	line, err := authentiksim.LookupLine(mrtest.Line())
 	if err != nil {
 		t.Fatal(err)
 	}
