@@ -136,7 +136,8 @@ func TestProviderConfigWithWrongToken(t *testing.T) {
 	const name, secret = "wrong-token", "wrong-token"
 	e.mustKubectl(t, tokenSecretYAML(secret, "not-the-token")+"---\n"+providerConfigYAML(name, simURL(), secret), "apply", "-f", "-")
 	t.Cleanup(func() {
-		_, _ = e.kubectl("", "delete", "group", "wrong-token-group", "-n", tenantNamespace, "--wait=false")
+		// The Group goes first: deleting it in Authentik needs the token.
+		_, _ = e.kubectl("", "delete", "group", "wrong-token-group", "-n", tenantNamespace, "--timeout=60s")
 		_, _ = e.kubectl("", "delete", "providerconfig/"+name, "secret/"+secret, "-n", tenantNamespace, "--wait=false")
 	})
 
