@@ -27,7 +27,7 @@ type Fault struct {
 	// AfterHandler lets the request take effect before Status or Drop
 	// answers it: a create that succeeded but whose answer was lost.
 	AfterHandler bool
-	// Rewrite changes the body of the answer after the request took effect
+	// Rewrite changes the body of a 2xx answer after the request took effect
 	// and after the schema check, to answer as a server the schema does not
 	// describe would: a newer release, a broken proxy. RewriteObjects
 	// builds one that edits decoded objects.

@@ -291,7 +291,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.inject(w, f)
 		return
 	}
-	if f != nil && f.Rewrite != nil && encoded != nil {
+	if f != nil && f.Rewrite != nil && encoded != nil && rep.status < http.StatusMultipleChoices {
 		encoded = f.Rewrite(encoded)
 	}
 	writeEncoded(w, rep.status, encoded)

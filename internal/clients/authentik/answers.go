@@ -74,28 +74,35 @@ var identityKeys = map[string][]string{
 	"Version":              {"version_current"},
 }
 
-// managedKeys are the keys of each model that the managed resources of
-// that model set and compare: the request fields their errors are mapped
-// to spec fields by.
-var managedKeys = map[string][]string{
-	"ProxyProvider": {
+// A managedModel is the Authentik model a managed resource kind manages and
+// the keys of it the kind sets and compares: the request fields its errors
+// are mapped to spec fields by.
+type managedModel struct {
+	model string
+	keys  []string
+}
+
+// managedModels are the models each managed resource kind manages.
+var managedModels = map[string]managedModel{
+	"ProxyProvider": {model: "ProxyProvider", keys: []string{
 		"mode", "external_host", "internal_host", "internal_host_ssl_validation",
 		"authorization_flow", "invalidation_flow", "cookie_domain", "skip_path_regex", "basic_auth_enabled",
 		"basic_auth_user_attribute", "basic_auth_password_attribute", "intercept_header_auth",
 		"access_token_validity", "refresh_token_validity", "certificate", "property_mappings",
-	},
-	"Application": {
+	}},
+	"Application": {model: "Application", keys: []string{
 		"provider", "group", "policy_engine_mode", "meta_launch_url",
 		"meta_description", "meta_publisher", "meta_icon", "open_in_new_tab",
-	},
-	"Group":         {"parents", "is_superuser", "attributes"},
-	"Outpost":       {"type", "config", "service_connection", "providers"},
-	"PolicyBinding": {"order", "policy", "group", "user", "negate", "enabled", "timeout"},
+	}},
+	"Group":          {model: "Group", keys: []string{"parents", "is_superuser", "attributes"}},
+	"Outpost":        {model: "Outpost", keys: []string{"type", "config", "service_connection", "providers"}},
+	"OutpostBinding": {model: "Outpost", keys: []string{"providers"}},
+	"PolicyBinding":  {model: "PolicyBinding", keys: []string{"order", "policy", "group", "user", "negate", "enabled", "timeout"}},
 }
 
-// modelOf names the Authentik model whose fields a managed resource
-// manages; "" for anything else.
-func modelOf(mg resource.Managed) string {
+// kindOf names the kind of a managed resource as managedModels does; ""
+// for anything else.
+func kindOf(mg resource.Managed) string {
 	switch mg.(type) {
 	case *v1alpha1.ProxyProvider:
 		return "ProxyProvider"
@@ -103,20 +110,21 @@ func modelOf(mg resource.Managed) string {
 		return "Application"
 	case *v1alpha1.Group:
 		return "Group"
-	case *v1alpha1.Outpost, *v1alpha1.OutpostBinding:
+	case *v1alpha1.Outpost:
 		return "Outpost"
+	case *v1alpha1.OutpostBinding:
+		return "OutpostBinding"
 	case *v1alpha1.PolicyBinding:
 		return "PolicyBinding"
 	}
 	return ""
 }
 
-// A reader is who reads an answer: a client for the managed resources of
-// one model needs that model's managed keys and every model's identity
-// keys; a client for no model in particular needs every key it might
-// compare.
+// A reader is who reads an answer: a client for a managed resource needs
+// the keys its kind manages and every model's identity keys; a client for
+// no kind in particular needs every key any kind manages.
 type reader struct {
-	manages string
+	kind string
 }
 
 // needs tells whether the reader relies on key of model.
@@ -127,7 +135,12 @@ func (r reader) needs(model, key string) bool {
 	if slices.Contains(identityKeys[model], key) {
 		return true
 	}
-	return (r.manages == "" || r.manages == model) && slices.Contains(managedKeys[model], key)
+	for kind, m := range managedModels {
+		if (r.kind == "" || r.kind == kind) && m.model == model && slices.Contains(m.keys, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // answerModelOf finds the schema model of the answer to method on path

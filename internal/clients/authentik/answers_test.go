@@ -82,9 +82,9 @@ func TestTolerantReads(t *testing.T) {
 		fault  authentiksim.Fault
 		call   func(ctx context.Context, c *authentik.Client, proxyPK int32) (*http.Response, error)
 		paths  map[string]string
-		// manages is the model whose fields the client's resource manages.
-		manages string
-		want    want
+		// kind is the kind of resource the client works for.
+		kind string
+		want want
 	}{
 		"UnknownKey": {
 			reason: "A key the client does not know is kept aside, not refused.",
@@ -128,18 +128,18 @@ func TestTolerantReads(t *testing.T) {
 			},
 		},
 		"UnknownEnumInAnotherModelsField": {
-			reason:  "A PolicyBinding's client reads applications but manages none of their fields.",
-			op:      "core_applications_list",
-			manages: "PolicyBinding",
-			fault:   authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(func(o map[string]any) { o["policy_engine_mode"] = "most" })},
-			call:    listApplications,
+			reason: "A PolicyBinding's client reads applications but manages none of their fields.",
+			op:     "core_applications_list",
+			kind:   "PolicyBinding",
+			fault:  authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(func(o map[string]any) { o["policy_engine_mode"] = "most" })},
+			call:   listApplications,
 		},
 		"UnknownEnumInOwnModelsField": {
-			reason:  "An Application's client manages the policy engine mode.",
-			op:      "core_applications_list",
-			manages: "Application",
-			fault:   authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(func(o map[string]any) { o["policy_engine_mode"] = "most" })},
-			call:    listApplications,
+			reason: "An Application's client manages the policy engine mode.",
+			op:     "core_applications_list",
+			kind:   "Application",
+			fault:  authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(func(o map[string]any) { o["policy_engine_mode"] = "most" })},
+			call:   listApplications,
 			want: want{
 				unreadable: true,
 				fields:     map[string]string{"policy_engine_mode": `Authentik answered "most", which this provider does not know (it knows all, any)`},
@@ -174,7 +174,7 @@ func TestTolerantReads(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			sim := authentiksim.NewTest(t, mrtest.Token)
-			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token, Manages: tc.manages}, nil)
+			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token, Kind: tc.kind}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

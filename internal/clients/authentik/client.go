@@ -41,11 +41,11 @@ type Config struct {
 	InsecureSkipVerify bool
 	// Timeout bounds each request, retries included.
 	Timeout time.Duration
-	// Manages names the Authentik model (ProxyProvider, Group, ...) whose
-	// fields the client's resource manages: answers may lack, or hold
-	// unknown values in, the fields of other models it does not look up
-	// objects by. "" treats every managed field of every model as needed.
-	Manages string
+	// Kind names the managed resource kind (ProxyProvider, OutpostBinding,
+	// ...) the client works for: answers may lack, or hold unknown values
+	// in, fields that kind does not manage, except the ones objects are
+	// looked up by. "" treats every field any kind manages as needed.
+	Kind string
 }
 
 // A Client talks to one Authentik instance.
@@ -72,7 +72,7 @@ func New(cfg Config, flows *FlowCache) (*Client, error) {
 	}
 	// The shared client keeps the connection pool; this one only reads
 	// answers for what the client's resource needs.
-	hc := &http.Client{Transport: &tolerantTransport{next: shared.Transport, reader: reader{manages: cfg.Manages}}, Timeout: shared.Timeout}
+	hc := &http.Client{Transport: &tolerantTransport{next: shared.Transport, reader: reader{kind: cfg.Kind}}, Timeout: shared.Timeout}
 	base := strings.TrimRight(cfg.URL, "/")
 	c := api.NewConfiguration()
 	c.Servers = api.ServerConfigurations{{URL: base + APIPath}}

@@ -79,7 +79,7 @@ func (c *Connector) ClientFor(ctx context.Context, mg resource.ModernManaged) (*
 	if err != nil {
 		return nil, err
 	}
-	cfg.Manages = modelOf(mg)
+	cfg.Kind = kindOf(mg)
 	ac, err := c.NewClient(cfg)
 	if err != nil {
 		return nil, errors.Wrap(err, errNewClient)

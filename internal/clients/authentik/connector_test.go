@@ -67,7 +67,7 @@ func TestClientForInTerminatingNamespace(t *testing.T) {
 	}{
 		"LiveResourceRecordsUse": {
 			reason: "A resource that is not being deleted records its use before connecting.",
-			want:   want{creates: 1, cfg: &authentik.Config{URL: url, Token: "s3cret", Manages: "ProxyProvider"}},
+			want:   want{creates: 1, cfg: &authentik.Config{URL: url, Token: "s3cret", Kind: "ProxyProvider"}},
 		},
 		"LiveResourceCannotRecordUse": {
 			reason:    "A resource that is not being deleted does not connect without recording its use.",
@@ -78,7 +78,7 @@ func TestClientForInTerminatingNamespace(t *testing.T) {
 			reason:    "A resource being deleted in a terminating namespace connects, so its finalizer can go and the namespace with it.",
 			deletedAt: &deleted,
 			createErr: terminating,
-			want:      want{creates: 0, cfg: &authentik.Config{URL: url, Token: "s3cret", Manages: "ProxyProvider"}},
+			want:      want{creates: 0, cfg: &authentik.Config{URL: url, Token: "s3cret", Kind: "ProxyProvider"}},
 		},
 	}
 	for name, tc := range cases {

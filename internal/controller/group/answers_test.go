@@ -1,0 +1,55 @@
+package group
+
+import (
+	"testing"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+// The operations whose answers the Group controller reads.
+var readOps = []string{"core_groups_create", "core_groups_retrieve", "core_groups_list", "core_groups_update"}
+
+// TestAnswers: a group's answer holds no enum at all (see zz_answers.go).
+func TestAnswers(t *testing.T) {
+	cases := map[string]mrtest.AnswerCase{
+		"UnknownKey": {
+			Reason:     "Keys a newer Authentik adds are ignored.",
+			Operations: readOps,
+			Edit:       func(o map[string]any) { o["added_in_a_later_release"] = "x" },
+		},
+		"MissingUnneededKey": {
+			Reason:     "Required keys the provider does not use may be missing, as older releases leave some out.",
+			Operations: readOps,
+			Edit: func(o map[string]any) {
+				for _, k := range []string{"num_pk", "users_obj", "roles_obj", "parents_obj", "children_obj", "inherited_roles_obj", "children"} {
+					delete(o, k)
+				}
+			},
+		},
+		"MissingNeededKey": {
+			Reason:     "A key the provider compares may not be missing.",
+			Operations: []string{"core_groups_retrieve"},
+			Edit:       func(o map[string]any) { delete(o, "name") },
+			WantSynced: "spec.forProvider.name (name): Authentik's answer lacks it\n" +
+				"cannot read Authentik's answer to GET /api/v3/core/groups/",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cr := group()
+			env := mrtest.New(t, cr)
+			parentGroup(t, env)
+			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
+		})
+	}
+}
+
+func TestUnreadableCreate(t *testing.T) {
+	cr := group()
+	env := mrtest.New(t, cr)
+	parentGroup(t, env)
+	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+	env.CheckUnreadableCreate(r, cr, "core_groups_create", mrtest.UnreadableCreate("/core/groups/"), func() int {
+		return len(groupsNamed(t, env, groupName))
+	})
+}

@@ -1,0 +1,74 @@
+package policybinding
+
+import (
+	"testing"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+// The operations whose answers the PolicyBinding controller reads.
+var readOps = []string{"policies_bindings_create", "policies_bindings_retrieve", "policies_bindings_list", "policies_bindings_update", "core_groups_list", "core_applications_list"}
+
+// TestAnswers: a binding's answer holds no enum (see zz_answers.go); the
+// applications it lists when a binding went missing do, and it manages
+// none of theirs.
+func TestAnswers(t *testing.T) {
+	byGroupName := func(cr *v1alpha1.PolicyBinding) {
+		cr.Spec.ForProvider.GroupRef = nil
+		cr.Spec.ForProvider.GroupName = ptr.To(groupName)
+	}
+	cases := map[string]struct {
+		mrtest.AnswerCase
+		groupGone bool
+	}{
+		"UnknownKey": {AnswerCase: mrtest.AnswerCase{
+			Reason:     "Keys a newer Authentik adds are ignored.",
+			Operations: readOps,
+			Edit:       func(o map[string]any) { o["added_in_a_later_release"] = true },
+		}},
+		"MissingUnneededKey": {AnswerCase: mrtest.AnswerCase{
+			Reason:     "Required keys the provider does not use may be missing, as older releases leave some out.",
+			Operations: readOps,
+			Edit: func(o map[string]any) {
+				for _, k := range []string{"policy_obj", "user_obj", "users_obj", "roles_obj", "parents_obj", "num_pk"} {
+					delete(o, k)
+				}
+			},
+		}},
+		"UnknownEnumInUnmanagedField": {
+			AnswerCase: mrtest.AnswerCase{
+				Reason:     "An application's policy engine mode, which no PolicyBinding manages, may hold a value the client does not know: the binding still reports its deleted group.",
+				Operations: []string{"core_applications_list"},
+				Edit:       func(o map[string]any) { o["policy_engine_mode"] = "most" },
+				WantSynced: "is open to every user until it is restored",
+			},
+			groupGone: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cr := binding(byGroupName)
+			env := mrtest.New(t, cr)
+			f := newFixture(t, env)
+			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+			if tc.groupGone {
+				env.Settle(r, cr)
+				deleteGroup(t, env, f.group)
+			}
+			env.CheckAnswers(r, cr, tc.AnswerCase)
+		})
+	}
+}
+
+func TestUnreadableCreate(t *testing.T) {
+	cr := binding()
+	env := mrtest.New(t, cr)
+	f := newFixture(t, env)
+	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+	env.CheckUnreadableCreate(r, cr, "policies_bindings_create", mrtest.UnreadableCreate("/policies/bindings/"), func() int {
+		return len(bindingsOf(t, env, f.app))
+	})
+}
