@@ -3,9 +3,10 @@
 #   kube        etcd, kube-apiserver, kube-controller-manager, kubectl
 #   crossplane  crossplane (core), crank (the `crossplane` CLI), localreg (in-memory OCI registry)
 #   functions   function-patch-and-transform, function-go-templating, function-auto-ready
+#   promtool    Prometheus' rule checker, for `make rules-test` (not part of `all`: e2e does not need it)
 # Binaries land in _output/bin (override with TOOLS_BIN). A binary is rebuilt only when its stamp
 # (version, ldflags, Go version, sha256 of the wrapper go.sum) changed or it is missing.
-# Usage: cluster/build-tools.sh [kube|crossplane|functions|all]   (default: all)
+# Usage: cluster/build-tools.sh [kube|crossplane|functions|promtool|all]   (default: all)
 set -euo pipefail
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,6 +25,7 @@ XP_CLI_VERSION=v2.2.0    # cluster/tools/crank (the v2.4.0 module no longer cont
 FN_PAT_VERSION=v0.5.0
 FN_GOTPL_VERSION=v0.4.1
 FN_READY_VERSION=v0.7.0
+PROMTOOL_VERSION=v0.316.0   # cluster/tools/promtool (github.com/prometheus/prometheus)
 # function-auto-ready is fetched as a zip (see build_functions); pin its content hash like go.sum would.
 FN_READY_SUM='h1:cZYiDeNuHBacARHkRXnF/tDRiJ43eoFqJczQJ81pyyU='
 
@@ -32,8 +34,8 @@ export GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 # sum.golang.org answers 404 for these; a committed go.sum is still verified locally.
 export GONOSUMDB=k8s.io/mount-utils,github.com/crossplane-contrib
 # GOTOOLCHAIN=local won't download a newer Go, and the wrappers need the highest go directive among
-# them (crossplane v2.4.0, function-auto-ready): say so up front instead of failing deep inside a build.
-GO_MIN=1.25.11
+# them (prometheus v0.316.0): say so up front instead of failing deep inside a build.
+GO_MIN=1.26.7
 GO_VERSION=$(go env GOVERSION)
 if [ "$(printf '%s\n%s\n' "$GO_MIN" "${GO_VERSION#go}" | sort -V | head -1)" != "$GO_MIN" ]; then
   echo "build-tools: need Go >= $GO_MIN, have $GO_VERSION" >&2; exit 1
@@ -144,9 +146,15 @@ build_functions() {
   done
 }
 
+build_promtool() {
+  build promtool "$TOOLS/promtool" "$PROMTOOL_VERSION" \
+    "-s -w -X github.com/prometheus/common/version.Version=${PROMTOOL_VERSION#v}" \
+    github.com/prometheus/prometheus/cmd/promtool
+}
+
 main() {
   local what=${1:-all} t0
-  case "$what" in kube|crossplane|functions|all) ;; *) echo "usage: $0 [kube|crossplane|functions|all]" >&2; exit 2 ;; esac
+  case "$what" in kube|crossplane|functions|promtool|all) ;; *) echo "usage: $0 [kube|crossplane|functions|promtool|all]" >&2; exit 2 ;; esac
   mkdir -p "$BIN" "$STAMPS"
   t0=$(date +%s)
   log "go $GO_VERSION, GOMODCACHE=$(go env GOMODCACHE), output $BIN"
@@ -154,6 +162,7 @@ main() {
     kube) build_kube ;;
     crossplane) build_crossplane ;;
     functions) build_functions ;;
+    promtool) build_promtool ;;
     all) build_kube; build_crossplane; build_functions ;;
   esac
   log "done ($what) in $(( $(date +%s) - t0 ))s"

@@ -134,7 +134,7 @@ func (p *httpClientPool) get(cfg Config) (*http.Client, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	c := &http.Client{Transport: NewRetryTransport(transport, DefaultRetry), Timeout: timeout}
+	c := &http.Client{Transport: NewRetryTransport(&metricsTransport{next: transport}, DefaultRetry), Timeout: timeout}
 	p.clients[key] = c
 	return c, nil
 }

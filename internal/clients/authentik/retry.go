@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 // A RetryPolicy bounds how transient failures are retried.
@@ -60,6 +62,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case <-timer.C:
 		}
 		wait = min(2*wait, t.policy.MaxBackoff)
+		metrics.ObserveRetry(operationOf(req))
 		if req.GetBody != nil {
 			body, gerr := req.GetBody()
 			if gerr != nil {

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,23 +52,31 @@ type HealthReconciler struct {
 	newConfig func() CheckedConfig
 	poll      time.Duration
 	log       logging.Logger
+	unmanaged *UnmanagedCounter
 }
 
 // NewHealthReconciler returns a HealthReconciler for the config kind that
 // newConfig makes, checking again every poll.
 func NewHealthReconciler(kube client.Client, conn *authentik.Connector, newConfig func() CheckedConfig, poll time.Duration, log logging.Logger) *HealthReconciler {
-	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log}
+	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log, unmanaged: NewUnmanagedCounter(kube, conn)}
 }
 
 // Reconcile checks one provider config and records what it found. The
-// status is written only when it changed, so a healthy config costs one
-// request to Authentik per poll interval and no write.
+// status is written only when it changed, so a healthy config costs three
+// requests to Authentik per poll interval (the version, and one list each
+// of proxy providers and applications for the unmanaged-objects metric)
+// and no write.
 func (r *HealthReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	pc := r.newConfig()
+	key := req.String()
 	if err := r.kube.Get(ctx, req.NamespacedName, pc); err != nil {
+		if kerrors.IsNotFound(err) {
+			r.forget(key)
+		}
 		return reconcile.Result{}, errors.Wrap(resource.IgnoreNotFound(err), errGetConfig)
 	}
 	if meta.WasDeleted(pc) {
+		r.forget(key)
 		return reconcile.Result{}, nil
 	}
 	before := pc.DeepCopyObject().(CheckedConfig) //nolint:forcetypeassert // A deep copy has the type of its original.
@@ -81,6 +90,7 @@ func (r *HealthReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		conds[i] = conds[i].WithObservedGeneration(pc.GetGeneration())
 	}
 	pc.SetConditions(conds...)
+	r.record(ctx, key, pc, h, cfgErr)
 
 	if equality.Semantic.DeepEqual(before, pc) {
 		return reconcile.Result{RequeueAfter: r.poll}, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 const (
@@ -139,8 +140,13 @@ func (l *ListEditor) Apply(ctx context.Context, c *authentik.Client, id string, 
 			return nil, 0, errors.Wrapf(err, "%s %s", errBeforeEdit, id)
 		}
 	}
-	writes := 0
+	writes, mismatches := 0, 0
+	defer func() { metrics.OutpostListEdit(strings.ToLower(id), writes, mismatches) }()
 	for ; !e.satisfiedBy(o.Providers); writes++ {
+		if writes > 0 {
+			// The list read back after the last write lacks the edit.
+			mismatches++
+		}
 		if writes == l.maxWrites {
 			return nil, writes, errors.Errorf("%s %s: the change was lost after %d writes", errListRaced, id, writes)
 		}
@@ -153,7 +159,8 @@ func (l *ListEditor) Apply(ctx context.Context, c *authentik.Client, id string, 
 		// that read the list before this write may have replaced it since.
 		o, resp, err = outposts.OutpostsInstancesRetrieve(ctx, id).Execute()
 		if err := authentik.Classify(resp, err); err != nil {
-			return nil, writes + 1, errors.Wrapf(err, "%s %s", errReadList, id)
+			writes++
+			return nil, writes, errors.Wrapf(err, "%s %s", errReadList, id)
 		}
 	}
 	return o, writes, nil

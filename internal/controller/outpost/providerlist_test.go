@@ -16,6 +16,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 // racer is a transport through which, after each of the first n writes of
@@ -65,6 +66,8 @@ func TestListEditorApply(t *testing.T) {
 		Writes    int
 		ErrHas    string
 		NotFound  bool
+		// Mismatches and Rewrites are what the outpost's metrics counted.
+		Mismatches, Rewrites float64
 	}
 	cases := map[string]struct {
 		reason string
@@ -115,7 +118,9 @@ func TestListEditorApply(t *testing.T) {
 			before: func(_, other int32) []int32 { return []int32{other} },
 			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
 			races:  1,
-			want:   func(mine, other int32) want { return want{Providers: sorted(mine, other), Writes: 2} },
+			want: func(mine, other int32) want {
+				return want{Providers: sorted(mine, other), Writes: 2, Mismatches: 1, Rewrites: 1}
+			},
 		},
 		"KeepsLosingGivesUp": {
 			reason: "A write that keeps being overwritten is given up after DefaultWrites writes, with an error that says so.",
@@ -123,7 +128,7 @@ func TestListEditorApply(t *testing.T) {
 			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
 			races:  100,
 			want: func(_, other int32) want {
-				return want{Providers: sorted(other), Writes: DefaultWrites, ErrHas: "another writer outside this provider keeps replacing the provider list"}
+				return want{Providers: sorted(other), Writes: DefaultWrites, Mismatches: DefaultWrites, Rewrites: DefaultWrites - 1, ErrHas: "another writer outside this provider keeps replacing the provider list"}
 			},
 		},
 		"RefusalNamesField": {
@@ -156,10 +161,20 @@ func TestListEditorApply(t *testing.T) {
 			}
 			c := clientThrough(env, &racer{env: env, id: id, n: tc.races})
 			env.Sim.Sim.ResetCounts()
+			outpost := map[string]string{"outpost": strings.ToLower(target)}
+			writesBefore := metrics.Value(metrics.NameOutpostListWrites, outpost)
+			mismatchesBefore := metrics.Value(metrics.NameOutpostListMismatches, outpost)
+			rewritesBefore := metrics.Value(metrics.NameOutpostListRewrites, outpost)
 
 			_, writes, err := NewListEditor(SerializePerOutpost).Apply(context.Background(), c, target, tc.edit(mine))
 
-			got := want{Providers: providersOf(t, env, id), Writes: writes, NotFound: authentik.IsNotFound(err)}
+			got := want{Providers: providersOf(t, env, id), Writes: writes, NotFound: authentik.IsNotFound(err),
+				Mismatches: metrics.Value(metrics.NameOutpostListMismatches, outpost) - mismatchesBefore,
+				Rewrites:   metrics.Value(metrics.NameOutpostListRewrites, outpost) - rewritesBefore,
+			}
+			if n := metrics.Value(metrics.NameOutpostListWrites, outpost) - writesBefore; n != float64(writes) {
+				t.Errorf("%s\nthe writes metric counted %v writes, Apply made %d", tc.reason, n, writes)
+			}
 			w := tc.want(mine, other)
 			if err != nil && w.ErrHas != "" && strings.Contains(err.Error(), w.ErrHas) {
 				got.ErrHas = w.ErrHas

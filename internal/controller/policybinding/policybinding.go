@@ -22,6 +22,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 const (
@@ -137,6 +138,7 @@ func (e *external) api() *api.PoliciesAPIService { return e.client.API.PoliciesA
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalObservation, error) {
 	en := meta.GetExternalName(cr)
 	if en == "" {
+		metrics.OpenApplications.Forget(openKey(cr))
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	id, err := parseUUID(en)
@@ -149,10 +151,12 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (man
 			return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errGet)
 		}
 		if meta.WasDeleted(cr) {
+			metrics.OpenApplications.Forget(openKey(cr))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		return e.observeGone(ctx, cr)
 	}
+	metrics.OpenApplications.Forget(openKey(cr))
 
 	observed := parametersOf(b)
 	diff := Diff(cr.Spec.ForProvider, observed)
@@ -181,7 +185,8 @@ func (e *external) observeGone(ctx context.Context, cr *v1alpha1.PolicyBinding) 
 	if exists {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	msg := e.lostRestriction(ctx, cr, label)
+	msg, open := e.lostRestriction(ctx, cr, label)
+	metrics.OpenApplications.Set(openKey(cr), open)
 	cr.SetConditions(xpv2.Unavailable().WithMessage(msg))
 	return managed.ExternalObservation{}, errors.New(msg)
 }
@@ -210,30 +215,36 @@ func (e *external) groupExists(ctx context.Context, cr *v1alpha1.PolicyBinding) 
 	return true, "", nil
 }
 
+// openKey identifies a PolicyBinding in the open-applications metric; it
+// is never a label.
+func openKey(cr *v1alpha1.PolicyBinding) string { return cr.GetNamespace() + "/" + cr.GetName() }
+
 // lostRestriction describes an application whose binding to group went
-// with the group.
-func (e *external) lostRestriction(ctx context.Context, cr *v1alpha1.PolicyBinding, group string) string {
+// with the group, and tells whether the application is, or may be, open to
+// every user: a check that failed counts as open, so the alert errs on the
+// side of waking someone.
+func (e *external) lostRestriction(ctx context.Context, cr *v1alpha1.PolicyBinding, group string) (string, bool) {
 	head := fmt.Sprintf("group %s bound by this PolicyBinding no longer exists in Authentik, which deleted the binding with it", group)
 	target := ptr.Deref(cr.Spec.ForProvider.Application, ptr.Deref(cr.Status.AtProvider.Target, ""))
 	if target == "" {
-		return head
+		return head, false
 	}
 	app, err := e.applicationByPK(ctx, target)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("%s; application %s may be open to every user until the group is restored (cannot check: %v)", head, target, err)
+		return fmt.Sprintf("%s; application %s may be open to every user until the group is restored (cannot check: %v)", head, target, err), true
 	case app == nil:
-		return fmt.Sprintf("%s; application %s no longer exists either", head, target)
+		return fmt.Sprintf("%s; application %s no longer exists either", head, target), false
 	}
 	name := fmt.Sprintf("%q (%s)", app.Slug, app.Pk)
 	l, resp, err := e.api().PoliciesBindingsList(ctx).Target(app.Pk).Enabled(true).PageSize(1).Execute()
 	switch err := authentik.Classify(resp, err); {
 	case err != nil:
-		return fmt.Sprintf("%s; application %s may be open to every user until the group is restored (%s: %v)", head, name, errListBindings, err)
+		return fmt.Sprintf("%s; application %s may be open to every user until the group is restored (%s: %v)", head, name, errListBindings, err), true
 	case l.Pagination.Count == 0:
-		return fmt.Sprintf("group %s bound by this PolicyBinding no longer exists in Authentik; application %s is open to every user until it is restored (Authentik deleted the binding with the group, and the application has no other enabled policy bindings)", group, name)
+		return fmt.Sprintf("group %s bound by this PolicyBinding no longer exists in Authentik; application %s is open to every user until it is restored (Authentik deleted the binding with the group, and the application has no other enabled policy bindings)", group, name), true
 	default:
-		return fmt.Sprintf("%s; application %s no longer admits that group's members through this binding, and %d other enabled policy bindings still apply to it; restore the group or name another one", head, name, int(l.Pagination.Count))
+		return fmt.Sprintf("%s; application %s no longer admits that group's members through this binding, and %d other enabled policy bindings still apply to it; restore the group or name another one", head, name, int(l.Pagination.Count)), false
 	}
 }
 

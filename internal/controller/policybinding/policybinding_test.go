@@ -23,6 +23,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 const (
@@ -138,11 +139,13 @@ type outcome struct {
 	Synced        corev1.ConditionStatus
 	SyncedMessage string
 	PKMatches     bool
+	// OpenApplications is the open-applications metric.
+	OpenApplications float64
 }
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.PolicyBinding, f fixture, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
+	o := outcome{OpenApplications: metrics.Value(metrics.NameOpenApplications, nil)}
 	for _, b := range bindingsOf(t, env, f.app) {
 		name := "?"
 		if g := b.GroupObj.Get(); g != nil {
@@ -288,7 +291,7 @@ func TestReconcile(t *testing.T) {
 				}
 			},
 			messageHas: openMessage,
-			want:       outcome{Ready: corev1.ConditionFalse, ReadyMessage: openMessage, Synced: corev1.ConditionFalse},
+			want:       outcome{Ready: corev1.ConditionFalse, ReadyMessage: openMessage, Synced: corev1.ConditionFalse, OpenApplications: 1},
 		},
 		"GroupDisappearsOthersRemain": {
 			reason: "When the bound group is deleted but other bindings still restrict the application, the message says so instead.",
@@ -338,7 +341,7 @@ func TestReconcile(t *testing.T) {
 				reconcileN(t, env, r, cr, 2)
 			},
 			messageHas: openMessage,
-			want:       outcome{Ready: corev1.ConditionFalse, ReadyMessage: openMessage, Synced: corev1.ConditionFalse},
+			want:       outcome{Ready: corev1.ConditionFalse, ReadyMessage: openMessage, Synced: corev1.ConditionFalse, OpenApplications: 1},
 		},
 		"GroupRestoredIsBoundAgain": {
 			reason: "A group named by name that comes back is bound again and the resource is Ready again.",
@@ -477,6 +480,8 @@ func TestReconcile(t *testing.T) {
 			f := newFixture(t, env)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
 			env.Sim.Sim.ResetCounts()
+			// The metric outlives a case; start each from what it left.
+			metrics.OpenApplications.Forget(openKey(tc.cr))
 			cr := tc.cr.DeepCopy()
 			tc.steps(t, env, r, cr, f)
 			want := tc.want

@@ -1,0 +1,171 @@
+package config
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
+)
+
+// configMetrics is what the metrics say of the cluster config checked.
+type configMetrics struct {
+	Reachable, TokenAccepted, TokenRefused, VersionSupported float64
+	Version                                                  float64
+	UnmanagedProviders, UnmanagedApplications                float64
+	// Requests is how many requests the check sent to Authentik.
+	Requests int
+}
+
+func readConfigMetrics(release string) configMetrics {
+	cond := func(c, s string) float64 {
+		return metrics.Value(metrics.NameConfigs, map[string]string{"kind": v1alpha1.ClusterProviderConfigKind, "condition": c, "status": s})
+	}
+	return configMetrics{
+		Reachable:             cond(metrics.ConditionReachable, "True"),
+		TokenAccepted:         cond(metrics.ConditionTokenAccepted, "True"),
+		TokenRefused:          cond(metrics.ConditionTokenAccepted, "False"),
+		VersionSupported:      cond(metrics.ConditionVersionSupported, "True"),
+		Version:               metrics.Value(metrics.NameAuthentikVersion, map[string]string{"version": release}),
+		UnmanagedProviders:    metrics.Value(metrics.NameUnmanagedObjects, map[string]string{"kind": "ProxyProvider"}),
+		UnmanagedApplications: metrics.Value(metrics.NameUnmanagedObjects, map[string]string{"kind": "Application"}),
+	}
+}
+
+// TestHealthMetrics checks what a health check of the cluster config puts
+// into the metrics, and that counting unmanaged objects costs two list
+// requests per check, whatever the number of managed resources.
+func TestHealthMetrics(t *testing.T) {
+	line, err := authentiksim.LookupLine(mrtest.Line())
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := line.Release
+	cases := map[string]struct {
+		reason string
+		setup  func(t *testing.T, env *mrtest.Env)
+		want   configMetrics
+	}{
+		"HealthyNothingUnmanaged": {
+			reason: "A healthy config with nothing in Authentik: reachable, token accepted, supported version, nothing unmanaged; one version request and one list per kind.",
+			setup:  func(*testing.T, *mrtest.Env) {},
+			want:   configMetrics{Reachable: 1, TokenAccepted: 1, VersionSupported: 1, Version: 1, Requests: 3},
+		},
+		"UnmanagedObjects": {
+			reason: "A proxy provider and an application made directly in Authentik are unmanaged; the provider a ProxyProvider resource names by its external name is not, nor is the application an Application resource names.",
+			setup: func(t *testing.T, env *mrtest.Env) {
+				owned := createProvider(t, env, "owned")
+				createProvider(t, env, "orphan")
+				createApplication(t, env, "owned-app")
+				createApplication(t, env, "orphan-app")
+				env.Create(managedBy(&v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "owned"}}, strconv.Itoa(int(owned))))
+				env.Create(managedBy(&v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "owned-app"}}, "owned-app"))
+				// A resource of another config owns nothing of this one.
+				other := managedBy(&v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "orphan-app"}}, "orphan-app")
+				other.SetProviderConfigReference(&xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: mrtest.ConfigName})
+				env.Create(other)
+			},
+			want: configMetrics{Reachable: 1, TokenAccepted: 1, VersionSupported: 1, Version: 1, UnmanagedProviders: 1, UnmanagedApplications: 1, Requests: 3},
+		},
+		"TokenRefused": {
+			reason: "A refused token shows as such; nothing is listed and unmanaged objects stay unknown (0).",
+			setup: func(t *testing.T, env *mrtest.Env) {
+				createProvider(t, env, "orphan")
+				env.WriteToken("not-the-token")
+			},
+			want: configMetrics{Reachable: 1, TokenRefused: 1, Requests: 1},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t)
+			r := healthReconciler(env, clusterKind)
+			metrics.Configs.Reset()
+			metrics.Unmanaged.Reset()
+			tc.setup(t, env)
+			env.Sim.Sim.ResetCounts()
+			if _, err := env.Reconcile(r, defaultKey); err != nil {
+				t.Fatal(err)
+			}
+			got := readConfigMetrics(release)
+			got.Requests = countRequests(env.Sim.Sim)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestHealthMetricsForgetDeletedConfig checks that a config that is gone
+// leaves the metrics.
+func TestHealthMetricsForgetDeletedConfig(t *testing.T) {
+	metrics.Configs.Reset()
+	env := mrtest.New(t)
+	r := healthReconciler(env, clusterKind)
+	if _, err := env.Reconcile(r, defaultKey); err != nil {
+		t.Fatal(err)
+	}
+	pc := &v1alpha1.ClusterProviderConfig{}
+	env.Get(withKey(pc, defaultKey))
+	env.Delete(pc)
+	if _, err := env.Reconcile(r, defaultKey); err != nil {
+		t.Fatal(err)
+	}
+	if n := metrics.Value(metrics.NameConfigs, map[string]string{"kind": v1alpha1.ClusterProviderConfigKind}); n != 0 {
+		t.Errorf("a deleted config still counts in %s: %v", metrics.NameConfigs, n)
+	}
+}
+
+type externallyNamed interface {
+	*v1alpha1.ProxyProvider | *v1alpha1.Application
+	SetProviderConfigReference(*xpv2.ProviderConfigReference)
+	metav1.Object
+}
+
+// managedBy makes mg use the default cluster config and own the Authentik
+// object named en.
+func managedBy[T externallyNamed](mg T, en string) T {
+	mg.SetProviderConfigReference(&xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName})
+	meta.SetExternalName(mg, en)
+	return mg
+}
+
+func createProvider(t *testing.T, env *mrtest.Env, name string) int32 {
+	t.Helper()
+	ctx := context.Background()
+	authz, err := env.Authentik.FlowUUID(ctx, authentik.DefaultAuthorizationFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inval, err := env.Authentik.FlowUUID(ctx, authentik.DefaultInvalidationFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := api.NewProxyProviderRequest(name, authz, inval, "https://"+name+".example.com")
+	req.Mode = ptr.To(api.PROXYMODE_FORWARD_SINGLE)
+	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(*req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return p.Pk
+}
+
+func createApplication(t *testing.T, env *mrtest.Env, slug string) {
+	t.Helper()
+	_, resp, err := env.Authentik.API.CoreAPI.CoreApplicationsCreate(context.Background()).ApplicationRequest(*api.NewApplicationRequest(slug, slug)).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+}
