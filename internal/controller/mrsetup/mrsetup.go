@@ -20,6 +20,8 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 const errStateMetrics = "cannot register the managed resource state metrics recorder"
@@ -66,6 +68,10 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 	if o.MetricOptions != nil && o.MetricOptions.MRStateMetrics != nil {
 		rec := statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, k.List, o.MetricOptions.PollStateMetricInterval)
 		if err := mgr.Add(rec); err != nil {
+			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
+		}
+		del := metrics.NewDeletionRecorder(mgr.GetClient(), k.GroupVersionKind.Kind, k.List, o.MetricOptions.PollStateMetricInterval)
+		if err := mgr.Add(del); err != nil {
 			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
 		}
 	}
