@@ -36,12 +36,12 @@ unit: ## Run the Go tests (controllers and clients against the simulator).
 .PHONY: vet
 vet: ## go vet and gofmt.
 	go vet ./...
-	go vet -tags render,e2e,xpkg ./cluster/... ./cmd/...
+	go vet -tags render,e2e,xpkg,rules ./cluster/... ./cmd/...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: lint
 lint: vet ## Lint with golangci-lint (built from the module proxy on first use).
-	go run $(GOLANGCI_LINT) run --build-tags render,e2e,xpkg ./...
+	go run $(GOLANGCI_LINT) run --build-tags render,e2e,xpkg,rules ./...
 
 .PHONY: check-diff
 check-diff: generate ## Fail if generated files are not committed.
@@ -53,6 +53,7 @@ reviewable: generate vet unit ## What to run before sending a change.
 
 .PHONY: test
 test: check-diff vet unit ## Every test: generated files, vet, unit tests, the end-to-end suite, the package.
+	$(MAKE) rules-test
 	$(MAKE) render
 	$(MAKE) e2e
 	$(MAKE) xpkg-test install-test
@@ -60,6 +61,11 @@ test: check-diff vet unit ## Every test: generated files, vet, unit tests, the e
 .PHONY: render
 render: tools ## Render the seed's ProxyConfig claims through the Composition and validate them with crank.
 	go test -count=1 -tags render ./cluster/composition/...
+
+.PHONY: rules-test
+rules-test: ## Test the alert rules with promtool (built from the module proxy on first use, into _output/bin).
+	cluster/build-tools.sh promtool
+	go test -count=1 -tags rules ./cluster/monitoring/...
 
 .PHONY: tools
 tools: ## Build the local control-plane tools (etcd, kube-apiserver, Crossplane, functions) into _output/bin.

@@ -43,6 +43,9 @@ var knownKinds = map[string]kindRule{
 	"gitops.io/v1 ProxyConfig":                                             {namespaced: true, crossplane: true, needs: "Configuration"},
 	"external-secrets.io/v1 ExternalSecret":                                {namespaced: true},
 	"external-secrets.io/v1 ClusterSecretStore":                            {},
+	"monitoring.coreos.com/v1 PrometheusRule":                              {namespaced: true},
+	"monitoring.coreos.com/v1 PodMonitor":                                  {namespaced: true},
+	"v1 ConfigMap":                                                         {namespaced: true},
 }
 
 const fluxKustomization = "kustomize.toolkit.fluxcd.io/v1 Kustomization"
@@ -548,6 +551,8 @@ func TestGitopsFluxOrder(t *testing.T) {
 		"crossplane-providers": nil,
 		"crossplane-configs":   {"crossplane-providers"},
 		"apps":                 {"crossplane-configs"},
+		// Beside the chain: alerts must work while the provider installs.
+		"monitoring-provider-authentik": nil,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Flux Kustomizations and their dependsOn: got %v, want %v", got, want)

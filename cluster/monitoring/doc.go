@@ -1,0 +1,14 @@
+// Package monitoring checks the provider's alert rules and dashboard:
+// examples/monitoring/prometheusrule.yaml (copied unchanged into
+// examples/gitops/infrastructure/monitoring) and the Grafana dashboard there.
+// The tests without a build tag run with every `go test ./...`: each rule has
+// a severity, a summary and a runbook line, and rules_test.yaml has a firing
+// and a quiet case for each. promtool_test.go (build tag rules) runs
+// `promtool test rules` on them; it needs promtool in _output/bin
+// (cluster/build-tools.sh promtool), which `make rules-test` builds:
+//
+//	go test -tags rules ./cluster/monitoring/...
+//
+// MetricNames is shared with the e2e suite, which checks that the running
+// provider serves every metric the rules and the dashboard name.
+package monitoring
