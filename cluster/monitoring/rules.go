@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"slices"
@@ -12,8 +13,10 @@ import (
 )
 
 const (
-	errReadRules  = "cannot read the PrometheusRule"
-	errParseRules = "cannot parse the PrometheusRule"
+	errReadRules      = "cannot read the PrometheusRule"
+	errParseRules     = "cannot parse the PrometheusRule"
+	errReadDashboard  = "cannot read the dashboard"
+	errParseDashboard = "cannot parse the dashboard"
 )
 
 // A PrometheusRule is the part of the Prometheus Operator's kind the checks
@@ -107,4 +110,37 @@ func MetricNames(expr string) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// DashboardExprs returns the PromQL expression of every query in the
+// Grafana dashboard JSON at path.
+func DashboardExprs(path string) ([]string, error) {
+	b, err := os.ReadFile(path) //nolint:gosec // A path in the repository.
+	if err != nil {
+		return nil, errors.Wrap(err, errReadDashboard)
+	}
+	var d any
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, errors.Wrap(err, errParseDashboard)
+	}
+	var exprs []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if e, ok := v["expr"].(string); ok {
+				exprs = append(exprs, e)
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(d)
+	slices.Sort(exprs)
+	return exprs, nil
 }
