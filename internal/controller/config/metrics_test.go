@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	api "goauthentik.io/api/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -64,7 +65,7 @@ func TestHealthMetrics(t *testing.T) {
 			want:   configMetrics{Reachable: 1, TokenAccepted: 1, VersionSupported: 1, Version: 1, Requests: 3},
 		},
 		"UnmanagedObjects": {
-			reason: "A proxy provider and an application made directly in Authentik are unmanaged; the provider a ProxyProvider resource names by its external name is not, nor is the application an Application resource names.",
+			reason: "A proxy provider and an application made directly in Authentik are unmanaged; the provider a ProxyProvider resource names by its external name is not, nor are the applications Application resources name, whichever config they use.",
 			setup: func(t *testing.T, env *mrtest.Env) {
 				owned := createProvider(t, env, "owned")
 				createProvider(t, env, "orphan")
@@ -72,9 +73,11 @@ func TestHealthMetrics(t *testing.T) {
 				createApplication(t, env, "orphan-app")
 				env.Create(managedBy(&v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "owned"}}, strconv.Itoa(int(owned))))
 				env.Create(managedBy(&v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "owned-app"}}, "owned-app"))
-				// A resource of another config owns nothing of this one.
-				other := managedBy(&v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "orphan-app"}}, "orphan-app")
-				other.SetProviderConfigReference(&xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: mrtest.ConfigName})
+				// A resource using another config of the same Authentik owns
+				// its object too.
+				other := managedBy(&v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "other-app"}}, "other-app")
+				other.SetProviderConfigReference(&xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: teamConfig})
+				createApplication(t, env, "other-app")
 				env.Create(other)
 			},
 			want: configMetrics{Reachable: 1, TokenAccepted: 1, VersionSupported: 1, Version: 1, UnmanagedProviders: 1, UnmanagedApplications: 1, Requests: 3},
@@ -108,23 +111,60 @@ func TestHealthMetrics(t *testing.T) {
 	}
 }
 
-// TestHealthMetricsForgetDeletedConfig checks that a config that is gone
-// leaves the metrics.
-func TestHealthMetricsForgetDeletedConfig(t *testing.T) {
+// TestHealthMetricsSharedAuthentik checks two configs reaching one
+// Authentik: its unmanaged objects count once, stay counted while one of
+// the configs is left, and go with the last; each config counts in the
+// health metric until it is deleted.
+func TestHealthMetricsSharedAuthentik(t *testing.T) {
 	metrics.Configs.Reset()
+	metrics.Unmanaged.Reset()
 	env := mrtest.New(t)
-	r := healthReconciler(env, clusterKind)
-	if _, err := env.Reconcile(r, defaultKey); err != nil {
-		t.Fatal(err)
+	env.Create(teamSecret(mrtest.Token))
+	env.Create(&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: teamConfig}, Spec: mrtest.LocalConfigSpec(env.Sim.URL, mrtest.SecretName)})
+	createProvider(t, env, "orphan")
+	cluster, local := healthReconciler(env, clusterKind), healthReconciler(env, localKind)
+
+	type state struct{ Configs, Unmanaged float64 }
+	read := func() state {
+		return state{
+			Configs:   metrics.Value(metrics.NameConfigs, map[string]string{"condition": metrics.ConditionReachable}),
+			Unmanaged: metrics.Value(metrics.NameUnmanagedObjects, map[string]string{"kind": "ProxyProvider"}),
+		}
 	}
-	pc := &v1alpha1.ClusterProviderConfig{}
-	env.Get(withKey(pc, defaultKey))
-	env.Delete(pc)
-	if _, err := env.Reconcile(r, defaultKey); err != nil {
-		t.Fatal(err)
+	steps := []struct {
+		reason string
+		do     func()
+		want   state
+	}{
+		{reason: "Both configs checked: two configs, one unmanaged provider.", do: func() {
+			mustReconcile(t, env, cluster, defaultKey)
+			mustReconcile(t, env, local, teamKey)
+		}, want: state{Configs: 2, Unmanaged: 1}},
+		{reason: "The cluster config deleted: the other still reaches the provider.", do: func() {
+			pc := &v1alpha1.ClusterProviderConfig{}
+			env.Get(withKey(pc, defaultKey))
+			env.Delete(pc)
+			mustReconcile(t, env, cluster, defaultKey)
+		}, want: state{Configs: 1, Unmanaged: 1}},
+		{reason: "The last config deleted: nothing is left.", do: func() {
+			pc := &v1alpha1.ProviderConfig{}
+			env.Get(withKey(pc, teamKey))
+			env.Delete(pc)
+			mustReconcile(t, env, local, teamKey)
+		}, want: state{}},
 	}
-	if n := metrics.Value(metrics.NameConfigs, map[string]string{"kind": v1alpha1.ClusterProviderConfigKind}); n != 0 {
-		t.Errorf("a deleted config still counts in %s: %v", metrics.NameConfigs, n)
+	for _, s := range steps {
+		s.do()
+		if diff := cmp.Diff(s.want, read()); diff != "" {
+			t.Errorf("%s\n-want, +got:\n%s", s.reason, diff)
+		}
+	}
+}
+
+func mustReconcile(t *testing.T, env *mrtest.Env, r *HealthReconciler, key types.NamespacedName) {
+	t.Helper()
+	if _, err := env.Reconcile(r, key); err != nil {
+		t.Fatal(err)
 	}
 }
 

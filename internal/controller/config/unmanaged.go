@@ -29,10 +29,12 @@ const (
 )
 
 // An UnmanagedCounter counts the objects in a config's Authentik that no
-// managed resource using that config owns. It runs from the health check,
-// once per poll interval per config, and not from the managed resources'
-// reconciles: its cost is two list requests per config and poll, whatever
-// the number of resources, and a reconcile makes no request for it.
+// managed resource owns. It runs from the health check, once per poll
+// interval per config, and not from the managed resources' reconciles: its
+// cost is two list requests per config and poll, whatever the number of
+// resources, and a reconcile makes no request for it. A resource owns the
+// object its external name names, whichever config it uses: configs that
+// reach one Authentik with different tokens share its objects.
 type UnmanagedCounter struct {
 	kube client.Client
 	conn *authentik.Connector
@@ -44,22 +46,27 @@ func NewUnmanagedCounter(kube client.Client, conn *authentik.Connector) *Unmanag
 	return &UnmanagedCounter{kube: kube, conn: conn}
 }
 
-// Count returns, by kind (metrics.UnmanagedKinds), how many objects in
-// pc's Authentik no managed resource of pc owns.
-func (u *UnmanagedCounter) Count(ctx context.Context, pc resource.ProviderConfig) (map[string]int, error) {
+// Count returns pc's Authentik URL and, by kind (metrics.UnmanagedKinds),
+// how many objects there no managed resource owns.
+func (u *UnmanagedCounter) Count(ctx context.Context, pc resource.ProviderConfig) (string, map[string]int, error) {
 	cfg, err := u.conn.ConfigFor(ctx, pc)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
+	counts, err := u.count(ctx, cfg)
+	return strings.TrimRight(cfg.URL, "/"), counts, err
+}
+
+func (u *UnmanagedCounter) count(ctx context.Context, cfg authentik.Config) (map[string]int, error) {
 	ac, err := u.conn.NewClient(cfg)
 	if err != nil {
 		return nil, err
 	}
-	ownedProviders, err := u.ownedNames(ctx, pc, &v1alpha1.ProxyProviderList{}, errListManagedProviders)
+	ownedProviders, err := u.ownedNames(ctx, &v1alpha1.ProxyProviderList{}, errListManagedProviders)
 	if err != nil {
 		return nil, err
 	}
-	ownedApps, err := u.ownedNames(ctx, pc, &v1alpha1.ApplicationList{}, errListManagedApps)
+	ownedApps, err := u.ownedNames(ctx, &v1alpha1.ApplicationList{}, errListManagedApps)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +100,8 @@ func (u *UnmanagedCounter) Count(ctx context.Context, pc resource.ProviderConfig
 }
 
 // ownedNames returns the external names of the managed resources in list's
-// kind that use pc. A kind whose CRD is not installed owns nothing.
-func (u *UnmanagedCounter) ownedNames(ctx context.Context, pc resource.ProviderConfig, list resource.ManagedList, errList string) (map[string]bool, error) {
+// kind. A kind whose CRD is not installed owns nothing.
+func (u *UnmanagedCounter) ownedNames(ctx context.Context, list resource.ManagedList, errList string) (map[string]bool, error) {
 	if err := u.kube.List(ctx, list); err != nil {
 		if kmeta.IsNoMatchError(err) {
 			return map[string]bool{}, nil
@@ -103,23 +110,9 @@ func (u *UnmanagedCounter) ownedNames(ctx context.Context, pc resource.ProviderC
 	}
 	owned := map[string]bool{}
 	for _, mg := range list.GetItems() {
-		m, ok := mg.(resource.ModernManaged)
-		if !ok || !uses(m, pc) {
-			continue
-		}
-		if en := meta.GetExternalName(m); en != "" {
+		if en := meta.GetExternalName(mg); en != "" {
 			owned[strings.ToLower(en)] = true
 		}
 	}
 	return owned, nil
-}
-
-// uses tells whether mg refers to pc: a ProviderConfig in mg's namespace,
-// or a ClusterProviderConfig.
-func uses(mg resource.ModernManaged, pc resource.ProviderConfig) bool {
-	ref := mg.GetProviderConfigReference()
-	if ref == nil || ref.Name != pc.GetName() || ref.Kind != authentik.ConfigKind(pc) {
-		return false
-	}
-	return pc.GetNamespace() == "" || pc.GetNamespace() == mg.GetNamespace()
 }
