@@ -15,6 +15,11 @@ BIN := $(OUTPUT)/bin
 VERSION ?= v0.1.0-dev
 LDFLAGS := -s -w -X github.com/gitops-lifecycle/provider-authentik/internal/version.Version=$(VERSION)
 GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+# The oldest and newest Authentik release lines the provider supports (as
+# the simulator names them): make e2e runs its suite against the newest and
+# applies the examples and the seed's claim against the oldest.
+E2E_OLDEST_AUTHENTIK ?= 2024.12
+E2E_NEWEST_AUTHENTIK ?= 2026.8
 
 .PHONY: help
 help: ## List the targets.
@@ -72,8 +77,9 @@ tools: ## Build the local control-plane tools (etcd, kube-apiserver, Crossplane,
 	cluster/build-tools.sh all
 
 .PHONY: e2e
-e2e: build tools ## Real kube-apiserver + Crossplane + simulator + provider; applies examples; always tears down.
-	cluster/e2e/run.sh
+e2e: build tools ## Real kube-apiserver + Crossplane + simulator + provider, at the newest and oldest Authentik; always tears down.
+	E2E_AUTHENTIK_VERSION=$(E2E_NEWEST_AUTHENTIK) cluster/e2e/run.sh
+	E2E_AUTHENTIK_VERSION=$(E2E_OLDEST_AUTHENTIK) cluster/e2e/run.sh --examples-only
 
 .PHONY: demo
 demo: build tools ## Bring the whole stack up locally with the examples applied and leave it running.

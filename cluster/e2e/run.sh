@@ -5,18 +5,24 @@
 # for, then the Go e2e suite (cluster/e2e, build tag e2e) checks Authentik's
 # state, drift repair, CRD validation and deletion. Everything is torn down
 # on exit, also on failure.
-#   cluster/e2e/run.sh          the e2e suite (make e2e)
-#   cluster/e2e/run.sh --demo   leave the stack running with the examples applied (make demo)
+#   cluster/e2e/run.sh                  the e2e suite (make e2e)
+#   cluster/e2e/run.sh --examples-only  apply the examples and the seed's claim, wait until all
+#                                       are Ready, tear down (make e2e, at the oldest Authentik line)
+#   cluster/e2e/run.sh --demo           leave the stack running with the examples applied (make demo)
+# E2E_AUTHENTIK_VERSION picks the Authentik release line the simulator answers as
+# (default: the simulator's, the line of the provider's API client).
 set -euo pipefail
 # shellcheck source=../local/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 
 DEMO=false
+EXAMPLES_ONLY=false
 for a in "$@"; do
   case "$a" in
     --demo) DEMO=true ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) die "unknown argument $a (usage: $0 [--demo])" ;;
+    --examples-only) EXAMPLES_ONLY=true ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) die "unknown argument $a (usage: $0 [--demo | --examples-only])" ;;
   esac
 done
 
@@ -24,6 +30,7 @@ done
 : "${E2E_PROVIDER_METRICS_PORT:=8080}"
 : "${E2E_PROVIDER_HEALTH_PORT:=8081}"
 : "${E2E_READY_TIMEOUT:=180s}"
+: "${E2E_AUTHENTIK_VERSION:=}"
 SIM_URL=http://127.0.0.1:$E2E_SIM_PORT
 TOKEN=$(openssl rand -hex 24)
 
@@ -52,7 +59,8 @@ k apply -f "$ROOT/package/configuration/xrd.yaml" -f "$ROOT/package/configuratio
 k wait --for=condition=Established --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
 k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
 
-start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN"
+start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN" \
+  ${E2E_AUTHENTIK_VERSION:+--authentik-version "$E2E_AUTHENTIK_VERSION"}
 wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
 start_bg provider "$BIN/provider" --debug --poll=5s --leader-election-namespace=crossplane-system \
   --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
@@ -77,12 +85,29 @@ if ! k wait --for=condition=Ready --all managed -A --timeout="$E2E_READY_TIMEOUT
 fi
 k get managed -A
 
-if $DEMO; then
+apply_seed_claim() {
   log "applying the seed's ProxyConfig claim (examples/proxyconfig/longhorn-proxy.yaml)"
   k create namespace longhorn-system --dry-run=client -o yaml | k apply -f - >/dev/null
   k apply -f "$ROOT/examples/proxyconfig/longhorn-proxy.yaml"
   k wait --for=condition=Ready proxyconfig/longhorn-proxy -n longhorn-system --timeout="$E2E_READY_TIMEOUT" >/dev/null \
     || die "the ProxyConfig claim did not become Ready"
+}
+
+if $EXAMPLES_ONLY; then
+  apply_seed_claim
+  if ! k wait --for=condition=Ready --all managed -A --timeout="$E2E_READY_TIMEOUT" >/dev/null; then
+    k get managed -A -o wide >&2 || true
+    die "not every managed resource became Ready with the claim applied"
+  fi
+  k get managed -A
+  violations=$(curl -fsS "$SIM_URL/_sim/violations")
+  [ "$violations" = "[]" ] || die "the simulator saw answers or requests that break the schema: $violations"
+  log "examples and the seed's claim are Ready against Authentik $(curl -fsS -H "Authorization: Bearer $TOKEN" "$SIM_URL/api/v3/admin/version/" | sed -n 's/.*"version_current":"\([^"]*\)".*/\1/p')"
+  exit 0
+fi
+
+if $DEMO; then
+  apply_seed_claim
   echo
   "$BIN/crank" beta trace proxyconfig/longhorn-proxy -n longhorn-system || true
   echo

@@ -375,3 +375,11 @@ func jsonText(v any) string {
 	}
 	return string(b)
 }
+
+// Needs tells whether a client working for the given managed resource kind
+// relies on key of the model that kind manages: an answer that lacks it,
+// or holds a value the client does not know in it, fails the read.
+func Needs(kind, key string) bool {
+	m, ok := managedModels[kind]
+	return ok && reader{kind: kind}.needs(m.model, key)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
@@ -60,4 +61,8 @@ func TestUnreadableCreate(t *testing.T) {
 		}
 		return len(l.Results)
 	})
+}
+
+func TestFieldPathsAreNeeded(t *testing.T) {
+	mrtest.CheckNeeded(t, "Application", fieldPathsFor(v1alpha1.ApplicationParameters{}))
 }

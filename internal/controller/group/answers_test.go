@@ -53,3 +53,7 @@ func TestUnreadableCreate(t *testing.T) {
 		return len(groupsNamed(t, env, groupName))
 	})
 }
+
+func TestFieldPathsAreNeeded(t *testing.T) {
+	mrtest.CheckNeeded(t, "Group", fieldPaths)
+}

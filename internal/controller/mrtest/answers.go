@@ -2,6 +2,7 @@ package mrtest
 
 import (
 	"strings"
+	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -10,6 +11,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
 // An AnswerCase alters what Authentik answers a kind's controller, as a
@@ -93,5 +95,18 @@ func (e *Env) CheckUnreadableCreate(r reconcile.Reconciler, cr resource.Managed,
 	}
 	if n := e.Sim.Sim.Counts()[createOp]; n != 1 {
 		e.T.Errorf("at Authentik %s: %d creates sent for %s, want 1", Line(), n, key)
+	}
+}
+
+// CheckNeeded fails the test for each Authentik field a kind maps to a spec
+// field (the keys of its field paths) that the Authentik client would
+// tolerate missing or unknown: the client's table of what each kind manages
+// must not drift from the kind.
+func CheckNeeded(t testing.TB, kind string, fieldPaths map[string]string) {
+	t.Helper()
+	for key, path := range fieldPaths {
+		if !authentik.Needs(kind, key) {
+			t.Errorf("%s manages %s (%s), but the Authentik client does not count it as needed for %s", kind, key, path, kind)
+		}
 	}
 }

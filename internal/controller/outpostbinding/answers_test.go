@@ -44,3 +44,7 @@ func TestAnswers(t *testing.T) {
 		})
 	}
 }
+
+func TestFieldPathsAreNeeded(t *testing.T) {
+	mrtest.CheckNeeded(t, "OutpostBinding", fieldPaths)
+}

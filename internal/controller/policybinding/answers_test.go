@@ -72,3 +72,7 @@ func TestUnreadableCreate(t *testing.T) {
 		return len(bindingsOf(t, env, f.app))
 	})
 }
+
+func TestFieldPathsAreNeeded(t *testing.T) {
+	mrtest.CheckNeeded(t, "PolicyBinding", fieldPathsFor(v1alpha1.PolicyBindingParameters{}))
+}

@@ -62,3 +62,7 @@ func TestUnreadableCreate(t *testing.T) {
 		return len(providersNamed(t, env, providerName))
 	})
 }
+
+func TestFieldPathsAreNeeded(t *testing.T) {
+	mrtest.CheckNeeded(t, "ProxyProvider", fieldPaths)
+}
