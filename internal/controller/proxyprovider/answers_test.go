@@ -37,6 +37,11 @@ func TestAnswers(t *testing.T) {
 				}
 			},
 		},
+		"NullFlows": {
+			Reason:     "Authentik 2026.8 answers null for a provider without flows; with the spec naming none, there is nothing to repair.",
+			Operations: []string{"providers_proxy_retrieve"},
+			Edit:       func(o map[string]any) { o["authorization_flow"], o["invalidation_flow"] = nil, nil },
+		},
 		"UnknownMode": {
 			Reason:     "A mode the provider does not know fails, naming the spec field and the value.",
 			Operations: []string{"providers_proxy_retrieve"},

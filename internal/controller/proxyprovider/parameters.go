@@ -66,8 +66,8 @@ func (e *external) parametersOf(ctx context.Context, p *api.ProxyProvider, spec 
 		ExternalHost:               ptr.To(p.ExternalHost),
 		InternalHost:               ptr.To(ptr.Deref(p.InternalHost, "")),
 		InternalHostSSLValidation:  p.InternalHostSslValidation,
-		AuthorizationFlow:          ptr.To(authz),
-		InvalidationFlow:           ptr.To(inval),
+		AuthorizationFlow:          flowOrNone(authz),
+		InvalidationFlow:           flowOrNone(inval),
 		CookieDomain:               ptr.To(ptr.Deref(p.CookieDomain, "")),
 		SkipPathRegex:              ptr.To(ptr.Deref(p.SkipPathRegex, "")),
 		BasicAuthEnabled:           p.BasicAuthEnabled,
@@ -89,12 +89,25 @@ func (e *external) parametersOf(ctx context.Context, p *api.ProxyProvider, spec 
 
 // flowSlug names the flow with UUID uuid. When the spec names a flow (or
 // would use the default) that resolves to the same UUID, that slug is used.
+// A provider without the flow (null since Authentik 2026.8, or after the
+// flow was deleted) names none.
 func (e *external) flowSlug(ctx context.Context, uuid string, specSlug *string, def string) (string, error) {
+	if uuid == "" {
+		return "", nil
+	}
 	want := ptr.Deref(specSlug, def)
 	if id, err := e.client.FlowUUID(ctx, want); err == nil && id == uuid {
 		return want, nil
 	}
 	return e.client.FlowSlug(ctx, uuid)
+}
+
+// flowOrNone is a flow slug as the spec holds it: unset for no flow.
+func flowOrNone(slug string) *string {
+	if slug == "" {
+		return nil
+	}
+	return ptr.To(slug)
 }
 
 // Diff compares the fields the spec sets with what Authentik has. Unset
