@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The fault suite (make e2e-faults) on the local control plane: kube-apiserver and Crossplane come up,
+# the provider's CRDs, the ProxyConfig Configuration and the ClusterProviderConfig are installed, then
+# the Go tests in cluster/e2e/faults (build tag e2e) start and stop the Authentik simulator and provider
+# processes themselves: two replicas and a killed leader, a simulator outage, and 100 claims under
+# injected faults. Everything is torn down on exit, also on failure.
+#   cluster/e2e/faults.sh                      hand-over and outage once, then TestFaults three times in a row
+#   E2E_FAULTS_RUN=TestOutage E2E_OUTAGE=30s cluster/e2e/faults.sh   one test only
+#   E2E_OUTAGE=3m (default) sets how long the simulator stays down in TestOutage.
+set -euo pipefail
+# shellcheck source=../local/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
+
+: "${E2E_SIM_PORT:=9000}"            # examples/providerconfig.yaml points at this port
+: "${E2E_FAULTS_RUN:=}"
+: "${E2E_FAULTS_COUNT:=3}"
+: "${E2E_OUTAGE:=3m}"
+TOKEN=$(openssl rand -hex 24)
+
+teardown() {
+  local rc=$?
+  [ "$rc" -eq 0 ] || log "FAILED (exit $rc); logs in $LOGS"
+  "$LOCAL_DIR/down.sh" || true
+  exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+require_bins provider authentik-sim
+t0=$(ts)
+"$LOCAL_DIR/up.sh" --with-crossplane
+
+log "installing the provider's CRDs, the ProxyConfig Configuration and the ClusterProviderConfig"
+k apply --server-side -f "$ROOT/package/crds" >/dev/null
+k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
+k apply -f "$ROOT/package/configuration/xrd.yaml" -f "$ROOT/package/configuration/composition.yaml" >/dev/null
+k wait --for=condition=Established --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+k apply -f "$ROOT/examples/providerconfig.yaml" >/dev/null
+k -n crossplane-system create secret generic authentik-token --from-literal=token="$TOKEN" \
+  --dry-run=client -o yaml | k apply -f - >/dev/null
+log "control plane ready after $(since "$t0")s"
+
+cd "$ROOT"
+export E2E_ROOT=$ROOT E2E_TOKEN=$TOKEN E2E_SIM_PORT=$E2E_SIM_PORT E2E_LOGS=$LOGS E2E_OUTAGE=$E2E_OUTAGE
+suite() { go test -failfast -tags e2e -v -timeout 120m ./cluster/e2e/faults/... "$@"; }
+if [ -n "$E2E_FAULTS_RUN" ]; then
+  suite -count=1 -run "$E2E_FAULTS_RUN"
+else
+  suite -count=1 -run 'TestLeaderElection|TestOutage'
+  t1=$(ts)
+  suite -count="$E2E_FAULTS_COUNT" -run 'TestFaults'
+  log "TestFaults ran $E2E_FAULTS_COUNT times in a row in $(since "$t1")s"
+fi
+log "fault suite passed in $(since "$t0")s"
