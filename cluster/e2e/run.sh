@@ -11,6 +11,7 @@
 #   cluster/e2e/run.sh --demo           leave the stack running with the examples applied (make demo)
 # E2E_AUTHENTIK_VERSION picks the Authentik release line the simulator answers as
 # (default: the simulator's, the line of the provider's API client).
+# E2E_RUN picks the e2e tests to run by pattern (go test -run), e.g. E2E_RUN=TestNamespaceDeletion.
 set -euo pipefail
 # shellcheck source=../local/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
@@ -138,4 +139,4 @@ fi
 log "running the e2e suite"
 cd "$ROOT"
 E2E_SIM_URL=$SIM_URL E2E_TOKEN=$TOKEN E2E_ROOT=$ROOT \
-  go test -count=1 -tags e2e -v -timeout 20m ./cluster/e2e/...
+  go test -count=1 -tags e2e -v -timeout 20m -run "${E2E_RUN:-.}" ./cluster/e2e/
