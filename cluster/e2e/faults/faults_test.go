@@ -5,6 +5,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -91,7 +92,7 @@ func TestLeaderElection(t *testing.T) {
 		bad := notReady(e.conditions(t, "outpostbinding", ns))
 		return len(bad) == 0, strings.Join(bad, " ")
 	})
-	s := e.snapshot(t)
+	s := e.snapshot(t, nil)
 	var lost []int32
 	for _, pk := range pks {
 		if !slices.Contains(s.Embedded, pk) {
@@ -147,7 +148,8 @@ func TestOutage(t *testing.T) {
 	})
 	t.Logf("20 claims Ready after %s", took.Round(time.Second))
 	objects := e.conditions(t, kinds, ns)
-	before := e.snapshot(t)
+	names := slices.Sorted(maps.Keys(claims))
+	before := e.snapshot(t, names)
 	checkClaims(t, before, claims)
 
 	if err := sim.stop(syscall.SIGTERM); err != nil {
@@ -192,7 +194,7 @@ func TestOutage(t *testing.T) {
 	if recovered > limit {
 		t.Errorf("recovery took %s, want within %s", recovered, limit)
 	}
-	after := e.snapshot(t)
+	after := e.snapshot(t, names)
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("Authentik's objects changed across the outage (-before, +after):\n%s", diff)
 	}
@@ -219,7 +221,7 @@ func TestFaults(t *testing.T) {
 	for _, g := range []string{"e2e-faults-admins", "e2e-faults-ops"} {
 		e.newGroup(t, g)
 	}
-	before := e.snapshot(t).Embedded
+	before := e.snapshot(t, nil).Embedded
 	e.setFaults(t)
 	prov := e.startProvider(t, 0)
 
@@ -286,7 +288,7 @@ func TestFaults(t *testing.T) {
 	})
 	t.Logf("%s: 80 claims Ready, %s gone", time.Since(start).Round(time.Second), doomed)
 	e.clearFaults(t)
-	s := e.snapshot(t)
+	s := e.snapshot(t, all)
 	checkClaims(t, s, claims)
 	checkGone(t, s, doomedNames)
 
@@ -297,7 +299,7 @@ func TestFaults(t *testing.T) {
 		out, _ := e.kubectl("", "get", "namespace", "-o", "name")
 		return !strings.Contains(out, "e2e-faults-"), out
 	})
-	s = e.snapshot(t)
+	s = e.snapshot(t, all)
 	checkGone(t, s, all)
 	if !slices.Equal(s.Embedded, before) {
 		t.Errorf("embedded outpost serves %v after every claim was deleted, before them %v", s.Embedded, before)

@@ -266,12 +266,15 @@ func notReady(m map[string]string) []string {
 // snapshot is what Authentik holds, as the checks compare it.
 type snapshot struct {
 	Providers map[string][]int32  // name to pks
-	Apps      map[string][]string // slug to provider pks as text
-	Bindings  map[string]int      // application slug to policy bindings
+	Apps      map[string][]string // slug to the provider pk it uses, as text
+	Bindings  map[string]int      // application slug to its policy bindings
 	Embedded  []int32
 }
 
-func (e *env) snapshot(t *testing.T) snapshot {
+// snapshot reads what Authentik holds of the claims called names (every
+// provider, to see duplicates; applications by slug, as Authentik's list
+// hides applications the caller is not admitted to).
+func (e *env) snapshot(t *testing.T, names []string) snapshot {
 	t.Helper()
 	ctx := context.Background()
 	s := snapshot{Providers: map[string][]int32{}, Apps: map[string][]string{}, Bindings: map[string]int{}}
@@ -282,25 +285,27 @@ func (e *env) snapshot(t *testing.T) snapshot {
 	for _, p := range pl.Results {
 		s.Providers[p.Name] = append(s.Providers[p.Name], p.Pk)
 	}
-	al, resp, err := e.ak.API.CoreAPI.CoreApplicationsList(ctx).PageSize(1000).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	appSlug := map[string]string{}
-	for _, a := range al.Results {
+	for _, name := range names {
+		a, resp, err := e.ak.API.CoreAPI.CoreApplicationsRetrieve(ctx, name).Execute()
+		err = authentik.Classify(resp, err)
+		if authentik.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		pk := "none"
 		if p := a.Provider.Get(); p != nil {
 			pk = fmt.Sprint(*p)
 		}
-		s.Apps[a.Slug] = append(s.Apps[a.Slug], pk)
-		appSlug[a.Pk] = a.Slug
-	}
-	bl, resp, err := e.ak.API.PoliciesAPI.PoliciesBindingsList(ctx).PageSize(1000).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range bl.Results {
-		s.Bindings[appSlug[b.Target]]++
+		s.Apps[name] = []string{pk}
+		bl, resp, err := e.ak.API.PoliciesAPI.PoliciesBindingsList(ctx).Target(a.Pk).PageSize(1000).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			t.Fatal(err)
+		}
+		if len(bl.Results) > 0 {
+			s.Bindings[name] = len(bl.Results)
+		}
 	}
 	ol, resp, err := e.ak.API.OutpostsAPI.OutpostsInstancesList(ctx).ManagedIexact(embeddedOutpost).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
