@@ -6,7 +6,8 @@
 # injected faults. Everything is torn down on exit, also on failure.
 #   cluster/e2e/faults.sh                      hand-over and outage once, then TestFaults three times in a row
 #   E2E_FAULTS_RUN=TestOutage E2E_OUTAGE=30s cluster/e2e/faults.sh   one test only
-#   E2E_OUTAGE=3m (default) sets how long the simulator stays down in TestOutage.
+#   E2E_OUTAGE=3m (default) sets how long the simulator stays down in TestOutage;
+#   E2E_FAULTS_READY_TIMEOUT=20m (default) how long TestFaults waits for its claims.
 set -euo pipefail
 # shellcheck source=../local/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
@@ -42,7 +43,7 @@ k -n crossplane-system create secret generic authentik-token --from-literal=toke
 log "control plane ready after $(since "$t0")s"
 
 cd "$ROOT"
-export E2E_ROOT=$ROOT E2E_TOKEN=$TOKEN E2E_SIM_PORT=$E2E_SIM_PORT E2E_LOGS=$LOGS E2E_OUTAGE=$E2E_OUTAGE
+export E2E_ROOT=$ROOT E2E_TOKEN=$TOKEN E2E_SIM_PORT=$E2E_SIM_PORT E2E_LOGS=$LOGS E2E_OUTAGE=$E2E_OUTAGE E2E_FAULTS_READY_TIMEOUT
 suite() { go test -failfast -tags e2e -v -timeout 120m ./cluster/e2e/faults/... "$@"; }
 if [ -n "$E2E_FAULTS_RUN" ]; then
   suite -count=1 -run "$E2E_FAULTS_RUN"
