@@ -7,7 +7,7 @@
 // processes. cluster/e2e/faults.sh brings up the control plane, installs
 // the CRDs, the ProxyConfig Configuration and the ClusterProviderConfig,
 // and runs these tests; they read E2E_ROOT, E2E_TOKEN, E2E_SIM_PORT,
-// E2E_LOGS and KUBECONFIG.
+// E2E_LOGS, KUBECONFIG and, optionally, E2E_BIN.
 package faults
 
 import (
@@ -38,7 +38,7 @@ const (
 )
 
 type env struct {
-	root, token, simURL, simPort, logs string
+	root, bin, token, simURL, simPort, logs string
 	ak                                 *authentik.Client
 }
 
@@ -51,6 +51,12 @@ func setup(t *testing.T) *env {
 	}
 	e := &env{root: os.Getenv("E2E_ROOT"), token: os.Getenv("E2E_TOKEN"), simPort: os.Getenv("E2E_SIM_PORT"), logs: os.Getenv("E2E_LOGS")}
 	e.simURL = "http://127.0.0.1:" + e.simPort
+	// E2E_BIN runs another build of the provider and the simulator, for
+	// showing that a broken provider fails the suite.
+	e.bin = filepath.Join(e.root, "_output", "bin")
+	if b := os.Getenv("E2E_BIN"); b != "" {
+		e.bin = b
+	}
 	ak, err := authentik.New(authentik.Config{URL: e.simURL, Token: e.token}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +79,7 @@ func (e *env) start(t *testing.T, name string, bin string, args ...string) *proc
 		t.Fatal(err)
 	}
 	fmt.Fprintf(f, "=== %s started %s\n", time.Now().Format(time.TimeOnly), strings.Join(args, " "))
-	cmd := exec.Command(filepath.Join(e.root, "_output", "bin", bin), args...)
+	cmd := exec.Command(filepath.Join(e.bin, bin), args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
