@@ -33,6 +33,7 @@ done
 : "${E2E_READY_TIMEOUT:=180s}"
 : "${E2E_AUTHENTIK_VERSION:=}"
 SIM_URL=http://127.0.0.1:$E2E_SIM_PORT
+METRICS_URL=http://127.0.0.1:$E2E_PROVIDER_METRICS_PORT/metrics
 TOKEN=$(openssl rand -hex 24)
 
 teardown() {
@@ -113,6 +114,12 @@ if $DEMO; then
   "$BIN/crank" beta trace proxyconfig/longhorn-proxy -n longhorn-system || true
   echo
   "$BIN/crank" beta trace proxyprovider/longhorn -n default || true
+  echo
+  log "the provider's metrics at $METRICS_URL, 15s apart:"
+  show_metrics() {
+    curl -s "$METRICS_URL" | grep -E '^provider_authentik_(api_requests_total\{operation="GET /(providers/proxy|core/applications)/\{|provider_configs|unmanaged_objects|applications_open)' | sort
+  }
+  show_metrics; sleep 15; echo "  ..."; show_metrics
   cat <<TXT
 
 The stack is running: kube-apiserver, Crossplane, the Authentik simulator on
@@ -120,6 +127,7 @@ $SIM_URL and provider-authentik (log: $LOGS/provider.log).
 
 What to try next:
   export KUBECONFIG=$KUBECONFIG PATH=$BIN:\$PATH
+  curl -s $METRICS_URL | grep ^provider_authentik_   # the provider's own metrics
   kubectl get managed -A; kubectl get proxyconfig -A
   # Change a field behind the provider's back and watch it come back within seconds:
   curl -s -X PATCH -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' \\
@@ -138,5 +146,5 @@ fi
 
 log "running the e2e suite"
 cd "$ROOT"
-E2E_SIM_URL=$SIM_URL E2E_TOKEN=$TOKEN E2E_ROOT=$ROOT \
+E2E_SIM_URL=$SIM_URL E2E_TOKEN=$TOKEN E2E_ROOT=$ROOT E2E_METRICS_URL=$METRICS_URL \
   go test -count=1 -tags e2e -v -timeout 20m -run "${E2E_RUN:-.}" ./cluster/e2e/
