@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 	api "goauthentik.io/api/v3"
 
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/cluster/monitoring"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
@@ -296,4 +297,49 @@ func TestUnmanagedProviderMetric(t *testing.T) {
 		got := unmanaged()
 		return got == base, fmt.Sprintf("%s{kind=ProxyProvider} = %v, want %v", metrics.NameUnmanagedObjects, got, base)
 	})
+}
+
+// TestAPICallsPerPoll counts the requests the simulator receives over a few
+// polls in the steady state and checks the scan for unmanaged objects costs
+// one list per kind per config and poll, not one per resource.
+func TestAPICallsPerPoll(t *testing.T) {
+	e := setup(t)
+	const polls = 6
+	counters := func() map[string]int {
+		resp, err := http.Get(simURL() + "/_sim/counters") //nolint:gosec,noctx // The local simulator.
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close() //nolint:errcheck // Only read from.
+		out := map[string]int{}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	configs := func() int {
+		cl, nl := &v1alpha1.ClusterProviderConfigList{}, &v1alpha1.ProviderConfigList{}
+		if err := e.kube.List(context.Background(), cl); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.kube.List(context.Background(), nl); err != nil {
+			t.Fatal(err)
+		}
+		return len(cl.Items) + len(nl.Items)
+	}
+	simControl(t, http.MethodPost, "reset-counters", nil)
+	time.Sleep(polls * poll)
+	got, n := counters(), configs()
+	total := 0
+	for _, c := range got {
+		total += c
+	}
+	mrs := value(scrape(t), "crossplane_managed_resource_exists", nil)
+	t.Logf("over %d polls (%s each), %v managed resources, %d provider configs: %d requests (%.1f per poll); by operation: %v",
+		polls, poll, mrs, n, total, float64(total)/polls, got)
+	for _, op := range []string{"providers_proxy_list", "core_applications_list"} {
+		if most := n * (polls + 1); got[op] > most {
+			t.Errorf("%s called %d times in %d polls with %d configs, want at most %d (one per config and poll)", op, got[op], polls, n, most)
+		}
+	}
 }
