@@ -117,7 +117,7 @@ if $DEMO; then
   echo
   log "the provider's metrics at $METRICS_URL, 15s apart:"
   show_metrics() {
-    curl -s "$METRICS_URL" | grep -E '^provider_authentik_(api_requests_total\{operation="GET /(providers/proxy|core/applications)/\{|provider_configs|unmanaged_objects|applications_open)' | sort
+    curl -s "$METRICS_URL" | grep -E '^provider_authentik_(api_requests_total\{code_class="2xx",operation="GET /(providers/proxy|core/applications|admin/version)/|provider_configs\{condition="AuthentikReachable"|unmanaged_objects|applications_open)' | sort
   }
   show_metrics; sleep 15; echo "  ..."; show_metrics
   cat <<TXT
