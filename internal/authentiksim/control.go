@@ -22,6 +22,7 @@ type faultJSON struct {
 // /api/v3 so they can never be mistaken for Authentik's:
 //
 //	GET    /_sim/counters        requests per operation id
+//	GET    /_sim/writes          like counters, only operations that change Authentik
 //	POST   /_sim/reset-counters  zero the counters
 //	GET    /_sim/violations      schema violations so far
 //	PUT    /_sim/faults/{op}     set a fault (faultJSON) for an operation
@@ -42,6 +43,8 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == "counters" && r.Method == http.MethodGet:
 		writeReply(w, reply{status: http.StatusOK, body: s.Counts()})
+	case path == "writes" && r.Method == http.MethodGet:
+		writeReply(w, reply{status: http.StatusOK, body: s.WriteCounts()})
 	case path == "reset-counters" && r.Method == http.MethodPost:
 		s.ResetCounts()
 		writeReply(w, reply{status: http.StatusNoContent})

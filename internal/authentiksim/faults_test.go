@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
 )
 
 func TestFaults(t *testing.T) {
@@ -162,6 +163,16 @@ func TestControlEndpoints(t *testing.T) {
 	}
 	if counts["flows_instances_list"] == 0 {
 		t.Errorf("flows_instances_list not counted: %v", counts)
+	}
+	if _, _, err := e.c.CoreAPI.CoreGroupsCreate(e.ctx).GroupRequest(*api.NewGroupRequest("counted")).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	var writes map[string]int
+	if err := json.NewDecoder(do(http.MethodGet, "/_sim/writes", "").Body).Decode(&writes); err != nil {
+		t.Fatalf("decode writes: %v", err)
+	}
+	if diff := cmp.Diff(map[string]int{"core_groups_create": 1}, writes); diff != "" {
+		t.Errorf("GET /_sim/writes (reads left out): -want, +got:\n%s", diff)
 	}
 	if resp := do(http.MethodPost, "/_sim/reset-counters", ""); resp.StatusCode != http.StatusNoContent {
 		t.Errorf("POST /_sim/reset-counters: %d", resp.StatusCode)

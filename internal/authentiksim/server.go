@@ -175,6 +175,26 @@ func (s *Server) Counts() map[string]int {
 	return out
 }
 
+// WriteCounts returns, like Counts, the requests that reached each operation
+// that changes Authentik (any method but GET), leaving out operations with
+// none. A provider in its steady state sends none: any count here after
+// every resource is Ready is a write loop.
+func (s *Server) WriteCounts() map[string]int {
+	writes := map[string]bool{}
+	for _, rt := range s.routes {
+		if rt.method != http.MethodGet {
+			writes[rt.operationID] = true
+		}
+	}
+	out := map[string]int{}
+	for op, n := range s.Counts() {
+		if writes[op] && n > 0 {
+			out[op] = n
+		}
+	}
+	return out
+}
+
 // ResetCounts sets every request counter back to zero.
 func (s *Server) ResetCounts() {
 	s.metaMu.Lock()

@@ -229,12 +229,44 @@ func (e *Env) Settle(r reconcile.Reconciler, obj client.Object) {
 		cur := obj.DeepCopyObject().(client.Object)
 		cur.SetResourceVersion("")
 		if prev != nil && equality.Semantic.DeepEqual(prev, cur) {
+			e.NoWriteLoop(r, obj)
 			return
 		}
 		prev = cur
 	}
 	e.T.Fatalf("%s did not settle in %d reconciles", key, maxIterations)
 }
+
+// NoWriteLoop fails the test if a Ready resource writes to Authentik in
+// any of SteadyPolls further polls. A provider that updates on every poll
+// leaves the Kubernetes object unchanged, so Settle alone cannot see such a
+// loop; the simulator's write counters can. Settle runs it on every object
+// it leaves Ready; objects that are not Ready are left alone, as a failing
+// resource may retry its write.
+func (e *Env) NoWriteLoop(r reconcile.Reconciler, obj client.Object) {
+	e.T.Helper()
+	key := client.ObjectKeyFromObject(obj)
+	mg, ok := obj.(resource.Managed)
+	if !ok || mg.GetCondition(xpv2.TypeReady).Status != corev1.ConditionTrue {
+		return
+	}
+	before := e.Sim.Sim.WriteCounts()
+	for range SteadyPolls {
+		if _, err := e.Reconcile(r, key); err != nil {
+			e.T.Fatalf("reconcile %s: %v", key, err)
+		}
+	}
+	after := e.Sim.Sim.WriteCounts()
+	for op, n := range after {
+		if n != before[op] {
+			e.T.Errorf("%s is Ready, yet in %d more polls it called %s %d times (a write loop)", key, SteadyPolls, op, n-before[op])
+		}
+	}
+	e.Get(obj)
+}
+
+// SteadyPolls is how many polls NoWriteLoop runs on a Ready resource.
+const SteadyPolls = 3
 
 // SettleDeletion reconciles a deleted object until the API server no longer
 // has it, and fails the test if that takes too long.
