@@ -136,7 +136,9 @@ func TestProviderConfigWithWrongToken(t *testing.T) {
 	const name, secret = "wrong-token", "wrong-token"
 	e.mustKubectl(t, tokenSecretYAML(secret, "not-the-token")+"---\n"+providerConfigYAML(name, simURL(), secret), "apply", "-f", "-")
 	t.Cleanup(func() {
-		// The Group goes first: deleting it in Authentik needs the token.
+		// The Group goes first. Its management policies leave out Delete, so
+		// it leaves its Authentik group behind: deleting that would take a
+		// round of reconciles and need the token.
 		_, _ = e.kubectl("", "delete", "group", "wrong-token-group", "-n", tenantNamespace, "--timeout=60s")
 		_, _ = e.kubectl("", "delete", "providerconfig/"+name, "secret/"+secret, "-n", tenantNamespace, "--wait=false")
 	})
@@ -152,6 +154,7 @@ kind: Group
 metadata: {name: wrong-token-group, namespace: tenant}
 spec:
   providerConfigRef: {kind: ProviderConfig, name: wrong-token}
+  managementPolicies: [Observe, Create, Update, LateInitialize]
   forProvider: {name: e2e-wrong-token-group}
 `, "apply", "-f", "-")
 	want := "ProviderConfig tenant/wrong-token is not ready: Authentik at " + simURL() + " refused the token"
