@@ -204,29 +204,6 @@ func TestHealth(t *testing.T) {
 	}
 }
 
-// TestHealthAtEveryLine checks a config against each Authentik release line
-// the simulator speaks: every one is in the supported range, and the
-// version recorded is the one that answered.
-func TestHealthAtEveryLine(t *testing.T) {
-	for _, line := range authentiksim.Lines {
-		t.Run(line.Name, func(t *testing.T) {
-			env := mrtest.New(t)
-			sim := authentiksim.NewTest(t, mrtest.Token, authentiksim.WithAuthentikVersion(line.Name))
-			pc := &v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "line"}, Spec: mrtest.ConfigSpec(sim.URL)}
-			env.Create(pc)
-			res, err := env.Reconcile(healthReconciler(env, clusterKind), client.ObjectKeyFromObject(pc))
-			if err != nil {
-				t.Fatal(err)
-			}
-			env.Get(pc)
-			want := health{Ready: "True", Reachable: "True", Token: "True", Version: "True", Reason: xpv2.ReasonAvailable, Message: "accepts the token", AuthentikVersion: line.Release, Requeue: poll}
-			if diff := cmp.Diff(want, healthOf(pc, res, want.Message)); diff != "" {
-				t.Errorf("Authentik %s: -want, +got:\n%s", line.Release, diff)
-			}
-		})
-	}
-}
-
 // TestHealthConditions covers what the simulator cannot answer: versions
 // outside the supported range, and ones that cannot be read.
 func TestHealthConditions(t *testing.T) {
