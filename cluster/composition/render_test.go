@@ -369,6 +369,12 @@ composed:
       internalHost: http://longhorn-frontend.longhorn-system.svc.cluster.local:80
 `
 
+// waiting is the access a claim without groups states until it is served.
+const waiting = `status:
+  access: not served
+  accessReason: waiting for the application and the outpost binding to be Ready
+`
+
 // A claim with nothing but the required fields, in namespace storage.
 const minimalXR = `
 apiVersion: gitops.io/v1
@@ -409,7 +415,140 @@ composed:
   resource: proxyprovider
   spec:
     providerConfigRef: {kind: ClusterProviderConfig, name: default}
-    forProvider: {name: nas, mode: proxy, externalHost: "https://nas.example.com", internalHost: "https://nas.storage.svc:5001"}
+    forProvider: {name: storage/nas, mode: proxy, externalHost: "https://nas.example.com", internalHost: "https://nas.storage.svc:5001"}
+`
+}
+
+// Conditions of an observed PolicyBinding.
+const (
+	ready        = `[{type: Ready, status: "True", reason: Available, lastTransitionTime: "2026-01-01T00:00:00Z"}, {type: Synced, status: "True", reason: ReconcileSuccess, lastTransitionTime: "2026-01-01T00:00:00Z"}]`
+	missingGroup = `[{type: Ready, status: "False", reason: Creating, lastTransitionTime: "2026-01-01T00:00:00Z"}, {type: Synced, status: "False", reason: ReconcileError, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'create failed: cannot create policy binding: no Authentik group is named "monitoring-viewers" (spec.forProvider.groupName)'}]`
+	deletedGroup = `[{type: Ready, status: "False", reason: Unavailable, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'group "authentik Admins" bound by this PolicyBinding no longer exists in Authentik'}, {type: Synced, status: "False", reason: ReconcileError, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'observe failed: group "authentik Admins" bound by this PolicyBinding no longer exists in Authentik'}]`
+)
+
+// grafanaObserved is what Crossplane observes of xr-grafana.yaml's composed
+// resources: provider and application Ready, the two PolicyBindings with
+// the given conditions, and the OutpostBinding with the given conditions
+// ("" when it does not exist).
+func grafanaObserved(admins, viewers, outpostBinding string) string {
+	out := `
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ProxyProvider
+metadata:
+  name: grafana
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: proxyprovider, crossplane.io/external-name: "9"}
+status:
+  atProvider: {pk: 9}
+  conditions: ` + ready + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: Application
+metadata:
+  name: grafana
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: application, crossplane.io/external-name: grafana}
+spec:
+  forProvider: {name: Grafana, slug: grafana, providerRef: {name: grafana}}
+status:
+  atProvider: {pk: 4f1c6d2e-8b7a-4c3d-9e0f-1a2b3c4d5e6f, launchUrl: "https://grafana.k8s.example.com/dashboards"}
+  conditions: ` + ready + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: PolicyBinding
+metadata:
+  name: grafana-authentik-admins-ebd15a
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: policybinding-authentik-admins-ebd15a}
+status:
+  conditions: ` + admins + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: PolicyBinding
+metadata:
+  name: grafana-monitoring-viewers-4c8d4f
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: policybinding-monitoring-viewers-4c8d4f}
+status:
+  conditions: ` + viewers + `
+`
+	if outpostBinding != "" {
+		out += `---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: OutpostBinding
+metadata:
+  name: grafana-authentik-embedded-outpost-7d7e5b
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: outpostbinding-authentik-embedded-outpost-7d7e5b}
+status:
+  atProvider: {outpostName: authentik Embedded Outpost}
+  conditions: ` + outpostBinding + `
+`
+	}
+	return out
+}
+
+// grafanaComposed is what xr-grafana.yaml composes, with or without its
+// OutpostBinding.
+func grafanaComposed(served bool) string {
+	out := `
+composed:
+- kind: Application
+  namespace: monitoring
+  name: grafana
+  resource: application
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: Grafana
+      slug: grafana
+      providerRef: {name: grafana}
+      policyEngineMode: any
+      metaLaunchUrl: https://grafana.k8s.example.com/dashboards
+      group: Monitoring
+      metaDescription: Dashboards and alerts
+`
+	if served {
+		out += `- kind: OutpostBinding
+  namespace: monitoring
+  name: grafana-authentik-embedded-outpost-7d7e5b
+  resource: outpostbinding-authentik-embedded-outpost-7d7e5b
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {providerRef: {name: grafana}, outpostName: authentik Embedded Outpost}
+`
+	}
+	return out + `- kind: PolicyBinding
+  namespace: monitoring
+  name: grafana-authentik-admins-ebd15a
+  resource: policybinding-authentik-admins-ebd15a
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {applicationRef: {name: grafana}, groupName: authentik Admins, order: 0}
+- kind: PolicyBinding
+  namespace: monitoring
+  name: grafana-monitoring-viewers-4c8d4f
+  resource: policybinding-monitoring-viewers-4c8d4f
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {applicationRef: {name: grafana}, groupName: monitoring-viewers, order: 1}
+- kind: ProxyProvider
+  namespace: monitoring
+  name: grafana
+  resource: proxyprovider
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: grafana-proxy
+      mode: proxy
+      externalHost: https://grafana.k8s.example.com
+      internalHost: http://grafana.monitoring.svc.cluster.local:3000
+      skipPathRegex: "^/api/health$\n^/public/.*\n"
 `
 }
 
@@ -424,7 +563,7 @@ func TestRender(t *testing.T) {
 		"SeedLonghornFirstRender": {
 			reason: "The seed's longhorn claim composes a forward_single ProxyProvider with https:// added to the bare host, an Application and an OutpostBinding on the embedded outpost that refer to it by name; nothing exists yet, so the claim is not Ready and has no status.",
 			xr:     "xr-longhorn-proxy.yaml",
-			want:   `ready: "False"` + longhornComposed,
+			want:   `ready: "False"` + "\n" + waiting + longhornComposed,
 		},
 		"SeedLonghornAllReady": {
 			reason:   "Once every composed resource is Ready the claim is Ready, and its status shows the provider pk, the application's slug and launch URL and the outpost, as Authentik reports them.",
@@ -437,6 +576,8 @@ status:
   applicationSlug: longhorn-proxy
   launchUrl: https://longhorn.k8s.home.geoffdavis.com
   outpost: authentik Embedded Outpost
+  access: open to every user
+  accessReason: ""
 ` + longhornComposed,
 		},
 		"SeedLonghornApplicationPending": {
@@ -466,6 +607,8 @@ spec:
 ready: "False"
 status:
   providerPk: 7
+  access: not served
+  accessReason: waiting for the application and the outpost binding to be Ready
 ` + longhornComposed,
 		},
 		"SeedMyService": {
@@ -473,7 +616,7 @@ status:
 			xr:     "xr-my-service-proxy.yaml",
 			want: `
 ready: "False"
-composed:
+` + waiting + `composed:
 - kind: Application
   namespace: my-namespace
   name: my-service-proxy
@@ -505,10 +648,13 @@ composed:
 `,
 		},
 		"EveryOption": {
-			reason: "A URL external host is kept as it is; the application's fields, skip paths and a named outpost pass through; each allowed group gets one PolicyBinding, named after the group and referring to the Application, ordered as listed.",
+			reason: "A URL external host is kept as it is; the application's fields and skip paths pass through; each allowed group gets one PolicyBinding, named after the group and referring to the Application, ordered as listed; no OutpostBinding until every binding exists, so nothing serves the application while it is open to everyone.",
 			xr:     "xr-grafana.yaml",
 			want: `
 ready: "False"
+status:
+  access: not served
+  accessReason: 'no outpost serves it until every allowed group is bound: group "authentik Admins": its policy binding does not exist in Authentik yet; group "monitoring-viewers": its policy binding does not exist in Authentik yet'
 composed:
 - kind: Application
   namespace: monitoring
@@ -525,14 +671,6 @@ composed:
       metaLaunchUrl: https://grafana.k8s.example.com/dashboards
       group: Monitoring
       metaDescription: Dashboards and alerts
-- kind: OutpostBinding
-  namespace: monitoring
-  name: grafana-authentik-embedded-outpost-7d7e5b
-  resource: outpostbinding-authentik-embedded-outpost-7d7e5b
-  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
-  spec:
-    providerConfigRef: {kind: ClusterProviderConfig, name: default}
-    forProvider: {providerRef: {name: grafana}, outpostName: authentik Embedded Outpost}
 - kind: PolicyBinding
   namespace: monitoring
   name: grafana-authentik-admins-ebd15a
@@ -564,10 +702,72 @@ composed:
       skipPathRegex: "^/api/health$\n^/public/.*\n"
 `,
 		},
+		"GroupsBoundThenServed": {
+			reason:   "Once every PolicyBinding is observed Ready, the OutpostBinding is composed; the claim is not Ready until it is.",
+			xr:       "xr-grafana.yaml",
+			observed: grafanaObserved(ready, ready, ""),
+			want: `
+ready: "False"
+status:
+  providerPk: 9
+  applicationSlug: grafana
+  launchUrl: https://grafana.k8s.example.com/dashboards
+  access: not served
+  accessReason: waiting for the application and the outpost binding to be Ready
+` + grafanaComposed(true),
+		},
+		"GroupsRestricted": {
+			reason:   "With every binding and the OutpostBinding Ready the claim is Ready and says who can get in.",
+			xr:       "xr-grafana.yaml",
+			observed: grafanaObserved(ready, ready, ready),
+			want: `
+ready: "True"
+status:
+  providerPk: 9
+  applicationSlug: grafana
+  launchUrl: https://grafana.k8s.example.com/dashboards
+  outpost: authentik Embedded Outpost
+  access: restricted to authentik Admins, monitoring-viewers
+  accessReason: ""
+` + grafanaComposed(true),
+		},
+		"GroupMissing": {
+			reason:   "A group that does not exist keeps its binding from being made: no OutpostBinding, the claim not Ready, and its status names the group in the binding's words.",
+			xr:       "xr-grafana.yaml",
+			observed: grafanaObserved(ready, missingGroup, ""),
+			want: `
+ready: "False"
+status:
+  providerPk: 9
+  applicationSlug: grafana
+  launchUrl: https://grafana.k8s.example.com/dashboards
+  access: not served
+  accessReason: 'no outpost serves it until every allowed group is bound: group "monitoring-viewers": create failed: cannot create policy binding: no Authentik group is named "monitoring-viewers" (spec.forProvider.groupName)'
+` + grafanaComposed(false),
+		},
+		"BoundGroupDeleted": {
+			reason:   "A bound group deleted in Authentik takes its binding with it: the OutpostBinding is no longer desired (Crossplane deletes it, so the provider leaves the outpost) and the claim says why.",
+			xr:       "xr-grafana.yaml",
+			observed: grafanaObserved(deletedGroup, ready, ready),
+			want: `
+ready: "False"
+status:
+  providerPk: 9
+  applicationSlug: grafana
+  launchUrl: https://grafana.k8s.example.com/dashboards
+  access: not served
+  accessReason: 'no outpost serves it until every allowed group is bound: group "authentik Admins": group "authentik Admins" bound by this PolicyBinding no longer exists in Authentik'
+` + grafanaComposed(false),
+		},
+		"DefaultsUniqueAcrossNamespaces": {
+			reason: "Two claims named nas in two namespaces get distinct provider names and slugs by default.",
+			xr:     strings.ReplaceAll(minimalXR, "storage", "storage-b"),
+			want:   `ready: "False"` + "\n" + waiting + strings.ReplaceAll(strings.ReplaceAll(minimalComposed("SLUG"), "storage", "storage-b"), "SLUG", "storage-b_nas"),
+		},
 		"Defaults": {
-			reason: "With only externalHost and internalHost the XRD's defaults apply: mode proxy, provider, application and slug named after the claim, the ClusterProviderConfig default, the embedded outpost.",
+			reason: "With only externalHost and internalHost the XRD's defaults apply: mode proxy, the provider named <namespace>/<claim> and the slug <namespace>_<claim> (unique across namespaces, as Authentik needs them), the application named after the claim, the ClusterProviderConfig default, the embedded outpost.",
 			xr:     minimalXR,
-			want:   `ready: "False"` + minimalComposed("nas"),
+			want:   `ready: "False"` + "\n" + waiting + minimalComposed("storage_nas"),
 		},
 		"SlugInUseIsKept": {
 			reason: "A slug cannot change in Authentik, so a slug the composition chose before stays, even if the provider name it came from changed.",
@@ -582,7 +782,7 @@ metadata:
 spec:
   forProvider: {name: nas, slug: nas-legacy, providerRef: {name: nas}}
 `,
-			want: `ready: "False"` + minimalComposed("nas-legacy"),
+			want: `ready: "False"` + "\n" + waiting + minimalComposed("nas-legacy"),
 		},
 		"ProviderNameBecomesASlug": {
 			reason: "A provider name that is no valid slug is lower-cased and every run of other characters becomes -; forward_domain passes its cookie domain.",
@@ -599,7 +799,7 @@ spec:
 `,
 			want: `
 ready: "False"
-composed:
+` + waiting + `composed:
 - kind: Application
   namespace: storage
   name: nas
