@@ -85,6 +85,10 @@ e2e: build tools ## Real kube-apiserver + Crossplane + simulator + provider, at 
 e2e-faults: build tools ## The fault suite (not in `make test`): two replicas, a 3-minute Authentik outage, 100 claims under injected faults, three runs.
 	cluster/e2e/faults.sh
 
+.PHONY: bench-scale
+bench-scale: build tools ## Scale bench on the local control plane (not in `make test`): N claims (default 100), one table; N=500 works.
+	cluster/bench/run.sh
+
 .PHONY: demo
 demo: build tools ## Bring the whole stack up locally with the examples applied and leave it running.
 	cluster/e2e/run.sh --demo

@@ -214,6 +214,7 @@ func TestProxyConfigSeedClaimLifecycle(t *testing.T) {
 	})
 
 	t.Logf("claim Ready after %s", time.Since(start).Round(time.Second))
+	e.noWriteLoop(t)
 
 	// Authentik holds the forward_single provider with the seed's hosts.
 	ps := e.providerByName(t, seedProviderName)
@@ -406,6 +407,7 @@ spec:
 	if rows != 7 || len(notReady) > 0 {
 		t.Errorf("crank beta trace: %d resources (want 7), not Ready and Synced: %q", rows, notReady)
 	}
+	e.noWriteLoop(t)
 
 	start = time.Now()
 	e.mustKubectl(t, "", "delete", "proxyconfig", name, "-n", ns, "--timeout=120s")

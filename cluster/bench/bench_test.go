@@ -1,0 +1,408 @@
+//go:build bench
+
+// Package bench measures the provider as its users run it (make
+// bench-scale): claims like the seed's ProxyConfig on the real
+// kube-apiserver and Crossplane, the provider binary and the Authentik
+// simulator. cluster/bench/run.sh brings the stack up and runs
+// TestScale, which reads BENCH_N, BENCH_POLL, BENCH_PROVIDER_PID,
+// BENCH_SIM_URL, BENCH_TOKEN, BENCH_ROOT, BENCH_OUT and KUBECONFIG.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	api "goauthentik.io/api/v3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+)
+
+const (
+	// prefix names every claim, provider and application the bench makes.
+	prefix = "bench-"
+	// groupsEvery is the share of claims with allowedGroups: one in five.
+	groupsEvery = 5
+	// singles is how many claims the one-claim figures take the median of.
+	singles         = 5
+	steadyPolls     = 3
+	embeddedOutpost = "goauthentik.io/outposts/embedded"
+)
+
+// groups are the allowedGroups of a share of the claims; they exist in
+// Authentik before the claims do, as a claim's groups must.
+var groups = []string{"bench editors", "bench-readers"}
+
+var claimList = schema.GroupVersionKind{Group: "gitops.io", Version: "v1", Kind: "ProxyConfigList"}
+
+type env struct {
+	root, simURL, out string
+	n, pid            int
+	poll              time.Duration
+	kube              client.Client
+	ak                *authentik.Client
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	for _, v := range []string{"BENCH_N", "BENCH_POLL", "BENCH_PROVIDER_PID", "BENCH_SIM_URL", "BENCH_TOKEN", "BENCH_ROOT", "KUBECONFIG"} {
+		if os.Getenv(v) == "" {
+			t.Fatalf("%s is not set: run cluster/bench/run.sh (make bench-scale)", v)
+		}
+	}
+	e := &env{root: os.Getenv("BENCH_ROOT"), simURL: os.Getenv("BENCH_SIM_URL"), out: os.Getenv("BENCH_OUT")}
+	var err error
+	if e.n, err = strconv.Atoi(os.Getenv("BENCH_N")); err != nil || e.n < 1 {
+		t.Fatalf("BENCH_N=%q: want a positive number", os.Getenv("BENCH_N"))
+	}
+	if e.pid, err = strconv.Atoi(os.Getenv("BENCH_PROVIDER_PID")); err != nil {
+		t.Fatal(err)
+	}
+	if e.poll, err = time.ParseDuration(os.Getenv("BENCH_POLL")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.GetConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	if e.kube, err = client.New(cfg, client.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if e.ak, err = authentik.New(authentik.Config{URL: e.simURL, Token: os.Getenv("BENCH_TOKEN")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *env) kubectl(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(e.root, "_output", "bin", "kubectl"), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// claimDoc is a claim like the seed's (examples/proxyconfig), with the
+// bench's groups when withGroups is set.
+func claimDoc(ns, name string, withGroups bool) string {
+	doc := fmt.Sprintf(`apiVersion: gitops.io/v1
+kind: ProxyConfig
+metadata: {name: %[1]s, namespace: %[2]s}
+spec:
+  serviceName: %[1]s
+  serviceNamespace: %[2]s
+  externalHost: %[1]s.bench.example.com
+  internalHost: http://%[1]s.%[2]s.svc.cluster.local:80
+  authentikConfig:
+    providerName: %[1]s
+    mode: forward_single
+`, name, ns)
+	if withGroups {
+		doc += "    allowedGroups: [" + strings.Join(groups, ", ") + "]\n"
+	}
+	return doc
+}
+
+// ready is the set of claims in ns that are Ready; it lists them
+// in one request, as the bench must not load the API server it measures.
+func (e *env) ready(t *testing.T, ns string) map[string]bool {
+	t.Helper()
+	l := &unstructured.UnstructuredList{}
+	l.SetGroupVersionKind(claimList)
+	if err := e.kube.List(context.Background(), l, client.InNamespace(ns)); err != nil {
+		t.Logf("list claims: %v", err)
+		return nil
+	}
+	out := map[string]bool{}
+	for _, c := range l.Items {
+		conds, _, _ := unstructured.NestedSlice(c.Object, "status", "conditions")
+		for _, ci := range conds {
+			m, _ := ci.(map[string]any)
+			if m["type"] == "Ready" && m["status"] == "True" {
+				out[c.GetName()] = true
+			}
+		}
+	}
+	return out
+}
+
+// waitReady waits until every claim in names is Ready and returns how long
+// each took from start.
+func (e *env) waitReady(t *testing.T, ns string, names []string, start time.Time, timeout time.Duration, every time.Duration) []time.Duration {
+	t.Helper()
+	took := map[string]time.Duration{}
+	for time.Since(start) < timeout {
+		now := time.Since(start)
+		for name := range e.ready(t, ns) {
+			if _, seen := took[name]; !seen && slices.Contains(names, name) {
+				took[name] = now
+			}
+		}
+		if len(took) == len(names) {
+			out := make([]time.Duration, 0, len(took))
+			for _, d := range took {
+				out = append(out, d)
+			}
+			slices.Sort(out)
+			return out
+		}
+		time.Sleep(every)
+	}
+	t.Fatalf("%d of %d claims in %s Ready after %s", len(took), len(names), ns, timeout)
+	return nil
+}
+
+func (e *env) counts(t *testing.T, what string) map[string]int {
+	t.Helper()
+	resp, err := http.Get(e.simURL + "/_sim/" + what) //nolint:gosec,noctx // The local simulator.
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // Only read from.
+	out := map[string]int{}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func (e *env) resetCounts(t *testing.T) {
+	t.Helper()
+	resp, err := http.Post(e.simURL+"/_sim/reset-counters", "", nil) //nolint:gosec,noctx // The local simulator.
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+}
+
+// rssMiB is the provider's resident set size.
+func (e *env) rssMiB(t *testing.T) float64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "VmRSS:" {
+			kb, err := strconv.Atoi(f[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return float64(kb) / 1024
+		}
+	}
+	t.Fatal("no VmRSS in the provider's /proc status")
+	return 0
+}
+
+// managed counts the managed resources in ns.
+func (e *env) managed(t *testing.T, ns string) int {
+	t.Helper()
+	out := strings.TrimSpace(e.kubectl(t, "", "get", "managed", "-n", ns, "-o", "name"))
+	if out == "" {
+		return 0
+	}
+	return len(strings.Split(out, "\n"))
+}
+
+// left is what Authentik still holds of the bench: providers and
+// applications named with its prefix, bindings of its groups, and its
+// providers on the embedded outpost.
+func (e *env) left(t *testing.T, groupPKs []string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	benchPKs := map[int32]bool{}
+	for page := int32(1); page > 0; {
+		l, resp, err := e.ak.API.ProvidersAPI.ProvidersProxyList(ctx).Page(page).PageSize(1000).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range l.Results {
+			if strings.HasPrefix(p.Name, prefix) {
+				out = append(out, "provider "+p.Name)
+				benchPKs[p.Pk] = true
+			}
+		}
+		page = int32(l.Pagination.Next)
+	}
+	for page := int32(1); page > 0; {
+		l, resp, err := e.ak.API.CoreAPI.CoreApplicationsList(ctx).SuperuserFullList(true).Page(page).PageSize(1000).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range l.Results {
+			if strings.HasPrefix(a.Slug, prefix) {
+				out = append(out, "application "+a.Slug)
+			}
+		}
+		page = int32(l.Pagination.Next)
+	}
+	for page := int32(1); page > 0; {
+		l, resp, err := e.ak.API.PoliciesAPI.PoliciesBindingsList(ctx).Page(page).PageSize(1000).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range l.Results {
+			if g := b.Group.Get(); g != nil && slices.Contains(groupPKs, *g) {
+				out = append(out, "policy binding "+b.Pk)
+			}
+		}
+		page = int32(l.Pagination.Next)
+	}
+	ol, resp, err := e.ak.API.OutpostsAPI.OutpostsInstancesList(ctx).ManagedIexact(embeddedOutpost).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range ol.Results {
+		for _, pk := range o.Providers {
+			if benchPKs[pk] {
+				out = append(out, fmt.Sprintf("provider %d on the embedded outpost", pk))
+			}
+		}
+	}
+	return out
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	i := (len(ds)*p+99)/100 - 1
+	return ds[max(i, 0)]
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+func TestScale(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	var groupPKs []string
+	for _, g := range groups {
+		grp, resp, err := e.ak.API.CoreAPI.CoreGroupsCreate(ctx).GroupRequest(*api.NewGroupRequest(g)).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			t.Fatal(err)
+		}
+		groupPKs = append(groupPKs, grp.Pk)
+	}
+	var rows [][2]string
+	row := func(what, figure string) {
+		rows = append(rows, [2]string{what, figure})
+		t.Logf("%s: %s", what, figure)
+	}
+
+	// One claim at a time, plain and with allowedGroups.
+	const one = "bench-one"
+	e.kubectl(t, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "+one+"\n", "apply", "-f", "-")
+	for _, withGroups := range []bool{false, true} {
+		var took []time.Duration
+		for i := range singles {
+			name := fmt.Sprintf("%ssingle-%t-%d", prefix, withGroups, i)
+			start := time.Now()
+			e.kubectl(t, claimDoc(one, name, withGroups), "apply", "-f", "-")
+			took = append(took, e.waitReady(t, one, []string{name}, start, 5*time.Minute, 100*time.Millisecond)...)
+			e.kubectl(t, "", "delete", "proxyconfig", name, "-n", one, "--wait=false")
+		}
+		slices.Sort(took)
+		what := "one claim Ready, p50 of 5"
+		if withGroups {
+			what += ", with allowedGroups"
+		}
+		row(what, secs(percentile(took, 50)))
+	}
+	waitGone := func(ns string, timeout time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for e.managed(t, ns) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("managed resources left in %s after %s", ns, timeout)
+			}
+			time.Sleep(time.Second)
+		}
+	}
+	waitGone(one, 5*time.Minute)
+
+	// N claims at once.
+	const ns = "bench-many"
+	e.kubectl(t, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "+ns+"\n", "apply", "-f", "-")
+	var docs []string
+	var names []string
+	for i := range e.n {
+		name := fmt.Sprintf("%s%04d", prefix, i)
+		names = append(names, name)
+		docs = append(docs, claimDoc(ns, name, i%groupsEvery == 0))
+	}
+	e.resetCounts(t)
+	start := time.Now()
+	e.kubectl(t, strings.Join(docs, "---\n"), "apply", "-f", "-")
+	took := e.waitReady(t, ns, names, start, 30*time.Minute, time.Second)
+	created := e.counts(t, "counters")
+	row(fmt.Sprintf("%d claims applied at once (1 in %d with allowedGroups), Ready p50", e.n, groupsEvery), secs(percentile(took, 50)))
+	row(fmt.Sprintf("%d claims applied at once, Ready p100", e.n), secs(percentile(took, 100)))
+	row("Authentik API calls per claim created (until all Ready)", fmt.Sprintf("%.1f (%d calls; writes %d)", float64(sum(created))/float64(e.n), sum(created), sum(e.counts(t, "writes"))))
+	row("provider RSS after create", fmt.Sprintf("%.0f MiB", e.rssMiB(t)))
+
+	// Steady state: a poll for late writes to land, then steadyPolls polls.
+	mrs := e.managed(t, ns)
+	time.Sleep(e.poll)
+	e.resetCounts(t)
+	time.Sleep(steadyPolls * e.poll)
+	steady, writes := e.counts(t, "counters"), e.counts(t, "writes")
+	row(fmt.Sprintf("steady state: API calls per managed resource per poll (%d MRs, %d polls of %s)", mrs, steadyPolls, e.poll),
+		fmt.Sprintf("%.2f", float64(sum(steady))/float64(mrs*steadyPolls)))
+	row("steady state: writes to Authentik (must be 0)", fmt.Sprintf("%d %v", sum(writes), writes))
+	row("provider RSS in steady state", fmt.Sprintf("%.0f MiB", e.rssMiB(t)))
+	if sum(writes) != 0 {
+		t.Errorf("steady state: %d writes to Authentik in %d polls, want none: %v", sum(writes), steadyPolls, writes)
+	}
+
+	// Delete them all.
+	start = time.Now()
+	e.kubectl(t, "", "delete", "proxyconfig", "--all", "-n", ns, "--wait=false")
+	waitGone(ns, 30*time.Minute)
+	var left []string
+	for {
+		if left = e.left(t, groupPKs); len(left) == 0 || time.Since(start) > 30*time.Minute {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	row(fmt.Sprintf("delete all %d, until nothing is left in Authentik", e.n), secs(time.Since(start)))
+	if len(left) > 0 {
+		t.Errorf("Authentik still holds %d objects of the bench: %v", len(left), left)
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "| N=%d, poll %s | figure |\n|---|---|\n", e.n, e.poll)
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s |\n", r[0], r[1])
+	}
+	fmt.Println(b.String())
+	if e.out != "" {
+		if err := os.WriteFile(e.out, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The scale bench (make bench-scale; not part of make test): the local control plane, the provider's
+# CRDs and the ProxyConfig Configuration, the Authentik simulator and the provider binary out of cluster,
+# then TestScale (cluster/bench, build tag bench) applies claims like the seed's and prints one table.
+# Everything is torn down on exit, also on failure.
+#   N=100 (default)    claims applied at once; N=500 must work
+#   BENCH_POLL=10s     the provider's --poll (the steady state is measured over three polls)
+#   BENCH_PROVIDER_ARGS="--max-reconcile-rate=50"   more provider flags, for before/after figures
+# The table goes to stdout and to _output/bench-scale-N.md.
+set -euo pipefail
+# shellcheck source=../local/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
+
+: "${N:=100}"
+: "${BENCH_POLL:=10s}"
+: "${BENCH_PROVIDER_ARGS:=}"
+: "${E2E_SIM_PORT:=9000}"            # examples/providerconfig.yaml points at this port
+: "${E2E_PROVIDER_METRICS_PORT:=8080}"
+: "${E2E_PROVIDER_HEALTH_PORT:=8081}"
+TOKEN=$(openssl rand -hex 24)
+
+teardown() {
+  local rc=$?
+  [ "$rc" -eq 0 ] || log "FAILED (exit $rc); logs in $LOGS"
+  "$LOCAL_DIR/down.sh" || true
+  exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+require_bins provider authentik-sim
+"$LOCAL_DIR/up.sh" --with-crossplane
+k apply --server-side -f "$ROOT/package/crds" >/dev/null
+k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
+k apply -f "$ROOT/package/configuration/xrd.yaml" -f "$ROOT/package/configuration/composition.yaml" >/dev/null
+k wait --for=condition=Established --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+
+start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN"
+wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
+# shellcheck disable=SC2086 # BENCH_PROVIDER_ARGS is a list of flags
+start_bg provider "$BIN/provider" --poll="$BENCH_POLL" --leader-election-namespace=crossplane-system \
+  --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
+  --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT" $BENCH_PROVIDER_ARGS
+wait_for_pid_url provider "http://127.0.0.1:$E2E_PROVIDER_HEALTH_PORT/readyz" 60
+k apply -f "$ROOT/examples/providerconfig.yaml" >/dev/null
+k -n crossplane-system create secret generic authentik-token --from-literal=token="$TOKEN" \
+  --dry-run=client -o yaml | k apply -f - >/dev/null
+k wait --for=condition=Ready --timeout=60s clusterproviderconfig --all >/dev/null
+
+cd "$ROOT"
+BENCH_N=$N BENCH_POLL=$BENCH_POLL BENCH_PROVIDER_PID=$(pid_of provider) BENCH_SIM_URL=http://127.0.0.1:$E2E_SIM_PORT \
+  BENCH_TOKEN=$TOKEN BENCH_ROOT=$ROOT BENCH_OUT=$ROOT/_output/bench-scale-$N.md \
+  go test -count=1 -tags bench -v -timeout 90m ./cluster/bench/
