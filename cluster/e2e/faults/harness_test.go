@@ -39,7 +39,7 @@ const (
 
 type env struct {
 	root, bin, token, simURL, simPort, logs string
-	ak                                 *authentik.Client
+	ak                                      *authentik.Client
 }
 
 func setup(t *testing.T) *env {
