@@ -48,7 +48,7 @@ func main() {
 		syncInterval            = app.Flag("sync", "How often all resources are listed again from the API server.").Short('s').Default("1h").Duration()
 		pollInterval            = app.Flag("poll", "How often each resource is checked for drift from its desired state in Authentik.").Default("1m").Duration()
 		pollStateMetricInterval = app.Flag("poll-state-metric", "How often the managed resource state metrics are recorded.").Default("5s").Duration()
-		maxReconcileRate        = app.Flag("max-reconcile-rate", "The most reconciles per second, across all resources.").Default("10").Int()
+		maxReconcileRate        = app.Flag("max-reconcile-rate", "The most reconciles per second, across all resources.").Default("100").Int()
 
 		metricsBindAddress     = app.Flag("metrics-bind-address", "The address the Prometheus metrics endpoint binds to.").Default(":8080").String()
 		healthProbeBindAddress = app.Flag("health-probe-bind-address", "The address the health probe endpoints (/healthz, /readyz) bind to.").Default(":8081").String()

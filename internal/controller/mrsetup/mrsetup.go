@@ -44,6 +44,14 @@ func ReconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []ma
 	opts := []managed.ReconcilerOption{
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
+		// Spread the polls of resources created together, so hundreds of
+		// them do not all reach Authentik in the same second of each poll.
+		managed.WithPollJitterHook(o.PollInterval / 10),
+		// Authentik reads what it has just written (one database), so a
+		// resource it cannot find right after its create is gone: no need
+		// for the 30 s grace period of eventually consistent APIs, which
+		// also held up deleting a resource that was just created.
+		managed.WithCreationGracePeriod(0),
 		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime's event package still takes the legacy recorder.
 	}
 	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
