@@ -168,12 +168,13 @@ func statusObjects(s *runtime.Scheme) []client.Object {
 }
 
 // Reconciler builds the managed reconciler for a kind the way the provider
-// does, with management policies on.
+// does, with management policies on and no creation grace period.
 func (e *Env) Reconciler(k mrsetup.Kind, opts ...managed.ReconcilerOption) *managed.Reconciler {
 	m := &resourcefake.Manager{Client: e.Kube, Scheme: e.Kube.Scheme()}
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
+		mrsetup.ReadsOwnWrites(),
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
 }
@@ -199,6 +200,7 @@ func (e *Env) CrashingReconciler(k mrsetup.Kind, opts ...managed.ReconcilerOptio
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
+		mrsetup.ReadsOwnWrites(),
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
 }
@@ -286,9 +288,8 @@ func (e *Env) SettleDeletion(r reconcile.Reconciler, obj client.Object) {
 	e.T.Fatalf("%s was not deleted in %d reconciles: %+v", key, maxIterations, cur)
 }
 
-// Age moves the object's create annotations an hour back, past the
-// managed reconciler's grace period in which a resource it just created and
-// cannot find is assumed not yet visible.
+// Age moves the object's create annotations an hour back, as for a
+// resource created long ago.
 func (e *Env) Age(obj client.Object) {
 	e.T.Helper()
 	if err := e.Kube.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {

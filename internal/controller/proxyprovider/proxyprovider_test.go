@@ -210,6 +210,20 @@ func TestReconcile(t *testing.T) {
 			},
 			want: outcome{},
 		},
+		"DeleteRightAfterCreate": {
+			reason: "A resource deleted right after its create is gone in a few reconciles: Authentik reads its own writes, so no grace period holds the delete up.",
+			cr:     proxyProvider(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+				env.Settle(r, cr)
+				pk := externalPK(t, cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+				if _, err := retrieve(t, env, pk); !authentik.IsNotFound(err) {
+					t.Errorf("provider %d after delete: want not found, got %v", pk, err)
+				}
+			},
+			want: outcome{},
+		},
 		"RefusalNamesField": {
 			reason: "Authentik's 400 reaches the Synced condition with its message and the spec field to change.",
 			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
