@@ -5,6 +5,7 @@
 # Everything is torn down on exit, also on failure.
 #   N=100 (default)    claims applied at once; N=500 must work
 #   BENCH_POLL=10s     the provider's --poll (the steady state is measured over three polls)
+#   BENCH_SINGLES=5    claims applied one at a time for the one-claim figures (0: leave them out)
 #   BENCH_PROVIDER_ARGS="--max-reconcile-rate=50"   more provider flags, for before/after figures
 # The table goes to stdout and to _output/bench-scale-N.md.
 set -euo pipefail
