@@ -79,7 +79,14 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 	opts := append(ReconcilerOptions(mgr, o, name), kindOpts...)
 
 	if o.MetricOptions != nil && o.MetricOptions.MRStateMetrics != nil {
-		rec := statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, k.List, o.MetricOptions.PollStateMetricInterval)
+		// The state recorder lists into the list it is given while the
+		// deletion recorder copies k.List: a list of its own, or the copy
+		// races the listing and panics (seen with 300 resources).
+		own, ok := k.List.DeepCopyObject().(resource.ManagedList)
+		if !ok {
+			return errors.Errorf("%s for %s", errStateMetrics, k.GroupKind)
+		}
+		rec := statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, own, o.MetricOptions.PollStateMetricInterval)
 		if err := mgr.Add(rec); err != nil {
 			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
 		}
