@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds the provider's Crossplane package (make xpkg) with the Crossplane CLI (_output/bin/crank):
-# package/crossplane.yaml + package/crds, the provider's examples, and the runtime image from
-# cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the provider.
-# Output: $OUTPUT/xpkg/provider-authentik-$VERSION.xpkg
-# Left out on purpose (crank applies --ignore below both roots, relative, one path level per `*`):
-#   package/configuration/   the ProxyConfig Configuration, a package of its own
-#   examples/proxyconfig/    that Configuration's examples
-#   examples/gitops/         a Flux layout, not objects of this provider
+# Builds the Crossplane packages (make xpkg) with the Crossplane CLI (_output/bin/crank):
+#   the provider's: package/crossplane.yaml + package/crds, the provider's examples, and the runtime
+#     image from cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the
+#     provider. Left out on purpose (crank applies --ignore below both roots, relative, one path level
+#     per `*`): package/configuration/ (the Configuration below), examples/proxyconfig/ (its examples),
+#     examples/gitops/ (a Flux layout, not objects of this provider);
+#   the ProxyConfig Configuration's: package/configuration (meta, XRD, Composition) with the claims of
+#     examples/proxyconfig.
+# Output: $OUTPUT/xpkg/provider-authentik-$VERSION.xpkg, $OUTPUT/xpkg/configuration-authentik-proxyconfig-$VERSION.xpkg
 # Env: VERSION (v0.1.0-dev), OUTPUT (_output), TOOLS_BIN (_output/bin).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -15,6 +16,7 @@ OUTPUT=${OUTPUT:-$ROOT/_output}
 BIN=${TOOLS_BIN:-$ROOT/_output/bin}
 IMAGE=$OUTPUT/image/provider-authentik-$VERSION.tar
 XPKG=$OUTPUT/xpkg/provider-authentik-$VERSION.xpkg
+CONFIG_XPKG=$OUTPUT/xpkg/configuration-authentik-proxyconfig-$VERSION.xpkg
 
 log() { printf '[xpkg %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -40,3 +42,9 @@ mkdir -p "$(dirname "$XPKG")"
   --embed-runtime-image-tarball="$IMAGE" \
   --package-file="$XPKG"
 log "wrote $XPKG ($(du -h "$XPKG" | cut -f1))"
+
+"$BIN/crank" xpkg build \
+  --package-root="$ROOT/package/configuration" \
+  --examples-root="$ROOT/examples/proxyconfig" \
+  --package-file="$CONFIG_XPKG"
+log "wrote $CONFIG_XPKG ($(du -h "$CONFIG_XPKG" | cut -f1))"

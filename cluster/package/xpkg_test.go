@@ -463,3 +463,85 @@ func TestXpkgBinaryRuns(t *testing.T) {
 	}
 	t.Logf("%s --help: %s", entrypoint, strings.SplitN(string(out), "\n", 2)[0])
 }
+
+// configurationXpkg is the path `make xpkg` writes the ProxyConfig
+// Configuration's package to for VERSION.
+func configurationXpkg(t testing.TB) string {
+	t.Helper()
+	version, _, xpkg := artifacts(t)
+	p := filepath.Join(filepath.Dir(xpkg), "configuration-authentik-proxyconfig-"+version+".xpkg")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s missing: run make xpkg (VERSION=%s)", p, version)
+	}
+	return p
+}
+
+// TestConfigurationXpkgLayers: the Configuration's package is metadata only
+// (no runtime), its package.yaml is package/configuration as it is (meta, XRD,
+// Composition, nothing of the provider) and its examples are
+// examples/proxyconfig's claims.
+func TestConfigurationXpkgLayers(t *testing.T) {
+	img := loadImage(t, configurationXpkg(t))
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelled := xpkgLabelled(t, img)
+	if len(layers) != 2 || len(labelled[baseLayer]) != 1 || len(labelled[examplesLayer]) != 1 || len(labelled) != 2 {
+		t.Fatalf("want two layers, one labelled %s=%s and one %s=%s; got %d layers labelled %v", xpkgAnnotation, baseLayer, xpkgAnnotation, examplesLayer, len(layers), labelled)
+	}
+	base, err := img.LayerByDigest(labelled[baseLayer][0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := layerFiles(t, base)
+	if len(files) != 1 || files[packageFile] == nil {
+		t.Fatalf("the %s layer should hold %s only, holds %v", baseLayer, packageFile, slices.Sorted(maps.Keys(files)))
+	}
+	docs, err := parseDocs(packageFile, files[packageFile])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By kind and name, the specs (crank adds an empty status and
+	// creationTimestamp).
+	objects := func(ds []doc) map[string]any {
+		out := map[string]any{}
+		for _, d := range ds {
+			out[d.kind()+" "+str(d.obj, "metadata", "name")] = d.obj["spec"]
+		}
+		return out
+	}
+	var want []doc
+	for _, f := range []string{configurationMeta, xrdFile, compositionFile} {
+		want = append(want, readDocs(t, f)...)
+	}
+	if len(docs) == 0 || docs[0].kind() != "meta.pkg.crossplane.io/v1 Configuration" {
+		t.Errorf("%s does not start with the Configuration meta", packageFile)
+	}
+	if diff := cmp.Diff(objects(want), objects(docs)); diff != "" {
+		t.Errorf("%s differs from package/configuration: -want, +got:\n%s", packageFile, diff)
+	}
+
+	ex, err := img.LayerByDigest(labelled[examplesLayer][0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = layerFiles(t, ex)
+	if len(files) != 1 || files[examplesFile] == nil {
+		t.Fatalf("the examples layer should hold %s only, holds %v", examplesFile, slices.Sorted(maps.Keys(files)))
+	}
+	examples, err := parseDocs(examplesFile, files[examplesFile])
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, _ := filepath.Glob(filepath.Join(repoRoot(t), "examples", "proxyconfig", "*.yaml"))
+	want = nil
+	for _, f := range claims {
+		rel, _ := filepath.Rel(repoRoot(t), f)
+		want = append(want, readDocs(t, rel)...)
+	}
+	if diff := cmp.Diff(objects(want), objects(examples)); diff != "" {
+		t.Errorf("examples in the Configuration's package differ from examples/proxyconfig: -want, +got:\n%s", diff)
+	}
+	t.Logf("%s: %d objects; %s: %d claims", packageFile, len(docs), examplesFile, len(examples))
+}
