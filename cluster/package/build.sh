@@ -4,7 +4,8 @@
 #     image from cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the
 #     provider. Left out on purpose (crank applies --ignore below both roots, relative, one path level
 #     per `*`): package/configuration/ (the Configuration below), examples/proxyconfig/ (its examples),
-#     examples/gitops/ (a Flux layout, not objects of this provider);
+#     examples/gitops/ (a Flux layout) and examples/monitoring/ (Prometheus Operator objects), not
+#     objects of this provider;
 #   the ProxyConfig Configuration's: package/configuration (meta, XRD, Composition) with the claims of
 #     examples/proxyconfig.
 # Output: $OUTPUT/xpkg/provider-authentik-$VERSION.xpkg, $OUTPUT/xpkg/configuration-authentik-proxyconfig-$VERSION.xpkg
@@ -27,6 +28,7 @@ die() { log "ERROR: $*"; exit 1; }
 IGNORE=(
   'configuration/*' 'configuration/*/*'
   'proxyconfig/*'
+  'monitoring/*'
   'gitops/*' 'gitops/*/*' 'gitops/*/*/*' 'gitops/*/*/*/*'
 )
 IFS=, ; ignore="${IGNORE[*]}"; unset IFS
