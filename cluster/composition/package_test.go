@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"k8s.io/apimachinery/pkg/util/yaml"
 )
 
@@ -139,29 +140,76 @@ func TestConfigurationDependsOnTheFunctionsWeRun(t *testing.T) {
 	}
 }
 
-func TestCompositionCallsFunctionsByTheirInstalledNames(t *testing.T) {
-	lib, err := os.ReadFile(filepath.Join(repoRoot(t), localLibFile))
-	if err != nil {
-		t.Fatal(err)
+// dependencyName is the name Crossplane's dependency resolver gives a package
+// it installs by itself: the package's repository path without the registry,
+// "/" turned into "-" (xpkg.ToDNSLabel in crossplane-runtime; our paths are
+// lower-case and short, so nothing else of it applies).
+func dependencyName(pkg string) string {
+	_, path, _ := strings.Cut(pkg, "/")
+	return strings.ReplaceAll(path, "/", "-")
+}
+
+// TestCompositionCallsFunctionsByTheirDependencyNames: the Composition calls
+// each function by the name Crossplane gives the Configuration's function
+// dependency, and the local control plane (cluster/local/up.sh, lib.sh's
+// fn_object) installs its functions under those names too. A Function the
+// user installs first under that name satisfies the dependency; otherwise
+// Crossplane creates it under the same name. Either way one Function, and
+// the Composition finds it.
+func TestCompositionCallsFunctionsByTheirDependencyNames(t *testing.T) {
+	meta := readObject(t, metaFile)
+	deps, _ := get(meta, "spec", "dependsOn").([]any)
+	var want []string
+	for _, d := range deps {
+		if p := str(d, "function"); p != "" {
+			want = append(want, dependencyName(p))
+		}
 	}
-	m := regexp.MustCompile(`(?m)^FUNCTIONS=\(([^)]*)\)`).FindSubmatch(lib)
-	if m == nil {
-		t.Fatalf("%s sets no FUNCTIONS=(...)", localLibFile)
-	}
-	installed := strings.Fields(string(m[1]))
 	comp := readObject(t, compositionFile)
 	steps, _ := get(comp, "spec", "pipeline").([]any)
 	var got []string
 	for _, s := range steps {
 		got = append(got, str(s, "functionRef", "name"))
 	}
-	if diff := cmp.Diff([]string{"function-go-templating", "function-auto-ready"}, got); diff != "" {
-		t.Errorf("%s pipeline functions: -want, +got:\n%s", compositionFile, diff)
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("%s pipeline functions differ from the names of %s's function dependencies: -want, +got:\n%s", compositionFile, metaFile, diff)
+	}
+
+	lib, err := os.ReadFile(filepath.Join(repoRoot(t), localLibFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns := regexp.MustCompile(`(?m)^FUNCTIONS=\(([^)]*)\)`).FindSubmatch(lib)
+	repo := regexp.MustCompile(`(?m)^FN_REPO=(\S+)`).FindSubmatch(lib)
+	if fns == nil || repo == nil {
+		t.Fatalf("%s sets no FUNCTIONS=(...) or FN_REPO=", localLibFile)
+	}
+	var installed []string
+	for _, fn := range strings.Fields(string(fns[1])) {
+		installed = append(installed, dependencyName("registry/"+string(repo[1])+"/"+fn))
 	}
 	for _, fn := range got {
 		if !slices.Contains(installed, fn) {
 			t.Errorf("%s calls %s, but cluster/local/up.sh installs only %v", compositionFile, fn, installed)
 		}
+	}
+}
+
+func TestDependencyName(t *testing.T) {
+	cases := map[string]struct {
+		pkg  string
+		want string
+	}{
+		"Function":      {pkg: "xpkg.crossplane.io/crossplane-contrib/function-go-templating", want: "crossplane-contrib-function-go-templating"},
+		"Provider":      {pkg: "xpkg.crossplane.io/gitops-lifecycle/provider-authentik", want: "gitops-lifecycle-provider-authentik"},
+		"LocalRegistry": {pkg: "127.0.0.1:25600/crossplane-contrib/function-auto-ready", want: "crossplane-contrib-function-auto-ready"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := dependencyName(tc.pkg); got != tc.want {
+				t.Errorf("dependencyName(%q) = %q, want %q", tc.pkg, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -87,7 +87,9 @@ func runMain(m *testing.M) int {
 }
 
 // startFunctions runs each function with --insecure on a free port and
-// writes the Function objects crank render needs to reach them.
+// writes the Function objects crank render needs to reach them, named as
+// Crossplane names them when it installs them as the Configuration's
+// dependencies.
 func startFunctions(dir string) (func(), error) {
 	var cmds []*exec.Cmd
 	stop := func() {
@@ -129,7 +131,7 @@ func startFunctions(dir string) (func(), error) {
 apiVersion: pkg.crossplane.io/v1
 kind: Function
 metadata:
-  name: %s
+  name: crossplane-contrib-%s
   annotations:
     render.crossplane.io/runtime: Development
     render.crossplane.io/runtime-development-target: %s

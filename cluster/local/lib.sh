@@ -36,6 +36,38 @@ fn_port() { # NAME [BASE]
   for i in "${!FUNCTIONS[@]}"; do [ "${FUNCTIONS[$i]}" = "$1" ] && { echo $((base + i)); return 0; }; done
   return 1
 }
+# The functions are published where the public ones live (crossplane-contrib/<name>, at the version
+# build-tools.sh builds), and a Function object carries the name Crossplane's dependency resolver gives
+# a package it installs by itself: its repository path with "/" turned into "-" (xpkg.ToDNSLabel in
+# crossplane-runtime). Compositions call functions by that name.
+FN_REPO=crossplane-contrib
+fn_object() { echo "$FN_REPO-$1"; } # NAME
+fn_version() { # NAME : the version cluster/build-tools.sh builds
+  local var
+  case "$1" in
+    function-patch-and-transform) var=FN_PAT_VERSION ;;
+    function-go-templating) var=FN_GOTPL_VERSION ;;
+    function-auto-ready) var=FN_READY_VERSION ;;
+    *) return 1 ;;
+  esac
+  sed -n "s/^$var=\([^ ]*\).*/\1/p" "$CLUSTER_DIR/build-tools.sh"
+}
+fn_package() { echo "127.0.0.1:$CLUSTER_REGISTRY_PORT/$FN_REPO/$1:$(fn_version "$1")"; } # NAME
+
+# serve_function_revision NAME : act as the "external runtime" for the FunctionRevisions of function
+# NAME's package, whatever the Function object is called. With --package-runtime=External nothing runs
+# the function or fills the runtime status, so set the endpoint (our local gRPC server), a TLS secret
+# name (required before the package's input CRDs get installed) and RuntimeHealthy=True. Fails while
+# there is no such revision.
+serve_function_revision() {
+  local rev image found=false
+  while read -r rev image; do
+    case "$image" in */"$FN_REPO/$1":* | */"$FN_REPO/$1"@*) ;; *) continue ;; esac
+    k patch functionrevision "$rev" --subresource=status --type=merge -p "{\"status\":{\"endpoint\":\"127.0.0.1:$(fn_port "$1")\",\"tlsServerSecretName\":\"xfn-server-tls\",\"conditions\":[{\"type\":\"RuntimeHealthy\",\"status\":\"True\",\"reason\":\"HealthyPackageRevision\",\"lastTransitionTime\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}]}}" >/dev/null || return 1
+    found=true
+  done < <(k get functionrevisions -o jsonpath='{range .items[*]}{.metadata.name} {.spec.image}{"\n"}{end}' 2>/dev/null)
+  $found
+}
 
 log() { printf '[%s %s] %s\n' "$(basename "$0")" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -255,12 +287,12 @@ render_functions_yaml() {
 apiVersion: pkg.crossplane.io/v1
 kind: Function
 metadata:
-  name: $fn
+  name: $(fn_object "$fn")
   annotations:
     render.crossplane.io/runtime: Development
     render.crossplane.io/runtime-development-target: 127.0.0.1:$(fn_port "$fn" "$base")
 spec:
-  package: 127.0.0.1:$CLUSTER_REGISTRY_PORT/$fn:v0.0.1
+  package: $(fn_package "$fn")
 YAML
   done
 }

@@ -2,21 +2,25 @@
 # Brings up a local control plane on 127.0.0.1 from the binaries built by cluster/build-tools.sh:
 #   etcd, kube-apiserver, kube-controller-manager (garbage collector, namespaces, service accounts)
 # and with --with-crossplane also:
-#   in-memory OCI registry, composition functions (out of cluster, mTLS), crossplane core (out of cluster).
+#   in-memory OCI registry, composition functions (out of cluster, mTLS), crossplane core (out of cluster),
+#   and a Function object per function (named and published as lib.sh's fn_object/fn_package say).
+# --no-function-objects leaves the Function objects to the caller (who then acts as their runtime with
+# lib.sh's serve_function_revisions), as when a Flux layout or a Configuration's dependencies install them.
 # State: _output/run (kubeconfig, pki, etcd data, logs/, pids/). Stop with cluster/local/down.sh.
 # On failure everything started so far is stopped again (KEEP_ON_FAILURE=1 keeps it for debugging);
 # if this script itself is killed, down.sh still finds every process by its recorded PID.
-# Usage: cluster/local/up.sh [--with-crossplane]
+# Usage: cluster/local/up.sh [--with-crossplane [--no-function-objects]]
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-WITH_XP=false
+WITH_XP=false FN_OBJECTS=true
 for a in "$@"; do
   case "$a" in
     --with-crossplane) WITH_XP=true ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) die "unknown argument $a (usage: $0 [--with-crossplane])" ;;
+    --no-function-objects) FN_OBJECTS=false ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) die "unknown argument $a (usage: $0 [--with-crossplane [--no-function-objects]])" ;;
   esac
 done
 
@@ -85,17 +89,6 @@ up_kube() {
   wait_for "kube-controller-manager (default ServiceAccount)" 60 k get serviceaccount default -n default
 }
 
-# set_fn_endpoint FUNCTION ADDR : act as the "external runtime" for a FunctionRevision. With
-# --package-runtime=External nothing runs the function or fills the runtime status, so set the endpoint
-# (our local gRPC server), a TLS secret name (required before the package's input CRDs get installed)
-# and RuntimeHealthy=True.
-set_fn_endpoint() {
-  local rev
-  rev=$(k get functionrevisions -l "pkg.crossplane.io/package=$1" -o jsonpath='{.items[0].metadata.name}' 2>/dev/null) || return 1
-  [ -n "$rev" ] || return 1
-  k patch functionrevision "$rev" --subresource=status --type=merge -p "{\"status\":{\"endpoint\":\"$2\",\"tlsServerSecretName\":\"xfn-server-tls\",\"conditions\":[{\"type\":\"RuntimeHealthy\",\"status\":\"True\",\"reason\":\"HealthyPackageRevision\",\"lastTransitionTime\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}]}}" >/dev/null
-}
-
 up_crossplane() {
   local T fn i
 
@@ -108,7 +101,7 @@ up_crossplane() {
   T=$(ts)
   for fn in "${FUNCTIONS[@]}"; do
     "$BIN/crank" xpkg build --package-root="$WORK/pkg/$fn" --examples-root=/nonexistent -o "$RUN/$fn.xpkg" >/dev/null
-    "$BIN/crank" xpkg push -f "$RUN/$fn.xpkg" "$REG/$fn:v0.0.1" >/dev/null
+    "$BIN/crank" xpkg push -f "$RUN/$fn.xpkg" "$(fn_package "$fn")" >/dev/null
   done
   log "xpkg build+push: $(since "$T")s"
 
@@ -142,17 +135,18 @@ up_crossplane() {
   for fn in "${FUNCTIONS[@]}"; do wait_for_pid_port "$fn" "$(fn_port "$fn")" 30; done
 
   # 5. Function objects pulling from the loopback registry; their revisions point at the local servers.
-  T=$(ts)
-  for fn in "${FUNCTIONS[@]}"; do
-    printf 'apiVersion: pkg.crossplane.io/v1\nkind: Function\nmetadata: {name: %s}\nspec: {package: "%s"}\n---\n' "$fn" "$REG/$fn:v0.0.1"
-  done | k apply -f - >/dev/null
   k -n "$XP_NS" create secret tls xfn-server-tls --cert="$PKI/fn-server.crt" --key="$PKI/fn-server.key" \
     --dry-run=client -o yaml | k apply -f - >/dev/null
+  $FN_OBJECTS || return 0
+  T=$(ts)
   for fn in "${FUNCTIONS[@]}"; do
-    wait_for "FunctionRevision $fn" 120 set_fn_endpoint "$fn" "127.0.0.1:$(fn_port "$fn")"
+    printf 'apiVersion: pkg.crossplane.io/v1\nkind: Function\nmetadata: {name: %s}\nspec: {package: "%s"}\n---\n' "$(fn_object "$fn")" "$(fn_package "$fn")"
+  done | k apply -f - >/dev/null
+  for fn in "${FUNCTIONS[@]}"; do
+    wait_for "FunctionRevision $(fn_object "$fn")" 120 serve_function_revision "$fn"
   done
   local fns=()
-  for fn in "${FUNCTIONS[@]}"; do fns+=("function/$fn"); done
+  for fn in "${FUNCTIONS[@]}"; do fns+=("function/$(fn_object "$fn")"); done
   wait_for "Functions Healthy" 120 k wait --for=condition=Healthy --timeout=1s "${fns[@]}"
   log "functions registered: $(since "$T")s"
 }

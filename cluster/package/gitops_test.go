@@ -54,7 +54,7 @@ const fluxKustomization = "kustomize.toolkit.fluxcd.io/v1 Kustomization"
 type facts struct {
 	managedCRDs   []string          // MRD names the activation policy must cover
 	providerFlags []string          // flags cmd/provider accepts
-	functions     map[string]string // function name -> version cluster/build-tools.sh builds
+	functions     map[string]string // function package (crossplane-contrib/<name>) -> version cluster/build-tools.sh builds
 	functionRefs  []string          // function names the Composition calls (if present)
 	configName    string            // the Configuration package's meta name (if present)
 	configDeps    map[string]string // package -> version constraint it depends on (if present)
@@ -326,6 +326,15 @@ func checkFluxOrder(l *layout, _ facts) []error {
 	return errs
 }
 
+// dependencyName is the name Crossplane's dependency resolver gives a package
+// it installs by itself: the package's repository path without the registry,
+// "/" turned into "-" (xpkg.ToDNSLabel in crossplane-runtime; our paths are
+// lower-case and short, so nothing else of it applies).
+func dependencyName(repo string) string {
+	_, p, _ := strings.Cut(repo, "/")
+	return strings.ReplaceAll(p, "/", "-")
+}
+
 // splitPackage splits "registry/org/name:tag".
 func splitPackage(pkg string) (repo, tag string) {
 	i := strings.LastIndex(pkg, ":")
@@ -378,13 +387,20 @@ func checkPackages(l *layout, f facts) []error {
 				errs = append(errs, fmt.Errorf("%s: spec.package is %s, want %s", d, repo, providerRepo))
 			}
 		case "Function":
-			want, ok := f.functions[name]
-			if !ok {
-				errs = append(errs, fmt.Errorf("%s: not a function the ProxyConfig Composition uses", d))
+			fn := path.Base(repo)
+			want, ok := f.functions[fn]
+			if !ok || repo != functionRepoBase+fn {
+				errs = append(errs, fmt.Errorf("%s: %s is not a function the ProxyConfig Composition uses", d, repo))
 				continue
 			}
-			if w := functionRepoBase + name + ":" + want; str(d.obj, "spec", "package") != w {
+			if w := functionRepoBase + fn + ":" + want; str(d.obj, "spec", "package") != w {
 				errs = append(errs, fmt.Errorf("%s: spec.package is %s, want %s (the version cluster/build-tools.sh builds)", d, str(d.obj, "spec", "package"), w))
+			}
+			// Under another name, the Configuration's dependency on it would
+			// still be met, but the Composition would call a Function that
+			// only exists when Crossplane installs it by itself.
+			if w := dependencyName(repo); name != w {
+				errs = append(errs, fmt.Errorf("%s: named %q, want %q, the name Crossplane gives it as a dependency and the Composition calls", d, name, w))
 			}
 		case "Configuration":
 			if f.configName != "" && path.Base(repo) != f.configName {
@@ -650,9 +666,14 @@ func TestGitopsBrokenLayoutsFail(t *testing.T) {
 			want: "the version cluster/build-tools.sh builds",
 		},
 		"FunctionRenamed": {
-			reason: "The Composition calls the functions by name.",
-			file:   providers + "functions.yaml", old: "  name: function-go-templating\n", new: "  name: go-templating\n",
-			want: "not a function the ProxyConfig Composition uses",
+			reason: "The Composition calls the functions by the names Crossplane gives them as dependencies.",
+			file:   providers + "functions.yaml", old: "  name: crossplane-contrib-function-go-templating\n", new: "  name: function-go-templating\n",
+			want: `named "function-go-templating", want "crossplane-contrib-function-go-templating"`,
+		},
+		"OtherFunction": {
+			reason: "Only the functions the Composition calls belong in the layout.",
+			file:   providers + "functions.yaml", old: "crossplane-contrib/function-go-templating:v0.4.1", new: "crossplane-contrib/function-kcl:v0.4.1",
+			want: "is not a function the ProxyConfig Composition uses",
 		},
 		"ActivationTooNarrow": {
 			reason: "A safe-start provider runs nothing its policy does not activate.",
