@@ -61,7 +61,7 @@ test: check-diff vet unit ## Every test: generated files, vet, unit tests, the e
 	$(MAKE) rules-test
 	$(MAKE) render
 	$(MAKE) e2e
-	$(MAKE) xpkg-test install-test
+	$(MAKE) xpkg-test install-test gitops-test
 
 .PHONY: render
 render: tools ## Render the seed's ProxyConfig claims through the Composition and validate them with crank.
@@ -102,16 +102,20 @@ image: ## Build the provider's OCI image without Docker: $(OUTPUT)/image/provide
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/image/build.sh
 
 .PHONY: xpkg
-xpkg: image tools ## Build the Crossplane package with the runtime image embedded: $(OUTPUT)/xpkg/provider-authentik-$(VERSION).xpkg.
+xpkg: image tools ## Build the Crossplane packages: $(OUTPUT)/xpkg/provider-authentik-$(VERSION).xpkg (runtime image embedded), configuration-authentik-proxyconfig-$(VERSION).xpkg.
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/build.sh
 
 .PHONY: xpkg-test
-xpkg-test: xpkg ## Check the image and package layer by layer; validate examples/gitops with crank.
+xpkg-test: xpkg ## Check the image and both packages layer by layer; validate examples/gitops with crank.
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) go test -count=1 -tags xpkg ./cluster/package/... ./cmd/imagebuild/...
 
 .PHONY: install-test
 install-test: build xpkg ## Install the .xpkg on a local Crossplane from a loopback registry (own ports); always tears down.
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/install-test.sh
+
+.PHONY: gitops-test
+gitops-test: build xpkg ## Apply examples/gitops in Flux's order on a local Crossplane, packages from a loopback registry; a claim must become Ready; always tears down.
+	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/gitops-test.sh
 
 .PHONY: bench
 bench: ## Benchmarks (API calls and time per reconcile).
