@@ -78,9 +78,10 @@ k() { "$BIN/kubectl" "$@"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # wait_for DESC TIMEOUT_S CMD... : poll CMD every 0.2s until it succeeds.
+# The timeout is wall time: CMD itself may take a while (kubectl on a busy machine).
 wait_for() {
-  local desc=$1 to=$2 t0 i; shift 2; t0=$(ts)
-  for ((i = 0; i < to * 5; i++)); do
+  local desc=$1 to=$2 t0 end=$((SECONDS + $2)); shift 2; t0=$(ts)
+  while ((SECONDS < end)); do
     if "$@" >/dev/null 2>&1; then log "ready: $desc ($(since "$t0")s)"; return 0; fi
     sleep 0.2
   done

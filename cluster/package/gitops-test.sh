@@ -65,6 +65,7 @@ teardown() {
     k get "$PACKAGE_KINDS" -o wide >&2 2>/dev/null || true
     k get lock lock -o jsonpath='{.status.conditions}{"\n"}' >&2 2>/dev/null || true
     k get proxyconfig -A -o wide >&2 2>/dev/null || true
+    k get xproxyconfigs -o jsonpath='{range .items[*]}{.metadata.name}: {.status.conditions}{"\n"}{end}' >&2 2>/dev/null || true
     log "provider log tail:"; tail -20 "$LOGS/gitops-provider.log" >&2 2>/dev/null || true
     log "crossplane log tail:"; grep -v '"level":"debug"\|DEBUG' "$LOGS/crossplane.log" 2>/dev/null | tail -20 >&2 || true
   fi
