@@ -17,6 +17,8 @@
 // `crank beta validate` against Crossplane's CRDs and the provider's;
 // xpkg_test.go checks the runtime image and the .xpkg layer by layer, and
 // pushes the .xpkg to an in-process registry to check the layer annotations
-// Crossplane reads. install-test.sh installs the package on a local
-// Crossplane.
+// Crossplane reads, and the Configuration's package against
+// package/configuration. install-test.sh installs the provider's package on a
+// local Crossplane; gitops-test.sh applies examples/gitops there in Flux's
+// order until its claim is Ready.
 package pkgtest
