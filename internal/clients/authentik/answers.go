@@ -146,14 +146,26 @@ func (r reader) needs(model, key string) bool {
 // answerModelOf finds the schema model of the answer to method on path
 // (the URL path, which may have a prefix before /api/v3).
 func answerModelOf(method, path string) string {
-	i := strings.Index(path, APIPath+"/")
-	if i < 0 {
+	r, ok := routeOf(path, func(r answerRoute) bool { return r.method == method })
+	if !ok {
 		return ""
 	}
+	return r.model
+}
+
+// routeOf finds the known route that path (a URL path, which may have a
+// prefix before /api/v3) matches, among those accept takes. A literal
+// segment (default_settings/) wins over a templated one ({id}/).
+func routeOf(path string, accept func(answerRoute) bool) (answerRoute, bool) {
+	i := strings.Index(path, APIPath+"/")
+	if i < 0 {
+		return answerRoute{}, false
+	}
 	segments := strings.Split(strings.Trim(path[i+len(APIPath):], "/"), "/")
-	best, bestLiterals := "", -1
+	var best answerRoute
+	bestLiterals := -1
 	for _, r := range answerRoutes {
-		if r.method != method {
+		if !accept(r) {
 			continue
 		}
 		want := strings.Split(strings.Trim(r.path, "/"), "/")
@@ -170,12 +182,11 @@ func answerModelOf(method, path string) string {
 				ok = false
 			}
 		}
-		// A literal path (default_settings/) wins over a templated one.
 		if ok && literals > bestLiterals {
-			best, bestLiterals = r.model, literals
+			best, bestLiterals = r, literals
 		}
 	}
-	return best
+	return best, bestLiterals >= 0
 }
 
 // tolerantTransport rewrites 2xx JSON answers so that the generated client

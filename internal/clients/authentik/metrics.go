@@ -2,26 +2,11 @@ package authentik
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
-
-// routeTemplates are the API paths the provider uses, with their
-// parameters as templates: an operation is named by one of them, never by
-// a path holding ids, so the metrics' label sets stay bounded.
-var routeTemplates = func() [][]string {
-	var out [][]string
-	for _, r := range answerRoutes {
-		t := strings.Split(strings.Trim(r.path, "/"), "/")
-		if !slices.ContainsFunc(out, func(o []string) bool { return slices.Equal(o, t) }) {
-			out = append(out, t)
-		}
-	}
-	return out
-}()
 
 // operationOf names the operation a request performs: its method and the
 // route template its path matches, as "GET /providers/proxy/{id}/". A
@@ -33,36 +18,13 @@ func operationOf(req *http.Request) string {
 	default:
 		method = "OTHER"
 	}
-	path := req.URL.Path
-	i := strings.Index(path, APIPath+"/")
-	if i < 0 {
+	r, ok := routeOf(req.URL.Path, func(answerRoute) bool { return true })
+	if !ok {
 		return method + " other"
 	}
-	segments := strings.Split(strings.Trim(path[i+len(APIPath):], "/"), "/")
-	var best []string
-	bestLiterals := -1
-	for _, t := range routeTemplates {
-		if len(t) != len(segments) {
-			continue
-		}
-		literals, ok := 0, true
-		for j, w := range t {
-			switch {
-			case strings.HasPrefix(w, "{"):
-			case w == segments[j]:
-				literals++
-			default:
-				ok = false
-			}
-		}
-		if ok && literals > bestLiterals {
-			best, bestLiterals = t, literals
-		}
-	}
-	if best == nil {
-		return method + " other"
-	}
-	return method + " /" + strings.Join(best, "/") + "/"
+	// The template, never the path: paths hold ids, and the metrics' label
+	// sets must stay bounded.
+	return method + " /" + strings.Trim(r.path, "/") + "/"
 }
 
 // metricsTransport records each request sent to Authentik: its operation,
