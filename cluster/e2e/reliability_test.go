@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/claims"
 	"net/http"
 	"os"
 	"slices"
@@ -18,25 +19,6 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
-
-// claimDoc is a ProxyConfig claim in ns whose provider, application slug and
-// service are all called name.
-func claimDoc(ns, name string, groups ...string) string {
-	doc := fmt.Sprintf(`apiVersion: gitops.io/v1
-kind: ProxyConfig
-metadata: {name: %[1]s, namespace: %[2]s}
-spec:
-  externalHost: https://%[1]s.e2e.example.com
-  internalHost: http://%[1]s.%[2]s.svc.cluster.local:80
-  authentikConfig:
-    providerName: %[1]s
-    mode: forward_single
-`, name, ns)
-	if len(groups) > 0 {
-		doc += "    allowedGroups: [" + strings.Join(groups, ", ") + "]\n"
-	}
-	return doc
-}
 
 // claimsReady reports how many of the ProxyConfigs in ns are Ready.
 func (e *env) claimsReady(ns string) (int, string) {
@@ -70,7 +52,7 @@ func TestNamespaceDeletion(t *testing.T) {
 
 	e.ensureNamespace(t, ns)
 	t.Cleanup(func() { _, _ = e.kubectl("", "delete", "namespace", ns, "--ignore-not-found", "--wait=false") })
-	docs := []string{claimDoc(ns, names[0], "e2e-nsdel-admins"), claimDoc(ns, names[1]), claimDoc(ns, names[2]), fmt.Sprintf(`apiVersion: authentik.m.crossplane.io/v1alpha1
+	docs := []string{claims.ProxyConfig(ns, names[0], "e2e-nsdel-admins"), claims.ProxyConfig(ns, names[1]), claims.ProxyConfig(ns, names[2]), fmt.Sprintf(`apiVersion: authentik.m.crossplane.io/v1alpha1
 kind: ProxyProvider
 metadata: {name: %[1]s, namespace: %[2]s}
 spec:

@@ -3,6 +3,8 @@
 package faults
 
 import (
+	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/claims"
+
 	"context"
 	"fmt"
 	"maps"
@@ -127,16 +129,16 @@ func TestOutage(t *testing.T) {
 	const ns, count = "e2e-outage", 20
 	e.ensureNamespace(t, ns)
 	t.Cleanup(func() { _, _ = e.kubectl("", "delete", "namespace", ns, "--wait=false") })
-	claims := map[string]int{}
+	groupsByClaim := map[string]int{}
 	var docs []string
 	for i := range count {
 		name := fmt.Sprintf("e2e-outage-%02d", i)
 		if i%5 == 0 {
-			docs = append(docs, claimDoc(ns, name, "e2e-outage-admins"))
-			claims[name] = 1
+			docs = append(docs, claims.ProxyConfig(ns, name, "e2e-outage-admins"))
+			groupsByClaim[name] = 1
 		} else {
-			docs = append(docs, claimDoc(ns, name))
-			claims[name] = 0
+			docs = append(docs, claims.ProxyConfig(ns, name))
+			groupsByClaim[name] = 0
 		}
 	}
 	e.mustKubectl(t, strings.Join(docs, "---\n"), "apply", "-f", "-")
@@ -148,9 +150,9 @@ func TestOutage(t *testing.T) {
 	})
 	t.Logf("20 claims Ready after %s", took.Round(time.Second))
 	objects := e.conditions(t, kinds, ns)
-	names := slices.Sorted(maps.Keys(claims))
+	names := slices.Sorted(maps.Keys(groupsByClaim))
 	before := e.snapshot(t, names)
-	checkClaims(t, before, claims)
+	checkClaims(t, before, groupsByClaim)
 
 	if err := sim.stop(syscall.SIGTERM); err != nil {
 		t.Errorf("the simulator exited with %v", err)
@@ -227,7 +229,7 @@ func TestFaults(t *testing.T) {
 
 	const namespaces, perNamespace = 5, 20
 	doomed := fmt.Sprintf("e2e-faults-%d", namespaces-1)
-	claims := map[string]int{}
+	groupsByClaim := map[string]int{}
 	var doomedNames, all []string
 	for n := range namespaces {
 		ns := fmt.Sprintf("e2e-faults-%d", n)
@@ -239,15 +241,15 @@ func TestFaults(t *testing.T) {
 			all = append(all, name)
 			groups := 0
 			if i%5 == 0 {
-				docs = append(docs, claimDoc(ns, name, "e2e-faults-admins", "e2e-faults-ops"))
+				docs = append(docs, claims.ProxyConfig(ns, name, "e2e-faults-admins", "e2e-faults-ops"))
 				groups = 2
 			} else {
-				docs = append(docs, claimDoc(ns, name))
+				docs = append(docs, claims.ProxyConfig(ns, name))
 			}
 			if ns == doomed {
 				doomedNames = append(doomedNames, name)
 			} else {
-				claims[name] = groups
+				groupsByClaim[name] = groups
 			}
 		}
 		e.mustKubectl(t, strings.Join(docs, "---\n"), "apply", "-f", "-")
@@ -297,7 +299,7 @@ func TestFaults(t *testing.T) {
 	t.Logf("%s: 80 claims Ready, %s gone", time.Since(start).Round(time.Second), doomed)
 	e.clearFaults(t)
 	s := e.snapshot(t, all)
-	checkClaims(t, s, claims)
+	checkClaims(t, s, groupsByClaim)
 	checkGone(t, s, doomedNames)
 
 	for n := range namespaces - 1 {

@@ -207,25 +207,6 @@ func (e *env) requests(t *testing.T) int {
 	return n
 }
 
-// claimDoc is a ProxyConfig claim whose provider and application slug are
-// both called name.
-func claimDoc(ns, name string, groups ...string) string {
-	doc := fmt.Sprintf(`apiVersion: gitops.io/v1
-kind: ProxyConfig
-metadata: {name: %[1]s, namespace: %[2]s}
-spec:
-  externalHost: https://%[1]s.e2e.example.com
-  internalHost: http://%[1]s.%[2]s.svc.cluster.local:80
-  authentikConfig:
-    providerName: %[1]s
-    mode: forward_single
-`, name, ns)
-	if len(groups) > 0 {
-		doc += "    allowedGroups: [" + strings.Join(groups, ", ") + "]\n"
-	}
-	return doc
-}
-
 func (e *env) ensureNamespace(t *testing.T, ns string) {
 	t.Helper()
 	e.mustKubectl(t, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "+ns+"\n", "apply", "-f", "-")
