@@ -154,9 +154,11 @@ type exposureKey struct {
 }
 
 // recordWrite evaluates the invariant after an accepted write: for every
-// served provider, which fixture users its application admits.
+// served provider, which fixture users its application admits; and which
+// outposts serve which providers (service.go).
 func (st *state) recordWrite() {
 	st.writes++
+	st.recordService()
 	for _, s := range st.served() {
 		for _, name := range sortedKeys(st.users) {
 			if !st.admits(s.app, st.users[name]) {

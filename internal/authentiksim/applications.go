@@ -90,6 +90,10 @@ func (st *state) renderApplication(a *application) applicationJSON {
 				out.LaunchURL = &u
 			}
 		}
+		if p := st.oauth2[*a.provider]; p != nil {
+			obj := st.renderOAuth2Base(p)
+			out.ProviderObj = &obj
+		}
 	}
 	if a.metaIcon != "" {
 		u := a.metaIcon
@@ -124,7 +128,7 @@ func (st *state) bindApplication(f *form, a *application) (backchannel []int32) 
 		}
 	}
 	if f.has("provider") {
-		v, ok := f.intRef("provider", true, func(pk int32) bool { return st.providers[pk] != nil })
+		v, ok := f.intRef("provider", true, st.providerExists)
 		switch {
 		case !ok:
 		case v != nil && st.providerAssignedElsewhere(*v, a.pk):

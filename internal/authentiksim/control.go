@@ -36,6 +36,10 @@ type faultJSON struct {
 //	GET    /_sim/exposures?provider=<name or pk>&user=<name>
 //	                             when an outpost served the provider while its
 //	                             application admitted the user (Exposure list)
+//	GET    /_sim/service?provider=<name or pk>
+//	                             which outposts served the provider since which
+//	                             write, and after which writes they stopped
+//	                             (Service list)
 //
 // They need no token: the simulator is a test fixture bound to loopback.
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -113,6 +117,8 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	case path == "exposures" && r.Method == http.MethodGet:
 		q := r.URL.Query()
 		writeReply(w, reply{status: http.StatusOK, body: s.Exposures(q.Get("provider"), q.Get("user"))})
+	case path == "service" && r.Method == http.MethodGet:
+		writeReply(w, reply{status: http.StatusOK, body: s.ServiceRecord(r.URL.Query().Get("provider"))})
 	default:
 		writeReply(w, notFound())
 	}

@@ -172,10 +172,14 @@ func (st *state) setOAuthDefaults(p *proxyProvider) {
 }
 
 // providerNameTaken checks Provider.name, which is unique across every
-// provider type in Authentik. The simulator only has proxy providers, so
-// checking them is checking all of them.
+// provider type in Authentik (Provider.name in authentik/core/models.py).
 func (st *state) providerNameTaken(name string, self int32) bool {
 	for _, p := range st.providers {
+		if p.name == name && p.pk != self {
+			return true
+		}
+	}
+	for _, p := range st.oauth2 {
 		if p.name == name && p.pk != self {
 			return true
 		}

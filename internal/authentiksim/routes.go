@@ -37,6 +37,14 @@ func apiRoutes() []*route {
 		{method: http.MethodPatch, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_partial_update", model: "ProxyProvider", handle: updateProxyProvider},
 		{method: http.MethodDelete, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_destroy", handle: destroyProxyProvider},
 
+		{method: http.MethodGet, pattern: "/providers/oauth2/", operationID: "providers_oauth2_list", model: "OAuth2Provider", handle: listOAuth2Providers},
+		{method: http.MethodPost, pattern: "/providers/oauth2/", operationID: "providers_oauth2_create", model: "OAuth2Provider", handle: createOAuth2Provider},
+		{method: http.MethodGet, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_retrieve", model: "OAuth2Provider", handle: retrieveOAuth2Provider},
+		{method: http.MethodDelete, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_destroy", handle: destroyOAuth2Provider},
+
+		{method: http.MethodGet, pattern: "/providers/all/", operationID: "providers_all_list", model: "Provider", handle: listAllProviders},
+		{method: http.MethodGet, pattern: "/providers/all/{id}/", operationID: "providers_all_retrieve", model: "Provider", handle: retrieveAnyProvider},
+
 		{method: http.MethodGet, pattern: "/core/applications/", operationID: "core_applications_list", model: "Application", handle: listApplications},
 		{method: http.MethodPost, pattern: "/core/applications/", operationID: "core_applications_create", model: "Application", handle: createApplication},
 		{method: http.MethodGet, pattern: "/core/applications/{slug}/", operationID: "core_applications_retrieve", model: "Application", handle: retrieveApplication},

@@ -18,7 +18,8 @@ type state struct {
 
 	flows        map[string]*flow // by pk
 	providers    map[int32]*proxyProvider
-	nextProvider int32
+	oauth2       map[int32]*oauth2Provider
+	nextProvider int32                   // one sequence for every provider type
 	applications map[string]*application // by pk
 	outposts     map[string]*outpost
 	groups       map[string]*group
@@ -33,6 +34,8 @@ type state struct {
 	// recorded after them.
 	writes    int
 	exposures map[exposureKey]*Exposure
+	// service records which outposts served which providers (service.go).
+	service map[serviceKey]*Service
 }
 
 type flow struct {
@@ -181,6 +184,7 @@ func newState(seed int64, line Line) *state {
 		line:         line,
 		flows:        map[string]*flow{},
 		providers:    map[int32]*proxyProvider{},
+		oauth2:       map[int32]*oauth2Provider{},
 		nextProvider: 1,
 		applications: map[string]*application{},
 		outposts:     map[string]*outpost{},
@@ -191,6 +195,7 @@ func newState(seed int64, line Line) *state {
 		certificates: map[string]string{},
 		users:        map[string]*user{},
 		exposures:    map[exposureKey]*Exposure{},
+		service:      map[serviceKey]*Service{},
 	}
 	for _, f := range defaultFlows {
 		f.pk = st.newUUID()
@@ -235,9 +240,13 @@ func (st *state) newUUID() string {
 const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 // newClientID mimics authentik.lib.generators.generate_id: 40 characters.
-func (st *state) newClientID() string {
+func (st *state) newClientID() string { return st.newSecret(40) }
+
+// newSecret is n characters of idAlphabet, as generate_id and generate_key
+// (authentik/lib/generators.py) make.
+func (st *state) newSecret(n int) string {
 	var sb strings.Builder
-	for range 40 {
+	for range n {
 		sb.WriteByte(idAlphabet[st.rng.IntN(len(idAlphabet))])
 	}
 	return sb.String()
@@ -317,6 +326,7 @@ func sortedKeys[K interface{ ~string | ~int32 }, V any](m map[K]V) []K {
 // jwt_federation_providers.
 func (st *state) deleteProvider(pk int32) {
 	delete(st.providers, pk)
+	delete(st.oauth2, pk)
 	for _, o := range st.outposts {
 		o.providers = slices.DeleteFunc(o.providers, func(p int32) bool { return p == pk })
 	}
@@ -362,7 +372,25 @@ func (st *state) deleteFlow(pk string) {
 			p.invalidationFlow = nil
 		}
 	}
+	for _, ppk := range sortedKeys(st.oauth2) {
+		p := st.oauth2[ppk]
+		if p.authorizationFlow == pk {
+			st.deleteProvider(ppk)
+			continue
+		}
+		if p.authenticationFlow != nil && *p.authenticationFlow == pk {
+			p.authenticationFlow = nil
+		}
+		if p.invalidationFlow != nil && *p.invalidationFlow == pk {
+			p.invalidationFlow = nil
+		}
+	}
 	st.deleteBindingsWhere(func(b *binding) bool { return b.target == pk })
+}
+
+// providerExists reports whether a provider of any type has the pk.
+func (st *state) providerExists(pk int32) bool {
+	return st.providers[pk] != nil || st.oauth2[pk] != nil
 }
 
 // deleteGroup removes a group, the bindings that grant it access

@@ -113,6 +113,7 @@ var lineDifferences = []difference{
 	// provider's flows optional and nullable.
 	{first: "2026.8", last: "2026.8", model: "Provider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
 	{first: "2026.8", last: "2026.8", model: "ProxyProvider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
+	{first: "2026.8", last: "2026.8", model: "OAuth2Provider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
 }
 
 // covers tells whether the difference applies to line l.
