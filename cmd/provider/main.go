@@ -32,6 +32,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis"
 	authentikcontroller "github.com/gitops-lifecycle/provider-authentik/internal/controller"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/discovery"
 	"github.com/gitops-lifecycle/provider-authentik/internal/version"
 )
 
@@ -56,6 +57,8 @@ func main() {
 		enableManagementPolicies = app.Flag("enable-management-policies", "Enable support for management policies.").Default("true").Envar("ENABLE_MANAGEMENT_POLICIES").Bool()
 		enableChangeLogs         = app.Flag("enable-changelogs", "Enable capturing change logs during reconciliation.").Default("false").Envar("ENABLE_CHANGE_LOGS").Bool()
 		changelogsSocketPath     = app.Flag("changelogs-socket-path", "Path of the change logs socket, if change logs are enabled.").Default("/var/run/changelogs/changelogs.sock").Envar("CHANGELOGS_SOCKET_PATH").String()
+
+		enableDiscovery = app.Flag("enable-discovery", "Make a ProxyConfig for each Ingress and Gateway API HTTPRoute annotated authentik.m.crossplane.io/proxy: \"true\". Needs RBAC to read Ingresses, HTTPRoutes and Services and to write ProxyConfigs.").Default("false").Envar("ENABLE_DISCOVERY").Bool()
 	)
 	kingpin.MustParse(app.Parse(os.Args[1:]))
 
@@ -138,5 +141,11 @@ func main() {
 
 	kingpin.FatalIfError(customresourcesgate.Setup(mgr, o), "Cannot set up the CRD gate controller")
 	kingpin.FatalIfError(authentikcontroller.SetupGated(mgr, o), "Cannot set up the Authentik controllers")
+	// Off, discovery registers nothing: no route or ProxyConfig watches.
+	if *enableDiscovery {
+		kingpin.FatalIfError(discovery.Setup(mgr, o), "Cannot set up route discovery")
+	} else {
+		log.Info("Route discovery is off (--enable-discovery)")
+	}
 	kingpin.FatalIfError(mgr.Start(ctrl.SetupSignalHandler()), "Cannot start the controller manager")
 }
