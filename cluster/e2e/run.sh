@@ -64,9 +64,13 @@ k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/n
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN" \
   ${E2E_AUTHENTIK_VERSION:+--authentik-version "$E2E_AUTHENTIK_VERSION"}
 wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
+# The suite tests route discovery (cluster/e2e/discovery_test.go); the examples-only run and the demo
+# keep the provider's default, discovery off, and the examples-only run checks it costs nothing there.
+DISCOVERY=()
+if ! $EXAMPLES_ONLY && ! $DEMO; then DISCOVERY=(--enable-discovery); fi
 start_bg provider "$BIN/provider" --debug --poll=5s --leader-election-namespace=crossplane-system \
   --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
-  --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT"
+  --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT" "${DISCOVERY[@]}"
 wait_for_pid_url provider "http://127.0.0.1:$E2E_PROVIDER_HEALTH_PORT/readyz" 60
 
 log "applying the examples"
@@ -104,6 +108,13 @@ if $EXAMPLES_ONLY; then
   k get managed -A
   violations=$(curl -fsS "$SIM_URL/_sim/violations")
   [ "$violations" = "[]" ] || die "the simulator saw answers or requests that break the schema: $violations"
+  # Discovery is off by default: no discovery controller, so no route or ProxyConfig watch.
+  grep -q 'Route discovery is off' "$LOGS/provider.log" || die "the provider's log does not say route discovery is off"
+  metrics=$(curl -fsS "$METRICS_URL")
+  grep -q 'controller="managed/proxyprovider' <<<"$metrics" || die "the provider's metrics name no controller: cannot tell whether discovery runs"
+  ! grep -E 'controller="discovery/' <<<"$metrics" || die "discovery controllers run although --enable-discovery was not given"
+  ! grep -E 'Starting EventSource.*(Ingress|HTTPRoute|ProxyConfig)' "$LOGS/provider.log" || die "the provider watches routes or ProxyConfigs although --enable-discovery was not given"
+  log "route discovery is off by default: no discovery controller in the metrics, no Ingress/HTTPRoute/ProxyConfig watch in the log"
   log "examples and the seed's claim are Ready against Authentik $(curl -fsS -H "Authorization: Bearer $TOKEN" "$SIM_URL/api/v3/admin/version/" | sed -n 's/.*"version_current":"\([^"]*\)".*/\1/p')"
   exit 0
 fi

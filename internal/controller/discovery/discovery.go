@@ -163,6 +163,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if err := r.kube.Delete(ctx, current, client.Preconditions{UID: ptr.To(current.GetUID())}); client.IgnoreNotFound(err) != nil {
 			return reconcile.Result{}, errors.Wrap(err, errDelete)
 		}
+		r.log.Debug("Deleted the ProxyConfig of a route no longer annotated", "kind", kind, "namespace", req.Namespace, "name", req.Name)
 		r.record.Event(route, event.Normal(reasonDeleted, fmt.Sprintf("Deleted ProxyConfig %s: the %s no longer has %s: \"true\"", req.Name, kind, AnnotationProxy)))
 		return reconcile.Result{}, nil
 	}
@@ -189,6 +190,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if err := r.kube.Create(ctx, want); err != nil {
 			return reconcile.Result{}, errors.Wrap(err, errCreate)
 		}
+		r.log.Debug("Created a ProxyConfig for a route", "kind", kind, "namespace", req.Namespace, "name", req.Name)
 		r.record.Event(route, event.Normal(reasonCreated, fmt.Sprintf("Created ProxyConfig %s: %s -> %s", req.Name, specString(want, "externalHost"), specString(want, "internalHost"))))
 		return reconcile.Result{}, nil
 	}
@@ -212,6 +214,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err := r.kube.Patch(ctx, current, client.MergeFrom(before)); err != nil {
 		return reconcile.Result{}, errors.Wrap(err, errPatch)
 	}
+	r.log.Debug("Updated the ProxyConfig of a route", "kind", kind, "namespace", req.Namespace, "name", req.Name)
 	r.record.Event(route, event.Normal(reasonUpdated, fmt.Sprintf("Updated ProxyConfig %s: %s -> %s", req.Name, specString(want, "externalHost"), specString(want, "internalHost"))))
 	return reconcile.Result{}, nil
 }
