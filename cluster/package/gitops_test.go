@@ -46,6 +46,8 @@ var knownKinds = map[string]kindRule{
 	"monitoring.coreos.com/v1 PrometheusRule":                              {namespaced: true},
 	"monitoring.coreos.com/v1 PodMonitor":                                  {namespaced: true},
 	"v1 ConfigMap":                                                         {namespaced: true},
+	"rbac.authorization.k8s.io/v1 ClusterRole":                             {},
+	"rbac.authorization.k8s.io/v1 ClusterRoleBinding":                      {},
 }
 
 const fluxKustomization = "kustomize.toolkit.fluxcd.io/v1 Kustomization"
@@ -132,7 +134,7 @@ func checkLayout(dir string, f facts) []error {
 	var errs []error
 	for _, check := range []func(*layout, facts) []error{
 		checkKinds, checkKustomizeResources, checkFluxOrder, checkPackages,
-		checkActivation, checkRuntimeConfig, checkTokenSecret,
+		checkActivation, checkRuntimeConfig, checkTokenSecret, checkDiscoveryRBAC,
 	} {
 		errs = append(errs, check(l, f)...)
 	}
@@ -542,6 +544,77 @@ func checkTokenSecret(l *layout, _ facts) []error {
 	return errs
 }
 
+// discoveryNeeds is what route discovery (internal/controller/discovery)
+// does beyond the provider's own kinds: group, resource, verb.
+var discoveryNeeds = [][3]string{
+	{"networking.k8s.io", "ingresses", "get"}, {"networking.k8s.io", "ingresses", "list"}, {"networking.k8s.io", "ingresses", "watch"},
+	{"gateway.networking.k8s.io", "httproutes", "get"}, {"gateway.networking.k8s.io", "httproutes", "list"}, {"gateway.networking.k8s.io", "httproutes", "watch"},
+	{"networking.k8s.io", "ingresses/finalizers", "update"}, {"gateway.networking.k8s.io", "httproutes/finalizers", "update"},
+	{"", "services", "get"},
+	{"gitops.io", "proxyconfigs", "get"}, {"gitops.io", "proxyconfigs", "list"}, {"gitops.io", "proxyconfigs", "watch"},
+	{"gitops.io", "proxyconfigs", "create"}, {"gitops.io", "proxyconfigs", "patch"}, {"gitops.io", "proxyconfigs", "delete"},
+	{"", "events", "create"}, {"", "events", "patch"},
+}
+
+// grants reports whether a ClusterRole's rules allow the verb on the
+// resource of the group.
+func grants(role doc, need [3]string) bool {
+	has := func(r any, key, want string) bool {
+		return slices.ContainsFunc(list(r, key), func(v any) bool { return v == want || v == "*" })
+	}
+	return slices.ContainsFunc(list(role.obj, "rules"), func(r any) bool {
+		return has(r, "apiGroups", need[0]) && has(r, "resources", need[1]) && has(r, "verbs", need[2])
+	})
+}
+
+// checkDiscoveryRBAC: a Provider run with --enable-discovery has a fixed
+// ServiceAccount name, and a ClusterRole bound to that ServiceAccount grants
+// what discovery does; Crossplane grants only the provider's own kinds.
+func checkDiscoveryRBAC(l *layout, _ facts) []error {
+	drcs := map[string]doc{}
+	for _, d := range l.byKind("pkg.crossplane.io/v1beta1 DeploymentRuntimeConfig") {
+		drcs[str(d.obj, "metadata", "name")] = d
+	}
+	roles := map[string]doc{}
+	for _, d := range l.byKind("rbac.authorization.k8s.io/v1 ClusterRole") {
+		roles[str(d.obj, "metadata", "name")] = d
+	}
+	var errs []error
+	for _, p := range l.byKind("pkg.crossplane.io/v1 Provider") {
+		d, ok := drcs[str(p.obj, "spec", "runtimeConfigRef", "name")]
+		if !ok {
+			continue // checkRuntimeConfig reports it
+		}
+		discovery := false
+		for _, c := range list(d.obj, "spec", "deploymentTemplate", "spec", "template", "spec", "containers") {
+			discovery = discovery || (str(c, "name") == runtimeContainer && slices.Contains(list(c, "args"), any("--enable-discovery")))
+		}
+		if !discovery {
+			continue
+		}
+		sa := str(d.obj, "spec", "serviceAccountTemplate", "metadata", "name")
+		if sa == "" {
+			errs = append(errs, fmt.Errorf("%s: runs --enable-discovery but sets no spec.serviceAccountTemplate.metadata.name, so no binding can name the ServiceAccount that needs discovery's permissions", d))
+			continue
+		}
+		var bound []doc
+		for _, b := range l.byKind("rbac.authorization.k8s.io/v1 ClusterRoleBinding") {
+			role, ok := roles[str(b.obj, "roleRef", "name")]
+			if ok && str(b.obj, "roleRef", "kind") == "ClusterRole" && slices.ContainsFunc(list(b.obj, "subjects"), func(s any) bool {
+				return str(s, "kind") == "ServiceAccount" && str(s, "name") == sa
+			}) {
+				bound = append(bound, role)
+			}
+		}
+		for _, need := range discoveryNeeds {
+			if !slices.ContainsFunc(bound, func(r doc) bool { return grants(r, need) }) {
+				errs = append(errs, fmt.Errorf("%s: runs --enable-discovery, and no ClusterRole bound to ServiceAccount %s grants %s on %s in API group %q", d, sa, need[2], need[1], need[0]))
+			}
+		}
+	}
+	return errs
+}
+
 func TestGitopsLayout(t *testing.T) {
 	errs := checkLayout(filepath.Join(repoRoot(t), gitopsDir), loadFacts(t))
 	for _, err := range errs {
@@ -689,6 +762,21 @@ func TestGitopsBrokenLayoutsFail(t *testing.T) {
 			reason: "An arg the provider does not know would crash it at start.",
 			file:   providers + "runtimeconfig.yaml", old: "--poll=1m", new: "--poll-interval=1m",
 			want: `arg "--poll-interval=1m" is not a flag`,
+		},
+		"DiscoveryWithoutServiceAccountName": {
+			reason: "Without a fixed ServiceAccount name, Crossplane names it after each revision and the binding misses it.",
+			file:   providers + "runtimeconfig.yaml", old: "  serviceAccountTemplate:\n    metadata:\n      name: provider-authentik\n", new: "",
+			want: "sets no spec.serviceAccountTemplate.metadata.name",
+		},
+		"DiscoveryCannotDelete": {
+			reason: "Discovery deletes the ProxyConfig of a route that is no longer annotated.",
+			file:   providers + "discovery-rbac.yaml", old: "verbs: [get, list, watch, create, patch, delete]", new: "verbs: [get, list, watch, create, patch]",
+			want: `grants delete on proxyconfigs in API group "gitops.io"`,
+		},
+		"DiscoveryBindingToOtherAccount": {
+			reason: "The binding must name the ServiceAccount the DeploymentRuntimeConfig names.",
+			file:   providers + "discovery-rbac.yaml", old: "  name: provider-authentik\n  namespace: crossplane-system", new: "  name: provider-authentik-old\n  namespace: crossplane-system",
+			want: "no ClusterRole bound to ServiceAccount provider-authentik grants get on ingresses",
 		},
 		"TokenKeyMismatch": {
 			reason: "The ClusterProviderConfig must read the key the ExternalSecret writes.",
