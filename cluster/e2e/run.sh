@@ -109,7 +109,7 @@ if $EXAMPLES_ONLY; then
   violations=$(curl -fsS "$SIM_URL/_sim/violations")
   [ "$violations" = "[]" ] || die "the simulator saw answers or requests that break the schema: $violations"
   # Discovery is off by default: no discovery controller, so no route or ProxyConfig watch.
-  grep -q 'Route discovery is off' "$LOGS/provider.log" || die "the provider's log does not say route discovery is off"
+  grep -qF 'Route discovery is off: --enable-discovery not given' "$LOGS/provider.log" || die "the provider's log does not say route discovery is off"
   metrics=$(curl -fsS "$METRICS_URL")
   grep -q 'controller="managed/proxyprovider' <<<"$metrics" || die "the provider's metrics name no controller: cannot tell whether discovery runs"
   ! grep -E 'controller="discovery/' <<<"$metrics" || die "discovery controllers run although --enable-discovery was not given"

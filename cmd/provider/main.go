@@ -145,7 +145,7 @@ func main() {
 	if *enableDiscovery {
 		kingpin.FatalIfError(discovery.Setup(mgr, o), "Cannot set up route discovery")
 	} else {
-		log.Info("Route discovery is off (--enable-discovery)")
+		log.Info("Route discovery is off: --enable-discovery not given")
 	}
 	kingpin.FatalIfError(mgr.Start(ctrl.SetupSignalHandler()), "Cannot start the controller manager")
 }
