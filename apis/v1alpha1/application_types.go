@@ -2,14 +2,10 @@ package v1alpha1
 
 import (
 	"context"
-	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reference"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
@@ -45,16 +41,16 @@ type ApplicationParameters struct {
 	// +kubebuilder:validation:Minimum=1
 	Provider *int32 `json:"provider,omitempty"`
 
-	// ProviderRef names a ProxyProvider in this namespace whose pk is used
-	// as provider. It is resolved on every reconcile, so a provider that was
-	// made again is followed.
+	// ProviderRef names a provider in this namespace, by kind (default
+	// ProxyProvider) and name, whose pk is used as provider. It is resolved
+	// on every reconcile, so a provider that was made again is followed.
 	// +optional
-	ProviderRef *xpv2.Reference `json:"providerRef,omitempty"`
+	ProviderRef *ProviderReference `json:"providerRef,omitempty"`
 
-	// ProviderSelector selects a ProxyProvider in this namespace by its
-	// labels to fill providerRef.
+	// ProviderSelector selects a provider of one kind (default
+	// ProxyProvider) in this namespace by its labels to fill providerRef.
 	// +optional
-	ProviderSelector *xpv2.Selector `json:"providerSelector,omitempty"`
+	ProviderSelector *ProviderSelector `json:"providerSelector,omitempty"`
 
 	// Group is the heading under which the application is listed in the
 	// user's library. It is free text, not an Authentik group.
@@ -156,40 +152,15 @@ type ApplicationList struct {
 	Items           []Application `json:"items"`
 }
 
-// ResolveReferences sets spec.forProvider.provider from the ProxyProvider
-// that providerRef or providerSelector names. A reference is resolved on
-// every reconcile, so a ProxyProvider that was made again with a new pk is
-// followed; a selector only fills an empty reference.
+// ResolveReferences sets spec.forProvider.provider from the provider that
+// providerRef or providerSelector names.
 func (mg *Application) ResolveReferences(ctx context.Context, c client.Reader) error {
 	fp := &mg.Spec.ForProvider
-	if fp.ProviderRef == nil && fp.ProviderSelector == nil {
-		return nil
-	}
-	current := ""
-	if fp.Provider != nil && fp.ProviderRef == nil {
-		current = strconv.Itoa(int(*fp.Provider))
-	}
-	rsp, err := reference.NewAPINamespacedResolver(c, mg).Resolve(ctx, reference.NamespacedResolutionRequest{
-		CurrentValue: current,
-		Reference:    inNamespace(fp.ProviderRef),
-		Selector:     selectInNamespace(fp.ProviderSelector),
-		To:           reference.To{Managed: &ProxyProvider{}, List: &ProxyProviderList{}},
-		Extract:      reference.ExternalName(),
-		Namespace:    mg.GetNamespace(),
-	})
+	pk, ref, err := resolveProvider(ctx, c, mg, providerFields{ref: "spec.forProvider.providerRef", selector: "spec.forProvider.providerSelector"}, fp.Provider, fp.ProviderRef, fp.ProviderSelector)
 	if err != nil {
-		return errors.Wrap(err, "spec.forProvider.providerRef")
+		return err
 	}
-	if rsp.ResolvedValue == "" {
-		// An optional reference that did not resolve leaves provider alone.
-		return nil
-	}
-	pk, err := strconv.ParseInt(rsp.ResolvedValue, 10, 32)
-	if err != nil {
-		return errors.Errorf("spec.forProvider.providerRef: the ProxyProvider's external name %q is not a pk", rsp.ResolvedValue)
-	}
-	fp.Provider = ptr.To(int32(pk))
-	fp.ProviderRef = local(rsp.ResolvedReference)
+	fp.Provider, fp.ProviderRef = pk, ref
 	return nil
 }
 

@@ -2,14 +2,11 @@ package v1alpha1
 
 import (
 	"context"
-	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reference"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
@@ -61,16 +58,16 @@ type OutpostParameters struct {
 	// +listType=set
 	ProviderIDs []int32 `json:"providerIds,omitempty"`
 
-	// ProviderRefs name ProxyProviders in this namespace whose pks fill
-	// providerIds. They are resolved on every reconcile, so a ProxyProvider
-	// that was made again is followed.
+	// ProviderRefs name providers in this namespace, each by kind (default
+	// ProxyProvider) and name, whose pks fill providerIds. They are resolved
+	// on every reconcile, so a provider that was made again is followed.
 	// +optional
-	ProviderRefs []xpv2.Reference `json:"providerRefs,omitempty"`
+	ProviderRefs []ProviderReference `json:"providerRefs,omitempty"`
 
-	// ProviderSelector selects ProxyProviders in this namespace whose pks
-	// fill providerIds.
+	// ProviderSelector selects providers of one kind (default
+	// ProxyProvider) in this namespace whose pks fill providerIds.
 	// +optional
-	ProviderSelector *xpv2.Selector `json:"providerSelector,omitempty"`
+	ProviderSelector *ProviderSelector `json:"providerSelector,omitempty"`
 }
 
 // OutpostObservation is the state of the outpost as Authentik reports it.
@@ -144,42 +141,15 @@ type OutpostList struct {
 	Items           []Outpost `json:"items"`
 }
 
-// ResolveReferences sets spec.forProvider.providerIds from the
-// ProxyProviders that providerRefs or providerSelector name. References are
-// resolved on every reconcile, so a ProxyProvider that was made again with a
-// new pk is followed; a selector only fills an empty list.
+// ResolveReferences sets spec.forProvider.providerIds from the providers
+// that providerRefs or providerSelector name.
 func (mg *Outpost) ResolveReferences(ctx context.Context, c client.Reader) error {
 	fp := &mg.Spec.ForProvider
-	if len(fp.ProviderRefs) == 0 && fp.ProviderSelector == nil {
-		return nil
-	}
-	var current []string
-	if len(fp.ProviderRefs) == 0 {
-		for _, id := range fp.ProviderIDs {
-			current = append(current, strconv.Itoa(int(id)))
-		}
-	}
-	rsp, err := reference.NewAPINamespacedResolver(c, mg).ResolveMultiple(ctx, reference.MultiNamespacedResolutionRequest{
-		CurrentValues: current,
-		References:    inNamespaces(fp.ProviderRefs),
-		Selector:      selectInNamespace(fp.ProviderSelector),
-		To:            reference.To{Managed: &ProxyProvider{}, List: &ProxyProviderList{}},
-		Extract:       reference.ExternalName(),
-		Namespace:     mg.GetNamespace(),
-	})
+	pks, refs, err := resolveProviders(ctx, c, mg, providerFields{ref: "spec.forProvider.providerRefs", selector: "spec.forProvider.providerSelector"}, fp.ProviderIDs, fp.ProviderRefs, fp.ProviderSelector)
 	if err != nil {
-		return errors.Wrap(err, "spec.forProvider.providerRefs")
+		return err
 	}
-	ids := make([]int32, 0, len(rsp.ResolvedValues))
-	for _, v := range rsp.ResolvedValues {
-		pk, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || pk <= 0 {
-			return errors.Errorf("spec.forProvider.providerRefs: the ProxyProvider's external name %q is not a pk", v)
-		}
-		ids = append(ids, int32(pk))
-	}
-	fp.ProviderIDs = ids
-	fp.ProviderRefs = locals(rsp.ResolvedReferences)
+	fp.ProviderIDs, fp.ProviderRefs = pks, refs
 	return nil
 }
 

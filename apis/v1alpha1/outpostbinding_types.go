@@ -2,7 +2,6 @@ package v1alpha1
 
 import (
 	"context"
-	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -26,16 +25,16 @@ type OutpostBindingParameters struct {
 	// +kubebuilder:validation:Minimum=1
 	ProviderID *int32 `json:"providerId,omitempty"`
 
-	// ProviderRef names the ProxyProvider in this namespace whose pk fills
-	// providerId. It is resolved on every reconcile, so a ProxyProvider that
-	// was made again is followed.
+	// ProviderRef names the provider in this namespace, by kind (default
+	// ProxyProvider) and name, whose pk fills providerId. It is resolved on
+	// every reconcile, so a provider that was made again is followed.
 	// +optional
-	ProviderRef *xpv2.Reference `json:"providerRef,omitempty"`
+	ProviderRef *ProviderReference `json:"providerRef,omitempty"`
 
-	// ProviderSelector selects a ProxyProvider in this namespace whose pk
-	// fills providerId.
+	// ProviderSelector selects a provider of one kind (default
+	// ProxyProvider) in this namespace whose pk fills providerId.
 	// +optional
-	ProviderSelector *xpv2.Selector `json:"providerSelector,omitempty"`
+	ProviderSelector *ProviderSelector `json:"providerSelector,omitempty"`
 
 	// OutpostName is the name of the outpost to attach the provider to.
 	// Unset, with no outpostId either: Authentik's embedded outpost.
@@ -121,38 +120,20 @@ type OutpostBindingList struct {
 	Items           []OutpostBinding `json:"items"`
 }
 
-// ResolveReferences sets spec.forProvider.providerId from the ProxyProvider
-// that providerRef or providerSelector names, and spec.forProvider.outpostId
+// ResolveReferences sets spec.forProvider.providerId from the provider that
+// providerRef or providerSelector names, and spec.forProvider.outpostId
 // from the Outpost that outpostRef or outpostSelector names. A reference is
-// resolved on every reconcile, so a ProxyProvider or Outpost that was made
-// again is followed; a selector only fills an empty field.
+// resolved on every reconcile, so a provider or Outpost that was made again
+// is followed; a selector only fills an empty field.
 func (mg *OutpostBinding) ResolveReferences(ctx context.Context, c client.Reader) error {
 	r := reference.NewAPINamespacedResolver(c, mg)
 	fp := &mg.Spec.ForProvider
 
-	if fp.ProviderRef != nil || fp.ProviderSelector != nil {
-		current := ""
-		if fp.ProviderID != nil && fp.ProviderRef == nil {
-			current = strconv.Itoa(int(*fp.ProviderID))
-		}
-		rsp, err := r.Resolve(ctx, reference.NamespacedResolutionRequest{
-			CurrentValue: current,
-			Reference:    inNamespace(fp.ProviderRef),
-			Selector:     selectInNamespace(fp.ProviderSelector),
-			To:           reference.To{Managed: &ProxyProvider{}, List: &ProxyProviderList{}},
-			Extract:      reference.ExternalName(),
-			Namespace:    mg.GetNamespace(),
-		})
-		if err != nil {
-			return errors.Wrap(err, "spec.forProvider.providerRef")
-		}
-		pk, err := strconv.ParseInt(rsp.ResolvedValue, 10, 32)
-		if err != nil || pk <= 0 {
-			return errors.Errorf("spec.forProvider.providerRef: the ProxyProvider's external name %q is not a pk", rsp.ResolvedValue)
-		}
-		fp.ProviderID = ptr.To(int32(pk))
-		fp.ProviderRef = local(rsp.ResolvedReference)
+	pk, ref, err := resolveProvider(ctx, c, mg, providerFields{ref: "spec.forProvider.providerRef", selector: "spec.forProvider.providerSelector"}, fp.ProviderID, fp.ProviderRef, fp.ProviderSelector)
+	if err != nil {
+		return err
 	}
+	fp.ProviderID, fp.ProviderRef = pk, ref
 
 	if fp.OutpostRef != nil || fp.OutpostSelector != nil {
 		current := ""

@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reference"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
@@ -195,4 +196,7 @@ var (
 
 func init() {
 	SchemeBuilder.Register(&ProxyProvider{}, &ProxyProviderList{})
+	registerProviderKind(ProxyProviderKind, func() reference.To {
+		return reference.To{Managed: &ProxyProvider{}, List: &ProxyProviderList{}}
+	})
 }

@@ -39,7 +39,7 @@ func application(mods ...func(*v1alpha1.Application)) *v1alpha1.Application {
 			},
 			ForProvider: v1alpha1.ApplicationParameters{
 				Name:          ptr.To(appName),
-				ProviderRef:   &xpv2.Reference{Name: providerKind},
+				ProviderRef:   &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: providerKind}},
 				MetaLaunchURL: ptr.To(launchURL),
 			},
 		},
@@ -194,7 +194,7 @@ func TestReconcile(t *testing.T) {
 			reason: "A selector picks the ProxyProvider by its labels and fills providerRef.",
 			cr: application(func(cr *v1alpha1.Application) {
 				cr.Spec.ForProvider.ProviderRef = nil
-				cr.Spec.ForProvider.ProviderSelector = &xpv2.Selector{MatchLabels: map[string]string{"app": providerKind}}
+				cr.Spec.ForProvider.ProviderSelector = &v1alpha1.ProviderSelector{Selector: xpv2.Selector{MatchLabels: map[string]string{"app": providerKind}}}
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
 				env.Settle(r, cr)
@@ -312,10 +312,36 @@ func TestReconcile(t *testing.T) {
 				return outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse}
 			},
 		},
+		"ReferenceNamesKind": {
+			reason: "A providerRef that names the ProxyProvider kind resolves like one that leaves it to the default.",
+			cr: application(func(cr *v1alpha1.Application) {
+				cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: v1alpha1.ProxyProviderKind, Reference: xpv2.Reference{Name: providerKind}}
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
+				env.Settle(r, cr)
+			},
+			want: func(s setup) outcome {
+				return outcome{Exists: true, Provider: s.provider, LaunchURL: launchURL, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, PKMatches: true}
+			},
+		},
+		"UnknownProviderKindRefused": {
+			reason: "A providerRef of a kind that is no provider kind is refused before Authentik is asked, naming the field.",
+			cr: application(func(cr *v1alpha1.Application) {
+				cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: "LDAPProvider", Reference: xpv2.Reference{Name: providerKind}}
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
+				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, keyOf(cr))
+			},
+			messageHas: `spec.forProvider.providerRef.kind: "LDAPProvider" is not a provider kind`,
+			want: func(setup) outcome {
+				return outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse}
+			},
+		},
 		"UnresolvedProviderRef": {
 			reason: "A reference to a ProxyProvider that does not exist is reported with the field that holds it.",
 			cr: application(func(cr *v1alpha1.Application) {
-				cr.Spec.ForProvider.ProviderRef = &xpv2.Reference{Name: "missing"}
+				cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: "missing"}}
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
 				_, _ = env.Reconcile(r, keyOf(cr))
@@ -459,7 +485,7 @@ func TestDiff(t *testing.T) {
 		},
 		"ReferenceIsNotCompared": {
 			reason: "The provider reference is the resource's, not Authentik's.",
-			spec:   v1alpha1.ApplicationParameters{Provider: ptr.To(int32(3)), ProviderRef: &xpv2.Reference{Name: "p"}},
+			spec:   v1alpha1.ApplicationParameters{Provider: ptr.To(int32(3)), ProviderRef: &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: "p"}}},
 			want:   true,
 		},
 		"OtherProviderIsDrift": {
@@ -509,8 +535,8 @@ func TestLateInitialize(t *testing.T) {
 		},
 		"ReferenceKeepsProviderUnset": {
 			reason:      "A provider chosen by reference is left to the reference.",
-			spec:        v1alpha1.ApplicationParameters{ProviderRef: &xpv2.Reference{Name: "p"}},
-			want:        v1alpha1.ApplicationParameters{Name: ptr.To(appName), Slug: ptr.To(appSlug), PolicyEngineMode: ptr.To(v1alpha1.PolicyEngineModeAny), ProviderRef: &xpv2.Reference{Name: "p"}},
+			spec:        v1alpha1.ApplicationParameters{ProviderRef: &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: "p"}}},
+			want:        v1alpha1.ApplicationParameters{Name: ptr.To(appName), Slug: ptr.To(appSlug), PolicyEngineMode: ptr.To(v1alpha1.PolicyEngineModeAny), ProviderRef: &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: "p"}}},
 			wantChanged: true,
 		},
 		"KeepsSet": {

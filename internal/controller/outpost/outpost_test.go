@@ -250,10 +250,13 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		"References": {
-			reason: "providerRefs resolve to the pks of ProxyProviders in the same namespace.",
+			reason: "providerRefs resolve to the pks of ProxyProviders in the same namespace, whether they name the kind or leave it to the default.",
 			cr: func(f fixture) *v1alpha1.Outpost {
 				return outpostCR(func(cr *v1alpha1.Outpost) {
-					cr.Spec.ForProvider.ProviderRefs = []xpv2.Reference{{Name: "longhorn"}, {Name: "grafana"}}
+					cr.Spec.ForProvider.ProviderRefs = []v1alpha1.ProviderReference{
+						{Reference: xpv2.Reference{Name: "longhorn"}},
+						{Kind: v1alpha1.ProxyProviderKind, Reference: xpv2.Reference{Name: "grafana"}},
+					}
 				})
 			},
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Outpost, f fixture) {
@@ -265,6 +268,26 @@ func TestReconcile(t *testing.T) {
 				env.Settle(r, cr)
 			},
 			want: func(f fixture) outcome { return settled(sorted(f.p1, f.p2), sorted(f.p1, f.p2)) },
+		},
+		"UnknownProviderKindRefused": {
+			reason: "A providerRefs entry of a kind that is no provider kind is refused before Authentik is asked, naming the entry.",
+			cr: func(f fixture) *v1alpha1.Outpost {
+				return outpostCR(func(cr *v1alpha1.Outpost) {
+					cr.Spec.ForProvider.ProviderRefs = []v1alpha1.ProviderReference{
+						{Reference: xpv2.Reference{Name: "longhorn"}},
+						{Kind: "LDAPProvider", Reference: xpv2.Reference{Name: "grafana"}},
+					}
+				})
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Outpost, f fixture) {
+				pp := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn"}}
+				meta.SetExternalName(pp, strconv.Itoa(int(f.p1)))
+				env.Create(pp)
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+			},
+			messageHas: `spec.forProvider.providerRefs[1].kind: "LDAPProvider" is not a provider kind`,
+			want:       func(fixture) outcome { return outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse} },
 		},
 		"DeleteRemovesOutpost": {
 			reason: "Deleting the resource deletes the outpost, then the resource.",

@@ -300,7 +300,7 @@ func TestReconcile(t *testing.T) {
 				env.Create(pp)
 				env.Create(op)
 				return binding("longhorn", func(cr *v1alpha1.OutpostBinding) {
-					cr.Spec.ForProvider.ProviderRef = &xpv2.Reference{Name: "longhorn"}
+					cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: "longhorn"}}
 					cr.Spec.ForProvider.OutpostRef = &xpv2.Reference{Name: "apps"}
 				})
 			},
@@ -312,6 +312,42 @@ func TestReconcile(t *testing.T) {
 			},
 			want: func(f *fixture) outcome {
 				return outcome{Providers: sorted(f.mine, f.other), ExternalName: ExternalName(f.outpost, f.mine), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue}
+			},
+		},
+		"ReferenceNamesKind": {
+			reason: "A providerRef that names the ProxyProvider kind resolves like one that leaves it to the default.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				pp := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn"}}
+				meta.SetExternalName(pp, strconv.Itoa(int(f.mine)))
+				env.Create(pp)
+				return binding("longhorn", func(cr *v1alpha1.OutpostBinding) {
+					cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: v1alpha1.ProxyProviderKind, Reference: xpv2.Reference{Name: "longhorn"}}
+				})
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+			},
+			want: func(f *fixture) outcome {
+				return outcome{Providers: sorted(f.mine), ExternalName: ExternalName(f.outpost, f.mine), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue}
+			},
+		},
+		"UnknownProviderKindRefused": {
+			reason: "A providerRef of a kind that is no provider kind is refused before Authentik is asked, naming the field.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				pp := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn"}}
+				meta.SetExternalName(pp, strconv.Itoa(int(f.mine)))
+				env.Create(pp)
+				return binding("longhorn", func(cr *v1alpha1.OutpostBinding) {
+					cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: "LDAPProvider", Reference: xpv2.Reference{Name: "longhorn"}}
+				})
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+			},
+			messageHas: `spec.forProvider.providerRef.kind: "LDAPProvider" is not a provider kind`,
+			want: func(f *fixture) outcome {
+				return outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse}
 			},
 		},
 		"UnknownProviderRefused": {
