@@ -52,6 +52,14 @@ type ApplicationParameters struct {
 	// +optional
 	ProviderSelector *ProviderSelector `json:"providerSelector,omitempty"`
 
+	// DetachProvider, when true, keeps the application without a provider:
+	// one Authentik has is detached, and provider, providerRef and
+	// providerSelector are not applied until it is unset again. It takes a
+	// provider out of service without deleting it or its credentials, as
+	// OIDCConfig does while the application's policy bindings are missing.
+	// +optional
+	DetachProvider *bool `json:"detachProvider,omitempty"`
+
 	// Group is the heading under which the application is listed in the
 	// user's library. It is free text, not an Authentik group.
 	// +optional

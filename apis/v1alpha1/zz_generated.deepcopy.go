@@ -158,6 +158,11 @@ func (in *ApplicationParameters) DeepCopyInto(out *ApplicationParameters) {
 		*out = new(ProviderSelector)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.DetachProvider != nil {
+		in, out := &in.DetachProvider, &out.DetachProvider
+		*out = new(bool)
+		**out = **in
+	}
 	if in.Group != nil {
 		in, out := &in.Group, &out.Group
 		*out = new(string)

@@ -338,6 +338,41 @@ func TestReconcile(t *testing.T) {
 				return outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse}
 			},
 		},
+		"DetachProviderAndBack": {
+			reason: "detachProvider takes the provider off the application in Authentik, keeping the reference; unset, the provider is back.",
+			cr:     application(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, s setup) {
+				env.Settle(r, cr)
+				cr.Spec.ForProvider.DetachProvider = ptr.To(true)
+				if err := env.Kube.Update(context.Background(), cr); err != nil {
+					t.Fatal(err)
+				}
+				env.Settle(r, cr)
+				if got := observe(t, env, cr, ""); got.Provider != 0 {
+					t.Errorf("with detachProvider the application in Authentik has provider %d, want none", got.Provider)
+				}
+				cr.Spec.ForProvider.DetachProvider = nil
+				if err := env.Kube.Update(context.Background(), cr); err != nil {
+					t.Fatal(err)
+				}
+				env.Settle(r, cr)
+			},
+			want: func(s setup) outcome {
+				return outcome{Exists: true, Provider: s.provider, LaunchURL: launchURL, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, PKMatches: true}
+			},
+		},
+		"CreateDetached": {
+			reason: "An application made with detachProvider has no provider in Authentik, although its reference resolves.",
+			cr: application(func(cr *v1alpha1.Application) {
+				cr.Spec.ForProvider.DetachProvider = ptr.To(true)
+			}),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, s setup) {
+				env.Settle(r, cr)
+			},
+			want: func(s setup) outcome {
+				return outcome{Exists: true, LaunchURL: launchURL, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, PKMatches: true}
+			},
+		},
 		"UnresolvedProviderRef": {
 			reason: "A reference to a ProxyProvider that does not exist is reported with the field that holds it.",
 			cr: application(func(cr *v1alpha1.Application) {
@@ -474,9 +509,10 @@ func TestDiff(t *testing.T) {
 		MetaDescription: ptr.To(""),
 	}
 	cases := map[string]struct {
-		reason string
-		spec   v1alpha1.ApplicationParameters
-		want   bool
+		reason          string
+		spec            v1alpha1.ApplicationParameters
+		withoutProvider bool // Authentik's application has no provider
+		want            bool
 	}{
 		"UnsetFieldsAreNotManaged": {
 			reason: "Fields the spec leaves unset never count as drift.",
@@ -487,6 +523,17 @@ func TestDiff(t *testing.T) {
 			reason: "The provider reference is the resource's, not Authentik's.",
 			spec:   v1alpha1.ApplicationParameters{Provider: ptr.To(int32(3)), ProviderRef: &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: "p"}}},
 			want:   true,
+		},
+		"ProviderToDetachIsDrift": {
+			reason: "With detachProvider, a provider in Authentik is drift, whatever the spec's provider says.",
+			spec:   v1alpha1.ApplicationParameters{Provider: ptr.To(int32(3)), DetachProvider: ptr.To(true)},
+			want:   false,
+		},
+		"NoProviderIsDetached": {
+			reason:          "With detachProvider, an application without a provider is up to date.",
+			spec:            v1alpha1.ApplicationParameters{Name: ptr.To(appName), DetachProvider: ptr.To(true)},
+			withoutProvider: true,
+			want:            true,
 		},
 		"OtherProviderIsDrift": {
 			reason: "Another provider is drift.",
@@ -506,7 +553,11 @@ func TestDiff(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := Diff(tc.spec, observed)
+			o := observed
+			if tc.withoutProvider {
+				o.Provider = nil
+			}
+			d := Diff(tc.spec, o)
 			if got := d == ""; got != tc.want {
 				t.Errorf("%s\nDiff(...) up to date = %v, want %v; diff:\n%s", tc.reason, got, tc.want, d)
 			}

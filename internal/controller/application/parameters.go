@@ -13,7 +13,10 @@ import (
 // spec leaves unset are omitted, so Authentik keeps (or defaults) them.
 func request(p v1alpha1.ApplicationParameters, slug string) api.ApplicationRequest {
 	r := api.NewApplicationRequest(ptr.Deref(p.Name, ""), slug)
-	if p.Provider != nil {
+	switch {
+	case ptr.Deref(p.DetachProvider, false):
+		r.SetProviderNil()
+	case p.Provider != nil:
 		r.SetProvider(*p.Provider)
 	}
 	r.Group = p.Group
@@ -53,12 +56,16 @@ func parametersOf(a *api.Application) v1alpha1.ApplicationParameters {
 
 // Diff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ; the provider reference and
-// selector are not Authentik's and are left out. An empty result means up
-// to date.
+// selector are not Authentik's and are left out. With detachProvider any
+// provider differs. An empty result means up to date.
 func Diff(spec, observed v1alpha1.ApplicationParameters) string {
 	want := spec
-	want.ProviderRef, want.ProviderSelector = nil, nil
-	return cmp.Diff(want, onlySetFields(want, observed), cmpopts.EquateEmpty())
+	want.ProviderRef, want.ProviderSelector, want.DetachProvider = nil, nil, nil
+	got := onlySetFields(want, observed)
+	if ptr.Deref(spec.DetachProvider, false) {
+		want.Provider, got.Provider = nil, observed.Provider
+	}
+	return cmp.Diff(want, got, cmpopts.EquateEmpty())
 }
 
 // onlySetFields keeps of observed just the fields that spec sets.
@@ -86,7 +93,7 @@ func keep[T any](s, o *T) *T {
 
 // LateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything. The provider is filled only when neither a
-// reference nor a selector names one.
+// reference nor a selector names one and it is not to be detached.
 func LateInitialize(spec *v1alpha1.ApplicationParameters, observed v1alpha1.ApplicationParameters) bool {
 	changed := false
 	fill := func(s **string, o *string) {
@@ -107,7 +114,7 @@ func LateInitialize(spec *v1alpha1.ApplicationParameters, observed v1alpha1.Appl
 		spec.OpenInNewTab = ptr.To(*observed.OpenInNewTab)
 		changed = true
 	}
-	if spec.Provider == nil && spec.ProviderRef == nil && spec.ProviderSelector == nil && observed.Provider != nil {
+	if spec.Provider == nil && spec.ProviderRef == nil && spec.ProviderSelector == nil && !ptr.Deref(spec.DetachProvider, false) && observed.Provider != nil {
 		spec.Provider = ptr.To(*observed.Provider)
 		changed = true
 	}
