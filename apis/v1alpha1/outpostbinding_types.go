@@ -57,6 +57,20 @@ type OutpostBindingParameters struct {
 	// outpostId.
 	// +optional
 	OutpostSelector *xpv2.Selector `json:"outpostSelector,omitempty"`
+
+	// RequiredGroups names Authentik groups that must each have an enabled,
+	// not negated policy binding on the provider's application for the
+	// outpost to serve the provider. An application without bindings admits
+	// every user, and Authentik deletes a group's bindings with the group, so
+	// at every poll the binding checks the application's bindings: while a
+	// group lacks one, or the provider has no application, the provider is
+	// taken off (or kept off) the outpost, even if someone else attached it,
+	// and the binding is Ready=False naming the group. It is attached again
+	// once every group is bound. Empty: served whatever the bindings.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:items:MinLength=1
+	RequiredGroups []string `json:"requiredGroups,omitempty"`
 }
 
 // OutpostBindingObservation is the binding as Authentik reports it.
@@ -72,6 +86,11 @@ type OutpostBindingObservation struct {
 
 	// Providers is how many providers the outpost serves in all.
 	Providers *int32 `json:"providers,omitempty"`
+
+	// NotServedReason says why the provider is kept off the outpost although
+	// the binding exists: a group in spec.forProvider.requiredGroups without
+	// a policy binding on the application. Unset while it may be served.
+	NotServedReason *string `json:"notServedReason,omitempty"`
 }
 
 // An OutpostBindingSpec defines the desired state of an OutpostBinding.

@@ -247,11 +247,20 @@ func (e *Env) Settle(r reconcile.Reconciler, obj client.Object) {
 // resource may retry its write.
 func (e *Env) NoWriteLoop(r reconcile.Reconciler, obj client.Object) {
 	e.T.Helper()
-	key := client.ObjectKeyFromObject(obj)
 	mg, ok := obj.(resource.Managed)
 	if !ok || mg.GetCondition(xpv2.TypeReady).Status != corev1.ConditionTrue {
 		return
 	}
+	e.NoWrites(r, obj)
+}
+
+// NoWrites fails the test if the resource writes to Authentik in any of
+// SteadyPolls further polls, Ready or not: for a resource that is not Ready
+// by design (an OutpostBinding keeping its provider off the outpost), a
+// write on every poll is a loop too.
+func (e *Env) NoWrites(r reconcile.Reconciler, obj client.Object) {
+	e.T.Helper()
+	key := client.ObjectKeyFromObject(obj)
 	before := e.Sim.Sim.WriteCounts()
 	for range SteadyPolls {
 		if _, err := e.Reconcile(r, key); err != nil {
@@ -261,7 +270,7 @@ func (e *Env) NoWriteLoop(r reconcile.Reconciler, obj client.Object) {
 	after := e.Sim.Sim.WriteCounts()
 	for op, n := range after {
 		if n != before[op] {
-			e.T.Errorf("%s is Ready, yet in %d more polls it called %s %d times (a write loop)", key, SteadyPolls, op, n-before[op])
+			e.T.Errorf("%s has settled, yet in %d more polls it called %s %d times (a write loop)", key, SteadyPolls, op, n-before[op])
 		}
 	}
 	e.Get(obj)

@@ -5,6 +5,7 @@ package outpostbinding
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +59,15 @@ const (
 	errLastProvider   = "Authentik keeps at least one provider on an outpost it does not manage: attach another provider or delete the outpost first"
 	errMoved          = "a binding is not moved while its provider is attached: create another OutpostBinding and delete this one"
 	errRecordIntent   = "cannot record the provider the binding is about to attach"
+	errGetProvider    = "cannot get provider"
+	errGetApplication = "cannot get application"
+	errListBindings   = "cannot list the policy bindings of application"
+	errWithhold       = "cannot take provider off the outpost"
 )
+
+// pageSize is the page size of the policy binding list: Authentik's
+// default, so one request covers every application seen in practice.
+const pageSize = 100
 
 // fieldPaths maps Authentik's request fields to this resource's fields.
 var fieldPaths = map[string]string{"providers": "spec.forProvider.providerId"}
@@ -128,33 +137,62 @@ func (e *external) api() *api.OutpostsAPIService { return e.client.API.OutpostsA
 // behind the binding's back, or an outpost that is gone, reads as not
 // existing, so Create attaches the provider again (to the outpost the spec
 // names now).
+//
+// With spec.forProvider.requiredGroups it first checks, at every poll, that
+// each group has a policy binding on the provider's application. While one
+// has not, the provider must not be served: the binding reports itself as
+// existing, so nothing is created, and as out of date while the provider
+// is still on the outpost, so Update takes it off. This works in the
+// managed resource alone, whatever delivers (or drops) events to a
+// Composition above it.
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.OutpostBinding) (managed.ExternalObservation, error) {
 	en := meta.GetExternalName(cr)
-	if en == "" {
+	fp := &cr.Spec.ForProvider
+	// A binding being deleted detaches what it attached, whatever its spec says now.
+	deleting := meta.WasDeleted(cr)
+	guarded := !deleting && len(fp.RequiredGroups) > 0
+	if en == "" && !guarded {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	if meta.WasDeleted(cr) && cr.GetAnnotations()[AnnotationFoundAttached] == "true" {
+	if deleting && cr.GetAnnotations()[AnnotationFoundAttached] == "true" {
 		// Delete leaves a provider the binding did not attach; there is
 		// nothing to wait for.
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	id, pk, err := ParseExternalName(en)
-	if err != nil {
-		return managed.ExternalObservation{}, err
-	}
-	o, resp, err := e.api().OutpostsInstancesRetrieve(ctx, id).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		if authentik.IsNotFound(err) {
-			return managed.ExternalObservation{ResourceExists: false}, nil
+	var (
+		id string
+		pk int32
+		o  *api.Outpost
+	)
+	if en != "" {
+		var err error
+		if id, pk, err = ParseExternalName(en); err != nil {
+			return managed.ExternalObservation{}, err
 		}
-		return managed.ExternalObservation{}, errors.Wrapf(err, "%s %s", errGetOutpost, id)
+		if o, err = e.outpost(ctx, id); err != nil {
+			return managed.ExternalObservation{}, err
+		}
 	}
-	if !slices.Contains(o.Providers, pk) {
+	attached := o != nil && slices.Contains(o.Providers, pk)
+	if guarded {
+		// The provider that is served, or that Create would attach.
+		if !attached {
+			if fp.ProviderID == nil {
+				return managed.ExternalObservation{}, errors.New(errNoProvider)
+			}
+			pk = *fp.ProviderID
+		}
+		reason, err := e.notServedReason(ctx, fp.RequiredGroups, pk, o)
+		if err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		if reason != "" {
+			return e.observeWithheld(ctx, cr, reason, pk, o, attached)
+		}
+	}
+	if !attached {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	fp := &cr.Spec.ForProvider
-	// A binding being deleted detaches what it attached, whatever its spec says now.
-	deleting := meta.WasDeleted(cr)
 	if !deleting && fp.ProviderID != nil && *fp.ProviderID != pk {
 		return managed.ExternalObservation{}, errors.Errorf("provider %d is attached to outpost %s, but spec.forProvider.providerId is %d; %s", pk, id, *fp.ProviderID, errMoved)
 	}
@@ -169,6 +207,134 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.OutpostBinding) (ma
 	cr.Status.AtProvider = observation(o, pk)
 	cr.SetConditions(xpv2.Available())
 	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true, ResourceLateInitialized: lateInit}, nil
+}
+
+// observeWithheld observes a binding whose provider must not be served.
+// A binding that never recorded an outpost checks the one its spec names,
+// where a lost create or someone else may have attached the provider.
+// status.atProvider names the provider only while it is attached, which is
+// what Update takes off.
+func (e *external) observeWithheld(ctx context.Context, cr *v1alpha1.OutpostBinding, reason string, pk int32, o *api.Outpost, attached bool) (managed.ExternalObservation, error) {
+	if meta.GetExternalName(cr) == "" {
+		var err error
+		if o, err = e.specOutpost(ctx, cr); err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		attached = o != nil && slices.Contains(o.Providers, pk)
+	}
+	obs := v1alpha1.OutpostBindingObservation{}
+	if o != nil {
+		obs = observation(o, pk)
+	}
+	if !attached {
+		obs.ProviderID = nil
+	}
+	obs.NotServedReason = ptr.To(reason)
+	cr.Status.AtProvider = obs
+	cr.SetConditions(xpv2.Unavailable().WithMessage(reason))
+	diff := ""
+	if attached {
+		diff = fmt.Sprintf("provider %d is on outpost %s: %s", pk, o.Pk, reason)
+	}
+	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: !attached, Diff: diff}, nil
+}
+
+// specOutpost reads the outpost the spec names, for a binding that has
+// recorded none. Its UUID, once looked up by outpostName (which cannot
+// change) or as the embedded outpost, is kept in status.atProvider and read
+// again from there; an outpost that is gone is looked up anew.
+func (e *external) specOutpost(ctx context.Context, cr *v1alpha1.OutpostBinding) (*api.Outpost, error) {
+	fp := cr.Spec.ForProvider
+	if known := cr.Status.AtProvider.OutpostID; fp.OutpostID == nil && known != nil {
+		o, err := e.outpost(ctx, *known)
+		if err != nil || o != nil {
+			return o, err
+		}
+	}
+	id, err := e.outpostID(ctx, fp)
+	if err != nil {
+		return nil, err
+	}
+	return e.outpost(ctx, id)
+}
+
+// outpost reads the outpost with UUID id; nil when it is gone.
+func (e *external) outpost(ctx context.Context, id string) (*api.Outpost, error) {
+	o, resp, err := e.api().OutpostsInstancesRetrieve(ctx, id).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, errors.Wrapf(err, "%s %s", errGetOutpost, id)
+	}
+	return o, nil
+}
+
+// notServedReason tells why provider pk must not be served, or "" if it
+// may be: each group in required needs an enabled, not negated policy
+// binding on the provider's application, since an application without
+// bindings admits every user. The application's slug comes from the
+// outpost's answer when the provider is on it, else from the provider. It
+// costs the application and one list of its bindings.
+func (e *external) notServedReason(ctx context.Context, required []string, pk int32, o *api.Outpost) (string, error) {
+	slug, known := assignedApplication(o, pk)
+	if !known {
+		p, resp, err := e.client.API.ProvidersAPI.ProvidersProxyRetrieve(ctx, pk).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			if authentik.IsNotFound(err) {
+				return fmt.Sprintf("not served: provider %d does not exist in Authentik", pk), nil
+			}
+			return "", errors.Wrapf(err, "%s %d", errGetProvider, pk)
+		}
+		slug = ptr.Deref(p.AssignedApplicationSlug.Get(), "")
+	}
+	if slug == "" {
+		return fmt.Sprintf("not served: provider %d has no application in Authentik, so no policy binding restricts it", pk), nil
+	}
+	app, resp, err := e.client.API.CoreAPI.CoreApplicationsRetrieve(ctx, slug).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsNotFound(err) {
+			return fmt.Sprintf("not served: application %q of provider %d does not exist in Authentik", slug, pk), nil
+		}
+		return "", errors.Wrapf(err, "%s %q", errGetApplication, slug)
+	}
+	bound := map[string]bool{}
+	for page := int32(1); page > 0; {
+		l, resp, err := e.client.API.PoliciesAPI.PoliciesBindingsList(ctx).Target(app.Pk).Enabled(true).Page(page).PageSize(pageSize).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			return "", errors.Wrapf(err, "%s %q", errListBindings, slug)
+		}
+		for _, b := range l.Results {
+			if g := b.GroupObj.Get(); g != nil && ptr.Deref(b.Enabled, true) && !ptr.Deref(b.Negate, false) {
+				bound[g.Name] = true
+			}
+		}
+		page = int32(l.Pagination.Next)
+	}
+	var missing []string
+	for _, g := range required {
+		if !bound[g] {
+			missing = append(missing, fmt.Sprintf("group %q has no policy binding on application %q", g, slug))
+		}
+	}
+	if len(missing) == 0 {
+		return "", nil
+	}
+	return "not served: " + strings.Join(missing, "; "), nil
+}
+
+// assignedApplication reads the slug of provider pk's application from the
+// outpost's answer; known is false when the outpost does not list it.
+func assignedApplication(o *api.Outpost, pk int32) (slug string, known bool) {
+	if o == nil {
+		return "", false
+	}
+	for _, p := range o.ProvidersObj {
+		if p.Pk == pk {
+			return ptr.Deref(p.AssignedApplicationSlug.Get(), ""), true
+		}
+	}
+	return "", false
 }
 
 // Create adds the provider to the outpost the spec names, keeping every
@@ -209,9 +375,24 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.OutpostBinding) (man
 	return managed.ExternalCreation{}, nil
 }
 
-// Update has nothing to do: a binding has no field that can drift.
-func (e *external) Update(_ context.Context, _ *v1alpha1.OutpostBinding) (managed.ExternalUpdate, error) {
-	return managed.ExternalUpdate{}, nil
+// Update takes off its outpost a provider that must not be served (see
+// Observe), whoever attached it: status.atProvider names both. A binding
+// has no other field that can drift.
+func (e *external) Update(ctx context.Context, cr *v1alpha1.OutpostBinding) (managed.ExternalUpdate, error) {
+	o := cr.Status.AtProvider
+	if o.NotServedReason == nil || o.OutpostID == nil || o.ProviderID == nil {
+		return managed.ExternalUpdate{}, nil
+	}
+	pk := *o.ProviderID
+	_, _, err := e.lists.Apply(ctx, e.client, *o.OutpostID, outpost.Edit{Remove: []int32{pk}})
+	switch {
+	case err == nil, authentik.IsNotFound(err):
+		return managed.ExternalUpdate{}, nil
+	case authentik.IsInvalid(err):
+		return managed.ExternalUpdate{}, errors.Wrapf(err, "%s %d (%s)", errWithhold, pk, errLastProvider)
+	default:
+		return managed.ExternalUpdate{}, errors.Wrapf(err, "%s %d", errWithhold, pk)
+	}
 }
 
 // Delete removes the binding's own provider from the outpost and keeps
