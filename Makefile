@@ -82,7 +82,7 @@ e2e: build tools ## Real kube-apiserver + Crossplane + simulator + provider, at 
 	E2E_AUTHENTIK_VERSION=$(E2E_OLDEST_AUTHENTIK) cluster/e2e/run.sh --examples-only
 
 .PHONY: e2e-faults
-e2e-faults: build tools ## The fault suite (not in `make test`): two replicas, a 3-minute Authentik outage, 100 claims under injected faults, three runs.
+e2e-faults: build tools ## The fault suite (not in `make test`): two replicas, a 3-minute Authentik outage, 100 claims under injected faults (E2E_FAULTS_COUNT=3: three runs).
 	cluster/e2e/faults.sh
 
 .PHONY: bench-scale

@@ -3,8 +3,6 @@
 package faults
 
 import (
-	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/claims"
-
 	"context"
 	"fmt"
 	"maps"
@@ -13,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	api "goauthentik.io/api/v3"
 
+	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/claims"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
@@ -227,7 +227,16 @@ func TestFaults(t *testing.T) {
 	e.setFaults(t)
 	prov := e.startProvider(t, 0)
 
-	const namespaces, perNamespace = 5, 20
+	const namespaces = 5
+	perNamespace := 20
+	if v := os.Getenv("E2E_FAULTS_PER_NAMESPACE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("E2E_FAULTS_PER_NAMESPACE: %v", err)
+		}
+		perNamespace = n
+	}
+	live := (namespaces - 1) * perNamespace
 	doomed := fmt.Sprintf("e2e-faults-%d", namespaces-1)
 	groupsByClaim := map[string]int{}
 	var doomedNames, all []string
@@ -285,7 +294,7 @@ func TestFaults(t *testing.T) {
 		}
 		ready = d
 	}
-	waitUntil(t, "80 claims Ready and namespace "+doomed+" gone", ready, 5*time.Second, func() (bool, string) {
+	waitUntil(t, fmt.Sprintf("%d claims Ready and namespace %s gone", live, doomed), ready, 5*time.Second, func() (bool, string) {
 		m := e.conditions(t, "proxyconfig,managed", "")
 		var bad []string
 		for _, k := range notReady(m) {
@@ -296,7 +305,7 @@ func TestFaults(t *testing.T) {
 		_, err := e.kubectl("", "get", "namespace", doomed)
 		return len(bad) == 0 && err != nil, fmt.Sprintf("%d not ready: %s", len(bad), strings.Join(head(bad, 5), " "))
 	})
-	t.Logf("%s: 80 claims Ready, %s gone", time.Since(start).Round(time.Second), doomed)
+	t.Logf("%s: %d claims Ready, %s gone", time.Since(start).Round(time.Second), live, doomed)
 	e.clearFaults(t)
 	s := e.snapshot(t, all)
 	checkClaims(t, s, groupsByClaim)

@@ -7,7 +7,7 @@
 // processes. cluster/e2e/faults.sh brings up the control plane, installs
 // the CRDs, the ProxyConfig Configuration and the ClusterProviderConfig,
 // and runs these tests; they read E2E_ROOT, E2E_TOKEN, E2E_SIM_PORT,
-// E2E_LOGS, KUBECONFIG and, optionally, E2E_BIN.
+// E2E_LOGS, KUBECONFIG and, optionally, E2E_BIN and E2E_PROVIDER_PORT_BASE.
 package faults
 
 import (
@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,6 +40,7 @@ const (
 
 type env struct {
 	root, bin, token, simURL, simPort, logs string
+	providerPortBase                        int
 	ak                                      *authentik.Client
 }
 
@@ -56,6 +58,14 @@ func setup(t *testing.T) *env {
 	e.bin = filepath.Join(e.root, "_output", "bin")
 	if b := os.Getenv("E2E_BIN"); b != "" {
 		e.bin = b
+	}
+	e.providerPortBase = 18080
+	if v := os.Getenv("E2E_PROVIDER_PORT_BASE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("E2E_PROVIDER_PORT_BASE: %v", err)
+		}
+		e.providerPortBase = n
 	}
 	ak, err := authentik.New(authentik.Config{URL: e.simURL, Token: e.token}, nil)
 	if err != nil {
@@ -136,8 +146,8 @@ func (e *env) startProvider(t *testing.T, n int) *proc {
 	return e.start(t, fmt.Sprintf("provider-%d", n), "provider", "--debug",
 		"--poll="+poll.String(), fmt.Sprintf("--max-reconcile-rate=%d", maxReconcileRate),
 		"--leader-election", "--leader-election-namespace="+leaseNamespace,
-		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", 18080+2*n),
-		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", 18081+2*n))
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", e.providerPortBase+2*n),
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", e.providerPortBase+2*n+1))
 }
 
 // waitUntil polls cond every interval until it holds or timeout passes.
