@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/claims"
 	"net/http"
 	"os"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	api "goauthentik.io/api/v3"
 
+	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/claims"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
@@ -118,6 +118,98 @@ spec:
 	}
 	if !sameSet(o.Providers, before) {
 		left = append(left, fmt.Sprintf("embedded outpost serves %v, before the namespace %v", o.Providers, before))
+	}
+	if len(left) > 0 {
+		t.Errorf("Authentik still holds after the namespace was deleted: %v", left)
+	}
+}
+
+// TestNamespacedConfigDeletion deletes a namespace whose managed resources
+// use a ProviderConfig in that namespace. The namespace controller deletes
+// the config and its token Secret in the same sweep as the resources, in
+// no particular order; the resources still need the token to delete what
+// they made in Authentik. Everything leaves Authentik and the namespace
+// goes away.
+func TestNamespacedConfigDeletion(t *testing.T) {
+	e := setup(t)
+	const ns, config, secret = "e2e-nspc", "tenant-authentik", "tenant-token"
+	const claim, plain = "e2e-nspc-claim", "e2e-nspc-plain"
+	e.newGroup(t, "e2e-nspc-admins")
+	before := e.embeddedOutpost(t).Providers
+
+	e.ensureNamespace(t, ns)
+	t.Cleanup(func() { _, _ = e.kubectl("", "delete", "namespace", ns, "--ignore-not-found", "--wait=false") })
+	docs := []string{
+		fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: %s}\nstringData: {token: %q}\n", secret, ns, tokenValue()),
+		fmt.Sprintf(`apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ProviderConfig
+metadata: {name: %s, namespace: %s}
+spec:
+  url: %s
+  credentials:
+    source: Secret
+    secretRef: {name: %s, key: token}
+`, config, ns, simURL(), secret),
+		claims.ProxyConfig(ns, claim, "e2e-nspc-admins") + fmt.Sprintf("  providerConfigRef: {kind: ProviderConfig, name: %s}\n", config),
+		fmt.Sprintf(`apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ProxyProvider
+metadata: {name: %[1]s, namespace: %[2]s}
+spec:
+  providerConfigRef: {kind: ProviderConfig, name: %[3]s}
+  forProvider:
+    name: %[1]s
+    mode: forward_single
+    externalHost: https://%[1]s.e2e.example.com
+`, plain, ns, config),
+	}
+	e.mustKubectl(t, strings.Join(docs, "---\n"), "apply", "-f", "-")
+	waitUntil(t, "the claim Ready", proxyConfigReady, func() (bool, string) {
+		n, out := e.claimsReady(ns)
+		return n == 1, out
+	})
+	e.mustKubectl(t, "", "wait", "--for=condition=Ready", "proxyprovider/"+plain, "-n", ns, "--timeout=60s")
+	if out := e.mustKubectl(t, "", "get", "managed", "-n", ns, "-o", "jsonpath={range .items[*]}{.spec.providerConfigRef.kind} {end}"); strings.Contains(out, "ClusterProviderConfig") || out == "" {
+		t.Fatalf("the namespace's managed resources use configs %q, want only its ProviderConfig", out)
+	}
+	var pks []int32
+	for _, n := range []string{claim, plain} {
+		ps := e.providerByName(t, n)
+		if len(ps) != 1 {
+			t.Fatalf("Authentik has %d providers named %s, want 1", len(ps), n)
+		}
+		pks = append(pks, ps[0].Pk)
+	}
+	app := e.application(t, claim)
+	if app == nil {
+		t.Fatalf("Authentik has no application %s", claim)
+	}
+
+	start := time.Now()
+	e.mustKubectl(t, "", "delete", "namespace", ns, "--wait=false")
+	waitUntil(t, "namespace "+ns+" gone", 2*time.Minute, func() (bool, string) {
+		out, err := e.kubectl("", "get", "namespace", ns, "-o", "jsonpath={.status.phase}")
+		if err != nil && strings.Contains(out, "NotFound") {
+			return true, ""
+		}
+		left, _ := e.kubectl("", "get", "managed,proxyconfig,providerconfig,secret", "-n", ns, "-o", "name")
+		return false, out + "; left: " + strings.Join(strings.Fields(left), " ")
+	})
+	t.Logf("namespace gone %s after its deletion", time.Since(start).Round(time.Second))
+
+	var left []string
+	for _, n := range []string{claim, plain} {
+		if len(e.providerByName(t, n)) != 0 {
+			left = append(left, "provider "+n)
+		}
+	}
+	if e.application(t, claim) != nil {
+		left = append(left, "application "+claim)
+	}
+	if n := e.bindingsOf(t, app.Pk); n != 0 {
+		left = append(left, fmt.Sprintf("%d policy bindings of %s", n, claim))
+	}
+	if o := e.embeddedOutpost(t); !sameSet(o.Providers, before) {
+		left = append(left, fmt.Sprintf("embedded outpost serves %v, before the namespace %v (providers %v)", o.Providers, before, pks))
 	}
 	if len(left) > 0 {
 		t.Errorf("Authentik still holds after the namespace was deleted: %v", left)

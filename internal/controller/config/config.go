@@ -88,7 +88,7 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 			return err
 		}
 	}
-	return nil
+	return setupCredentialsGuard(mgr, o)
 }
 
 // SetupGated sets up the controllers once their CRDs exist.
