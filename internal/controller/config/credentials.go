@@ -2,11 +2,13 @@ package config
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	kmeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,12 +40,20 @@ const (
 // event of its own.
 const releaseCheck = 5 * time.Second
 
-// managedLists are empty lists of every managed resource kind.
-func managedLists() []resource.ManagedList {
-	return []resource.ManagedList{
-		&v1alpha1.ProxyProviderList{}, &v1alpha1.ApplicationList{}, &v1alpha1.PolicyBindingList{},
-		&v1alpha1.OutpostBindingList{}, &v1alpha1.OutpostList{}, &v1alpha1.GroupList{},
+// managedLists are empty lists of every managed resource kind in the
+// scheme, so a kind added later is counted without being listed here.
+func managedLists(s *runtime.Scheme) []resource.ManagedList {
+	var out []resource.ManagedList
+	for _, kind := range slices.Sorted(maps.Keys(s.KnownTypes(v1alpha1.SchemeGroupVersion))) {
+		o, err := s.New(v1alpha1.SchemeGroupVersion.WithKind(kind))
+		if err != nil {
+			continue
+		}
+		if l, ok := o.(resource.ManagedList); ok {
+			out = append(out, l)
+		}
 	}
+	return out
 }
 
 // A CredentialsGuard keeps the credentials of namespaced ProviderConfigs
@@ -134,7 +144,7 @@ func (g *CredentialsGuard) Reconcile(ctx context.Context, req reconcile.Request)
 // to, those being deleted included: they need the credentials most.
 func (g *CredentialsGuard) usedConfigs(ctx context.Context, ns string) (map[string]bool, error) {
 	used := map[string]bool{}
-	for _, l := range managedLists() {
+	for _, l := range managedLists(g.kube.Scheme()) {
 		err := g.kube.List(ctx, l, client.InNamespace(ns))
 		if kmeta.IsNoMatchError(err) {
 			continue

@@ -85,6 +85,16 @@ func TestCredentialsGuard(t *testing.T) {
 			objs:   []client.Object{teamConfigObj("https://a"), secretObj(teamSecretName), groupUsing(v1alpha1.ProviderConfigKind, teamConfig)},
 			want:   map[string]string{"ProviderConfig": "held", "Secret": "held", "other Secret": "free"},
 		},
+		"HoldsForEveryManagedKind": {
+			reason: "Any managed kind counts as a user, not only the one the other cases use.",
+			objs: []client.Object{teamConfigObj("https://a"), secretObj(teamSecretName), &v1alpha1.Application{
+				ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "app"},
+				Spec: v1alpha1.ApplicationSpec{ManagedResourceSpec: xpv2.ManagedResourceSpec{
+					ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ProviderConfigKind, Name: teamConfig},
+				}},
+			}},
+			want: map[string]string{"ProviderConfig": "held", "Secret": "held", "other Secret": "free"},
+		},
 		"ReleasesUnusedConfig": {
 			reason: "No managed resource uses the config any more: the guard lets go of it and its Secret.",
 			objs:   []client.Object{teamConfigObj("https://a", FinalizerCredentialsInUse), secretObj(teamSecretName, FinalizerCredentialsInUse)},
