@@ -37,3 +37,6 @@ func (mg *PolicyBinding) AdoptsExisting() bool { return mg.Spec.AdoptsExisting()
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *OutpostBinding) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *OAuth2Provider) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }

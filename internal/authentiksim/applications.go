@@ -76,7 +76,8 @@ func (st *state) renderApplication(a *application) applicationJSON {
 		out.BackchannelProvidersObj = append(out.BackchannelProvidersObj, st.renderProvider(st.providers[pk]))
 	}
 	// Application.get_launch_url: the explicit launch URL, else the
-	// provider's (a proxy provider launches at its external host).
+	// provider's (a proxy provider launches at its external host, an OAuth2
+	// provider at its first redirect URI's origin).
 	if a.metaLaunchURL != "" {
 		u := a.metaLaunchURL
 		out.LaunchURL = &u
@@ -93,6 +94,9 @@ func (st *state) renderApplication(a *application) applicationJSON {
 		if p := st.oauth2[*a.provider]; p != nil {
 			obj := st.renderOAuth2Base(p)
 			out.ProviderObj = &obj
+			if out.LaunchURL == nil {
+				out.LaunchURL = oauth2LaunchURL(p)
+			}
 		}
 	}
 	if a.metaIcon != "" {

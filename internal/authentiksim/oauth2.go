@@ -3,16 +3,17 @@ package authentiksim
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// OAuth2 providers are simulated only as far as a provider of another kind
-// matters to proxy providers: a name taken across every provider type, and
-// the generic provider list that shows every type. Their token endpoints
-// and signing keys are not simulated.
-
+// OAuth2 provider choices and defaults, from authentik/providers/oauth2/models.py
+// (ClientTypes, RedirectURIMatchingMode, IssuerMode and the OAuth2Provider
+// field defaults) and authentik/providers/oauth2/id_token.py (SubModes).
 const (
 	clientTypeConfidential = "confidential"
 	clientTypePublic       = "public"
@@ -20,47 +21,91 @@ const (
 	matchingModeStrict = "strict"
 	matchingModeRegex  = "regex"
 
-	// ClientTypes and RedirectURIMatchingMode in
-	// authentik/providers/oauth2/models.py; generate_id and generate_key in
-	// authentik/lib/generators.py make 40 and 128 characters.
+	redirectTypeAuthorization = "authorization"
+
+	issuerModeGlobal      = "global"
+	issuerModePerProvider = "per_provider"
+
+	subModeHashedUserID = "hashed_user_id"
+
+	// clientSecretLength is generate_client_secret's: generate_id(128).
 	clientSecretLength = 128
+
+	// msgBadRegex is OAuth2ProviderSerializer.validate_redirect_uris
+	// (authentik/providers/oauth2/api/providers.py).
+	msgBadRegex = "Invalid Regex Pattern: %s"
+	// msgClientIDTaken is Django's unique message for OAuth2Provider.client_id
+	// (unique=True; verbose names "OAuth2/OpenID Provider" and "Client ID").
+	msgClientIDTaken = "OAuth2/OpenID Provider with this Client ID already exists."
 )
 
+var (
+	subModes      = []string{subModeHashedUserID, "user_id", "user_uuid", "user_username", "user_email", "user_upn"}
+	redirectTypes = []string{redirectTypeAuthorization, "logout"}
+	matchingModes = []string{matchingModeStrict, matchingModeRegex}
+)
+
+// newOAuth2Provider has the model defaults of OAuth2Provider.
+func newOAuth2Provider() *oauth2Provider {
+	return &oauth2Provider{
+		clientType:             clientTypeConfidential,
+		includeClaims:          true,
+		accessCodeValidity:     "minutes=1",
+		accessTokenValidity:    "hours=1",
+		refreshTokenValidity:   "days=30",
+		subMode:                subModeHashedUserID,
+		issuerMode:             issuerModePerProvider,
+		propertyMappings:       []string{},
+		redirectURIs:           []redirectURIJSON{},
+		jwtFederationSources:   []string{},
+		jwtFederationProviders: []int32{},
+	}
+}
+
+// oauth2Provider is an OAuth2Provider row (with its Provider base).
 type oauth2Provider struct {
-	pk                 int32
-	name               string
-	authenticationFlow *string
-	authorizationFlow  string
-	invalidationFlow   *string
-	propertyMappings   []string
-	clientType         string
-	clientID           string
-	clientSecret       string
-	redirectURIs       []redirectURIJSON
+	pk                     int32
+	name                   string
+	authenticationFlow     *string
+	authorizationFlow      string
+	invalidationFlow       *string
+	propertyMappings       []string
+	clientType             string
+	clientID               string
+	clientSecret           string
+	redirectURIs           []redirectURIJSON
+	includeClaims          bool
+	accessCodeValidity     string
+	accessTokenValidity    string
+	refreshTokenValidity   string
+	subMode                string
+	issuerMode             string
+	signingKey             *string
+	encryptionKey          *string
+	jwtFederationSources   []string
+	jwtFederationProviders []int32
 }
 
 type oauth2ProviderJSON struct {
 	providerJSON
-	ClientType   string            `json:"client_type"`
-	ClientID     string            `json:"client_id"`
-	ClientSecret string            `json:"client_secret"`
-	RedirectURIs []redirectURIJSON `json:"redirect_uris"`
-}
-
-// renderOAuth2 is OAuth2ProviderSerializer
-// (authentik/providers/oauth2/api/providers.py), the fields simulated.
-func (st *state) renderOAuth2(p *oauth2Provider) oauth2ProviderJSON {
-	return oauth2ProviderJSON{
-		providerJSON: st.renderOAuth2Base(p),
-		ClientType:   p.clientType,
-		ClientID:     p.clientID,
-		ClientSecret: p.clientSecret,
-		RedirectURIs: append([]redirectURIJSON{}, p.redirectURIs...),
-	}
+	ClientType             string            `json:"client_type"`
+	ClientID               string            `json:"client_id"`
+	ClientSecret           string            `json:"client_secret"`
+	AccessCodeValidity     string            `json:"access_code_validity"`
+	AccessTokenValidity    string            `json:"access_token_validity"`
+	RefreshTokenValidity   string            `json:"refresh_token_validity"`
+	IncludeClaimsInIDToken bool              `json:"include_claims_in_id_token"`
+	SigningKey             *string           `json:"signing_key"`
+	EncryptionKey          *string           `json:"encryption_key"`
+	RedirectURIs           []redirectURIJSON `json:"redirect_uris"`
+	SubMode                string            `json:"sub_mode"`
+	IssuerMode             string            `json:"issuer_mode"`
+	JwtFederationSources   []string          `json:"jwt_federation_sources"`
+	JwtFederationProviders []int32           `json:"jwt_federation_providers"`
 }
 
 // renderOAuth2Base is the generic ProviderSerializer view of an OAuth2
-// provider (authentik/core/api/providers.py).
+// provider, as applications show it.
 func (st *state) renderOAuth2Base(p *oauth2Provider) providerJSON {
 	out := providerJSON{
 		PK:                 p.pk,
@@ -80,7 +125,60 @@ func (st *state) renderOAuth2Base(p *oauth2Provider) providerJSON {
 	return out
 }
 
-// bindOAuth2 applies the simulated fields of a request body to p.
+func (st *state) renderOAuth2(p *oauth2Provider) oauth2ProviderJSON {
+	return oauth2ProviderJSON{
+		providerJSON:           st.renderOAuth2Base(p),
+		ClientType:             p.clientType,
+		ClientID:               p.clientID,
+		ClientSecret:           p.clientSecret,
+		AccessCodeValidity:     p.accessCodeValidity,
+		AccessTokenValidity:    p.accessTokenValidity,
+		RefreshTokenValidity:   p.refreshTokenValidity,
+		IncludeClaimsInIDToken: p.includeClaims,
+		SigningKey:             p.signingKey,
+		EncryptionKey:          p.encryptionKey,
+		RedirectURIs:           append([]redirectURIJSON{}, p.redirectURIs...),
+		SubMode:                p.subMode,
+		IssuerMode:             p.issuerMode,
+		JwtFederationSources:   append([]string{}, p.jwtFederationSources...),
+		JwtFederationProviders: append([]int32{}, p.jwtFederationProviders...),
+	}
+}
+
+// oauth2LaunchURL is OAuth2Provider.launch_url: the first redirect URI
+// with its path removed, none without redirect URIs or when it does not
+// parse.
+func oauth2LaunchURL(p *oauth2Provider) *string {
+	if len(p.redirectURIs) == 0 {
+		return nil
+	}
+	u, err := url.Parse(p.redirectURIs[0].URL)
+	if err != nil {
+		return nil
+	}
+	u.Path, u.RawPath = "", ""
+	s := u.String()
+	return &s
+}
+
+// clientIDTaken checks OAuth2Provider.client_id's uniqueness, which proxy
+// providers share.
+func (st *state) clientIDTaken(id string, self int32) bool {
+	for _, p := range st.oauth2 {
+		if p.clientID == id && p.pk != self {
+			return true
+		}
+	}
+	for _, p := range st.providers {
+		if p.clientID == id && p.pk != self {
+			return true
+		}
+	}
+	return false
+}
+
+// bindOAuth2 applies the fields present in a request body to p,
+// validating them as OAuth2ProviderSerializer does; errors go to f.errs.
 func (st *state) bindOAuth2(f *form, p *oauth2Provider) {
 	if v, ok := f.str("name", true, false); ok {
 		if st.providerNameTaken(v, p.pk) {
@@ -104,20 +202,91 @@ func (st *state) bindOAuth2(f *form, p *oauth2Provider) {
 	if v, ok := f.choice("client_type", clientTypeConfidential, clientTypePublic); ok {
 		p.clientType = v
 	}
-	if v, ok := formList[redirectURIJSON](f, "redirect_uris", true); ok {
-		for i := range v {
-			if v[i].MatchingMode != matchingModeStrict && v[i].MatchingMode != matchingModeRegex {
-				f.errs.add("redirect_uris", fmt.Sprintf(msgBadChoice, v[i].MatchingMode))
-				return
-			}
-			if strings.TrimSpace(v[i].URL) == "" {
-				f.errs.add("redirect_uris", msgBlank)
-				return
-			}
-			v[i].RedirectURIType = "authorization"
+	if v, ok := f.str("client_id", false, false); ok {
+		if st.clientIDTaken(v, p.pk) {
+			f.errs.add("client_id", msgClientIDTaken)
+		} else {
+			p.clientID = v
 		}
+	}
+	if v, ok := f.str("client_secret", false, true); ok {
+		p.clientSecret = v
+	}
+	if v, ok := redirectURIsField(f); ok {
 		p.redirectURIs = v
 	}
+	if v, ok := f.boolean("include_claims_in_id_token"); ok {
+		p.includeClaims = v
+	}
+	for key, dst := range map[string]*string{
+		"access_code_validity":   &p.accessCodeValidity,
+		"access_token_validity":  &p.accessTokenValidity,
+		"refresh_token_validity": &p.refreshTokenValidity,
+	} {
+		if v, ok := timedeltaField(f, key); ok {
+			*dst = v
+		}
+	}
+	if v, ok := f.choice("sub_mode", subModes...); ok {
+		p.subMode = v
+	}
+	if v, ok := f.choice("issuer_mode", issuerModeGlobal, issuerModePerProvider); ok {
+		p.issuerMode = v
+	}
+	if v, ok := f.uuidRef("signing_key", false, true, func(pk string) bool { return st.certificates[pk] != "" }); ok {
+		p.signingKey = v
+	}
+	if v, ok := f.uuidRef("encryption_key", false, true, func(pk string) bool { return st.certificates[pk] != "" }); ok {
+		p.encryptionKey = v
+	}
+	// JWT federation sources are OAuth sources, which the simulator does
+	// not have.
+	if v, ok := f.uuidRefs("jwt_federation_sources", false, func(string) bool { return false }); ok {
+		p.jwtFederationSources = v
+	}
+	if v, ok := f.intRefs("jwt_federation_providers", false, st.providerExists); ok {
+		p.jwtFederationProviders = v
+	}
+}
+
+// redirectURIsField reads redirect_uris, a list of RedirectURISerializer
+// entries (required: it has no default). An entry in regex mode must hold a
+// pattern Python's re.compile accepts; Go's regexp stands in for it, and
+// the two differ only in syntax neither a user nor this provider writes
+// into a redirect URI (lookarounds, backreferences).
+func redirectURIsField(f *form) ([]redirectURIJSON, bool) {
+	entries, ok := formList[map[string]any](f, "redirect_uris", true)
+	if !ok {
+		return nil, false
+	}
+	out := make([]redirectURIJSON, 0, len(entries))
+	for _, e := range entries {
+		mode, _ := e["matching_mode"].(string)
+		u, _ := e["url"].(string)
+		kind, hasKind := e["redirect_uri_type"].(string)
+		if !hasKind {
+			kind = redirectTypeAuthorization
+		}
+		switch {
+		case !slices.Contains(matchingModes, mode):
+			f.errs.add("redirect_uris", fmt.Sprintf(msgBadChoice, mode))
+			return nil, false
+		case strings.TrimSpace(u) == "":
+			f.errs.add("redirect_uris", msgBlank)
+			return nil, false
+		case !slices.Contains(redirectTypes, kind):
+			f.errs.add("redirect_uris", fmt.Sprintf(msgBadChoice, kind))
+			return nil, false
+		}
+		if mode == matchingModeRegex {
+			if _, err := regexp.Compile(u); err != nil {
+				f.errs.add("redirect_uris", fmt.Sprintf(msgBadRegex, u))
+				return nil, false
+			}
+		}
+		out = append(out, redirectURIJSON{MatchingMode: mode, URL: u, RedirectURIType: kind})
+	}
+	return out, true
 }
 
 func (st *state) oauth2FromPath(c *call) *oauth2Provider {
@@ -128,17 +297,36 @@ func (st *state) oauth2FromPath(c *call) *oauth2Provider {
 	return st.oauth2[int32(n)]
 }
 
+// listOAuth2Providers filters on OAuth2ProviderViewSet's filterset_fields
+// that the provider and its tests use, searches names and orders by name.
 func listOAuth2Providers(st *state, c *call) reply {
+	q := c.query
 	items := []oauth2ProviderJSON{}
 	for _, pk := range sortedKeys(st.oauth2) {
 		p := st.oauth2[pk]
-		if !iexact(c.query, "name__iexact", p.name) || !search(c.query, p.name) {
+		signingKey, appPK := "", ""
+		if p.signingKey != nil {
+			signingKey = *p.signingKey
+		}
+		if a := st.applicationOf(p.pk); a != nil {
+			appPK = a.pk
+		}
+		if !exact(q, "name", p.name) ||
+			!exact(q, "client_id", p.clientID) ||
+			!exact(q, "client_type", p.clientType) ||
+			!exact(q, "authorization_flow", p.authorizationFlow) ||
+			!exact(q, "signing_key", signingKey) ||
+			!exact(q, "sub_mode", p.subMode) ||
+			!exact(q, "issuer_mode", p.issuerMode) ||
+			!exact(q, "application", appPK) ||
+			!boolMatches(q, "include_claims_in_id_token", p.includeClaims) ||
+			!search(q, p.name) {
 			continue
 		}
 		items = append(items, st.renderOAuth2(p))
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].Name < items[j].Name })
-	return paginate(c.query, items)
+	return paginate(q, items)
 }
 
 func retrieveOAuth2Provider(st *state, c *call) reply {
@@ -154,17 +342,41 @@ func createOAuth2Provider(st *state, c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	p := &oauth2Provider{clientType: clientTypeConfidential, propertyMappings: []string{}}
+	p := newOAuth2Provider()
 	st.bindOAuth2(f, p)
 	if len(f.errs) > 0 {
 		return invalid(f.errs)
 	}
 	p.pk = st.nextProvider
 	st.nextProvider++
-	p.clientID = st.newClientID()
-	p.clientSecret = st.newSecret(clientSecretLength)
+	if !f.has("client_id") {
+		p.clientID = st.newClientID()
+	}
+	if !f.has("client_secret") {
+		p.clientSecret = st.newSecret(clientSecretLength)
+	}
 	st.oauth2[p.pk] = p
 	return reply{status: http.StatusCreated, body: st.renderOAuth2(p)}
+}
+
+// updateOAuth2Provider serves PUT and PATCH: both change only the fields in
+// the body; PUT also requires the required ones.
+func updateOAuth2Provider(st *state, c *call) reply {
+	stored := st.oauth2FromPath(c)
+	if stored == nil {
+		return notFound()
+	}
+	f, bad := parseForm(c.body, c.partial)
+	if bad != nil {
+		return *bad
+	}
+	p := *stored
+	st.bindOAuth2(f, &p)
+	if len(f.errs) > 0 {
+		return invalid(f.errs)
+	}
+	*stored = p
+	return reply{status: http.StatusOK, body: st.renderOAuth2(stored)}
 }
 
 func destroyOAuth2Provider(st *state, c *call) reply {

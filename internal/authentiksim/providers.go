@@ -255,7 +255,7 @@ func (st *state) bindProxyProvider(f *form, p *proxyProvider) {
 	}
 	// Federation providers are OAuth2 providers; proxy providers are OAuth2
 	// providers underneath.
-	if v, ok := f.intRefs("jwt_federation_providers", false, func(pk int32) bool { return st.providers[pk] != nil }); ok {
+	if v, ok := f.intRefs("jwt_federation_providers", false, st.providerExists); ok {
 		p.jwtFederationProviders = v
 	}
 	if v, ok := timedeltaField(f, "access_token_validity"); ok {

@@ -40,7 +40,11 @@ func apiRoutes() []*route {
 		{method: http.MethodGet, pattern: "/providers/oauth2/", operationID: "providers_oauth2_list", model: "OAuth2Provider", handle: listOAuth2Providers},
 		{method: http.MethodPost, pattern: "/providers/oauth2/", operationID: "providers_oauth2_create", model: "OAuth2Provider", handle: createOAuth2Provider},
 		{method: http.MethodGet, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_retrieve", model: "OAuth2Provider", handle: retrieveOAuth2Provider},
+		{method: http.MethodPut, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_update", model: "OAuth2Provider", handle: updateOAuth2Provider},
+		{method: http.MethodPatch, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_partial_update", model: "OAuth2Provider", handle: updateOAuth2Provider},
 		{method: http.MethodDelete, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_destroy", handle: destroyOAuth2Provider},
+		{method: http.MethodGet, pattern: "/propertymappings/provider/scope/", operationID: "propertymappings_provider_scope_list", model: "ScopeMapping", handle: listScopeMappings},
+		{method: http.MethodGet, pattern: "/crypto/certificatekeypairs/", operationID: "crypto_certificatekeypairs_list", model: "CertificateKeyPair", handle: listCertificateKeyPairs},
 
 		{method: http.MethodGet, pattern: "/providers/all/", operationID: "providers_all_list", model: "Provider", handle: listAllProviders},
 		{method: http.MethodGet, pattern: "/providers/all/{id}/", operationID: "providers_all_retrieve", model: "Provider", handle: retrieveAnyProvider},

@@ -53,9 +53,10 @@ type flow struct {
 }
 
 type scopeMapping struct {
-	pk      string
-	name    string
-	managed string
+	pk        string
+	name      string
+	managed   string
+	scopeName string
 }
 
 type policy struct {
@@ -157,12 +158,12 @@ var defaultFlows = []flow{
 // every proxy provider on each save; offline_access is left to the user.
 var (
 	defaultScopeMappings = []scopeMapping{
-		{managed: "goauthentik.io/providers/oauth2/scope-openid", name: "authentik default OAuth Mapping: OpenID 'openid'"},
-		{managed: "goauthentik.io/providers/oauth2/scope-email", name: "authentik default OAuth Mapping: OpenID 'email'"},
-		{managed: "goauthentik.io/providers/oauth2/scope-profile", name: "authentik default OAuth Mapping: OpenID 'profile'"},
-		{managed: "goauthentik.io/providers/oauth2/scope-entitlements", name: "authentik default OAuth Mapping: Application Entitlements"},
-		{managed: "goauthentik.io/providers/oauth2/scope-offline_access", name: "authentik default OAuth Mapping: OpenID 'offline_access'"},
-		{managed: "goauthentik.io/providers/proxy/scope-proxy", name: "authentik default OAuth Mapping: Proxy outpost"},
+		{managed: "goauthentik.io/providers/oauth2/scope-openid", name: "authentik default OAuth Mapping: OpenID 'openid'", scopeName: "openid"},
+		{managed: "goauthentik.io/providers/oauth2/scope-email", name: "authentik default OAuth Mapping: OpenID 'email'", scopeName: "email"},
+		{managed: "goauthentik.io/providers/oauth2/scope-profile", name: "authentik default OAuth Mapping: OpenID 'profile'", scopeName: "profile"},
+		{managed: "goauthentik.io/providers/oauth2/scope-entitlements", name: "authentik default OAuth Mapping: Application Entitlements", scopeName: "entitlements"},
+		{managed: "goauthentik.io/providers/oauth2/scope-offline_access", name: "authentik default OAuth Mapping: OpenID 'offline_access'", scopeName: "offline_access"},
+		{managed: "goauthentik.io/providers/proxy/scope-proxy", name: "authentik default OAuth Mapping: Proxy outpost", scopeName: "ak_proxy"},
 	}
 	proxyDefaultScopes = []string{
 		"goauthentik.io/providers/oauth2/scope-openid",
@@ -336,6 +337,9 @@ func (st *state) deleteProvider(pk int32) {
 		}
 	}
 	for _, p := range st.providers {
+		p.jwtFederationProviders = slices.DeleteFunc(p.jwtFederationProviders, func(v int32) bool { return v == pk })
+	}
+	for _, p := range st.oauth2 {
 		p.jwtFederationProviders = slices.DeleteFunc(p.jwtFederationProviders, func(v int32) bool { return v == pk })
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/application"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/config"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/group"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/oauth2provider"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/policybinding"
@@ -18,6 +19,7 @@ import (
 var setups = []func(ctrl.Manager, controller.Options) error{
 	config.SetupGated,
 	proxyprovider.SetupGated,
+	oauth2provider.SetupGated,
 	outpost.SetupGated,
 	outpostbinding.SetupGated,
 	application.SetupGated,

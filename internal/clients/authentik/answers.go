@@ -63,6 +63,9 @@ type answerProperty struct {
 // ids resources record and look objects up by, and the envelope of a list.
 var identityKeys = map[string][]string{
 	"ProxyProvider":        {"pk", "name"},
+	"OAuth2Provider":       {"pk", "name"},
+	"ScopeMapping":         {"pk", "name", "managed"},
+	"CertificateKeyPair":   {"pk", "name"},
 	"Application":          {"pk", "slug", "name"},
 	"Group":                {"pk", "name"},
 	"PartialGroup":         {"pk", "name"},
@@ -79,7 +82,9 @@ var identityKeys = map[string][]string{
 // are mapped to spec fields by.
 type managedModel struct {
 	model string
-	keys  []string
+	// keys the kind manages; a key holding objects (an OAuth2 provider's
+	// redirect URIs) is managed with every key of those objects.
+	keys []string
 }
 
 // managedModels are the models each managed resource kind manages.
@@ -89,6 +94,11 @@ var managedModels = map[string]managedModel{
 		"authorization_flow", "invalidation_flow", "cookie_domain", "skip_path_regex", "basic_auth_enabled",
 		"basic_auth_user_attribute", "basic_auth_password_attribute", "intercept_header_auth",
 		"access_token_validity", "refresh_token_validity", "certificate", "property_mappings",
+	}},
+	"OAuth2Provider": {model: "OAuth2Provider", keys: []string{
+		"client_type", "client_id", "client_secret", "redirect_uris", "signing_key", "property_mappings",
+		"access_code_validity", "access_token_validity", "refresh_token_validity",
+		"sub_mode", "include_claims_in_id_token", "issuer_mode", "authorization_flow", "invalidation_flow",
 	}},
 	"Application": {model: "Application", keys: []string{
 		"provider", "group", "policy_engine_mode", "meta_launch_url",
@@ -106,6 +116,8 @@ func kindOf(mg resource.Managed) string {
 	switch mg.(type) {
 	case *v1alpha1.ProxyProvider:
 		return "ProxyProvider"
+	case *v1alpha1.OAuth2Provider:
+		return "OAuth2Provider"
 	case *v1alpha1.Application:
 		return "Application"
 	case *v1alpha1.Group:
@@ -135,6 +147,12 @@ func (r reader) needs(model, key string) bool {
 	if slices.Contains(identityKeys[model], key) {
 		return true
 	}
+	return r.manages(model, key)
+}
+
+// manages tells whether key of model is one a managed kind the reader
+// works for sets, as opposed to an identity key or a list envelope.
+func (r reader) manages(model, key string) bool {
 	for kind, m := range managedModels {
 		if (r.kind == "" || r.kind == kind) && m.model == model && slices.Contains(m.keys, key) {
 			return true
@@ -230,7 +248,7 @@ func (r reader) tolerate(model string, body []byte) []byte {
 	if !ok {
 		return body
 	}
-	if !r.tolerateObject(model, obj) {
+	if !r.tolerateObject(model, obj, false) {
 		return body
 	}
 	out, err := json.Marshal(obj)
@@ -252,8 +270,9 @@ func decodeObject(body []byte) (map[string]any, bool) {
 }
 
 // tolerateObject rewrites one object of model in place and reports whether
-// it changed anything.
-func (r reader) tolerateObject(model string, obj map[string]any) bool {
+// it changed anything. managed says the object is held by a key the reader
+// manages, so that every key of it is needed.
+func (r reader) tolerateObject(model string, obj map[string]any, managed bool) bool {
 	m, ok := answerModels[model]
 	if !ok {
 		return false
@@ -261,7 +280,8 @@ func (r reader) tolerateObject(model string, obj map[string]any) bool {
 	changed := false
 	for key, p := range m.properties {
 		v, present := obj[key]
-		need := r.needs(model, key)
+		need := managed || r.needs(model, key)
+		holdsManaged := managed || r.manages(model, key)
 		switch {
 		case !need && (!present && p.required || present && v == nil && !p.nullable):
 			obj[key] = r.emptyValue(p)
@@ -283,12 +303,12 @@ func (r reader) tolerateObject(model string, obj map[string]any) bool {
 			items, _ := v.([]any)
 			for _, it := range items {
 				if o, isObject := it.(map[string]any); isObject {
-					changed = r.tolerateObject(p.model, o) || changed
+					changed = r.tolerateObject(p.model, o, holdsManaged) || changed
 				}
 			}
 		case p.model != "":
 			if o, isObject := v.(map[string]any); isObject {
-				changed = r.tolerateObject(p.model, o) || changed
+				changed = r.tolerateObject(p.model, o, holdsManaged) || changed
 			}
 		}
 	}
@@ -306,7 +326,7 @@ func (r reader) emptyValue(p answerProperty) any {
 		return []any{}
 	case p.model != "":
 		o := map[string]any{}
-		r.tolerateObject(p.model, o)
+		r.tolerateObject(p.model, o, false)
 		return o
 	case p.enum != "" && len(answerEnums[p.enum]) > 0:
 		return answerEnums[p.enum][0]
@@ -338,14 +358,14 @@ func (r reader) answerProblems(method, path string, body []byte) map[string]stri
 		return nil
 	}
 	problems := map[string]string{}
-	r.collectProblems(model, obj, problems)
+	r.collectProblems(model, obj, false, problems)
 	if len(problems) == 0 {
 		return nil
 	}
 	return problems
 }
 
-func (r reader) collectProblems(model string, obj map[string]any, problems map[string]string) {
+func (r reader) collectProblems(model string, obj map[string]any, managed bool, problems map[string]string) {
 	m := answerModels[model]
 	keys := make([]string, 0, len(m.properties))
 	for k := range m.properties {
@@ -355,11 +375,13 @@ func (r reader) collectProblems(model string, obj map[string]any, problems map[s
 	for _, key := range keys {
 		p := m.properties[key]
 		v, present := obj[key]
+		need := managed || r.needs(model, key)
+		holdsManaged := managed || r.manages(model, key)
 		switch {
-		case r.needs(model, key) && !present && p.required:
+		case need && !present && p.required:
 			problems[key] = "Authentik's answer lacks it"
 		case !present || v == nil:
-		case r.needs(model, key) && p.enum != "" && !p.list:
+		case need && p.enum != "" && !p.list:
 			if s, isString := v.(string); !isString || !slices.Contains(answerEnums[p.enum], s) {
 				problems[key] = fmt.Sprintf("Authentik answered %s, which this provider does not know (it knows %s)",
 					jsonText(v), strings.Join(answerEnums[p.enum], ", "))
@@ -368,12 +390,12 @@ func (r reader) collectProblems(model string, obj map[string]any, problems map[s
 			items, _ := v.([]any)
 			for _, it := range items {
 				if o, isObject := it.(map[string]any); isObject {
-					r.collectProblems(p.model, o, problems)
+					r.collectProblems(p.model, o, holdsManaged, problems)
 				}
 			}
 		case p.model != "":
 			if o, isObject := v.(map[string]any); isObject {
-				r.collectProblems(p.model, o, problems)
+				r.collectProblems(p.model, o, holdsManaged, problems)
 			}
 		}
 	}

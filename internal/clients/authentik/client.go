@@ -138,3 +138,8 @@ func (p *httpClientPool) get(cfg Config) (*http.Client, error) {
 	p.clients[key] = c
 	return c, nil
 }
+
+// BaseURL is the Authentik server's URL, without the API path and without a
+// trailing slash: the base of the URLs Authentik serves to users, such as
+// an OAuth2 provider's issuer.
+func (c *Client) BaseURL() string { return c.baseURL }

@@ -107,3 +107,26 @@ func (c *Client) FlowSlug(ctx context.Context, uuid string) (string, error) {
 
 // ForgetFlow drops a cached flow slug of this client's server.
 func (c *Client) ForgetFlow(slug string) { c.flows.Forget(c.baseURL, slug) }
+
+// FlowSlugFor names the flow with UUID uuid as a resource's spec holds it:
+// when the spec's slug (or, unset, the default def) resolves to uuid, that
+// slug, which saves a lookup; otherwise the flow's own slug. A provider
+// without the flow (null since Authentik 2026.8, or after the flow was
+// deleted) names none: nil.
+func (c *Client) FlowSlugFor(ctx context.Context, uuid string, specSlug *string, def string) (*string, error) {
+	if uuid == "" {
+		return nil, nil
+	}
+	want := def
+	if specSlug != nil {
+		want = *specSlug
+	}
+	if id, err := c.FlowUUID(ctx, want); err == nil && id == uuid {
+		return &want, nil
+	}
+	slug, err := c.FlowSlug(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	return &slug, nil
+}

@@ -1,0 +1,54 @@
+package oauth2provider
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+)
+
+const (
+	errNotOAuth2Provider = "managed resource is not an OAuth2Provider"
+	errFindByName        = "cannot look for an OAuth2 provider with spec.forProvider.name"
+)
+
+// candidates finds the provider an unconfirmed create may have made, or a
+// create would collide with: provider names are unique in Authentik, so it
+// is the one with the spec's name, if any.
+func candidates(connect func(context.Context, *v1alpha1.OAuth2Provider) (*external, error)) mrsetup.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+		cr, ok := mg.(*v1alpha1.OAuth2Provider)
+		if !ok {
+			return nil, errors.New(errNotOAuth2Provider)
+		}
+		if cr.Spec.ForProvider.Name == nil {
+			return nil, nil
+		}
+		e, err := connect(ctx, cr)
+		if err != nil {
+			return nil, err
+		}
+		l, resp, err := e.api().ProvidersOauth2List(ctx).Name(*cr.Spec.ForProvider.Name).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			return nil, errors.Wrap(err, errFindByName)
+		}
+		var out []mrsetup.Candidate
+		for i := range l.Results {
+			p := &l.Results[i]
+			if p.Name != *cr.Spec.ForProvider.Name {
+				continue
+			}
+			seen, err := e.compare(ctx, cr, p)
+			if err != nil {
+				return nil, errors.Wrap(err, errObserve)
+			}
+			out = append(out, mrsetup.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Description: describe(p), Diff: seen.diff})
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,222 @@
+// Package oauth2provider manages Authentik OAuth2/OpenID Connect providers
+// and writes their client credentials to the resource's connection Secret.
+package oauth2provider
+
+import (
+	"context"
+	"strconv"
+
+	api "goauthentik.io/api/v3"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+)
+
+const (
+	errExternalName = "the external name must be the OAuth2 provider's numeric pk"
+	errGet          = "cannot get OAuth2 provider"
+	errCreate       = "cannot create OAuth2 provider"
+	errUpdate       = "cannot update OAuth2 provider"
+	errDelete       = "cannot delete OAuth2 provider"
+	errObserve      = "cannot compare the OAuth2 provider with spec.forProvider"
+	errNoSecret     = "Authentik's answer holds no client_secret, which the connection Secret needs"
+)
+
+// fieldPaths maps Authentik's request fields to this resource's fields, so
+// Authentik's validation messages name what the user has to change.
+var fieldPaths = map[string]string{
+	"name":                       "spec.forProvider.name",
+	"client_type":                "spec.forProvider.clientType",
+	"client_id":                  "spec.forProvider.clientId",
+	"client_secret":              "spec.forProvider.clientSecretSecretRef",
+	"redirect_uris":              "spec.forProvider.redirectUris",
+	"signing_key":                "spec.forProvider.signingKey",
+	"property_mappings":          "spec.forProvider.scopeMappings",
+	"access_code_validity":       "spec.forProvider.accessCodeValidity",
+	"access_token_validity":      "spec.forProvider.accessTokenValidity",
+	"refresh_token_validity":     "spec.forProvider.refreshTokenValidity",
+	"sub_mode":                   "spec.forProvider.subMode",
+	"include_claims_in_id_token": "spec.forProvider.includeClaimsInIdToken",
+	"issuer_mode":                "spec.forProvider.issuerMode",
+	"authorization_flow":         "spec.forProvider.authorizationFlow",
+	"invalidation_flow":          "spec.forProvider.invalidationFlow",
+}
+
+// Kind describes the OAuth2Provider managed resource.
+var Kind = mrsetup.Kind{
+	GroupVersionKind: v1alpha1.OAuth2ProviderGroupVersionKind,
+	GroupKind:        v1alpha1.OAuth2ProviderGroupKind,
+	Object:           &v1alpha1.OAuth2Provider{},
+	List:             &v1alpha1.OAuth2ProviderList{},
+}
+
+// Setup adds a controller that reconciles OAuth2Providers.
+func Setup(mgr ctrl.Manager, o controller.Options) error {
+	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))...)
+}
+
+// ReconcilerOptions are the options particular to OAuth2Providers: the
+// connector and, in place of the default name initializer (the pk is
+// Authentik's to choose), the adopter for unconfirmed creates. kube reads
+// the Secret holding the client secret.
+func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+	c := &connector{Connector: conn, kube: kube}
+	return []managed.ReconcilerOption{
+		managed.WithTypedExternalConnector[*v1alpha1.OAuth2Provider](c),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.external)}),
+	}
+}
+
+// SetupGated sets up the controller once the OAuth2Provider CRD exists.
+func SetupGated(mgr ctrl.Manager, o controller.Options) error {
+	mrsetup.Gated(mgr, o, Kind, Setup)
+	return nil
+}
+
+// A connector builds external clients for OAuth2Providers.
+type connector struct {
+	*authentik.Connector
+	kube client.Client
+}
+
+func (c *connector) external(ctx context.Context, cr *v1alpha1.OAuth2Provider) (*external, error) {
+	ac, err := c.ClientFor(ctx, cr)
+	if err != nil {
+		return nil, err
+	}
+	return &external{client: ac, kube: c.kube}, nil
+}
+
+// Connect returns an external client using the resource's provider config.
+func (c *connector) Connect(ctx context.Context, cr *v1alpha1.OAuth2Provider) (managed.TypedExternalClient[*v1alpha1.OAuth2Provider], error) {
+	return c.external(ctx, cr)
+}
+
+// external reconciles one OAuth2Provider with Authentik.
+type external struct {
+	client *authentik.Client
+	kube   client.Client
+}
+
+func (e *external) api() *api.ProvidersAPIService { return e.client.API.ProvidersAPI }
+
+// Observe reads the provider by its pk, compares it with the spec and
+// returns the credentials for the connection Secret.
+func (e *external) Observe(ctx context.Context, cr *v1alpha1.OAuth2Provider) (managed.ExternalObservation, error) {
+	en := meta.GetExternalName(cr)
+	if en == "" {
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	pk, err := parsePK(en)
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	p, resp, err := e.api().ProvidersOauth2Retrieve(ctx, pk).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsNotFound(err) {
+			return managed.ExternalObservation{ResourceExists: false}, nil
+		}
+		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errGet)
+	}
+	if p.ClientSecret == nil {
+		// The schema does not require the key; every release sends it.
+		return managed.ExternalObservation{}, errors.New(errNoSecret)
+	}
+
+	seen, err := e.compare(ctx, cr, p)
+	if err != nil {
+		return managed.ExternalObservation{}, errors.Wrap(err, errObserve)
+	}
+	lateInit := LateInitialize(&cr.Spec.ForProvider, seen.observed)
+	cr.Status.AtProvider = seen.observation
+	cr.SetConditions(xpv2.Available())
+
+	return managed.ExternalObservation{
+		ResourceExists:          true,
+		ResourceUpToDate:        seen.diff == "",
+		ResourceLateInitialized: lateInit,
+		Diff:                    seen.diff,
+		ConnectionDetails:       e.connectionDetails(p),
+	}, nil
+}
+
+// Create makes the provider and records its pk as the external name.
+func (e *external) Create(ctx context.Context, cr *v1alpha1.OAuth2Provider) (managed.ExternalCreation, error) {
+	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+		return managed.ExternalCreation{}, err
+	}
+	want, err := e.resolve(ctx, cr)
+	if err != nil {
+		return managed.ExternalCreation{}, err
+	}
+	p, resp, err := e.api().ProvidersOauth2Create(ctx).OAuth2ProviderRequest(createRequest(cr.Spec.ForProvider, want)).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.CreateMayHaveSucceeded(err) {
+			// Authentik may have made the provider although its answer was
+			// lost or unreadable; the adopter looks for it before
+			// creating again.
+			mrsetup.MarkCreateUnconfirmed(cr)
+		}
+		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
+	}
+	meta.SetExternalName(cr, strconv.Itoa(int(p.Pk)))
+	return managed.ExternalCreation{ConnectionDetails: e.connectionDetails(p)}, nil
+}
+
+// Update sends the fields the spec sets with PATCH: fields it leaves unset
+// are not managed and keep Authentik's values, redirect URIs included.
+func (e *external) Update(ctx context.Context, cr *v1alpha1.OAuth2Provider) (managed.ExternalUpdate, error) {
+	pk, err := parsePK(meta.GetExternalName(cr))
+	if err != nil {
+		return managed.ExternalUpdate{}, err
+	}
+	want, err := e.resolve(ctx, cr)
+	if err != nil {
+		return managed.ExternalUpdate{}, err
+	}
+	p, resp, err := e.api().ProvidersOauth2PartialUpdate(ctx, pk).PatchedOAuth2ProviderRequest(patchRequest(cr.Spec.ForProvider, want)).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errUpdate)
+	}
+	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails(p)}, nil
+}
+
+// Delete removes the provider; one that is already gone counts as deleted.
+func (e *external) Delete(ctx context.Context, cr *v1alpha1.OAuth2Provider) (managed.ExternalDelete, error) {
+	cr.SetConditions(xpv2.Deleting())
+	pk, err := parsePK(meta.GetExternalName(cr))
+	if err != nil {
+		return managed.ExternalDelete{}, err
+	}
+	resp, err := e.api().ProvidersOauth2Destroy(ctx, pk).Execute()
+	if err := authentik.Classify(resp, err); err != nil && !authentik.IsNotFound(err) {
+		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
+	}
+	return managed.ExternalDelete{}, nil
+}
+
+// connected is this external client, for finding what exists before a
+// create.
+func (e *external) connected(context.Context, *v1alpha1.OAuth2Provider) (*external, error) {
+	return e, nil
+}
+
+// Disconnect releases nothing: HTTP connections are pooled per config.
+func (e *external) Disconnect(_ context.Context) error { return nil }
+
+func parsePK(externalName string) (int32, error) {
+	pk, err := strconv.ParseInt(externalName, 10, 32)
+	if err != nil || pk <= 0 {
+		return 0, errors.Errorf("%s, not %q", errExternalName, externalName)
+	}
+	return int32(pk), nil
+}
