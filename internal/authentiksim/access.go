@@ -132,8 +132,9 @@ type servedProvider struct {
 	app      *application
 }
 
-// An Exposure records that an outpost served a provider while its
-// application admitted a fixture user, after at least one accepted write.
+// An Exposure records that a provider was served (a proxy provider by an
+// outpost, an OAuth2 provider by its application) while its application
+// admitted a fixture user, after at least one accepted write.
 type Exposure struct {
 	Provider     int32  `json:"provider"`
 	ProviderName string `json:"provider_name"`
@@ -156,23 +157,40 @@ type exposureKey struct {
 // recordWrite evaluates the invariant after an accepted write: for every
 // served provider, which fixture users its application admits; and which
 // outposts serve which providers (service.go).
+//
+// An OAuth2 provider needs no outpost: it logs users in as soon as it
+// belongs to an application, and never without one. The authorize view
+// finds the application through the provider (resolve_provider_application
+// in authentik/providers/oauth2/views/authorize.py), and PolicyAccessView.
+// dispatch (authentik/policies/views.py) refuses everyone when there is none.
 func (st *state) recordWrite() {
 	st.writes++
 	st.recordService()
 	for _, s := range st.served() {
-		for _, name := range sortedKeys(st.users) {
-			if !st.admits(s.app, st.users[name]) {
-				continue
-			}
-			k := exposureKey{provider: s.provider.pk, name: s.provider.name, app: s.app.slug, user: name}
-			e, ok := st.exposures[k]
-			if !ok {
-				e = &Exposure{Provider: k.provider, ProviderName: k.name, Application: k.app, User: k.user, FirstWrite: st.writes}
-				st.exposures[k] = e
-			}
-			e.LastWrite = st.writes
-			e.Writes++
+		st.recordExposures(s.provider.pk, s.provider.name, s.app)
+	}
+	for _, pk := range sortedKeys(st.oauth2) {
+		if app := st.applicationOf(pk); app != nil {
+			st.recordExposures(pk, st.oauth2[pk].name, app)
 		}
+	}
+}
+
+// recordExposures records which fixture users app admits while it serves
+// the provider.
+func (st *state) recordExposures(provider int32, providerName string, app *application) {
+	for _, name := range sortedKeys(st.users) {
+		if !st.admits(app, st.users[name]) {
+			continue
+		}
+		k := exposureKey{provider: provider, name: providerName, app: app.slug, user: name}
+		e, ok := st.exposures[k]
+		if !ok {
+			e = &Exposure{Provider: k.provider, ProviderName: k.name, Application: k.app, User: k.user, FirstWrite: st.writes}
+			st.exposures[k] = e
+		}
+		e.LastWrite = st.writes
+		e.Writes++
 	}
 }
 

@@ -346,6 +346,89 @@ func TestExposures(t *testing.T) {
 	}
 }
 
+// TestOAuth2Exposures: an OAuth2 provider is served by its application,
+// with no outpost, so the record holds who could log in while it had one.
+func TestOAuth2Exposures(t *testing.T) {
+	linkStep := func(t *testing.T, e *env, s *oauth2Scenario) {
+		r := api.NewApplicationRequest("App svc", "svc")
+		r.SetProvider(s.provider.Pk)
+		if _, _, err := e.c.CoreAPI.CoreApplicationsUpdate(e.ctx, "svc").ApplicationRequest(*r).Execute(); err != nil {
+			t.Fatalf("link: %v", err)
+		}
+	}
+	unlinkStep := func(t *testing.T, e *env, _ *oauth2Scenario) {
+		r := api.NewApplicationRequest("App svc", "svc")
+		r.SetProviderNil()
+		if _, _, err := e.c.CoreAPI.CoreApplicationsUpdate(e.ctx, "svc").ApplicationRequest(*r).Execute(); err != nil {
+			t.Fatalf("unlink: %v", err)
+		}
+	}
+	bind := func(t *testing.T, e *env, s *oauth2Scenario) { e.bindGroup(t, s.app.Pk, s.group.Pk, 0) }
+	deleteGroup := func(t *testing.T, e *env, s *oauth2Scenario) {
+		if _, err := e.c.CoreAPI.CoreGroupsDestroy(e.ctx, s.group.Pk).Execute(); err != nil {
+			t.Fatalf("delete group: %v", err)
+		}
+	}
+	cases := map[string]struct {
+		reason string
+		steps  []func(t *testing.T, e *env, s *oauth2Scenario)
+		want   []string
+	}{
+		"BindBeforeLinking": {
+			reason: "An application bound to its group before it gets the provider never lets an outsider log in.",
+			steps:  []func(t *testing.T, e *env, s *oauth2Scenario){bind, linkStep},
+			want:   []string{"member"},
+		},
+		"LinkBeforeBinding": {
+			reason: "Linking before binding lets everyone log in until the binding exists, and the record keeps it.",
+			steps:  []func(t *testing.T, e *env, s *oauth2Scenario){linkStep, bind},
+			want:   []string{"member", "outsider"},
+		},
+		"NoApplicationNobody": {
+			reason: "An OAuth2 provider without an application logs nobody in, however open the application would be.",
+			steps:  nil,
+			want:   []string{},
+		},
+		"UnlinkedBeforeGroupDeleted": {
+			reason: "A provider taken off its application before its group goes never lets an outsider in.",
+			steps:  []func(t *testing.T, e *env, s *oauth2Scenario){bind, linkStep, unlinkStep, deleteGroup},
+			want:   []string{"member"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			s := &oauth2Scenario{provider: e.createOAuth2(t, "svc"), group: e.createGroup(t, "team")}
+			s.app = e.createApplication(t, "svc", nil)
+			for _, u := range []struct {
+				name   string
+				groups []string
+			}{{"member", []string{"team"}}, {"outsider", nil}} {
+				if err := e.Sim.SetUser(u.name, u.groups...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, st := range tc.steps {
+				st(t, e, s)
+			}
+			got := []string{}
+			for _, x := range e.Sim.Exposures("svc", "") {
+				got = append(got, x.User)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nExposures(svc): -want, +got users:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// oauth2Scenario is what an OAuth2 invariant case's steps share.
+type oauth2Scenario struct {
+	provider *api.OAuth2Provider
+	app      *api.Application
+	group    *api.Group
+}
+
 // TestExposureRecordsEveryWrite shows the invariant is evaluated after each
 // accepted write, not sampled: an exposure that lasts a single write, closed
 // by the very next one, is recorded with that write's number.

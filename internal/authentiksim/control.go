@@ -34,7 +34,8 @@ type faultJSON struct {
 //	GET    /_sim/access?application=<slug>&user=<name>
 //	                             Authentik's decision now: {"admitted": bool}
 //	GET    /_sim/exposures?provider=<name or pk>&user=<name>
-//	                             when an outpost served the provider while its
+//	                             when the provider was served (on an outpost; an
+//	                             OAuth2 provider: with an application) while its
 //	                             application admitted the user (Exposure list)
 //	GET    /_sim/service?provider=<name or pk>
 //	                             which outposts served the provider since which

@@ -25,8 +25,8 @@
 // group memberships (SetUser, PUT /_sim/users/{name}; not served by the
 // API) are admitted to an application or not as Authentik's policy engine
 // decides. After every write it accepts, the simulator records which
-// fixture users each served provider (on an outpost, with an application)
-// admits, so a test can ask whether a provider was ever served while a user
+// fixture users each served provider (a proxy provider on an outpost with
+// an application; an OAuth2 provider with an application) admits, so a test can ask whether a provider was ever served while a user
 // outside its groups was admitted (Exposures, GET /_sim/exposures).
 //
 // In a test:
