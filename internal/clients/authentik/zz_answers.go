@@ -31,6 +31,7 @@ var answerRoutes = []answerRoute{
 	{method: "PATCH", path: "/policies/bindings/{policy_binding_uuid}/", model: "PolicyBinding"},
 	{method: "PUT", path: "/policies/bindings/{policy_binding_uuid}/", model: "PolicyBinding"},
 	{method: "GET", path: "/propertymappings/provider/scope/", model: "PaginatedScopeMappingList"},
+	{method: "GET", path: "/providers/all/", model: "PaginatedProviderList"},
 	{method: "GET", path: "/providers/oauth2/", model: "PaginatedOAuth2ProviderList"},
 	{method: "POST", path: "/providers/oauth2/", model: "OAuth2Provider"},
 	{method: "GET", path: "/providers/oauth2/{id}/", model: "OAuth2Provider"},
@@ -182,6 +183,11 @@ var answerModels = map[string]answerModel{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "PolicyBinding", list: true, required: true},
+	}},
+	"PaginatedProviderList": {properties: map[string]answerProperty{
+		"autocomplete": {required: true},
+		"pagination":   {model: "Pagination", required: true},
+		"results":      {model: "Provider", list: true, required: true},
 	}},
 	"PaginatedProxyProviderList": {properties: map[string]answerProperty{
 		"autocomplete": {required: true},

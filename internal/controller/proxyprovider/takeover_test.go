@@ -1,15 +1,23 @@
 package proxyprovider
 
 import (
+	"context"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -28,4 +36,121 @@ func TestNoTakeover(t *testing.T) {
 		Path:  func(id string) string { return "/providers/proxy/" + id + "/" },
 		Count: func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
 	})
+}
+
+// TestTakeOverInPlace: with consent, a provider that exists with other
+// field values keeps its pk and is brought to the spec with an update:
+// never deleted and made again, which would take it off its outposts and
+// detach its application.
+func TestTakeOverInPlace(t *testing.T) {
+	env := mrtest.New(t)
+	jobs := proxyProvider().Spec.ForProvider
+	jobs.Mode = ptr.To(v1alpha1.ProxyModeProxy)
+	jobs.ExternalHost = ptr.To("https://longhorn.old.example.com")
+	jobs.InternalHost = ptr.To("http://longhorn-frontend.longhorn-system.svc.cluster.local")
+	jobs.CookieDomain = ptr.To("old.example.com")
+	pk := existingProvider(t, env, jobs)
+	env.Sim.Sim.ResetCounts()
+
+	cr := proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = true })
+	env.Create(cr)
+	env.Settle(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr)
+
+	type result struct {
+		ExternalName string
+		Ready        corev1.ConditionStatus
+		Writes       map[string]int
+		Mode         string
+		ExternalHost string
+		InternalHost string
+		CookieDomain string
+	}
+	p, err := retrieve(t, env, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := result{
+		ExternalName: meta.GetExternalName(cr),
+		Ready:        cr.GetCondition(xpv2.TypeReady).Status,
+		Writes:       env.Sim.Sim.WriteCounts(),
+		Mode:         string(p.GetMode()),
+		ExternalHost: p.ExternalHost,
+		InternalHost: p.GetInternalHost(),
+		CookieDomain: p.GetCookieDomain(),
+	}
+	want := result{
+		ExternalName: strconv.Itoa(int(pk)),
+		Ready:        corev1.ConditionTrue,
+		Writes:       map[string]int{"providers_proxy_update": 1},
+		Mode:         string(v1alpha1.ProxyModeForwardSingle),
+		ExternalHost: externalHost,
+		InternalHost: internalHost,
+		// Not set in the spec, so not managed: kept as found.
+		CookieDomain: "old.example.com",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("taking over a provider with other values: -want, +got:\n%s", diff)
+	}
+}
+
+// TestOtherTypeIsRefused: a provider of another type (an OAuth2 provider)
+// with the spec's name is never managed, with consent or without: the
+// resource says what is in the way and Authentik is not written to.
+func TestOtherTypeIsRefused(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		adopt  bool
+	}{
+		"NoConsent": {reason: "Without consent the OAuth2 provider is named as the obstacle."},
+		"AdoptExisting": {
+			reason: "spec.adoptExisting does not stretch to a provider of another type.",
+			adopt:  true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t)
+			ctx := context.Background()
+			flows := env.Sim.Sim.Fixtures().Flows
+			req := api.NewOAuth2ProviderRequest(providerName, flows[authentik.DefaultAuthorizationFlow], flows[authentik.DefaultInvalidationFlow],
+				[]api.RedirectURIRequest{*api.NewRedirectURIRequest(api.MATCHINGMODEENUM_STRICT, "https://longhorn.example.com/oauth/callback")})
+			oauth, resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2Create(ctx).OAuth2ProviderRequest(*req).Execute()
+			if err := authentik.Classify(resp, err); err != nil {
+				t.Fatal(err)
+			}
+			path := "/providers/oauth2/" + strconv.Itoa(int(oauth.Pk)) + "/"
+			before := env.RawJSON(t, path)
+			env.Sim.Sim.ResetCounts()
+
+			cr := proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = tc.adopt })
+			env.Create(cr)
+			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+			for range 3 {
+				_, _ = env.Reconcile(r, keyOf(cr))
+			}
+			env.Get(cr)
+
+			type result struct {
+				ExternalName   string
+				Synced         corev1.ConditionStatus
+				NamesObstacle  bool
+				Writes         map[string]int
+				ProxyProviders int
+				Unchanged      bool
+			}
+			synced := cr.GetCondition(xpv2.TypeSynced)
+			got := result{
+				ExternalName:   meta.GetExternalName(cr),
+				Synced:         synced.Status,
+				NamesObstacle:  strings.Contains(synced.Message, `OAuth2/OpenID Provider "longhorn-proxy" (`+strconv.Itoa(int(oauth.Pk))+`) `+errOtherType),
+				Writes:         env.Sim.Sim.WriteCounts(),
+				ProxyProviders: len(providersNamed(t, env, providerName)),
+				Unchanged:      before == env.RawJSON(t, path),
+			}
+			want := result{Synced: corev1.ConditionFalse, NamesObstacle: true, Writes: map[string]int{}, Unchanged: true}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, synced)
+			}
+		})
+	}
 }

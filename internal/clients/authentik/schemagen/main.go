@@ -32,6 +32,7 @@ var operations = []string{
 	"providers_proxy_list", "providers_proxy_create", "providers_proxy_retrieve", "providers_proxy_update", "providers_proxy_partial_update",
 	"providers_oauth2_list", "providers_oauth2_create", "providers_oauth2_retrieve", "providers_oauth2_update", "providers_oauth2_partial_update",
 	"propertymappings_provider_scope_list", "crypto_certificatekeypairs_list",
+	"providers_all_list",
 	"core_applications_list", "core_applications_create", "core_applications_retrieve", "core_applications_update", "core_applications_partial_update",
 	"core_groups_list", "core_groups_create", "core_groups_retrieve", "core_groups_update", "core_groups_partial_update",
 	"flows_instances_list", "flows_instances_create", "flows_instances_retrieve",
