@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	api "goauthentik.io/api/v3"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
@@ -44,6 +46,23 @@ func candidates(connect func(context.Context, *v1alpha1.Application) (*authentik
 			ExternalName: slug,
 			Description:  fmt.Sprintf("application %q", a.Name),
 			Diff:         Diff(cr.Spec.ForProvider, parametersOf(a)),
+			Unadoptable:  otherProvider(cr.Spec.ForProvider.Provider, a),
 		}}, nil
 	}
+}
+
+// otherProvider says why an application that belongs to another provider
+// than the spec's is not taken over: adopting it would move the
+// application away from the provider that serves it now. One without a
+// provider, or with the spec's, may be adopted.
+func otherProvider(want *int32, a *api.Application) string {
+	has := a.Provider.Get()
+	if want == nil || has == nil || *has == *want {
+		return ""
+	}
+	name := ""
+	if p := a.ProviderObj.Get(); p != nil {
+		name = fmt.Sprintf(" %q", p.Name)
+	}
+	return fmt.Sprintf("it belongs to provider%s (%d), not to this resource's provider %d (spec.forProvider.provider), and taking it over would take it from that provider; choose another slug, or delete or reassign that application in Authentik", name, *has, *want)
 }

@@ -23,6 +23,7 @@ const (
 	errRecordAdoption = "cannot record the outcome of an unconfirmed create"
 	errExists         = "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true, or its id as the crossplane.io/external-name annotation"
 	errAdoptMany      = "several objects in Authentik match this resource, so spec.adoptExisting adopted none; set the id of the one to manage as the crossplane.io/external-name annotation"
+	errNeverAdopted   = "exists in Authentik but is never taken over by this resource, even with spec.adoptExisting, so nothing was changed"
 )
 
 // An adoptable resource carries the user's consent to manage an object that
@@ -47,6 +48,11 @@ type Candidate struct {
 	// Diff between the spec and the candidate; empty when every field the
 	// spec sets matches.
 	Diff string
+	// Unadoptable says why the candidate is of another shape than this
+	// resource manages (an application that belongs to another provider,
+	// say), so that consent does not reach it; empty when it may be
+	// adopted.
+	Unadoptable string
 }
 
 // A CandidateFinder lists the external resources that an unconfirmed create
@@ -112,7 +118,9 @@ func (a *Adopter) Initialize(ctx context.Context, mg resource.Managed) error {
 // settles what exists in Authentik with the key the create would use. With
 // nothing there it returns false and the create goes on. With
 // spec.adoptExisting it sets the one candidate's id as the external name
-// and returns true: the resource manages it instead of making another. Without consent it returns an
+// and returns true: the resource manages it instead of making another,
+// unless the candidate is of a shape the resource never manages, which it
+// refuses naming why. Without consent it returns an
 // error that says what exists and how to consent, and nothing in Authentik
 // changes: no object is taken over silently, and none is duplicated. (An
 // external name set by the user is consent too; a resource with one is
@@ -131,6 +139,9 @@ func AdoptOnCreate(ctx context.Context, mg resource.Managed, find CandidateFinde
 			ids = append(ids, c.ExternalName)
 		}
 		return false, errors.Errorf("%s: %s", errAdoptMany, strings.Join(ids, ", "))
+	}
+	if why := candidates[0].Unadoptable; why != "" {
+		return false, errors.Errorf("%s %s: %s", describe(candidates[0]), errNeverAdopted, why)
 	}
 	meta.SetExternalName(mg, candidates[0].ExternalName)
 	return true, nil
