@@ -34,8 +34,9 @@ const EmbeddedOutpost = "goauthentik.io/outposts/embedded"
 // AnnotationFoundAttached marks a binding whose provider was already on the
 // outpost when the binding was created, without spec.adoptExisting. A
 // binding never removes a provider it did not add, so deleting this one
-// leaves the provider attached; remove the annotation (or create the
-// binding with spec.adoptExisting) to have it detached.
+// leaves the provider attached; remove the annotation, or set
+// spec.adoptExisting (then or later, which removes it), to have it
+// detached.
 const AnnotationFoundAttached = "authentik.m.crossplane.io/found-attached"
 
 // AnnotationAttaching records, before a binding writes an outpost's
@@ -63,6 +64,7 @@ const (
 	errGetApplication = "cannot get application"
 	errListBindings   = "cannot list the policy bindings of application"
 	errWithhold       = "cannot take provider off the outpost"
+	errRecordConsent  = "cannot record that spec.adoptExisting makes the binding own the provider it found attached"
 )
 
 // pageSize is the page size of the policy binding list: Authentik's
@@ -198,6 +200,15 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.OutpostBinding) (ma
 	}
 	if !deleting && fp.OutpostID != nil && !strings.EqualFold(*fp.OutpostID, id) {
 		return managed.ExternalObservation{}, errors.Errorf("provider %d is attached to outpost %s, but spec.forProvider.outpostId is %s; %s", pk, id, *fp.OutpostID, errMoved)
+	}
+	if !deleting && cr.AdoptsExisting() && cr.GetAnnotations()[AnnotationFoundAttached] == "true" {
+		// Consent given after the binding found its provider attached: from
+		// now on the binding owns the attachment, which stays as it is, and
+		// deleting the binding detaches it.
+		meta.RemoveAnnotations(cr, AnnotationFoundAttached)
+		if err := e.kube.Update(ctx, cr); err != nil {
+			return managed.ExternalObservation{}, errors.Wrap(err, errRecordConsent)
+		}
 	}
 	lateInit := false
 	if fp.ProviderID == nil && fp.ProviderRef == nil && fp.ProviderSelector == nil {

@@ -243,12 +243,45 @@ func TestReconcile(t *testing.T) {
 				return binding("longhorn", withProvider(f.mine), func(cr *v1alpha1.OutpostBinding) { cr.Spec.AdoptExisting = true })
 			},
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Sim.Sim.ResetCounts()
 				env.Settle(r, cr)
+				if w := env.Sim.Sim.WriteCounts(); len(w) != 0 {
+					t.Errorf("adopting an attachment wrote to Authentik (a detach and attach would interrupt the service): %v", w)
+				}
 				if _, found := cr.GetAnnotations()[AnnotationFoundAttached]; found {
 					t.Errorf("an adopting binding has %s", AnnotationFoundAttached)
 				}
 				if got := providersOf(t, env, f.outpost); !cmp.Equal(got, sorted(f.mine, f.other)) {
 					t.Errorf("adopting duplicated or dropped a provider: %v", got)
+				}
+				env.Age(cr)
+				env.Delete(cr)
+				env.SettleDeletion(r, cr)
+			},
+			want: func(f *fixture) outcome { return outcome{Providers: []int32{f.other}} },
+		},
+		"ConsentGivenLater": {
+			reason: "spec.adoptExisting set on a binding that found its provider attached makes the attachment its own, without touching the outpost; deleting the binding then detaches the provider, and only it.",
+			setup: func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding {
+				setProviders(t, env, f.outpost, f.mine, f.other)
+				return binding("longhorn", withProvider(f.mine))
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
+				env.Settle(r, cr)
+				if cr.GetAnnotations()[AnnotationFoundAttached] != "true" {
+					t.Fatalf("binding lacks %s before consent: %v", AnnotationFoundAttached, cr.GetAnnotations())
+				}
+				env.Sim.Sim.ResetCounts()
+				cr.Spec.AdoptExisting = true
+				if err := env.Kube.Update(context.Background(), cr); err != nil {
+					t.Fatal(err)
+				}
+				env.Settle(r, cr)
+				if w := env.Sim.Sim.WriteCounts(); len(w) != 0 {
+					t.Errorf("consent wrote to Authentik: %v", w)
+				}
+				if _, found := cr.GetAnnotations()[AnnotationFoundAttached]; found {
+					t.Errorf("the binding still has %s after consent", AnnotationFoundAttached)
 				}
 				env.Age(cr)
 				env.Delete(cr)
