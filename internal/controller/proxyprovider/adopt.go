@@ -17,7 +17,7 @@ const (
 	errNotProxyProvider = "managed resource is not a ProxyProvider"
 	errFindByName       = "cannot look for a proxy provider with spec.forProvider.name"
 	errFindAnyByName    = "cannot look for a provider of another type with spec.forProvider.name"
-	errOtherType        = "has the name in spec.forProvider.name but is not a proxy provider, so it is never managed by a ProxyProvider (not even with spec.adoptExisting) and nothing was changed; rename or delete it in Authentik, or choose another spec.forProvider.name"
+	errOtherType        = "has the name in spec.forProvider.name but is not a proxy provider, so it is never taken over by a ProxyProvider, even with spec.adoptExisting, and nothing was changed; rename or delete it in Authentik, or choose another spec.forProvider.name"
 )
 
 // proxyComponent is the component Authentik reports for proxy providers
