@@ -78,10 +78,18 @@ k apply -f "$ROOT/examples/providerconfig.yaml"
 # The example's token is a placeholder; use the simulator's.
 k -n crossplane-system create secret generic authentik-token --from-literal=token="$TOKEN" \
   --dry-run=client -o yaml | k apply -f - >/dev/null
-for f in "$ROOT"/examples/*.yaml "$ROOT"/examples/import/*.yaml; do
+for f in "$ROOT"/examples/*.yaml; do
   [ "$(basename "$f")" = providerconfig.yaml ] && continue
   k apply -f "$f"
 done
+# The import example observes the proxy provider with pk 1, the first one made on a fresh Authentik;
+# proxy and OAuth2 providers share one pk sequence, so here it observes whatever pk the Longhorn
+# example got.
+k wait --for=condition=Ready proxyprovider/longhorn -n default --timeout="$E2E_READY_TIMEOUT" >/dev/null \
+  || die "the ProxyProvider example did not become Ready"
+longhorn_pk=$(k get proxyprovider/longhorn -n default -o jsonpath='{.metadata.annotations.crossplane\.io/external-name}')
+sed "s|crossplane.io/external-name: \"1\"|crossplane.io/external-name: \"$longhorn_pk\"|" \
+  "$ROOT/examples/import/proxyprovider-observe.yaml" | k apply -f -
 
 log "waiting for every managed resource to be Ready and Synced"
 if ! k wait --for=condition=Ready --all managed -A --timeout="$E2E_READY_TIMEOUT" >/dev/null \
