@@ -73,7 +73,7 @@ var Ingress = Route{
 // HTTPRoute is discovery of Gateway API gateway.networking.k8s.io/v1
 // HTTPRoutes.
 var HTTPRoute = Route{
-	GroupVersionKind: gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"),
+	GroupVersionKind: schema.GroupVersionKind{Group: gatewayv1.GroupName, Version: "v1", Kind: "HTTPRoute"},
 	New:              func() client.Object { return &gatewayv1.HTTPRoute{} },
 	Backend: func(_ context.Context, _ client.Reader, route client.Object) (Backend, error) {
 		hr, ok := route.(*gatewayv1.HTTPRoute)
