@@ -72,7 +72,42 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.ak = ak
+	e.noLeftovers(t)
 	return e
+}
+
+// noLeftovers fails the test if managed resources of an earlier test are
+// still in the cluster. Each test starts a simulator with fresh state,
+// whose ids start again from 1: a leftover's deletion would delete another
+// test's object of the same id.
+func (e *env) noLeftovers(t *testing.T) {
+	t.Helper()
+	out, err := e.kubectl("", "get", "managed", "-A", "-o", "name")
+	if err != nil {
+		t.Fatalf("kubectl get managed: %v: %s", err, out)
+	}
+	if left := strings.Fields(out); len(left) > 0 {
+		t.Fatalf("%d managed resources of an earlier test are left, first %v: each test deletes its own before it ends", len(left), head(left, 5))
+	}
+}
+
+// deleteNamespaces deletes the namespaces and waits until they are gone,
+// while the test's simulator and provider still run to delete what their
+// resources made.
+func (e *env) deleteNamespaces(t *testing.T, names ...string) {
+	t.Helper()
+	for _, ns := range names {
+		e.mustKubectl(t, "", "delete", "namespace", ns, "--wait=false")
+	}
+	waitUntil(t, "namespaces "+strings.Join(names, ", ")+" gone", 10*time.Minute, 5*time.Second, func() (bool, string) {
+		var left []string
+		for _, ns := range names {
+			if _, err := e.kubectl("", "get", "namespace", ns); err == nil {
+				left = append(left, ns)
+			}
+		}
+		return len(left) == 0, strings.Join(left, " ")
+	})
 }
 
 // A proc is a process a test started, in its own process group.
