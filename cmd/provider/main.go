@@ -31,6 +31,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	authentikcontroller "github.com/gitops-lifecycle/provider-authentik/internal/controller"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/discovery"
 	"github.com/gitops-lifecycle/provider-authentik/internal/version"
@@ -106,6 +107,11 @@ func main() {
 	stateMetrics := statemetrics.NewMRStateMetrics()
 	metrics.Registry.MustRegister(metricRecorder)
 	metrics.Registry.MustRegister(stateMetrics)
+
+	// Resources read Authentik through lists shared by their kind, at most
+	// a quarter of a poll old: a change made in Authentik is seen within a
+	// poll and a quarter, for a fraction of a request per resource.
+	authentik.SetReadAge(*pollInterval / 4)
 
 	o := controller.Options{
 		Logger:                  log,

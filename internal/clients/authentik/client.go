@@ -55,6 +55,9 @@ type Client struct {
 
 	baseURL string
 	flows   *FlowCache
+	// tokenSum and kind name the shared lists the client reads (reads.go).
+	tokenSum [sha256.Size]byte
+	kind     string
 }
 
 // New builds a client for the supplied configuration. Clients built for the
@@ -72,8 +75,9 @@ func New(cfg Config, flows *FlowCache) (*Client, error) {
 	}
 	// The shared client keeps the connection pool; this one only reads
 	// answers for what the client's resource needs.
-	hc := &http.Client{Transport: &tolerantTransport{next: shared.Transport, reader: reader{kind: cfg.Kind}}, Timeout: shared.Timeout}
 	base := strings.TrimRight(cfg.URL, "/")
+	tracked := &writeTracker{next: shared.Transport, server: base}
+	hc := &http.Client{Transport: &tolerantTransport{next: tracked, reader: reader{kind: cfg.Kind}}, Timeout: shared.Timeout}
 	c := api.NewConfiguration()
 	c.Servers = api.ServerConfigurations{{URL: base + APIPath}}
 	c.HTTPClient = hc
@@ -82,8 +86,12 @@ func New(cfg Config, flows *FlowCache) (*Client, error) {
 	if flows == nil {
 		flows = NewFlowCache(DefaultFlowCacheTTL)
 	}
-	return &Client{API: api.NewAPIClient(c), baseURL: base, flows: flows}, nil
+	token := strings.TrimSpace(cfg.Token)
+	return &Client{API: api.NewAPIClient(c), baseURL: base, flows: flows, tokenSum: sha256.Sum256([]byte(token)), kind: cfg.Kind}, nil
 }
+
+// SameCredentials tells whether two clients use the same token.
+func (c *Client) SameCredentials(o *Client) bool { return c.tokenSum == o.tokenSum }
 
 // httpClientKey identifies the TLS and timeout settings of an HTTP client.
 type httpClientKey struct {

@@ -33,7 +33,7 @@ func TestAnswers(t *testing.T) {
 		},
 		"UnknownPolicyEngineMode": {
 			Reason:     "A policy engine mode the provider does not know fails, naming the spec field and the value.",
-			Operations: []string{"core_applications_retrieve"},
+			Operations: []string{"core_applications_retrieve", "core_applications_list"},
 			Edit:       func(o map[string]any) { o["policy_engine_mode"] = "most" },
 			WantSynced: "spec.forProvider.policyEngineMode (policy_engine_mode): Authentik answered \"most\", which this provider does not know (it knows all, any)\n" +
 				"cannot read Authentik's answer to GET /api/v3/core/applications/" + appSlug + "/ (200)",

@@ -151,8 +151,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	a, resp, err := e.api().CoreApplicationsRetrieve(ctx, slug).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
+	a, err := authentik.Read(ctx, e.client, authentik.Applications, slug)
+	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}

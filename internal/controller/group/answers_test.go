@@ -28,7 +28,7 @@ func TestAnswers(t *testing.T) {
 		},
 		"MissingNeededKey": {
 			Reason:     "A key the provider compares may not be missing.",
-			Operations: []string{"core_groups_retrieve"},
+			Operations: []string{"core_groups_retrieve", "core_groups_list"},
 			Edit:       func(o map[string]any) { delete(o, "name") },
 			WantSynced: "spec.forProvider.name (name): Authentik's answer lacks it\n" +
 				"cannot read Authentik's answer to GET /api/v3/core/groups/",

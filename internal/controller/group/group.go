@@ -106,8 +106,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Group) (managed.Ext
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	g, resp, err := e.api().CoreGroupsRetrieve(ctx, id).IncludeUsers(false).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
+	g, err := authentik.Read(ctx, e.client, authentik.Groups, id)
+	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}

@@ -311,6 +311,11 @@ func (e *Env) Age(obj client.Object) {
 	}
 }
 
+// PassReadAge makes every shared list of Authentik objects older than the
+// read age, as a poll after it has passed finds them: the next read of
+// each kind lists it anew, and sees changes made outside the provider.
+func (e *Env) PassReadAge() { authentik.ForgetReads() }
+
 // Get reads obj back from the fake API server.
 func (e *Env) Get(obj client.Object) {
 	e.T.Helper()

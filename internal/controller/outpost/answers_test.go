@@ -29,7 +29,7 @@ func TestAnswers(t *testing.T) {
 		},
 		"UnknownType": {
 			Reason:     "An outpost type the provider does not know fails, naming the spec field and the value.",
-			Operations: []string{"outposts_instances_retrieve"},
+			Operations: []string{"outposts_instances_retrieve", "outposts_instances_list"},
 			Edit:       func(o map[string]any) { o["type"] = "quantum" },
 			WantSynced: "spec.forProvider.type (type): Authentik answered \"quantum\", which this provider does not know (it knows proxy, ldap, radius, rac)\n" +
 				"cannot read Authentik's answer to GET /api/v3/outposts/instances/",

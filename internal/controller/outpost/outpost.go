@@ -105,8 +105,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Outpost) (managed.E
 	if id == "" {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	o, resp, err := e.api().OutpostsInstancesRetrieve(ctx, id).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
+	o, err := authentik.Read(ctx, e.client, authentik.Outposts, id)
+	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}

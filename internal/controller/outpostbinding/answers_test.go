@@ -8,7 +8,7 @@ import (
 )
 
 // The operations whose answers the OutpostBinding controller reads.
-var readOps = []string{"outposts_instances_retrieve", "outposts_instances_partial_update"}
+var readOps = []string{"outposts_instances_retrieve", "outposts_instances_list", "outposts_instances_partial_update"}
 
 // TestAnswers: an OutpostBinding manages only an outpost's provider list,
 // so the outpost's type is a field it does not manage.

@@ -271,8 +271,8 @@ func (e *external) specOutpost(ctx context.Context, cr *v1alpha1.OutpostBinding)
 
 // outpost reads the outpost with UUID id; nil when it is gone.
 func (e *external) outpost(ctx context.Context, id string) (*api.Outpost, error) {
-	o, resp, err := e.api().OutpostsInstancesRetrieve(ctx, id).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
+	o, err := authentik.Read(ctx, e.client, authentik.Outposts, id)
+	if err != nil {
 		if authentik.IsNotFound(err) {
 			return nil, nil
 		}

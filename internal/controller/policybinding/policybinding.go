@@ -145,8 +145,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (man
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	b, resp, err := e.api().PoliciesBindingsRetrieve(ctx, id).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
+	b, err := authentik.Read(ctx, e.client, authentik.PolicyBindings, id)
+	if err != nil {
 		if !authentik.IsNotFound(err) {
 			return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errGet)
 		}

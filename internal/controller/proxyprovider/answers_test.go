@@ -39,12 +39,12 @@ func TestAnswers(t *testing.T) {
 		},
 		"NullFlows": {
 			Reason:     "Authentik 2026.8 answers null for a provider without flows; with the spec naming none, there is nothing to repair.",
-			Operations: []string{"providers_proxy_retrieve"},
+			Operations: []string{"providers_proxy_retrieve", "providers_proxy_list"},
 			Edit:       func(o map[string]any) { o["authorization_flow"], o["invalidation_flow"] = nil, nil },
 		},
 		"UnknownMode": {
 			Reason:     "A mode the provider does not know fails, naming the spec field and the value.",
-			Operations: []string{"providers_proxy_retrieve"},
+			Operations: []string{"providers_proxy_retrieve", "providers_proxy_list"},
 			Edit:       func(o map[string]any) { o["mode"] = "sideways" },
 			WantSynced: "spec.forProvider.mode (mode): Authentik answered \"sideways\", which this provider does not know (it knows proxy, forward_single, forward_domain)\n" +
 				"cannot read Authentik's answer to GET /api/v3/providers/proxy/",

@@ -117,8 +117,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ProxyProvider) (man
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	p, resp, err := e.api().ProvidersProxyRetrieve(ctx, pk).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
+	p, err := authentik.Read(ctx, e.client, authentik.ProxyProviders, strconv.Itoa(int(pk)))
+	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}

@@ -474,7 +474,7 @@ func TestTokenRotation(t *testing.T) {
 			want:        outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true},
 		},
 		"OnlyAuthentikRotated": {
-			reason: "While the Secret still holds the refused token, the resource says so.",
+			reason: "While the Secret still holds the refused token, the resource says so once the list it reads is renewed.",
 			want:   outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionTrue, Synced: corev1.ConditionFalse, SyncedMessage: "Token invalid/expired", ExternalName: true, PKMatches: true},
 		},
 	}
@@ -490,6 +490,7 @@ func TestTokenRotation(t *testing.T) {
 				env.WriteToken(rotated)
 			}
 			env.AcceptOnlyToken(rotated)
+			env.PassReadAge()
 			_, _ = env.Reconcile(r, keyOf(cr))
 
 			if diff := cmp.Diff(tc.want, observe(t, env, cr, tc.want.SyncedMessage)); diff != "" {

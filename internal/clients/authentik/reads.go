@@ -1,0 +1,440 @@
+package authentik
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	api "goauthentik.io/api/v3"
+)
+
+// Shared reads. Observing each managed resource with its own GET costs one
+// Authentik request per resource per poll. Instead every resource of a
+// kind reads its object from one list of all the collection's objects
+// (ReadPageSize per page), fetched at most once per read age for each
+// Authentik server, token and reading kind, and shared by all of them.
+//
+// What a read may return:
+//   - An object in a list younger than the read age, unless this process
+//     wrote to it (PUT, PATCH, DELETE, or an action below its path) after
+//     the list was requested: such an object is fetched again with a GET.
+//     Every client of the process records its writes, so a resource sees
+//     its own writes at once; a change made outside the process is seen
+//     once the list is older than the read age.
+//   - An object missing from the list is fetched with a GET before anyone
+//     is told it is gone: it may have been created after the list was
+//     requested (a create must never be repeated because a list was older
+//     than it), or the list may be narrowed by the token's permissions.
+//   - When a list cannot be read (a refused token, an answer that cannot
+//     be decoded), objects are fetched one by one until the read age has
+//     passed, so a list problem costs no more than before.
+
+// DefaultReadAge is how old a shared list may be when nothing else is set.
+const DefaultReadAge = 15 * time.Second
+
+// ReadPageSize is how many objects a shared list asks for per page.
+// Authentik may answer fewer; the reader follows the pages.
+const ReadPageSize = 1000
+
+// A Collection is a kind of Authentik object that managed resources read
+// through the shared lists.
+type Collection[T any] struct {
+	// Path of the collection below the API path, without slashes at the
+	// ends ("providers/proxy"). A write to Path/<id>/ marks <id> written.
+	Path string
+	// ID is how an object is named in its path.
+	ID func(*T) string
+	// List reads one page of the collection.
+	List func(ctx context.Context, c *api.APIClient, page, size int32) ([]T, int32, *http.Response, error)
+	// Get reads one object by the id in its path.
+	Get func(ctx context.Context, c *api.APIClient, id string) (*T, *http.Response, error)
+}
+
+// The collections the managed resource kinds read.
+var (
+	ProxyProviders = &Collection[api.ProxyProvider]{
+		Path: "providers/proxy",
+		ID:   func(p *api.ProxyProvider) string { return itoa(p.Pk) },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.ProxyProvider, int32, *http.Response, error) {
+			l, resp, err := c.ProvidersAPI.ProvidersProxyList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.ProxyProvider, *http.Response, error) {
+			pk, err := atoi(id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return c.ProvidersAPI.ProvidersProxyRetrieve(ctx, pk).Execute()
+		},
+	}
+	// Applications are listed as the full list a superuser sees: the
+	// default list is narrowed to what the caller may open, and cached by
+	// Authentik per user. A token that is no superuser gets the narrowed
+	// list, and the application it lacks is fetched by its slug.
+	Applications = &Collection[api.Application]{
+		Path: "core/applications",
+		ID:   func(a *api.Application) string { return a.Slug },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.Application, int32, *http.Response, error) {
+			l, resp, err := c.CoreAPI.CoreApplicationsList(ctx).SuperuserFullList(true).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, slug string) (*api.Application, *http.Response, error) {
+			return c.CoreAPI.CoreApplicationsRetrieve(ctx, slug).Execute()
+		},
+	}
+	Groups = &Collection[api.Group]{
+		Path: "core/groups",
+		ID:   func(g *api.Group) string { return g.Pk },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.Group, int32, *http.Response, error) {
+			l, resp, err := c.CoreAPI.CoreGroupsList(ctx).IncludeUsers(false).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.Group, *http.Response, error) {
+			return c.CoreAPI.CoreGroupsRetrieve(ctx, id).IncludeUsers(false).Execute()
+		},
+	}
+	PolicyBindings = &Collection[api.PolicyBinding]{
+		Path: "policies/bindings",
+		ID:   func(b *api.PolicyBinding) string { return b.Pk },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.PolicyBinding, int32, *http.Response, error) {
+			l, resp, err := c.PoliciesAPI.PoliciesBindingsList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.PolicyBinding, *http.Response, error) {
+			return c.PoliciesAPI.PoliciesBindingsRetrieve(ctx, id).Execute()
+		},
+	}
+	Outposts = &Collection[api.Outpost]{
+		Path: "outposts/instances",
+		ID:   func(o *api.Outpost) string { return o.Pk },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.Outpost, int32, *http.Response, error) {
+			l, resp, err := c.OutpostsAPI.OutpostsInstancesList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.Outpost, *http.Response, error) {
+			return c.OutpostsAPI.OutpostsInstancesRetrieve(ctx, id).Execute()
+		},
+	}
+)
+
+// Read returns the object of the collection with the given id, from the
+// shared list when that is fresh enough, else from Authentik (see the top
+// of this file). The object is shared with other readers and must not be
+// modified. An object that does not exist is Authentik's 404 (IsNotFound).
+func Read[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*T, error) {
+	st := reads.server(c.baseURL)
+	lk := listKey{path: k.Path, token: c.tokenSum, reader: c.kind}
+	key := objectKey{path: k.Path, id: strings.ToLower(id)}
+	// A reader that waited for a refresh, or made one, reads its outcome
+	// whatever the read age.
+	refreshed := false
+	for {
+		reads.mu.Lock()
+		l := st.list(lk)
+		now := reads.now()
+		switch {
+		case refreshed && l.failed.IsZero(), l.fresh(now, reads.age) && l.requested >= st.cascaded[k.Path]:
+			e, ok := l.objects[key.id]
+			usable := ok && e.seq >= st.written[key].seq
+			reads.mu.Unlock()
+			if usable {
+				return e.obj.(*T), nil
+			}
+			return fetch(ctx, c, k, st, l, key, id)
+		case refreshed, l.broken(now, reads.age):
+			reads.mu.Unlock()
+			return fetch(ctx, c, k, st, l, key, id)
+		case l.refreshing != nil:
+			done := l.refreshing
+			reads.mu.Unlock()
+			select {
+			case <-done:
+				refreshed = true
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		l.refreshing = done
+		requested := st.seq
+		reads.mu.Unlock()
+		refresh(ctx, c, k, st, l, now, requested)
+		close(done)
+		refreshed = true
+	}
+}
+
+// refresh reads the whole collection into l. A refresh serves every
+// reader, so it does not end with the context of the one that started it;
+// the client's timeout bounds it.
+func refresh[T any](ctx context.Context, c *Client, k *Collection[T], st *serverReads, l *sharedList, requestedAt time.Time, requested uint64) {
+	ctx = context.WithoutCancel(ctx)
+	var all []T
+	var err error
+	for page := int32(1); page > 0 && err == nil; {
+		var objs []T
+		var resp *http.Response
+		objs, page, resp, err = k.List(ctx, c.API, page, ReadPageSize)
+		err = Classify(resp, err)
+		all = append(all, objs...)
+	}
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	l.refreshing = nil
+	if err != nil {
+		l.failed = requestedAt
+		return
+	}
+	objects := make(map[string]entry, len(all))
+	for i := range all {
+		id := strings.ToLower(k.ID(&all[i]))
+		objects[id] = entry{obj: &all[i], seq: requested}
+	}
+	for id, e := range l.objects {
+		// Fetched one by one after the list was requested: newer than it.
+		if e.seq > requested {
+			objects[id] = e
+		}
+	}
+	l.objects, l.fetched, l.failed, l.requested = objects, requestedAt, time.Time{}, requested
+	st.forget(reads.now(), reads.age)
+}
+
+// fetch reads one object with a GET and keeps it in the shared list, or
+// drops it from the list when Authentik has no such object.
+func fetch[T any](ctx context.Context, c *Client, k *Collection[T], st *serverReads, l *sharedList, key objectKey, id string) (*T, error) {
+	reads.mu.Lock()
+	seq := st.seq
+	reads.mu.Unlock()
+	obj, resp, err := k.Get(ctx, c.API, id)
+	err = Classify(resp, err)
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	cur, ok := l.objects[key.id]
+	newer := !ok || cur.seq <= seq
+	switch {
+	case err == nil && newer:
+		l.objects[key.id] = entry{obj: obj, seq: seq}
+	case IsNotFound(err) && newer:
+		delete(l.objects, key.id)
+	}
+	return obj, err
+}
+
+func itoa(pk int32) string { return strconv.Itoa(int(pk)) }
+
+func atoi(id string) (int32, error) {
+	pk, err := strconv.ParseInt(id, 10, 32)
+	return int32(pk), err
+}
+
+// SetReadAge sets how old a shared list may be. The provider sets a
+// quarter of its poll interval: a change made outside the provider is seen
+// by a resource's first poll after the list it reads is renewed.
+func SetReadAge(d time.Duration) {
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	reads.age = d
+}
+
+// ForgetReads drops every shared list, as if each were older than the read
+// age: the next read of each collection lists it anew.
+func ForgetReads() {
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	for _, st := range reads.servers {
+		for _, l := range st.lists {
+			l.fetched = time.Time{}
+			l.failed = time.Time{}
+		}
+	}
+}
+
+// reads are the shared lists of this process.
+var reads = &readStore{age: DefaultReadAge, now: time.Now, servers: map[string]*serverReads{}}
+
+// A readStore holds the shared lists and the writes of this process per
+// Authentik server. One mutex guards it all; it is never held during a
+// request.
+type readStore struct {
+	mu      sync.Mutex
+	age     time.Duration
+	now     func() time.Time
+	servers map[string]*serverReads
+}
+
+func (s *readStore) server(url string) *serverReads {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.servers[url]
+	if !ok {
+		st = &serverReads{written: map[objectKey]write{}, cascaded: map[string]uint64{}, lists: map[listKey]*sharedList{}}
+		s.servers[url] = st
+	}
+	return st
+}
+
+// serverReads are the lists read from one Authentik server and the
+// writes this process made to it. seq counts the writes: an object read
+// when seq was s reflects every write numbered s or lower.
+type serverReads struct {
+	seq     uint64
+	written map[objectKey]write
+	// cascaded holds, per collection, the last deletion elsewhere that
+	// Authentik carries over to it; a list requested before is renewed.
+	cascaded map[string]uint64
+	lists    map[listKey]*sharedList
+}
+
+// cascades are the collections whose objects Authentik changes when an
+// object of another is deleted: a provider leaves every outpost and
+// application it was on, and an application's or a group's policy
+// bindings go with it.
+var cascades = map[string][]string{
+	"providers":         {"outposts/instances", "core/applications"},
+	"core/applications": {"policies/bindings"},
+	"core/groups":       {"policies/bindings"},
+}
+
+// write records when an object was last written.
+type write struct {
+	seq uint64
+	at  time.Time
+}
+
+type objectKey struct{ path, id string }
+
+// A listKey names one shared list. Lists differ by token (Authentik narrows
+// them by the token's permissions) and by reading kind (answers are read
+// for what the kind needs).
+type listKey struct {
+	path   string
+	token  [sha256.Size]byte
+	reader string
+}
+
+func (st *serverReads) list(k listKey) *sharedList {
+	l, ok := st.lists[k]
+	if !ok {
+		l = &sharedList{objects: map[string]entry{}}
+		st.lists[k] = l
+	}
+	return l
+}
+
+// wrote records a write to the object at path/id, once Authentik answered
+// (or the request failed, when it may still have been applied), and for a
+// deletion what Authentik deletes or changes with it.
+func (st *serverReads) wrote(method, path, id string, at time.Time) {
+	st.seq++
+	st.written[objectKey{path: path, id: strings.ToLower(id)}] = write{seq: st.seq, at: at}
+	if method != http.MethodDelete {
+		return
+	}
+	for from, to := range cascades {
+		if path == from || strings.HasPrefix(path, from+"/") {
+			for _, c := range to {
+				st.cascaded[c] = st.seq
+			}
+		}
+	}
+}
+
+// forget drops writes older than the read age: every list requested
+// before them is older than that too, so none is read without a refresh.
+func (st *serverReads) forget(now time.Time, age time.Duration) {
+	for k, w := range st.written {
+		if now.Sub(w.at) > age {
+			delete(st.written, k)
+		}
+	}
+}
+
+// A sharedList is one collection as one token and reading kind see it.
+type sharedList struct {
+	objects map[string]entry
+	// fetched is when the last complete list was requested; failed when
+	// the last attempt was, if it failed.
+	fetched, failed time.Time
+	// requested is the write count when the list was requested.
+	requested uint64
+	// refreshing is closed when the refresh under way ends.
+	refreshing chan struct{}
+}
+
+// An entry is an object and the write count when it was requested.
+type entry struct {
+	obj any
+	seq uint64
+}
+
+func (l *sharedList) fresh(now time.Time, age time.Duration) bool {
+	return !l.fetched.IsZero() && now.Sub(l.fetched) < age
+}
+
+func (l *sharedList) broken(now time.Time, age time.Duration) bool {
+	return !l.failed.IsZero() && now.Sub(l.failed) < age
+}
+
+// writeTracker records in the shared reads every write this process sends
+// to an object: PUT, PATCH and DELETE of <collection>/<id>/, and any other
+// method's action below an object, <collection>/<id>/<action>/.
+type writeTracker struct {
+	next   http.RoundTripper
+	server string
+}
+
+func (t *writeTracker) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if path, id, ok := writtenObject(req); ok {
+		st := reads.server(t.server)
+		reads.mu.Lock()
+		st.wrote(req.Method, path, id, reads.now())
+		reads.mu.Unlock()
+	}
+	return resp, err
+}
+
+// writtenObject names the object a request writes to, if any.
+func writtenObject(req *http.Request) (string, string, bool) {
+	i := strings.Index(req.URL.Path, APIPath+"/")
+	if i < 0 {
+		return "", "", false
+	}
+	segments := strings.Split(strings.Trim(req.URL.Path[i+len(APIPath):], "/"), "/")
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return "", "", false
+	case http.MethodPut, http.MethodPatch, http.MethodDelete:
+		if len(segments) >= 2 {
+			n := len(segments)
+			return strings.Join(segments[:n-1], "/"), segments[n-1], true
+		}
+	default:
+		if len(segments) >= 3 {
+			n := len(segments)
+			return strings.Join(segments[:n-2], "/"), segments[n-2], true
+		}
+	}
+	return "", "", false
+}
