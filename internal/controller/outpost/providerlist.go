@@ -32,7 +32,7 @@ type Serialization bool
 
 const (
 	// SerializePerOutpost runs edits of the same outpost on the same
-	// Authentik one after another. The provider must always use it.
+	// Authentik one batch after another. The provider must always use it.
 	SerializePerOutpost Serialization = true
 
 	// Unserialized lets edits of one outpost overlap, as they would from
@@ -48,19 +48,25 @@ const (
 // The editor serializes the edits of each outpost within this process and
 // reads the list back after each write: a change another writer outside
 // the process dropped is written again, a bounded number of times.
+//
+// Edits of one outpost that wait while another batch is written are
+// written together: one read, one write of the list with every edit made
+// in the order they came, one read back. A hundred bindings created at
+// once cost three requests per batch, not three each one after another.
 type ListEditor struct {
-	locks     *keyedLocks // nil when Unserialized
+	serialize bool
 	maxWrites int
+
+	mu sync.Mutex
+	// queues holds the edits waiting per outpost; an outpost is in it
+	// while a goroutine writes its batches.
+	queues map[string][]*pendingEdit
 }
 
 // NewListEditor returns an editor that writes each edit at most
 // DefaultWrites times.
 func NewListEditor(s Serialization) *ListEditor {
-	l := &ListEditor{maxWrites: DefaultWrites}
-	if s == SerializePerOutpost {
-		l.locks = &keyedLocks{locks: map[string]*keyedLock{}}
-	}
-	return l
+	return &ListEditor{serialize: bool(s), maxWrites: DefaultWrites, queues: map[string][]*pendingEdit{}}
 }
 
 // SharedListEditor is the editor every controller of this process uses, so
@@ -86,13 +92,29 @@ type Edit struct {
 
 // satisfiedBy tells whether the list already holds the edit.
 func (e Edit) satisfiedBy(providers []int32) bool {
+	return e.heldBy(providers, nil)
+}
+
+// heldBy tells whether the list holds the edit as made before the later
+// edits of its batch: a provider it adds may be missing only if a later
+// edit removes it, and one it removes may be there only if a later edit
+// adds it.
+func (e Edit) heldBy(providers []int32, later []*pendingEdit) bool {
+	undone := func(pk int32, by func(Edit) []int32) bool {
+		for _, l := range later {
+			if slices.Contains(by(l.edit), pk) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, pk := range e.Add {
-		if !slices.Contains(providers, pk) {
+		if !slices.Contains(providers, pk) && !undone(pk, func(l Edit) []int32 { return l.Remove }) {
 			return false
 		}
 	}
 	for _, pk := range e.Remove {
-		if slices.Contains(providers, pk) {
+		if slices.Contains(providers, pk) && !undone(pk, func(l Edit) []int32 { return l.Add }) {
 			return false
 		}
 	}
@@ -116,54 +138,173 @@ func (e Edit) applyTo(providers []int32) []int32 {
 	return out
 }
 
+// A pendingEdit is an edit waiting for its batch, and then its outcome.
+type pendingEdit struct {
+	ctx    context.Context
+	client *authentik.Client
+	id     string
+	edit   Edit
+	// prepared is set once BeforeWrite ran.
+	prepared bool
+	// taken is set when a batch takes the edit; guarded by the editor.
+	taken bool
+	done  chan struct{}
+
+	outpost *api.Outpost
+	writes  int
+	err     error
+}
+
 // Apply makes the edit on the outpost with UUID id and returns the outpost
-// as last read and how many times it wrote the list (0 when the list held
-// the edit already). It writes only when the list lacks the edit, and with PATCH
-// of the providers field alone, so no other field is overwritten and
-// Authentik's type check (which runs only when the type is sent) is not
-// triggered. A missing outpost is reported as Authentik's 404.
+// as last read and how many times its batch wrote the list while the list
+// lacked the edit (0 when the list held it already). It writes only when
+// the list lacks an edit of the batch, and with PATCH of the providers
+// field alone, so no other field is overwritten and Authentik's type check
+// (which runs only when the type is sent) is not triggered. A missing
+// outpost is reported as Authentik's 404.
 func (l *ListEditor) Apply(ctx context.Context, c *authentik.Client, id string, e Edit) (*api.Outpost, int, error) {
-	if l.locks != nil {
-		unlock, err := l.locks.lock(ctx, listKey(c, id))
-		if err != nil {
-			return nil, 0, errors.Wrapf(err, "%s %s", errWaitList, id)
-		}
-		defer unlock()
+	p := &pendingEdit{ctx: ctx, client: c, id: id, edit: e, done: make(chan struct{})}
+	if !l.serialize {
+		l.applyBatch([]*pendingEdit{p})
+		return p.outpost, p.writes, p.err
 	}
+	key := listKey(c, id)
+	l.mu.Lock()
+	_, running := l.queues[key]
+	l.queues[key] = append(l.queues[key], p)
+	l.mu.Unlock()
+	if !running {
+		go l.drain(key)
+	}
+	select {
+	case <-p.done:
+		return p.outpost, p.writes, p.err
+	case <-ctx.Done():
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !p.taken {
+			l.queues[key] = slices.DeleteFunc(l.queues[key], func(q *pendingEdit) bool { return q == p })
+		}
+		return nil, 0, errors.Wrapf(ctx.Err(), "%s %s", errWaitList, id)
+	}
+}
+
+// drain writes the batches of one outpost until none is waiting. A batch
+// is every waiting edit whose client uses the same token as the first.
+func (l *ListEditor) drain(key string) {
+	for {
+		l.mu.Lock()
+		waiting := l.queues[key]
+		if len(waiting) == 0 {
+			delete(l.queues, key)
+			l.mu.Unlock()
+			return
+		}
+		var batch, rest []*pendingEdit
+		for _, p := range waiting {
+			if p.client.SameCredentials(waiting[0].client) {
+				p.taken = true
+				batch = append(batch, p)
+			} else {
+				rest = append(rest, p)
+			}
+		}
+		l.queues[key] = rest
+		l.mu.Unlock()
+		l.applyBatch(batch)
+		for _, p := range batch {
+			close(p.done)
+		}
+	}
+}
+
+// applyBatch makes a batch's edits, in their order, on the list: one read,
+// one write of every edit together, one read back, and again for the edits
+// a writer outside the process undid, until every edit holds or each has
+// been written maxWrites times. A batch that Authentik refuses is split
+// into its edits, so that one bad edit fails alone.
+func (l *ListEditor) applyBatch(batch []*pendingEdit) {
+	first := batch[0]
+	id, c := first.id, first.client
+	// The batch serves several callers: one leaving does not stop it. The
+	// client's timeout bounds each request.
+	ctx := context.WithoutCancel(first.ctx)
 	outposts := c.API.OutpostsAPI
+	fail := func(ps []*pendingEdit, err error, msg string) {
+		for _, p := range ps {
+			p.err = errors.Wrapf(authentik.WithFieldPaths(err, p.edit.FieldPaths), "%s %s", msg, id)
+		}
+	}
 	o, resp, err := outposts.OutpostsInstancesRetrieve(ctx, id).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
-		return nil, 0, errors.Wrapf(err, "%s %s", errReadList, id)
+		fail(batch, err, errReadList)
+		return
 	}
-	if e.BeforeWrite != nil && !e.satisfiedBy(o.Providers) {
-		if err := e.BeforeWrite(ctx); err != nil {
-			return nil, 0, errors.Wrapf(err, "%s %s", errBeforeEdit, id)
+	active := make([]*pendingEdit, 0, len(batch))
+	for _, p := range batch {
+		if p.edit.BeforeWrite != nil && !p.prepared && !p.edit.satisfiedBy(o.Providers) {
+			p.prepared = true
+			if err := p.edit.BeforeWrite(p.ctx); err != nil {
+				p.err = errors.Wrapf(err, "%s %s", errBeforeEdit, id)
+				continue
+			}
 		}
+		active = append(active, p)
 	}
 	writes, mismatches := 0, 0
 	defer func() { metrics.OutpostListEdit(strings.ToLower(id), writes, mismatches) }()
-	for ; !e.satisfiedBy(o.Providers); writes++ {
+	for {
+		var lacking []*pendingEdit
+		for i, p := range active {
+			if !p.edit.heldBy(o.Providers, active[i+1:]) {
+				lacking = append(lacking, p)
+			}
+		}
+		if len(lacking) == 0 {
+			break
+		}
 		if writes > 0 {
-			// The list read back after the last write lacks the edit.
+			// The list read back after the last write lacks an edit.
 			mismatches++
 		}
 		if writes == l.maxWrites {
-			return nil, writes, errors.Errorf("%s %s: the change was lost after %d writes", errListRaced, id, writes)
+			for _, p := range lacking {
+				p.err = errors.Errorf("%s %s: the change was lost after %d writes", errListRaced, id, p.writes)
+			}
+			active = slices.DeleteFunc(active, func(p *pendingEdit) bool { return p.err != nil })
+			break
 		}
-		req := api.PatchedOutpostRequest{Providers: e.applyTo(o.Providers)}
+		providers := o.Providers
+		for _, p := range active {
+			providers = p.edit.applyTo(providers)
+		}
+		req := api.PatchedOutpostRequest{Providers: providers}
 		_, resp, err := outposts.OutpostsInstancesPartialUpdate(ctx, id).PatchedOutpostRequest(req).Execute()
 		if err := authentik.Classify(resp, err); err != nil {
-			return nil, writes, errors.Wrapf(authentik.WithFieldPaths(err, e.FieldPaths), "%s %s", errWriteList, id)
+			if len(active) > 1 && authentik.IsInvalid(err) {
+				for _, p := range active {
+					l.applyBatch([]*pendingEdit{p})
+				}
+				return
+			}
+			fail(active, err, errWriteList)
+			return
+		}
+		writes++
+		for _, p := range lacking {
+			p.writes++
 		}
 		// Read the list back rather than trusting the answer: a writer
 		// that read the list before this write may have replaced it since.
 		o, resp, err = outposts.OutpostsInstancesRetrieve(ctx, id).Execute()
 		if err := authentik.Classify(resp, err); err != nil {
-			writes++
-			return nil, writes, errors.Wrapf(err, "%s %s", errReadList, id)
+			fail(active, err, errReadList)
+			return
 		}
 	}
-	return o, writes, nil
+	for _, p := range active {
+		p.outpost = o
+	}
 }
 
 // listKey names an outpost on one Authentik server.
@@ -173,47 +314,4 @@ func listKey(c *authentik.Client, id string) string {
 		server = strings.TrimRight(s[0].URL, "/")
 	}
 	return server + " " + strings.ToLower(id)
-}
-
-// keyedLocks are mutexes by key, made on first use and dropped when no
-// one holds or waits for them. A waiter gives up when its context ends.
-type keyedLocks struct {
-	mu    sync.Mutex
-	locks map[string]*keyedLock
-}
-
-type keyedLock struct {
-	held  chan struct{}
-	users int
-}
-
-func (k *keyedLocks) lock(ctx context.Context, key string) (func(), error) {
-	k.mu.Lock()
-	l, ok := k.locks[key]
-	if !ok {
-		l = &keyedLock{held: make(chan struct{}, 1)}
-		k.locks[key] = l
-	}
-	l.users++
-	k.mu.Unlock()
-
-	select {
-	case l.held <- struct{}{}:
-		return func() {
-			<-l.held
-			k.release(key, l)
-		}, nil
-	case <-ctx.Done():
-		k.release(key, l)
-		return nil, ctx.Err()
-	}
-}
-
-func (k *keyedLocks) release(key string, l *keyedLock) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	l.users--
-	if l.users == 0 {
-		delete(k.locks, key)
-	}
 }

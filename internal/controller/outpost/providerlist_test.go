@@ -2,6 +2,7 @@ package outpost
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
@@ -189,32 +191,82 @@ func TestListEditorApply(t *testing.T) {
 	}
 }
 
-func TestKeyedLocks(t *testing.T) {
-	k := &keyedLocks{locks: map[string]*keyedLock{}}
-	unlock, err := k.lock(context.Background(), "a")
-	if err != nil {
-		t.Fatal(err)
+func TestListEditorBatches(t *testing.T) {
+	const edits = 20
+	type want struct {
+		Missing []int32
+		Failed  []int32
 	}
-	// Another key is free while "a" is held.
-	unlockB, err := k.lock(context.Background(), "b")
-	if err != nil {
-		t.Fatalf("lock b while a is held: %v", err)
+	cases := map[string]struct {
+		reason string
+		// bad is a provider pk Authentik refuses, added with the others.
+		bad  int32
+		want func(seeded int32) want
+	}{
+		"AllLand": {
+			reason: "Edits of one outpost that arrive together are written in a few batches, and every one lands, keeping the provider already there.",
+			want:   func(int32) want { return want{} },
+		},
+		"RefusedEditFailsAlone": {
+			reason: "A batch Authentik refuses is split into its edits: only the refused one fails.",
+			bad:    9999,
+			want:   func(int32) want { return want{Missing: []int32{9999}, Failed: []int32{9999}} },
+		},
 	}
-	unlockB()
-	// The same key waits, and gives up when its context ends.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	if _, err := k.lock(ctx, "a"); err == nil {
-		t.Fatal("a second holder of a got the lock")
-	}
-	unlock()
-	unlockA, err := k.lock(context.Background(), "a")
-	if err != nil {
-		t.Fatalf("lock a after release: %v", err)
-	}
-	unlockA()
-	if len(k.locks) != 0 {
-		t.Errorf("%d locks left after every holder released them, want 0", len(k.locks))
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := mrtest.New(t)
+			id := env.Sim.Sim.Fixtures().EmbeddedOutpost
+			seeded := newProvider(t, env, "seeded")
+			setProviders(t, env, id, seeded)
+			pks := make([]int32, 0, edits+1)
+			for i := range edits {
+				pks = append(pks, newProvider(t, env, fmt.Sprintf("app-%02d", i)))
+			}
+			if tc.bad != 0 {
+				pks = append(pks, tc.bad)
+			}
+			slow := authentiksim.Fault{Latency: 10 * time.Millisecond}
+			env.Sim.Sim.SetFault("outposts_instances_retrieve", slow)
+			env.Sim.Sim.SetFault("outposts_instances_partial_update", slow)
+			env.Sim.Sim.ResetCounts()
+
+			lists := NewListEditor(SerializePerOutpost)
+			var mu sync.Mutex
+			got := want{}
+			var wg sync.WaitGroup
+			for _, pk := range pks {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, writes, err := lists.Apply(context.Background(), env.Authentik, id, Edit{Add: []int32{pk}})
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						got.Failed = append(got.Failed, pk)
+					} else if writes != 1 {
+						t.Errorf("adding %d: %d writes, want 1", pk, writes)
+					}
+				}()
+			}
+			wg.Wait()
+			env.Sim.Sim.ClearFaults()
+			patches := env.Sim.Sim.Counts()["outposts_instances_partial_update"]
+
+			served := providersOf(t, env, id)
+			for _, pk := range append(pks, seeded) {
+				if !slices.Contains(served, pk) {
+					got.Missing = append(got.Missing, pk)
+				}
+			}
+			if diff := cmp.Diff(tc.want(seeded), got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+			t.Logf("%d edits in %d PATCHes", len(pks), patches)
+			if tc.bad == 0 && patches > edits/2 {
+				t.Errorf("%s\n%d PATCHes for %d edits, want at most %d", tc.reason, patches, edits, edits/2)
+			}
+		})
 	}
 }
 

@@ -525,7 +525,7 @@ func TestConcurrentBindings(t *testing.T) {
 		wantAll       bool
 	}{
 		"Serialized": {
-			reason:        "With edits serialized per outpost every binding's provider lands and none already there is lost.",
+			reason:        "With edits serialized and batched per outpost every binding's provider lands and none already there is lost.",
 			serialization: outpost.SerializePerOutpost,
 			wantAll:       true,
 		},
@@ -603,8 +603,8 @@ func TestConcurrentBindings(t *testing.T) {
 			if len(missing) > 0 {
 				t.Errorf("%s\nproviders %v are missing from the outpost", tc.reason, missing)
 			}
-			if writes != bindings {
-				t.Errorf("%s\n%d PATCHes for %d bindings, want one each", tc.reason, writes, bindings)
+			if writes > bindings/2 {
+				t.Errorf("%s\n%d PATCHes for %d bindings, want at most %d: edits that wait are written together", tc.reason, writes, bindings, bindings/2)
 			}
 			for _, cr := range crs {
 				env.Settle(r, cr)
