@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,7 +49,9 @@ var claimList = schema.GroupVersionKind{Group: "gitops.io", Version: "v1", Kind:
 
 type env struct {
 	root, simURL, out string
-	n, pid            int
+	// pprofURL is the provider's /debug/pprof ("" when it serves none).
+	pprofURL string
+	n, pid   int
 	// singles is how many claims the one-claim figures take the median
 	// of (BENCH_SINGLES, default 5; 0 leaves those figures out).
 	singles int
@@ -64,7 +67,7 @@ func setup(t *testing.T) *env {
 			t.Fatalf("%s is not set: run cluster/bench/run.sh (make bench-scale)", v)
 		}
 	}
-	e := &env{root: os.Getenv("BENCH_ROOT"), simURL: os.Getenv("BENCH_SIM_URL"), out: os.Getenv("BENCH_OUT")}
+	e := &env{root: os.Getenv("BENCH_ROOT"), simURL: os.Getenv("BENCH_SIM_URL"), out: os.Getenv("BENCH_OUT"), pprofURL: os.Getenv("BENCH_PPROF_URL")}
 	var err error
 	if e.n, err = strconv.Atoi(os.Getenv("BENCH_N")); err != nil || e.n < 1 {
 		t.Fatalf("BENCH_N=%q: want a positive number", os.Getenv("BENCH_N"))
@@ -296,6 +299,34 @@ func (e *env) left(t *testing.T, groupPKs []string) []string {
 	return out
 }
 
+// profile saves the provider's profile named what (with query) beside the
+// table, as <table>-<file>.pprof; it does nothing without a pprof URL or a
+// table path. A profile that cannot be read is logged, not fatal: it is
+// for reading, not a figure.
+func (e *env) profile(t *testing.T, what, file string) {
+	t.Helper()
+	if e.pprofURL == "" || e.out == "" {
+		return
+	}
+	resp, err := http.Get(e.pprofURL + "/" + what) //nolint:gosec,noctx // The local provider.
+	if err != nil {
+		t.Logf("profile %s: %v", what, err)
+		return
+	}
+	defer resp.Body.Close() //nolint:errcheck // Only read from.
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Logf("profile %s: %d %v", what, resp.StatusCode, err)
+		return
+	}
+	path := strings.TrimSuffix(e.out, ".md") + "-" + file + ".pprof"
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Logf("profile %s: %v", what, err)
+		return
+	}
+	t.Logf("profile %s saved to %s", what, path)
+}
+
 func percentile(ds []time.Duration, p int) time.Duration {
 	i := (len(ds)*p+99)/100 - 1
 	return ds[max(i, 0)]
@@ -366,8 +397,14 @@ func TestScale(t *testing.T) {
 	}
 	e.resetCounts(t)
 	start := time.Now()
+	cpu := make(chan struct{})
+	go func() {
+		defer close(cpu)
+		e.profile(t, "profile?seconds=30", "cpu")
+	}()
 	e.kubectl(t, strings.Join(docs, "---\n"), "apply", "-f", "-")
 	took := e.waitReady(t, ns, names, start, 30*time.Minute, time.Second)
+	<-cpu
 	created := e.counts(t, "counters")
 	row(fmt.Sprintf("%d claims applied at once (1 in %d with allowedGroups), Ready p50", e.n, groupsEvery), secs(percentile(took, 50)))
 	row(fmt.Sprintf("%d claims applied at once, Ready p100", e.n), secs(percentile(took, 100)))
@@ -384,6 +421,7 @@ func TestScale(t *testing.T) {
 		fmt.Sprintf("%.2f", float64(sum(steady))/float64(mrs*steadyPolls)))
 	row("steady state: writes to Authentik (must be 0)", fmt.Sprintf("%d %v", sum(writes), writes))
 	row("provider RSS in steady state", fmt.Sprintf("%.0f MiB", e.rssMiB(t)))
+	e.profile(t, "heap", "heap")
 	if sum(writes) != 0 {
 		t.Errorf("steady state: %d writes to Authentik in %d polls, want none: %v", sum(writes), steadyPolls, writes)
 	}

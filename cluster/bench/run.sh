@@ -7,7 +7,9 @@
 #   BENCH_POLL=10s     the provider's --poll (the steady state is measured over three polls)
 #   BENCH_SINGLES=5    claims applied one at a time for the one-claim figures (0: leave them out)
 #   BENCH_PROVIDER_ARGS="--max-reconcile-rate=50"   more provider flags, for before/after figures
-# The table goes to stdout and to _output/bench-scale-N.md.
+# The table goes to stdout and to _output/bench-scale-N.md; the provider's CPU profile of the N claims'
+# creation and its heap profile in steady state to _output/bench-scale-N-{cpu,heap}.pprof
+# (go tool pprof -top _output/bin/provider _output/bench-scale-100-heap.pprof).
 set -euo pipefail
 # shellcheck source=../local/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
@@ -18,6 +20,7 @@ set -euo pipefail
 : "${E2E_SIM_PORT:=9000}"            # examples/providerconfig.yaml points at this port
 : "${E2E_PROVIDER_METRICS_PORT:=8080}"
 : "${E2E_PROVIDER_HEALTH_PORT:=8081}"
+: "${BENCH_PPROF_PORT:=6060}"
 TOKEN=$(openssl rand -hex 24)
 
 teardown() {
@@ -42,7 +45,8 @@ wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
 # shellcheck disable=SC2086 # BENCH_PROVIDER_ARGS is a list of flags
 start_bg provider "$BIN/provider" --poll="$BENCH_POLL" --leader-election-namespace=crossplane-system \
   --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
-  --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT" $BENCH_PROVIDER_ARGS
+  --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT" \
+  --pprof-bind-address="127.0.0.1:$BENCH_PPROF_PORT" $BENCH_PROVIDER_ARGS
 wait_for_pid_url provider "http://127.0.0.1:$E2E_PROVIDER_HEALTH_PORT/readyz" 60
 k apply -f "$ROOT/examples/providerconfig.yaml" >/dev/null
 k -n crossplane-system create secret generic authentik-token --from-literal=token="$TOKEN" \
@@ -52,4 +56,5 @@ k wait --for=condition=Ready --timeout=60s clusterproviderconfig --all >/dev/nul
 cd "$ROOT"
 BENCH_N=$N BENCH_POLL=$BENCH_POLL BENCH_PROVIDER_PID=$(pid_of provider) BENCH_SIM_URL=http://127.0.0.1:$E2E_SIM_PORT \
   BENCH_TOKEN=$TOKEN BENCH_ROOT=$ROOT BENCH_OUT=$ROOT/_output/bench-scale-$N.md \
+  BENCH_PPROF_URL=http://127.0.0.1:$BENCH_PPROF_PORT/debug/pprof \
   go test -count=1 -tags bench -v -timeout 90m ./cluster/bench/

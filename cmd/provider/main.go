@@ -12,9 +12,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -54,6 +54,7 @@ func main() {
 
 		metricsBindAddress     = app.Flag("metrics-bind-address", "The address the Prometheus metrics endpoint binds to.").Default(":8080").String()
 		healthProbeBindAddress = app.Flag("health-probe-bind-address", "The address the health probe endpoints (/healthz, /readyz) bind to.").Default(":8081").String()
+		pprofBindAddress       = app.Flag("pprof-bind-address", "The address Go's profiles (/debug/pprof/) are served on, for example 127.0.0.1:6060; empty serves none.").Default("").String()
 
 		enableManagementPolicies = app.Flag("enable-management-policies", "Enable support for management policies.").Default("true").Envar("ENABLE_MANAGEMENT_POLICIES").Bool()
 		enableChangeLogs         = app.Flag("enable-changelogs", "Enable capturing change logs during reconciliation.").Default("false").Envar("ENABLE_CHANGE_LOGS").Bool()
@@ -77,10 +78,18 @@ func main() {
 	cfg, err := ctrl.GetConfig()
 	kingpin.FatalIfError(err, "Cannot get the API server's REST config")
 
+	// The cache's options name CustomResourceDefinitions, so the manager's
+	// scheme (client-go's) knows them before the manager is made.
+	scheme := clientgoscheme.Scheme
+	kingpin.FatalIfError(apis.AddToScheme(scheme), "Cannot add the Authentik APIs to the scheme")
+	kingpin.FatalIfError(apiextensionsv1.AddToScheme(scheme), "Cannot add CustomResourceDefinitions to the scheme")
+
 	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, *maxReconcileRate), ctrl.Options{
-		Cache:                  cache.Options{SyncPeriod: syncInterval},
+		Scheme:                 scheme,
+		Cache:                  cacheOptions(syncInterval),
 		Metrics:                metricsserver.Options{BindAddress: *metricsBindAddress},
 		HealthProbeBindAddress: *healthProbeBindAddress,
+		PprofBindAddress:       *pprofBindAddress,
 
 		// Two replicas (a rolling update, or two pods by mistake) must not
 		// both edit outposts' provider lists: only the lease holder runs
@@ -99,9 +108,6 @@ func main() {
 	kingpin.FatalIfError(err, "Cannot create the controller manager")
 	kingpin.FatalIfError(mgr.AddHealthzCheck("healthz", healthz.Ping), "Cannot add the health check")
 	kingpin.FatalIfError(mgr.AddReadyzCheck("readyz", healthz.Ping), "Cannot add the readiness check")
-
-	kingpin.FatalIfError(apis.AddToScheme(mgr.GetScheme()), "Cannot add the Authentik APIs to the scheme")
-	kingpin.FatalIfError(apiextensionsv1.AddToScheme(mgr.GetScheme()), "Cannot add CustomResourceDefinitions to the scheme")
 
 	metricRecorder := managed.NewMRMetricRecorder()
 	stateMetrics := statemetrics.NewMRStateMetrics()
