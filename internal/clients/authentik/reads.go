@@ -74,6 +74,24 @@ var (
 			return c.ProvidersAPI.ProvidersProxyRetrieve(ctx, pk).Execute()
 		},
 	}
+	OAuth2Providers = &Collection[api.OAuth2Provider]{
+		Path: "providers/oauth2",
+		ID:   func(p *api.OAuth2Provider) string { return itoa(p.Pk) },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.OAuth2Provider, int32, *http.Response, error) {
+			l, resp, err := c.ProvidersAPI.ProvidersOauth2List(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.OAuth2Provider, *http.Response, error) {
+			pk, err := atoi(id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return c.ProvidersAPI.ProvidersOauth2Retrieve(ctx, pk).Execute()
+		},
+	}
 	// Applications are listed as the full list a superuser sees: the
 	// default list is narrowed to what the caller may open, and cached by
 	// Authentik per user. A token that is no superuser gets the narrowed
@@ -307,13 +325,20 @@ type serverReads struct {
 }
 
 // cascades are the collections whose objects Authentik changes when an
-// object of another is deleted: a provider leaves every outpost and
-// application it was on, and an application's or a group's policy
-// bindings go with it.
-var cascades = map[string][]string{
-	"providers":         {"outposts/instances", "core/applications"},
-	"core/applications": {"policies/bindings"},
-	"core/groups":       {"policies/bindings"},
+// object of another is written (or only when it is deleted): a deleted
+// provider leaves every outpost and application it was on, a deleted
+// application's or group's policy bindings go with it, and an OAuth2
+// provider's answer names the application that uses it (its issuer holds
+// the application's slug).
+var cascades = []struct {
+	from       string
+	deleteOnly bool
+	to         []string
+}{
+	{from: "providers", deleteOnly: true, to: []string{"outposts/instances", "core/applications"}},
+	{from: "core/applications", deleteOnly: true, to: []string{"policies/bindings"}},
+	{from: "core/groups", deleteOnly: true, to: []string{"policies/bindings"}},
+	{from: "core/applications", to: []string{"providers/oauth2"}},
 }
 
 // write records when an object was last written.
@@ -342,19 +367,18 @@ func (st *serverReads) list(k listKey) *sharedList {
 	return l
 }
 
-// wrote records a write to the object at path/id, once Authentik answered
-// (or the request failed, when it may still have been applied), and for a
-// deletion what Authentik deletes or changes with it.
+// wrote records a write to the collection at path, to its object id ("" for
+// a create), once Authentik answered (or the request failed, when it may
+// still have been applied), and what Authentik changes with it.
 func (st *serverReads) wrote(method, path, id string, at time.Time) {
 	st.seq++
-	st.written[objectKey{path: path, id: strings.ToLower(id)}] = write{seq: st.seq, at: at}
-	if method != http.MethodDelete {
-		return
+	if id != "" {
+		st.written[objectKey{path: path, id: strings.ToLower(id)}] = write{seq: st.seq, at: at}
 	}
-	for from, to := range cascades {
-		if path == from || strings.HasPrefix(path, from+"/") {
-			for _, c := range to {
-				st.cascaded[c] = st.seq
+	for _, c := range cascades {
+		if (path == c.from || strings.HasPrefix(path, c.from+"/")) && (!c.deleteOnly || method == http.MethodDelete) {
+			for _, to := range c.to {
+				st.cascaded[to] = st.seq
 			}
 		}
 	}
@@ -396,9 +420,11 @@ func (l *sharedList) broken(now time.Time, age time.Duration) bool {
 	return !l.failed.IsZero() && now.Sub(l.failed) < age
 }
 
-// writeTracker records in the shared reads every write this process sends
-// to an object: PUT, PATCH and DELETE of <collection>/<id>/, and any other
-// method's action below an object, <collection>/<id>/<action>/.
+// writeTracker records in the shared reads every write this process sends:
+// PUT, PATCH and DELETE of an object, <collection>/<id>/, any other
+// method's action below an object, <collection>/<id>/<action>/, and a
+// create, POST <collection>/ (which changes no object a list holds, but may
+// change others, see cascades).
 type writeTracker struct {
 	next   http.RoundTripper
 	server string
@@ -415,7 +441,8 @@ func (t *writeTracker) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// writtenObject names the object a request writes to, if any.
+// writtenObject names the collection a request writes to and the object
+// in it ("" for a create), if it writes.
 func writtenObject(req *http.Request) (string, string, bool) {
 	i := strings.Index(req.URL.Path, APIPath+"/")
 	if i < 0 {
@@ -431,10 +458,11 @@ func writtenObject(req *http.Request) (string, string, bool) {
 			return strings.Join(segments[:n-1], "/"), segments[n-1], true
 		}
 	default:
-		if len(segments) >= 3 {
-			n := len(segments)
+		n := len(segments)
+		if n >= 3 {
 			return strings.Join(segments[:n-2], "/"), segments[n-2], true
 		}
+		return strings.Join(segments, "/"), "", true
 	}
 	return "", "", false
 }

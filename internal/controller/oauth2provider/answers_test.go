@@ -42,14 +42,14 @@ func TestAnswers(t *testing.T) {
 		},
 		"UnknownSubMode": {
 			Reason:     "A subject mode the provider does not know fails, naming the spec field and the value.",
-			Operations: []string{"providers_oauth2_retrieve"},
+			Operations: []string{"providers_oauth2_retrieve", "providers_oauth2_list"},
 			Edit:       func(o map[string]any) { o["sub_mode"] = "user_shoe_size" },
 			WantSynced: "spec.forProvider.subMode (sub_mode): Authentik answered \"user_shoe_size\", which this provider does not know\n" +
 				"cannot read Authentik's answer to GET /api/v3/providers/oauth2/",
 		},
 		"UnknownMatchingMode": {
 			Reason:     "A redirect URI's matching mode is managed here, unlike a proxy provider's: one the provider does not know fails, naming the value.",
-			Operations: []string{"providers_oauth2_retrieve"},
+			Operations: []string{"providers_oauth2_retrieve", "providers_oauth2_list"},
 			Edit: func(o map[string]any) {
 				o["redirect_uris"] = []any{map[string]any{"matching_mode": "fuzzy", "url": redirectURI}}
 			},
@@ -58,7 +58,7 @@ func TestAnswers(t *testing.T) {
 		},
 		"MissingClientSecret": {
 			Reason:     "The client secret goes to the connection Secret, so an answer without it fails.",
-			Operations: []string{"providers_oauth2_retrieve"},
+			Operations: []string{"providers_oauth2_retrieve", "providers_oauth2_list"},
 			Edit:       func(o map[string]any) { delete(o, "client_secret") },
 			WantSynced: "Authentik's answer holds no client_secret, which the connection Secret needs",
 		},

@@ -120,8 +120,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.OAuth2Provider) (ma
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	p, resp, err := e.api().ProvidersOauth2Retrieve(ctx, pk).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
+	p, err := authentik.Read(ctx, e.client, authentik.OAuth2Providers, strconv.Itoa(int(pk)))
+	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
