@@ -159,9 +159,74 @@ var (
 // of this file). The object is shared with other readers and must not be
 // modified. An object that does not exist is Authentik's 404 (IsNotFound).
 func Read[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*T, error) {
+	st, l, ok, err := shared(ctx, c, k)
+	if err != nil {
+		return nil, err
+	}
+	key := objectKey{path: k.Path, id: strings.ToLower(id)}
+	if ok {
+		reads.mu.Lock()
+		e, found := l.objects[key.id]
+		usable := found && e.seq >= st.written[key].seq
+		reads.mu.Unlock()
+		if usable {
+			return e.obj.(*T), nil
+		}
+	}
+	return fetch(ctx, c, k, st, l, key, id)
+}
+
+// Find returns an object of the shared list (renewed first if it is older
+// than the read age) that match accepts, or nil. Nil does not mean there is
+// no such object: it may be newer than the list, or the list unreadable,
+// so a caller that finds none asks Authentik.
+func Find[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T) bool) (*T, error) {
+	st, l, ok, err := shared(ctx, c, k)
+	if err != nil || !ok {
+		return nil, err
+	}
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	for id, e := range l.objects {
+		obj := e.obj.(*T)
+		if e.seq >= st.written[objectKey{path: k.Path, id: id}].seq && match(obj) {
+			return obj, nil
+		}
+	}
+	return nil, nil
+}
+
+// Fetch reads one object with a GET, never from a list, and keeps it for
+// the next Read: for a caller that must see the object as it is now,
+// before it writes it, or after.
+func Fetch[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*T, error) {
+	st := reads.server(c.baseURL)
+	reads.mu.Lock()
+	l := st.list(listKey{path: k.Path, token: c.tokenSum, reader: c.kind})
+	reads.mu.Unlock()
+	return fetch(ctx, c, k, st, l, objectKey{path: k.Path, id: strings.ToLower(id)}, id)
+}
+
+// Remember keeps an object Authentik has just answered a create with, so
+// that the next Read finds it without a request. No one else can have
+// written the object yet: its id was Authentik's answer.
+func Remember[T any](c *Client, k *Collection[T], obj *T) {
+	st := reads.server(c.baseURL)
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	l := st.list(listKey{path: k.Path, token: c.tokenSum, reader: c.kind})
+	id := strings.ToLower(k.ID(obj))
+	if cur, ok := l.objects[id]; !ok || cur.seq <= st.seq {
+		l.objects[id] = entry{obj: obj, seq: st.seq}
+	}
+}
+
+// shared returns the shared list of c's server, token and kind for k,
+// renewed first if it is older than the read age, and whether it can be
+// read from (false while the list cannot be read).
+func shared[T any](ctx context.Context, c *Client, k *Collection[T]) (*serverReads, *sharedList, bool, error) {
 	st := reads.server(c.baseURL)
 	lk := listKey{path: k.Path, token: c.tokenSum, reader: c.kind}
-	key := objectKey{path: k.Path, id: strings.ToLower(id)}
 	// A reader that waited for a refresh, or made one, reads its outcome
 	// whatever the read age.
 	refreshed := false
@@ -171,16 +236,11 @@ func Read[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*
 		now := reads.now()
 		switch {
 		case refreshed && l.failed.IsZero(), l.fresh(now, reads.age) && l.requested >= st.cascaded[k.Path]:
-			e, ok := l.objects[key.id]
-			usable := ok && e.seq >= st.written[key].seq
 			reads.mu.Unlock()
-			if usable {
-				return e.obj.(*T), nil
-			}
-			return fetch(ctx, c, k, st, l, key, id)
+			return st, l, true, nil
 		case refreshed, l.broken(now, reads.age):
 			reads.mu.Unlock()
-			return fetch(ctx, c, k, st, l, key, id)
+			return st, l, false, nil
 		case l.refreshing != nil:
 			done := l.refreshing
 			reads.mu.Unlock()
@@ -189,7 +249,7 @@ func Read[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*
 				refreshed = true
 				continue
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, nil, false, ctx.Err()
 			}
 		}
 		done := make(chan struct{})

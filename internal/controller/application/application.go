@@ -192,6 +192,8 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (manage
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
 	}
+	// The next Observe reads what Authentik answered.
+	authentik.Remember(e.client, authentik.Applications, a)
 	meta.SetExternalName(cr, slug)
 	cr.Status.AtProvider = observation(a)
 	return managed.ExternalCreation{}, nil

@@ -147,6 +147,8 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
+	// The next Observe reads what Authentik answered.
+	authentik.Remember(e.client, authentik.Groups, g)
 	meta.SetExternalName(cr, g.Pk)
 	cr.Status.AtProvider = observation(g)
 	return managed.ExternalCreation{}, nil

@@ -168,6 +168,8 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.OAuth2Provider) (man
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
+	// The next Observe reads what Authentik answered.
+	authentik.Remember(e.client, authentik.OAuth2Providers, p)
 	meta.SetExternalName(cr, strconv.Itoa(int(p.Pk)))
 	return managed.ExternalCreation{ConnectionDetails: e.connectionDetails(p)}, nil
 }

@@ -173,6 +173,8 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Outpost) (managed.Ex
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
+	// The next Observe reads what Authentik answered.
+	authentik.Remember(e.client, authentik.Outposts, o)
 	meta.SetExternalName(cr, o.Pk)
 	return managed.ExternalCreation{}, nil
 }

@@ -235,8 +235,10 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit) {
 			p.err = errors.Wrapf(authentik.WithFieldPaths(err, p.edit.FieldPaths), "%s %s", msg, id)
 		}
 	}
-	o, resp, err := outposts.OutpostsInstancesRetrieve(ctx, id).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
+	// Reads go through the shared reads, which keep them: the bindings'
+	// next polls read the list as written without a request of their own.
+	o, err := authentik.Fetch(ctx, c, authentik.Outposts, id)
+	if err != nil {
 		fail(batch, err, errReadList)
 		return
 	}
@@ -296,8 +298,7 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit) {
 		}
 		// Read the list back rather than trusting the answer: a writer
 		// that read the list before this write may have replaced it since.
-		o, resp, err = outposts.OutpostsInstancesRetrieve(ctx, id).Execute()
-		if err := authentik.Classify(resp, err); err != nil {
+		if o, err = authentik.Fetch(ctx, c, authentik.Outposts, id); err != nil {
 			fail(active, err, errReadList)
 			return
 		}

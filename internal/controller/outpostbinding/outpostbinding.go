@@ -450,6 +450,17 @@ func (e *external) outpostID(ctx context.Context, fp v1alpha1.OutpostBindingPara
 		}
 		return "", errors.Errorf("%s: %q", errNoOutpostNamed, *fp.OutpostName)
 	}
+	// The embedded outpost's managed key never changes: the shared list of
+	// outposts names its UUID, unless the list cannot be read.
+	embedded, err := authentik.Find(ctx, e.client, authentik.Outposts, func(o *api.Outpost) bool {
+		return strings.EqualFold(o.GetManaged(), EmbeddedOutpost)
+	})
+	if err != nil {
+		return "", errors.Wrap(err, errFindEmbedded)
+	}
+	if embedded != nil {
+		return embedded.Pk, nil
+	}
 	l, resp, err := e.api().OutpostsInstancesList(ctx).ManagedIexact(EmbeddedOutpost).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
 		return "", errors.Wrap(err, errFindEmbedded)

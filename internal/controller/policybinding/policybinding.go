@@ -338,6 +338,8 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
 	}
+	// The next Observe reads what Authentik answered.
+	authentik.Remember(e.client, authentik.PolicyBindings, b)
 	meta.SetExternalName(cr, b.Pk)
 	cr.Status.AtProvider = observation(b)
 	return managed.ExternalCreation{}, nil

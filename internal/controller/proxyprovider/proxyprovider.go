@@ -161,6 +161,8 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (mana
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
+	// The next Observe reads what Authentik answered.
+	authentik.Remember(e.client, authentik.ProxyProviders, p)
 	meta.SetExternalName(cr, strconv.Itoa(int(p.Pk)))
 	cr.Status.AtProvider = observation(p)
 	return managed.ExternalCreation{}, nil
