@@ -66,6 +66,46 @@ func (f *readFixture) pass() {
 	f.now = f.now.Add(authentik.DefaultReadAge + time.Second)
 }
 
+func TestFind(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]struct {
+		reason string
+		name   string
+		// outsideFirst makes the group outside the provider after the
+		// list was read.
+		outsideFirst bool
+		want         bool
+	}{
+		"InList": {
+			reason: "A group in the shared list is found there.",
+			name:   "b",
+			want:   true,
+		},
+		"NewerThanList": {
+			reason: "A group made after the list was read is not found: the caller asks Authentik.",
+			name:   "made-later", outsideFirst: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newReadFixture(t, "a", "b")
+			if _, err := authentik.Read(ctx, f.provider, authentik.Groups, f.groups["a"]); err != nil {
+				t.Fatal(err)
+			}
+			if tc.outsideFirst {
+				f.create(t, tc.name)
+			}
+			g, err := authentik.Find(ctx, f.provider, authentik.Groups, func(g *api.Group) bool { return g.Name == tc.name })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := g != nil; got != tc.want {
+				t.Errorf("%s\nfound %v, want %v", tc.reason, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestRead(t *testing.T) {
 	ctx := context.Background()
 	rename := func(c *api.APIClient, pk, name string) func(t *testing.T) {
@@ -133,6 +173,29 @@ func TestRead(t *testing.T) {
 				return f.create(t, "made-later")
 			},
 			want: want{Name: "made-later", Calls: map[string]int{"core_groups_list": 1, "core_groups_create": 1, "core_groups_retrieve": 1}},
+		},
+		"CreatedAndRemembered": {
+			reason: "A group the provider made and remembered is read from what Authentik answered the create with.",
+			between: func(t *testing.T, f *readFixture) string {
+				g, resp, err := f.provider.API.CoreAPI.CoreGroupsCreate(ctx).GroupRequest(*api.NewGroupRequest("made-now")).Execute()
+				if err := authentik.Classify(resp, err); err != nil {
+					t.Fatal(err)
+				}
+				authentik.Remember(f.provider, authentik.Groups, g)
+				return g.Pk
+			},
+			want: want{Name: "made-now", Calls: map[string]int{"core_groups_list": 1, "core_groups_create": 1}},
+		},
+		"FetchedIsKept": {
+			reason: "A group fetched after an outside change is read as fetched until the list is renewed.",
+			between: func(t *testing.T, f *readFixture) string {
+				rename(f.outside, f.groups["a"], "a2")(t)
+				if _, err := authentik.Fetch(ctx, f.provider, authentik.Groups, f.groups["a"]); err != nil {
+					t.Fatal(err)
+				}
+				return f.groups["a"]
+			},
+			want: want{Name: "a2", Calls: map[string]int{"core_groups_list": 1, "core_groups_update": 1, "core_groups_retrieve": 1}},
 		},
 		"OwnDelete": {
 			reason: "A group the provider deleted is gone at the next read.",
