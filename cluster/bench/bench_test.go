@@ -218,24 +218,28 @@ func (e *env) resetCounts(t *testing.T) {
 	_ = resp.Body.Close()
 }
 
-// rssMiB is the provider's resident set size.
-func (e *env) rssMiB(t *testing.T) float64 {
+// rss is the provider's resident set size, and how much of it is memory
+// the process allocated (anonymous) rather than its mapped binary (file).
+func (e *env) rss(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.pid))
 	if err != nil {
 		t.Fatal(err)
 	}
+	kb := map[string]float64{}
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[0] == "VmRSS:" {
-			kb, err := strconv.Atoi(f[1])
+		if f := strings.Fields(l); len(f) == 3 && f[2] == "kB" {
+			n, err := strconv.Atoi(f[1])
 			if err != nil {
 				t.Fatal(err)
 			}
-			return float64(kb) / 1024
+			kb[strings.TrimSuffix(f[0], ":")] = float64(n)
 		}
 	}
-	t.Fatal("no VmRSS in the provider's /proc status")
-	return 0
+	if _, ok := kb["VmRSS"]; !ok {
+		t.Fatal("no VmRSS in the provider's /proc status")
+	}
+	return fmt.Sprintf("%.0f MiB (anonymous %.0f, file %.0f)", kb["VmRSS"]/1024, kb["RssAnon"]/1024, kb["RssFile"]/1024)
 }
 
 // managed counts the managed resources in ns.
@@ -414,10 +418,11 @@ func TestScale(t *testing.T) {
 	took := e.waitReady(t, ns, names, start, 30*time.Minute, time.Second)
 	<-cpu
 	created := e.counts(t, "counters")
+	t.Logf("calls until all Ready, by operation: %v", created)
 	row(fmt.Sprintf("%d claims applied at once (1 in %d with allowedGroups), Ready p50", e.n, groupsEvery), secs(percentile(took, 50)))
 	row(fmt.Sprintf("%d claims applied at once, Ready p100", e.n), secs(percentile(took, 100)))
 	row("Authentik API calls per claim created (until all Ready)", fmt.Sprintf("%.1f (%d calls; writes %d)", float64(sum(created))/float64(e.n), sum(created), sum(e.counts(t, "writes"))))
-	row("provider RSS after create", fmt.Sprintf("%.0f MiB", e.rssMiB(t)))
+	row("provider RSS after create", e.rss(t))
 
 	// Steady state: a poll for late writes to land, then steadyPolls polls.
 	mrs := e.managed(t, ns)
@@ -428,7 +433,7 @@ func TestScale(t *testing.T) {
 	row(fmt.Sprintf("steady state: API calls per managed resource per poll (%d MRs, %d polls of %s)", mrs, steadyPolls, e.poll),
 		fmt.Sprintf("%.2f", float64(sum(steady))/float64(mrs*steadyPolls)))
 	row("steady state: writes to Authentik (must be 0)", fmt.Sprintf("%d %v", sum(writes), writes))
-	row("provider RSS in steady state", fmt.Sprintf("%.0f MiB", e.rssMiB(t)))
+	row("provider RSS in steady state", e.rss(t))
 	e.profile(t, "heap", "heap")
 	if sum(writes) != 0 {
 		t.Errorf("steady state: %d writes to Authentik in %d polls, want none: %v", sum(writes), steadyPolls, writes)

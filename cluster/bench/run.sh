@@ -7,6 +7,9 @@
 #   BENCH_POLL=10s     the provider's --poll (the steady state is measured over three polls)
 #   BENCH_SINGLES=5    claims applied one at a time for the one-claim figures (0: leave them out)
 #   BENCH_PROVIDER_ARGS="--max-reconcile-rate=50"   more provider flags, for before/after figures
+#   BENCH_GOMEMLIMIT=48MiB   the provider's GOMEMLIMIT (unset by default)
+#   LOCAL_DEBUG=1      Crossplane and the functions log at debug level (off here: at N=100 the
+#                      functions alone wrote 80 MB of debug log, which the figures would measure too)
 # The table goes to stdout and to _output/bench-scale-N.md; the provider's CPU profile of the N claims'
 # creation and its heap profile in steady state to _output/bench-scale-N-{cpu,heap}.pprof
 # (go tool pprof -top _output/bin/provider _output/bench-scale-100-heap.pprof).
@@ -21,6 +24,9 @@ set -euo pipefail
 : "${E2E_PROVIDER_METRICS_PORT:=8080}"
 : "${E2E_PROVIDER_HEALTH_PORT:=8081}"
 : "${BENCH_PPROF_PORT:=6060}"
+: "${BENCH_GOMEMLIMIT:=}"
+: "${LOCAL_DEBUG:=0}"
+export LOCAL_DEBUG
 TOKEN=$(openssl rand -hex 24)
 
 teardown() {
@@ -43,7 +49,7 @@ k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/n
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN"
 wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
 # shellcheck disable=SC2086 # BENCH_PROVIDER_ARGS is a list of flags
-start_bg provider "$BIN/provider" --poll="$BENCH_POLL" --leader-election-namespace=crossplane-system \
+GOMEMLIMIT=$BENCH_GOMEMLIMIT start_bg provider "$BIN/provider" --poll="$BENCH_POLL" --leader-election-namespace=crossplane-system \
   --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
   --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT" \
   --pprof-bind-address="127.0.0.1:$BENCH_PPROF_PORT" $BENCH_PROVIDER_ARGS

@@ -9,6 +9,7 @@
 # State: _output/run (kubeconfig, pki, etcd data, logs/, pids/). Stop with cluster/local/down.sh.
 # On failure everything started so far is stopped again (KEEP_ON_FAILURE=1 keeps it for debugging);
 # if this script itself is killed, down.sh still finds every process by its recorded PID.
+# LOCAL_DEBUG=0 runs Crossplane and the functions without --debug (the scale bench does; default 1).
 # Usage: cluster/local/up.sh [--with-crossplane [--no-function-objects]]
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -19,11 +20,13 @@ for a in "$@"; do
   case "$a" in
     --with-crossplane) WITH_XP=true ;;
     --no-function-objects) FN_OBJECTS=false ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) die "unknown argument $a (usage: $0 [--with-crossplane [--no-function-objects]])" ;;
   esac
 done
 
+DEBUG_FLAG=(--debug)
+[ "${LOCAL_DEBUG:-1}" = 1 ] || DEBUG_FLAG=()
 ETCD_PEER_PORT=$((CLUSTER_ETCD_PORT + 1)) ETCD_METRICS_PORT=$((CLUSTER_ETCD_PORT + 2))
 REG=127.0.0.1:$CLUSTER_REGISTRY_PORT
 
@@ -107,7 +110,7 @@ up_crossplane() {
 
   # 3. the functions themselves, serving mTLS to crossplane core
   for fn in "${FUNCTIONS[@]}"; do
-    start_bg "$fn" "$BIN/$fn" --address="127.0.0.1:$(fn_port "$fn")" --tls-certs-dir="$PKI/fn-server-dir" --debug
+    start_bg "$fn" "$BIN/$fn" --address="127.0.0.1:$(fn_port "$fn")" --tls-certs-dir="$PKI/fn-server-dir" "${DEBUG_FLAG[@]}"
   done
 
   # 4. crossplane core init (CRDs from the crossplane module, TLS CA/client secrets). Init applies the
@@ -133,7 +136,7 @@ up_crossplane() {
   start_bg crossplane "$BIN/crossplane" core start --enable-webhooks=false --package-runtime=External \
     --xpkg-cache-dir="$RUN/xpkg-cache" --xfn-cache-dir="$RUN/xfn-cache" \
     --metrics-port="$CLUSTER_XP_METRICS_PORT" --health-probe-port="$CLUSTER_XP_HEALTH_PORT" \
-    --poll-interval=10s --debug \
+    --poll-interval=10s "${DEBUG_FLAG[@]}" \
     --circuit-breaker-burst=1000 --circuit-breaker-refill-rate=10
   wait_for_pid_url crossplane "http://127.0.0.1:$CLUSTER_XP_HEALTH_PORT/healthz" 120
   for fn in "${FUNCTIONS[@]}"; do wait_for_pid_port "$fn" "$(fn_port "$fn")" 30; done
