@@ -298,7 +298,11 @@ func TestDiscoveryIngress(t *testing.T) {
 	if out, err := e.kubectl("", "get", "crd", httpRouteCRD); err == nil {
 		t.Fatalf("the Gateway API's HTTPRoute CRD is installed; Ingress discovery must be shown without it: %s", out)
 	}
-	log, err := os.ReadFile(filepath.Join(e.root, "_output", "run", "logs", "provider.log"))
+	logFile := os.Getenv("E2E_PROVIDER_LOG")
+	if logFile == "" {
+		t.Fatal("E2E_PROVIDER_LOG is not set: run cluster/e2e/run.sh (make e2e)")
+	}
+	log, err := os.ReadFile(filepath.Clean(logFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,5 +165,5 @@ fi
 
 log "running the e2e suite"
 cd "$ROOT"
-E2E_SIM_URL=$SIM_URL E2E_TOKEN=$TOKEN E2E_ROOT=$ROOT E2E_METRICS_URL=$METRICS_URL \
+E2E_SIM_URL=$SIM_URL E2E_TOKEN=$TOKEN E2E_ROOT=$ROOT E2E_METRICS_URL=$METRICS_URL E2E_PROVIDER_LOG=$LOGS/provider.log \
   go test -count=1 -tags e2e -v -timeout 20m -run "${E2E_RUN:-.}" ./cluster/e2e/
