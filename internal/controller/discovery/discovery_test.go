@@ -295,6 +295,36 @@ func TestReconcileIngress(t *testing.T) {
 				events: []event.Event{event.Warning(reasonCannot, routeProblem("the Ingress has no rule with a host (spec.rules[].host; wildcard hosts do not count): Authentik needs the host users open"))},
 			},
 		},
+		"FirstHostWithAServiceBackendIsUsed": {
+			reason: "Wildcard hosts and rules without a Service backend are skipped; the first rule with both makes the ProxyConfig.",
+			objs: []client.Object{ingress(withAnnotations(AnnotationProxy, "true"), withRules(
+				rule("*.example.com", "catch-all", networkingv1.ServiceBackendPort{Number: 80}),
+				networkingv1.IngressRule{Host: "static.example.com"},
+				rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Number: 8096}),
+				rule("tv.example.com", "tv", networkingv1.ServiceBackendPort{Number: 80}),
+			))},
+			want: want{
+				pc:     proxyConfig(fromIngress(), withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+			},
+		},
+		"HostWithoutServiceBackendIsReported": {
+			reason: "A host with no Service behind it gives no internal host.",
+			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true"), withRules(networkingv1.IngressRule{Host: "static.example.com"}))},
+			want: want{
+				events: []event.Event{event.Warning(reasonCannot, routeProblem("the Ingress has no Service backend for host static.example.com (spec.rules[].http.paths[].backend.service)"))},
+			},
+		},
+		"UnknownServicePortNameIsReported": {
+			reason: "A port name the Service does not have is reported.",
+			objs: []client.Object{
+				ingress(withAnnotations(AnnotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "web"}))),
+				&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "jellyfin"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 8096}}}},
+			},
+			want: want{
+				events: []event.Event{event.Warning(reasonCannot, routeProblem(`the backend Service media/jellyfin has no port named "web"`))},
+			},
+		},
 		"UnknownModeIsReported": {
 			reason: "A mode the ProxyConfig does not know is reported, not written.",
 			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true", AnnotationMode, "forward"))},
