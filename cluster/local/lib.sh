@@ -16,6 +16,9 @@ LOGS=$RUN/logs
 PIDS=$RUN/pids
 PKI=$RUN/pki
 export KUBECONFIG=$RUN/kubeconfig
+# kubectl caches API discovery per host:port for minutes; every stack on this machine serves the same
+# port with other CRDs, so each run keeps its own cache (cleared with the stack's state).
+export KUBECACHEDIR=$RUN/kube-cache
 export PATH=$BIN:$PATH
 
 # Loopback ports. Defaults sit below the Linux ephemeral range (32768+) so outgoing connections can't
@@ -202,7 +205,7 @@ clean_state() {
   local keep_logs=false
   [ "${1:-}" = --keep-logs ] && keep_logs=true
   [ -d "$RUN" ] || return 0
-  rm -rf "${RUN:?}"/{etcd,pki,pids,xpkg-cache,xfn-cache,render,validate-cache} \
+  rm -rf "${RUN:?}"/{etcd,pki,pids,xpkg-cache,xfn-cache,render,validate-cache,kube-cache} \
     "$RUN"/kubeconfig "$RUN"/up.pid "$RUN"/*.xpkg "$RUN"/*.rc
   $keep_logs || rm -rf "${RUN:?}/logs"
 }
