@@ -25,7 +25,7 @@ const (
 // that a create would duplicate: Authentik does not keep a group's bindings
 // to an application unique, so they are all the application's bindings of
 // the group, each with how it differs from the spec.
-func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*authentik.Client, error)) mrsetup.CandidateFinder {
+func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*external, error)) mrsetup.CandidateFinder {
 	a := &adopter{connect: connect}
 	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
 		cr, ok := mg.(*v1alpha1.PolicyBinding)
@@ -57,7 +57,7 @@ func describeGroup(b api.PolicyBinding) string {
 
 // An adopter looks up what a create may have made or would duplicate.
 type adopter struct {
-	connect func(context.Context, *v1alpha1.PolicyBinding) (*authentik.Client, error)
+	connect func(context.Context, *v1alpha1.PolicyBinding) (*external, error)
 }
 
 // ofGroup lists the bindings in Authentik of this resource's group to its
@@ -67,11 +67,10 @@ func (a *adopter) ofGroup(ctx context.Context, cr *v1alpha1.PolicyBinding) ([]ap
 	if p.Application == nil || (p.Group == nil && p.GroupName == nil) {
 		return nil, nil
 	}
-	ac, err := a.connect(ctx, cr)
+	e, err := a.connect(ctx, cr)
 	if err != nil {
 		return nil, err
 	}
-	e := &external{client: ac}
 	group := ptr.Deref(p.Group, "")
 	if p.GroupName != nil {
 		g, err := e.groupNamed(ctx, *p.GroupName)

@@ -110,22 +110,26 @@ type connector struct {
 	*authentik.Connector
 }
 
-func (c *connector) client(ctx context.Context, cr *v1alpha1.PolicyBinding) (*authentik.Client, error) {
-	return c.ClientFor(ctx, cr)
-}
-
-// Connect returns an external client using the resource's provider config.
-func (c *connector) Connect(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.TypedExternalClient[*v1alpha1.PolicyBinding], error) {
-	ac, err := c.client(ctx, cr)
+func (c *connector) client(ctx context.Context, cr *v1alpha1.PolicyBinding) (*external, error) {
+	ac, err := c.ClientFor(ctx, cr)
 	if err != nil {
 		return nil, err
 	}
 	return &external{client: ac}, nil
 }
 
-// external reconciles one PolicyBinding with Authentik.
+// Connect returns an external client using the resource's provider config.
+func (c *connector) Connect(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.TypedExternalClient[*v1alpha1.PolicyBinding], error) {
+	return c.client(ctx, cr)
+}
+
+// external reconciles one PolicyBinding with Authentik. It lives for one
+// reconcile.
 type external struct {
 	client *authentik.Client
+	// groups are the groups looked up by name in this reconcile: a create
+	// looks its group up for the adopter and for the request.
+	groups map[string]*api.Group
 }
 
 func (e *external) api() *api.PoliciesAPIService { return e.client.API.PoliciesAPI }
@@ -270,16 +274,25 @@ func (e *external) applicationByPK(ctx context.Context, pk string) (*api.Applica
 // groupNamed looks a group up by its name, which is unique in Authentik.
 // It returns nil when there is no such group.
 func (e *external) groupNamed(ctx context.Context, name string) (*api.Group, error) {
+	if g, ok := e.groups[name]; ok {
+		return g, nil
+	}
 	l, resp, err := e.client.API.CoreAPI.CoreGroupsList(ctx).Name(name).IncludeUsers(false).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
 		return nil, errors.Wrap(err, errFindGroup)
 	}
+	var found *api.Group
 	for i := range l.Results {
 		if l.Results[i].Name == name {
-			return &l.Results[i], nil
+			found = &l.Results[i]
+			break
 		}
 	}
-	return nil, nil
+	if e.groups == nil {
+		e.groups = map[string]*api.Group{}
+	}
+	e.groups[name] = found
+	return found, nil
 }
 
 // groupID is the UUID of the group the spec names, looked up by name when
@@ -377,10 +390,10 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 	return managed.ExternalDelete{}, nil
 }
 
-// connected is the client this external client uses, for finding what
-// exists before a create.
-func (e *external) connected(context.Context, *v1alpha1.PolicyBinding) (*authentik.Client, error) {
-	return e.client, nil
+// connected is this external client, for finding what exists before a
+// create with the lookups the create makes too.
+func (e *external) connected(context.Context, *v1alpha1.PolicyBinding) (*external, error) {
+	return e, nil
 }
 
 // Disconnect releases nothing: HTTP connections are pooled per config.

@@ -636,3 +636,39 @@ func TestLateInitialize(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateCalls counts what creating a binding that names its group by
+// name costs Authentik until it is Ready: the group looked up once (for the
+// check that no such binding exists and for the request), the
+// application's bindings listed once, one create; the first poll reads
+// what the create answered, and the shared list of bindings.
+func TestCreateCalls(t *testing.T) {
+	cr := binding(func(cr *v1alpha1.PolicyBinding) {
+		cr.Spec.ForProvider.GroupRef = nil
+		cr.Spec.ForProvider.GroupName = ptr.To(groupName)
+	})
+	env := mrtest.New(t, cr)
+	newFixture(t, env)
+	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
+	env.Sim.Sim.ResetCounts()
+	key := types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+	for range 3 {
+		if _, err := env.Reconcile(r, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.Get(cr)
+	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
+		t.Fatalf("Ready = %s after three reconciles, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
+	}
+	got := map[string]int{}
+	for op, n := range env.Sim.Sim.Counts() {
+		if n > 0 {
+			got[op] = n
+		}
+	}
+	want := map[string]int{"core_groups_list": 1, "policies_bindings_list": 2, "policies_bindings_create": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("calls until Ready (-want, +got):\n%s", diff)
+	}
+}
