@@ -60,6 +60,9 @@ log "installing the ProxyConfig Configuration (XRD and Composition)"
 k apply -f "$ROOT/package/configuration/xrd.yaml" -f "$ROOT/package/configuration/composition.yaml" >/dev/null
 k wait --for=condition=Established --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
 k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+log "installing the OIDCConfig API (XRD and Composition)"
+k apply -f "$ROOT/package/configuration/oidcconfig-xrd.yaml" -f "$ROOT/package/configuration/oidcconfig-composition.yaml" >/dev/null
+k wait --for=condition=Established --timeout=60s -f "$ROOT/package/configuration/oidcconfig-xrd.yaml" >/dev/null
 
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN" \
   ${E2E_AUTHENTIK_VERSION:+--authentik-version "$E2E_AUTHENTIK_VERSION"}
@@ -107,8 +110,23 @@ apply_seed_claim() {
     || die "the ProxyConfig claim did not become Ready"
 }
 
+# apply_oidcconfigs : the OIDCConfig examples, each in its namespace, and wait until all are Ready.
+apply_oidcconfigs() {
+  log "applying the OIDCConfig examples (examples/oidcconfig)"
+  local f ns
+  for f in "$ROOT"/examples/oidcconfig/*.yaml; do
+    ns=$(sed -n 's/^  namespace: //p' "$f" | head -1)
+    k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
+    k apply -f "$f"
+  done
+  k wait --for=condition=Ready --all oidcconfig -A --timeout="$E2E_READY_TIMEOUT" >/dev/null \
+    || { k get oidcconfig -A -o wide >&2; die "not every OIDCConfig example became Ready"; }
+  k get oidcconfig -A
+}
+
 if $EXAMPLES_ONLY; then
   apply_seed_claim
+  apply_oidcconfigs
   if ! k wait --for=condition=Ready --all managed -A --timeout="$E2E_READY_TIMEOUT" >/dev/null; then
     k get managed -A -o wide >&2 || true
     die "not every managed resource became Ready with the claim applied"
@@ -129,6 +147,7 @@ fi
 
 if $DEMO; then
   apply_seed_claim
+  apply_oidcconfigs
   echo
   "$BIN/crank" beta trace proxyconfig/longhorn-proxy -n longhorn-system || true
   echo

@@ -3,7 +3,8 @@
 #   the provider's: package/crossplane.yaml + package/crds, the provider's examples, and the runtime
 #     image from cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the
 #     provider. Left out on purpose (crank applies --ignore below both roots, relative, one path level
-#     per `*`): package/configuration/ (the Configuration below), examples/proxyconfig/ (its examples),
+#     per `*`): package/configuration/ (the Configuration below), examples/proxyconfig/ and
+#     examples/oidcconfig/ (its examples),
 #     examples/gitops/ (a Flux layout) and examples/monitoring/ (Prometheus Operator objects), not
 #     objects of this provider;
 #   the ProxyConfig Configuration's: package/configuration (meta, XRD, Composition) with the claims of
@@ -27,7 +28,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 IGNORE=(
   'configuration/*' 'configuration/*/*'
-  'proxyconfig/*'
+  'proxyconfig/*' 'oidcconfig/*'
   'monitoring/*'
   'gitops/*' 'gitops/*/*' 'gitops/*/*/*' 'gitops/*/*/*/*'
 )

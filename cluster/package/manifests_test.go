@@ -21,14 +21,16 @@ import (
 
 // Paths relative to the repository root.
 const (
-	gitopsDir         = "examples/gitops"
-	crdsDir           = "package/crds"
-	providerMetaFile  = "package/crossplane.yaml"
-	configurationMeta = "package/configuration/crossplane.yaml"
-	compositionFile   = "package/configuration/composition.yaml"
-	xrdFile           = "package/configuration/xrd.yaml"
-	buildToolsFile    = "cluster/build-tools.sh"
-	providerMainFile  = "cmd/provider/main.go"
+	gitopsDir           = "examples/gitops"
+	crdsDir             = "package/crds"
+	providerMetaFile    = "package/crossplane.yaml"
+	configurationMeta   = "package/configuration/crossplane.yaml"
+	compositionFile     = "package/configuration/composition.yaml"
+	xrdFile             = "package/configuration/xrd.yaml"
+	oidcXRDFile         = "package/configuration/oidcconfig-xrd.yaml"
+	oidcCompositionFile = "package/configuration/oidcconfig-composition.yaml"
+	buildToolsFile      = "cluster/build-tools.sh"
+	providerMainFile    = "cmd/provider/main.go"
 )
 
 // A doc is one YAML document of a manifest file.

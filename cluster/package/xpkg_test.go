@@ -512,7 +512,7 @@ func TestConfigurationXpkgLayers(t *testing.T) {
 		return out
 	}
 	var want []doc
-	for _, f := range []string{configurationMeta, xrdFile, compositionFile} {
+	for _, f := range []string{configurationMeta, xrdFile, compositionFile, oidcXRDFile, oidcCompositionFile} {
 		want = append(want, readDocs(t, f)...)
 	}
 	if len(docs) == 0 || docs[0].kind() != "meta.pkg.crossplane.io/v1 Configuration" {
