@@ -4,7 +4,7 @@
 # the Go tests in cluster/e2e/faults (build tag e2e) start and stop the Authentik simulator and provider
 # processes themselves: two replicas and a killed leader, a simulator outage, and 100 claims under
 # injected faults. Everything is torn down on exit, also on failure.
-#   cluster/e2e/faults.sh                      hand-over, outage and TestFaults once (about 20 minutes)
+#   cluster/e2e/faults.sh                      hand-over, outage and TestFaults once (about 13 minutes)
 #   E2E_FAULTS_COUNT=3 cluster/e2e/faults.sh   TestFaults three times in a row
 #   E2E_FAULTS_RUN=TestOutage E2E_OUTAGE=30s cluster/e2e/faults.sh   one test only
 #   E2E_OUTAGE=3m (default) sets how long the simulator stays down in TestOutage;
