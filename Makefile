@@ -17,7 +17,7 @@ LDFLAGS := -s -w -X github.com/gitops-lifecycle/provider-authentik/internal/vers
 GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 # The oldest and newest Authentik release lines the provider supports (as
 # the simulator names them): make e2e runs its suite against the newest and
-# applies the examples and the seed's claim against the oldest.
+# applies the examples and the seed's ProxyConfig against the oldest.
 E2E_OLDEST_AUTHENTIK ?= 2024.12
 E2E_NEWEST_AUTHENTIK ?= 2026.8
 
@@ -64,7 +64,7 @@ test: check-diff vet unit ## Every test: generated files, vet, unit tests, the e
 	$(MAKE) xpkg-test install-test gitops-test
 
 .PHONY: render
-render: tools ## Render the seed's ProxyConfig claims through the Composition and validate them with crank.
+render: tools ## Render the example ProxyConfigs (the seed's among them) through the Composition and validate them with crank.
 	go test -count=1 -tags render ./cluster/composition/...
 
 .PHONY: rules-test
@@ -82,11 +82,11 @@ e2e: build tools ## Real kube-apiserver + Crossplane + simulator + provider, at 
 	E2E_AUTHENTIK_VERSION=$(E2E_OLDEST_AUTHENTIK) cluster/e2e/run.sh --examples-only
 
 .PHONY: e2e-faults
-e2e-faults: build tools ## The fault suite (not in `make test`): two replicas, a 3-minute Authentik outage, 100 claims under injected faults (E2E_FAULTS_COUNT=3: three runs).
+e2e-faults: build tools ## The fault suite (not in `make test`): two replicas, a 3-minute Authentik outage, 100 ProxyConfigs under injected faults (E2E_FAULTS_COUNT=3: three runs).
 	cluster/e2e/faults.sh
 
 .PHONY: bench-scale
-bench-scale: build tools ## Scale bench on the local control plane (not in `make test`): N claims (default 100), one table; N=500 works.
+bench-scale: build tools ## Scale bench on the local control plane (not in `make test`): N ProxyConfigs (default 100), one table; N=500 works.
 	cluster/bench/run.sh
 
 .PHONY: demo
@@ -114,7 +114,7 @@ install-test: build xpkg ## Install the .xpkg on a local Crossplane from a loopb
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/install-test.sh
 
 .PHONY: gitops-test
-gitops-test: build xpkg ## Apply examples/gitops in Flux's order on a local Crossplane, packages from a loopback registry; a claim must become Ready; always tears down.
+gitops-test: build xpkg ## Apply examples/gitops in Flux's order on a local Crossplane, packages from a loopback registry; a ProxyConfig must become Ready; always tears down.
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/gitops-test.sh
 
 .PHONY: bench

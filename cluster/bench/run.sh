@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The scale bench (make bench-scale; not part of make test): the local control plane, the provider's
 # CRDs and the ProxyConfig Configuration, the Authentik simulator and the provider binary out of cluster,
-# then TestScale (cluster/bench, build tag bench) applies claims like the seed's and prints one table.
+# then TestScale (cluster/bench, build tag bench) applies ProxyConfigs like the seed's and prints one table.
 # Everything is torn down on exit, also on failure.
-#   N=100 (default)    claims applied at once; N=500 must work
+#   N=100 (default)    ProxyConfigs applied at once; N=500 must work
 #   BENCH_POLL=10s     the provider's --poll (the steady state is measured over three polls)
-#   BENCH_SINGLES=5    claims applied one at a time for the one-claim figures (0: leave them out)
+#   BENCH_SINGLES=5    ProxyConfigs applied one at a time for the one-ProxyConfig figures (0: leave them out)
 #   BENCH_PROVIDER_ARGS="--max-reconcile-rate=50"   more provider flags, for before/after figures
 #   BENCH_GOMEMLIMIT=48MiB   the provider's GOMEMLIMIT (unset by default)
 #   LOCAL_DEBUG=1      Crossplane and the functions log at debug level (off here: at N=100 the
@@ -42,9 +42,7 @@ require_bins provider authentik-sim
 "$LOCAL_DIR/up.sh" --with-crossplane
 k apply --server-side -f "$ROOT/package/crds" >/dev/null
 k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
-k apply -f "$ROOT/package/configuration/xrd.yaml" -f "$ROOT/package/configuration/composition.yaml" >/dev/null
-k wait --for=condition=Established --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
-k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+install_configuration_apis
 
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN"
 wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30

@@ -28,13 +28,6 @@ const (
 	localLibFile     = "cluster/local/lib.sh"
 )
 
-// renderInputs pairs each example claim with its XR form in testdata.
-var renderInputs = map[string]string{
-	"longhorn-proxy.yaml":   "xr-longhorn-proxy.yaml",
-	"my-service-proxy.yaml": "xr-my-service-proxy.yaml",
-	"grafana-proxy.yaml":    "xr-grafana.yaml",
-}
-
 // repoRoot is the repository root; tests run in cluster/composition.
 func repoRoot(t testing.TB) string {
 	t.Helper()
@@ -224,52 +217,44 @@ func TestCompositionIsTheXRDsDefault(t *testing.T) {
 		"apiVersion":            str(xrd, "spec", "group") + "/" + str(versions[0], "name"),
 		"kind":                  str(xrd, "spec", "names", "kind"),
 		"defaultCompositionRef": str(xrd, "spec", "defaultCompositionRef", "name"),
-		"claim":                 str(xrd, "spec", "claimNames", "kind"),
-		"xrdAPIVersion":         str(xrd, "apiVersion"),
 	}
 	got := map[string]string{
 		"apiVersion":            str(comp, "spec", "compositeTypeRef", "apiVersion"),
 		"kind":                  str(comp, "spec", "compositeTypeRef", "kind"),
 		"defaultCompositionRef": str(comp, "metadata", "name"),
-		"claim":                 "ProxyConfig",
-		"xrdAPIVersion":         "apiextensions.crossplane.io/v1",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("%s and %s disagree: -xrd, +composition:\n%s", xrdFile, compositionFile, diff)
 	}
-	if got["apiVersion"] != "gitops.io/v1" {
-		t.Errorf("the claim's apiVersion is %s; the seed's manifests use gitops.io/v1", got["apiVersion"])
-	}
 }
 
-func TestRenderInputsAreTheExampleClaims(t *testing.T) {
-	for example, xrFile := range renderInputs {
-		t.Run(example, func(t *testing.T) {
-			claim := readObject(t, filepath.Join(examplesDir, example))
-			xr := readObject(t, filepath.Join(testdataDir, xrFile))
-
-			xrSpec, _ := get(xr, "spec").(map[string]any)
-			spec := map[string]any{}
-			for k, v := range xrSpec {
-				if k != "claimRef" {
-					spec[k] = v
-				}
-			}
-			if diff := cmp.Diff(get(claim, "spec"), spec); diff != "" {
-				t.Errorf("%s spec differs from the claim %s: -claim, +xr:\n%s", xrFile, example, diff)
-			}
-			name, ns := str(claim, "metadata", "name"), str(claim, "metadata", "namespace")
-			want := []string{name, ns, name, ns, "ProxyConfig"}
-			got := []string{
-				str(xr, "metadata", "labels", "crossplane.io/claim-name"),
-				str(xr, "metadata", "labels", "crossplane.io/claim-namespace"),
-				str(xr, "spec", "claimRef", "name"),
-				str(xr, "spec", "claimRef", "namespace"),
-				str(xr, "spec", "claimRef", "kind"),
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s does not point at the claim %s/%s (labels claim-name, claim-namespace, claimRef name, namespace, kind): -want, +got:\n%s", xrFile, ns, name, diff)
-			}
-		})
+// TestProxyConfigIsANamespacedXR: the seed's manifests (gitops.io/v1
+// ProxyConfig in the service's namespace) are the XR itself, a Crossplane v2
+// namespaced composite resource, with no claim in between.
+func TestProxyConfigIsANamespacedXR(t *testing.T) {
+	xrd := readObject(t, xrdFile)
+	versions, _ := get(xrd, "spec", "versions").([]any)
+	got := map[string]any{
+		"xrdAPIVersion": str(xrd, "apiVersion"),
+		"name":          str(xrd, "metadata", "name"),
+		"scope":         str(xrd, "spec", "scope"),
+		"kind":          str(xrd, "spec", "names", "kind"),
+		"claimNames":    get(xrd, "spec", "claimNames"),
+		"versions":      len(versions),
+	}
+	want := map[string]any{
+		"xrdAPIVersion": "apiextensions.crossplane.io/v2",
+		"name":          "proxyconfigs.gitops.io",
+		"scope":         "Namespaced",
+		"kind":          "ProxyConfig",
+		"claimNames":    nil,
+		"versions":      1,
+	}
+	if len(versions) == 1 {
+		got["apiVersion"] = str(xrd, "spec", "group") + "/" + str(versions[0], "name")
+		want["apiVersion"] = "gitops.io/v1"
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: -want, +got:\n%s", xrdFile, diff)
 	}
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Shows what the ProxyConfig Composition makes of a claim, without a cluster:
-#   1. `crank render` of an XR (a claim in the form Crossplane hands to the Composition, see
-#      testdata/xr-*.yaml) with the XRD's defaults applied and, optionally, observed composed
-#      resources (to see the status the claim gets), printed to stdout;
+# Shows what the ProxyConfig Composition makes of a ProxyConfig, without a cluster:
+#   1. `crank render` of a ProxyConfig (a namespaced XR, as a user writes it, e.g. one of
+#      examples/proxyconfig) with the XRD's defaults applied and, optionally, observed composed
+#      resources (to see the status and Ready condition it gets), printed to stdout;
 #   2. `crank beta validate` of that output, the XRD, the Composition and examples/proxyconfig
 #      against the provider's CRDs and the XRD (report on stderr; exit 1 on any error).
-# Usage: cluster/composition/render.sh [XR [OBSERVED]]
-#   default XR: cluster/composition/testdata/xr-longhorn-proxy.yaml (the seed's longhorn claim)
-#   e.g.: cluster/composition/render.sh cluster/composition/testdata/xr-longhorn-proxy.yaml \
+# Usage: cluster/composition/render.sh [PROXYCONFIG [OBSERVED]]
+#   default: examples/proxyconfig/longhorn-proxy.yaml (the seed's)
+#   e.g.: cluster/composition/render.sh examples/proxyconfig/longhorn-proxy.yaml \
 #           cluster/composition/testdata/observed-longhorn-proxy.yaml
 # The checks that assert all of this are `go test -tags render ./cluster/composition/...`.
 set -euo pipefail
@@ -15,7 +15,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 HERE=$CLUSTER_DIR/composition
 CONF=$ROOT/package/configuration
-XR=${1:-$HERE/testdata/xr-longhorn-proxy.yaml}
+XR=${1:-$ROOT/examples/proxyconfig/longhorn-proxy.yaml}
 OBSERVED=${2:-}
 OUT=$RUN/composition-render
 require_bins crank

@@ -229,12 +229,21 @@ func crank(args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// input returns the path of a testdata file, or writes inline YAML (text
-// starting with a comment or apiVersion) to a file and returns its path.
+// The ProxyConfigs rendered as they are: the seed's two and the example
+// with every optional field.
+var (
+	longhornXR  = filepath.Join(examplesDir, "longhorn-proxy.yaml")
+	myServiceXR = filepath.Join(examplesDir, "my-service-proxy.yaml")
+	grafanaXR   = filepath.Join(examplesDir, "grafana-proxy.yaml")
+	longhornObs = filepath.Join(testdataDir, "observed-longhorn-proxy.yaml")
+)
+
+// input returns the path of a file in the repository, or writes inline
+// YAML to a file and returns its path.
 func input(t *testing.T, s string) string {
 	t.Helper()
 	if !strings.Contains(s, "\n") {
-		return filepath.Join(env.root, testdataDir, s)
+		return filepath.Join(env.root, s)
 	}
 	p := filepath.Join(t.TempDir(), "input.yaml")
 	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
@@ -267,11 +276,12 @@ type composed struct {
 	Spec   map[string]any    `json:"spec"`
 }
 
-// rendered is what a render produced: the XR's status and Ready condition
-// and the composed resources, sorted by kind and name.
+// rendered is what a render produced: the ProxyConfig's status and Ready
+// condition and the composed resources, sorted by kind and name.
 type rendered struct {
 	Status   map[string]any `json:"status,omitempty"`
 	Ready    string         `json:"ready"`
+	Why      string         `json:"why,omitempty"` // the Ready condition's message
 	Composed []composed     `json:"composed"`
 }
 
@@ -284,7 +294,7 @@ func summarize(t *testing.T, out string) rendered {
 	var r rendered
 	for _, o := range objs {
 		kind := str(o, "kind")
-		if kind == "XProxyConfig" {
+		if kind == "ProxyConfig" {
 			r.Status = map[string]any{}
 			for k, v := range get(o, "status").(map[string]any) {
 				if k != "conditions" {
@@ -294,7 +304,7 @@ func summarize(t *testing.T, out string) rendered {
 			conds, _ := get(o, "status", "conditions").([]any)
 			for _, c := range conds {
 				if str(c, "type") == "Ready" {
-					r.Ready = str(c, "status")
+					r.Ready, r.Why = str(c, "status"), str(c, "message")
 				}
 			}
 			continue
@@ -333,7 +343,7 @@ func mustRendered(t *testing.T, s string) rendered {
 	return r
 }
 
-// What the seed's longhorn-proxy claim composes.
+// What the seed's longhorn-proxy composes.
 const longhornComposed = `
 composed:
 - kind: Application
@@ -371,24 +381,23 @@ composed:
       internalHost: http://longhorn-frontend.longhorn-system.svc.cluster.local:80
 `
 
-// waiting is the access a claim without groups states until it is served.
+// nothingReady is the Ready condition before any composed resource is Ready.
+const nothingReady = `ready: "False"
+why: 'Unready resources: application, outpostbinding, and proxyprovider'
+`
+
+// waiting is the access a ProxyConfig without groups states until it is served.
 const waiting = `status:
   access: not served
   accessReason: waiting for the application and the outpost binding to be Ready
 `
 
-// A claim with nothing but the required fields, in namespace storage.
+// A ProxyConfig with nothing but the required fields, in namespace storage.
 const minimalXR = `
 apiVersion: gitops.io/v1
-kind: XProxyConfig
-metadata:
-  name: nas-k2j4d
-  labels:
-    crossplane.io/composite: nas-k2j4d
-    crossplane.io/claim-name: nas
-    crossplane.io/claim-namespace: storage
+kind: ProxyConfig
+metadata: {name: nas, namespace: storage}
 spec:
-  claimRef: {apiVersion: gitops.io/v1, kind: ProxyConfig, name: nas, namespace: storage}
   externalHost: nas.example.com
   internalHost: https://nas.storage.svc:5001
 `
@@ -428,7 +437,7 @@ const (
 	deletedGroup = `[{type: Ready, status: "False", reason: Unavailable, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'group "authentik Admins" bound by this PolicyBinding no longer exists in Authentik'}, {type: Synced, status: "False", reason: ReconcileError, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'observe failed: group "authentik Admins" bound by this PolicyBinding no longer exists in Authentik'}]`
 )
 
-// grafanaObserved is what Crossplane observes of xr-grafana.yaml's composed
+// grafanaObserved is what Crossplane observes of the grafana example's composed
 // resources: provider and application Ready, the two PolicyBindings with
 // the given conditions, and the OutpostBinding with the given conditions
 // ("" when it does not exist).
@@ -461,7 +470,7 @@ kind: PolicyBinding
 metadata:
   name: grafana-authentik-admins-ebd15a
   namespace: monitoring
-  annotations: {crossplane.io/composition-resource-name: policybinding-authentik-admins-ebd15a}
+  annotations: {crossplane.io/composition-resource-name: policybinding-authentik Admins}
 status:
   conditions: ` + admins + `
 ---
@@ -470,7 +479,7 @@ kind: PolicyBinding
 metadata:
   name: grafana-monitoring-viewers-4c8d4f
   namespace: monitoring
-  annotations: {crossplane.io/composition-resource-name: policybinding-monitoring-viewers-4c8d4f}
+  annotations: {crossplane.io/composition-resource-name: policybinding-monitoring-viewers}
 status:
   conditions: ` + viewers + `
 `
@@ -490,7 +499,7 @@ status:
 	return out
 }
 
-// grafanaComposed is what xr-grafana.yaml composes, with or without its
+// grafanaComposed is what the grafana example composes, with or without its
 // OutpostBinding.
 func grafanaComposed(served bool) string {
 	out := `
@@ -525,7 +534,7 @@ composed:
 	return out + `- kind: PolicyBinding
   namespace: monitoring
   name: grafana-authentik-admins-ebd15a
-  resource: policybinding-authentik-admins-ebd15a
+  resource: policybinding-authentik Admins
   labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
   spec:
     providerConfigRef: {kind: ClusterProviderConfig, name: default}
@@ -533,7 +542,7 @@ composed:
 - kind: PolicyBinding
   namespace: monitoring
   name: grafana-monitoring-viewers-4c8d4f
-  resource: policybinding-monitoring-viewers-4c8d4f
+  resource: policybinding-monitoring-viewers
   labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
   spec:
     providerConfigRef: {kind: ClusterProviderConfig, name: default}
@@ -560,17 +569,16 @@ func TestRender(t *testing.T) {
 		xr       string
 		observed string
 		want     string
-		wantErr  string
 	}{
 		"SeedLonghornFirstRender": {
-			reason: "The seed's longhorn claim composes a forward_single ProxyProvider with https:// added to the bare host, an Application and an OutpostBinding on the embedded outpost that refer to it by name; nothing exists yet, so the claim is not Ready and has no status.",
-			xr:     "xr-longhorn-proxy.yaml",
-			want:   `ready: "False"` + "\n" + waiting + longhornComposed,
+			reason: "The seed's longhorn-proxy composes a forward_single ProxyProvider with https:// added to the bare host, an Application and an OutpostBinding on the embedded outpost that refer to it by name; nothing exists yet, so the ProxyConfig is not Ready and has no status.",
+			xr:     longhornXR,
+			want:   nothingReady + waiting + longhornComposed,
 		},
 		"SeedLonghornAllReady": {
-			reason:   "Once every composed resource is Ready the claim is Ready, and its status shows the provider pk, the application's slug and launch URL and the outpost, as Authentik reports them.",
-			xr:       "xr-longhorn-proxy.yaml",
-			observed: "observed-longhorn-proxy.yaml",
+			reason:   "Once every composed resource is Ready the ProxyConfig is Ready, and its status shows the provider pk, the application's slug and launch URL and the outpost, as Authentik reports them.",
+			xr:       longhornXR,
+			observed: longhornObs,
 			want: `
 ready: "True"
 status:
@@ -583,8 +591,8 @@ status:
 ` + longhornComposed,
 		},
 		"SeedLonghornApplicationPending": {
-			reason: "The status shows only what Authentik has confirmed: the provider exists, the Application has not been observed in Authentik yet, so there is no slug or launch URL and the claim is not Ready.",
-			xr:     "xr-longhorn-proxy.yaml",
+			reason: "The status shows only what Authentik has confirmed: the provider exists, the Application has not been observed in Authentik yet, so there is no slug or launch URL and the ProxyConfig is not Ready.",
+			xr:     longhornXR,
 			observed: `
 apiVersion: authentik.m.crossplane.io/v1alpha1
 kind: ProxyProvider
@@ -607,6 +615,7 @@ spec:
 `,
 			want: `
 ready: "False"
+why: 'Unready resources: application, outpostbinding'
 status:
   providerPk: 7
   access: not served
@@ -614,10 +623,11 @@ status:
 ` + longhornComposed,
 		},
 		"SeedMyService": {
-			reason: "The seed's second claim composes the same three resources in its own namespace.",
-			xr:     "xr-my-service-proxy.yaml",
+			reason: "The seed's second ProxyConfig composes the same three resources in its own namespace.",
+			xr:     myServiceXR,
 			want: `
 ready: "False"
+why: 'Unready resources: application, outpostbinding, and proxyprovider'
 ` + waiting + `composed:
 - kind: Application
   namespace: my-namespace
@@ -651,9 +661,10 @@ ready: "False"
 		},
 		"EveryOption": {
 			reason: "A URL external host is kept as it is; the application's fields and skip paths pass through; each allowed group gets one PolicyBinding, named after the group and referring to the Application, ordered as listed; no OutpostBinding until every binding exists, so nothing serves the application while it is open to everyone.",
-			xr:     "xr-grafana.yaml",
+			xr:     grafanaXR,
 			want: `
 ready: "False"
+why: 'Unready resources: application, policybinding-authentik Admins, policybinding-monitoring-viewers, and 1 more'
 status:
   access: not served
   accessReason: 'no outpost serves it until every allowed group is bound: group "authentik Admins": its policy binding does not exist in Authentik yet; group "monitoring-viewers": its policy binding does not exist in Authentik yet'
@@ -676,7 +687,7 @@ composed:
 - kind: PolicyBinding
   namespace: monitoring
   name: grafana-authentik-admins-ebd15a
-  resource: policybinding-authentik-admins-ebd15a
+  resource: policybinding-authentik Admins
   labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
   spec:
     providerConfigRef: {kind: ClusterProviderConfig, name: default}
@@ -684,7 +695,7 @@ composed:
 - kind: PolicyBinding
   namespace: monitoring
   name: grafana-monitoring-viewers-4c8d4f
-  resource: policybinding-monitoring-viewers-4c8d4f
+  resource: policybinding-monitoring-viewers
   labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
   spec:
     providerConfigRef: {kind: ClusterProviderConfig, name: default}
@@ -705,11 +716,12 @@ composed:
 `,
 		},
 		"GroupsBoundThenServed": {
-			reason:   "Once every PolicyBinding is observed Ready, the OutpostBinding is composed; the claim is not Ready until it is.",
-			xr:       "xr-grafana.yaml",
+			reason:   "Once every PolicyBinding is observed Ready, the OutpostBinding is composed; the ProxyConfig is not Ready until it is.",
+			xr:       grafanaXR,
 			observed: grafanaObserved(ready, ready, ""),
 			want: `
 ready: "False"
+why: 'Unready resources: outpostbinding-authentik-embedded-outpost-7d7e5b'
 status:
   providerPk: 9
   applicationSlug: grafana
@@ -719,8 +731,8 @@ status:
 ` + grafanaComposed(true),
 		},
 		"GroupsRestricted": {
-			reason:   "With every binding and the OutpostBinding Ready the claim is Ready and says who can get in.",
-			xr:       "xr-grafana.yaml",
+			reason:   "With every binding and the OutpostBinding Ready the ProxyConfig is Ready and says who can get in.",
+			xr:       grafanaXR,
 			observed: grafanaObserved(ready, ready, ready),
 			want: `
 ready: "True"
@@ -734,11 +746,12 @@ status:
 ` + grafanaComposed(true),
 		},
 		"GroupMissing": {
-			reason:   "A group that does not exist keeps its binding from being made: no OutpostBinding, the claim not Ready, and its status names the group in the binding's words.",
-			xr:       "xr-grafana.yaml",
+			reason:   "A group that does not exist keeps its binding from being made: no OutpostBinding, the ProxyConfig not Ready, its Ready message naming the binding by its group, and its status names the group in the binding's words.",
+			xr:       grafanaXR,
 			observed: grafanaObserved(ready, missingGroup, ""),
 			want: `
 ready: "False"
+why: 'Unready resources: policybinding-monitoring-viewers'
 status:
   providerPk: 9
   applicationSlug: grafana
@@ -748,11 +761,12 @@ status:
 ` + grafanaComposed(false),
 		},
 		"BoundGroupDeleted": {
-			reason:   "A bound group deleted in Authentik takes its binding with it: the OutpostBinding is no longer desired (Crossplane deletes it, so the provider leaves the outpost) and the claim says why.",
-			xr:       "xr-grafana.yaml",
+			reason:   "A bound group deleted in Authentik takes its binding with it: the OutpostBinding is no longer desired (Crossplane deletes it, so the provider leaves the outpost) and the ProxyConfig says why.",
+			xr:       grafanaXR,
 			observed: grafanaObserved(deletedGroup, ready, ready),
 			want: `
 ready: "False"
+why: 'Unready resources: policybinding-authentik Admins'
 status:
   providerPk: 9
   applicationSlug: grafana
@@ -762,14 +776,14 @@ status:
 ` + grafanaComposed(false),
 		},
 		"DefaultsUniqueAcrossNamespaces": {
-			reason: "Two claims named nas in two namespaces get distinct provider names and slugs by default.",
+			reason: "Two ProxyConfigs named nas in two namespaces get distinct provider names and slugs by default.",
 			xr:     strings.ReplaceAll(minimalXR, "storage", "storage-b"),
-			want:   `ready: "False"` + "\n" + waiting + strings.ReplaceAll(strings.ReplaceAll(minimalComposed("SLUG"), "storage", "storage-b"), "SLUG", "storage-b_nas"),
+			want:   nothingReady + waiting + strings.ReplaceAll(strings.ReplaceAll(minimalComposed("SLUG"), "storage", "storage-b"), "SLUG", "storage-b_nas"),
 		},
 		"Defaults": {
-			reason: "With only externalHost and internalHost the XRD's defaults apply: mode proxy, the provider named <namespace>/<claim> and the slug <namespace>_<claim> (unique across namespaces, as Authentik needs them), the application named after the claim, the ClusterProviderConfig default, the embedded outpost.",
+			reason: "With only externalHost and internalHost the XRD's defaults apply: mode proxy, the provider named <namespace>/<name> and the slug <namespace>_<name> (unique across namespaces, as Authentik needs them), the application named after the ProxyConfig, the ClusterProviderConfig default, the embedded outpost.",
 			xr:     minimalXR,
-			want:   `ready: "False"` + "\n" + waiting + minimalComposed("storage_nas"),
+			want:   nothingReady + waiting + minimalComposed("storage_nas"),
 		},
 		"SlugInUseIsKept": {
 			reason: "A slug cannot change in Authentik, so a slug the composition chose before stays, even if the provider name it came from changed.",
@@ -784,16 +798,14 @@ metadata:
 spec:
   forProvider: {name: nas, slug: nas-legacy, providerRef: {name: nas}}
 `,
-			want: `ready: "False"` + "\n" + waiting + minimalComposed("nas-legacy"),
+			want: nothingReady + waiting + minimalComposed("nas-legacy"),
 		},
 		"ProviderNameBecomesASlug": {
 			reason: "A provider name that is no valid slug is lower-cased and every run of other characters becomes -; forward_domain passes its cookie domain.",
 			xr: `
 apiVersion: gitops.io/v1
-kind: XProxyConfig
-metadata:
-  name: nas-k2j4d
-  labels: {crossplane.io/composite: nas-k2j4d, crossplane.io/claim-name: nas, crossplane.io/claim-namespace: storage}
+kind: ProxyConfig
+metadata: {name: nas, namespace: storage}
 spec:
   externalHost: http://auth.lan:8080
   authentikConfig: {providerName: "NAS UI (LAN)", mode: forward_domain, cookieDomain: lan}
@@ -801,6 +813,7 @@ spec:
 `,
 			want: `
 ready: "False"
+why: 'Unready resources: application, outpostbinding, and proxyprovider'
 ` + waiting + `composed:
 - kind: Application
   namespace: storage
@@ -825,30 +838,10 @@ ready: "False"
     forProvider: {name: NAS UI (LAN), mode: forward_domain, externalHost: "http://auth.lan:8080", cookieDomain: lan}
 `,
 		},
-		"NoClaim": {
-			reason: "An XR made without a claim has no namespace for the Authentik resources; the composition says so.",
-			xr: `
-apiVersion: gitops.io/v1
-kind: XProxyConfig
-metadata:
-  name: orphan
-  labels: {crossplane.io/composite: orphan}
-spec:
-  externalHost: orphan.example.com
-  authentikConfig: {mode: forward_single}
-`,
-			wantErr: "XProxyConfig orphan has no claim: create a ProxyConfig in the namespace the Authentik resources belong to",
-		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			out, err := renderXR(t, tc.xr, tc.observed)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("%s\ncrank render: want an error containing %q, got %v\n%s", tc.reason, tc.wantErr, err, out)
-				}
-				return
-			}
 			if err != nil {
 				t.Fatalf("%s\n%v", tc.reason, err)
 			}
@@ -870,7 +863,7 @@ func validate(resources ...string) (string, error) {
 		"--cache-dir="+env.cache, "--crossplane-image="+env.image, "--error-on-missing-schemas")
 }
 
-func TestValidateRenderedSeedClaims(t *testing.T) {
+func TestValidateRenderedExamples(t *testing.T) {
 	dir := t.TempDir()
 	resources := []string{
 		filepath.Join(env.root, xrdFile),
@@ -878,10 +871,10 @@ func TestValidateRenderedSeedClaims(t *testing.T) {
 		filepath.Join(env.root, examplesDir),
 	}
 	runs := map[string][2]string{
-		"longhorn-proxy":          {"xr-longhorn-proxy.yaml", ""},
-		"longhorn-proxy-observed": {"xr-longhorn-proxy.yaml", "observed-longhorn-proxy.yaml"},
-		"my-service-proxy":        {"xr-my-service-proxy.yaml", ""},
-		"grafana":                 {"xr-grafana.yaml", ""},
+		"longhorn-proxy":          {longhornXR, ""},
+		"longhorn-proxy-observed": {longhornXR, longhornObs},
+		"my-service-proxy":        {myServiceXR, ""},
+		"grafana":                 {grafanaXR, ""},
 	}
 	want := 3 // the XRD, the Composition and its go-templating input
 	for name, in := range runs {
@@ -896,13 +889,13 @@ func TestValidateRenderedSeedClaims(t *testing.T) {
 		resources = append(resources, p)
 		want += strings.Count(out, "\nkind: ") // one per rendered object
 	}
-	claims, _ := filepath.Glob(filepath.Join(env.root, examplesDir, "*.yaml"))
-	want += len(claims)
+	examples, _ := filepath.Glob(filepath.Join(env.root, examplesDir, "*.yaml"))
+	want += len(examples)
 
 	out, err := validate(resources...)
 	t.Logf("crank beta validate:\n%s", out)
 	if err != nil {
-		t.Fatalf("the rendered seed claims, the examples, the XRD and the Composition do not validate: %v", err)
+		t.Fatalf("the rendered ProxyConfigs, the examples, the XRD and the Composition do not validate: %v", err)
 	}
 	summary := fmt.Sprintf("Total %d resources: 0 missing schemas, %d success cases, 0 failure cases", want, want)
 	if !strings.Contains(out, summary) {
@@ -915,7 +908,7 @@ func TestValidateRenderedSeedClaims(t *testing.T) {
 	}
 }
 
-func TestValidateRefusesBrokenClaims(t *testing.T) {
+func TestValidateRefusesBrokenProxyConfigs(t *testing.T) {
 	want := map[string]string{
 		"bad-mode":                           `spec.authentikConfig.mode: Unsupported value: "forward": supported values: "proxy", "forward_single", "forward_domain"`,
 		"proxy-mode-without-internal-host":   "spec.internalHost is required when spec.authentikConfig.mode is proxy (the default)",
@@ -924,10 +917,10 @@ func TestValidateRefusesBrokenClaims(t *testing.T) {
 		"slug-with-space":                    "spec.authentikConfig.application.slug may contain only letters, digits, - and _",
 		"internal-host-without-scheme":       "spec.internalHost must be an http(s) URL such as http://app.ns.svc.cluster.local:8080",
 	}
-	out, err := validate(filepath.Join(env.root, testdataDir, "claims-broken.yaml"))
+	out, err := validate(filepath.Join(env.root, testdataDir, "proxyconfigs-broken.yaml"))
 	t.Logf("crank beta validate:\n%s", out)
 	if err == nil {
-		t.Fatal("crank beta validate accepted claims-broken.yaml")
+		t.Fatal("crank beta validate accepted proxyconfigs-broken.yaml")
 	}
 	got := map[string]string{}
 	for _, l := range strings.Split(out, "\n") {
@@ -936,17 +929,17 @@ func TestValidateRefusesBrokenClaims(t *testing.T) {
 			continue
 		}
 		if m[1] == "✓" {
-			t.Errorf("crank beta validate accepted the broken claim %s", m[4])
+			t.Errorf("crank beta validate accepted the broken ProxyConfig %s", m[4])
 			continue
 		}
 		got[m[4]] = m[5]
 	}
 	for name, msg := range want {
 		if !strings.Contains(got[name], msg) {
-			t.Errorf("claim %s: want a refusal containing %q, got %q", name, msg, got[name])
+			t.Errorf("ProxyConfig %s: want a refusal containing %q, got %q", name, msg, got[name])
 		}
 	}
 	if len(got) != len(want) {
-		t.Errorf("crank beta validate refused %d claims, want %d: %v", len(got), len(want), got)
+		t.Errorf("crank beta validate refused %d ProxyConfigs, want %d: %v", len(got), len(want), got)
 	}
 }

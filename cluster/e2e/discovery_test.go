@@ -149,7 +149,7 @@ func (e *env) readyProxyConfig(t *testing.T, name string) proxyConfigStatus {
 		if !e.proxyConfigExists(t, name) {
 			return false, "no ProxyConfig"
 		}
-		pc = e.claim(t, discoveryNamespace, name)
+		pc = e.proxyConfig(t, discoveryNamespace, name)
 		for _, c := range pc.Status.Conditions {
 			if c.Type == "Ready" {
 				return c.Status == "True" && pc.Status.ProviderPK != 0, c.Status + ": " + c.Message

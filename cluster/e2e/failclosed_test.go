@@ -21,7 +21,7 @@ import (
 )
 
 // Fixture users for the simulator's access decision: one member of the
-// claim's group and one member of no group at all.
+// ProxyConfig's group and one member of no group at all.
 const (
 	memberUser   = "e2e-member"
 	outsiderUser = "e2e-outsider"
@@ -122,7 +122,7 @@ func (e *env) servedBy(t *testing.T, pk int32) []string {
 	return out
 }
 
-// access is what a claim says about who can get in.
+// access is what a ProxyConfig says about who can get in.
 type access struct {
 	Ready, ReadyMessage  string
 	Access, AccessReason string
@@ -156,9 +156,9 @@ func (e *env) access(t *testing.T, ns, name string) access {
 	return a
 }
 
-// applyClaim applies a ProxyConfig in its own namespace and deletes both
+// applyProxyConfig applies a ProxyConfig in its own namespace and deletes both
 // when the test ends.
-func (e *env) applyClaim(t *testing.T, ns, name, authentikConfig string) {
+func (e *env) applyProxyConfig(t *testing.T, ns, name, authentikConfig string) {
 	t.Helper()
 	e.ensureNamespace(t, ns)
 	e.mustKubectl(t, fmt.Sprintf(`apiVersion: gitops.io/v1
@@ -175,7 +175,7 @@ spec:
 	})
 }
 
-func (e *env) waitClaimReady(t *testing.T, ns, name string) time.Duration {
+func (e *env) waitProxyConfigReady(t *testing.T, ns, name string) time.Duration {
 	t.Helper()
 	start := time.Now()
 	waitUntil(t, "ProxyConfig "+ns+"/"+name+" Ready", proxyConfigReady, func() (bool, string) {
@@ -185,7 +185,7 @@ func (e *env) waitClaimReady(t *testing.T, ns, name string) time.Duration {
 	return time.Since(start).Round(time.Second)
 }
 
-// TestProxyConfigNeverServedOpen: a claim restricted to storage-admins
+// TestProxyConfigNeverServedOpen: a ProxyConfig restricted to storage-admins
 // becomes Ready, and the simulator, which evaluated Authentik's access
 // decision after every write it accepted, never saw its provider on an
 // outpost while a user outside storage-admins would have been let in.
@@ -197,8 +197,8 @@ func TestProxyConfigNeverServedOpen(t *testing.T) {
 	setUser(t, memberUser, "storage-admins")
 	setUser(t, outsiderUser)
 
-	e.applyClaim(t, ns, name, "    providerName: "+provider+"\n    allowedGroups: [storage-admins]\n")
-	t.Logf("claim Ready after %s", e.waitClaimReady(t, ns, name))
+	e.applyProxyConfig(t, ns, name, "    providerName: "+provider+"\n    allowedGroups: [storage-admins]\n")
+	t.Logf("ProxyConfig Ready after %s", e.waitProxyConfigReady(t, ns, name))
 
 	outsiders, members := exposures(t, provider, outsiderUser), exposures(t, provider, memberUser)
 	t.Logf("exposures of %s: to %s %+v; to %s %+v", provider, outsiderUser, outsiders, memberUser, members)
@@ -217,30 +217,29 @@ func TestProxyConfigNeverServedOpen(t *testing.T) {
 	}
 }
 
-// TestProxyConfigGroupMissingThenDeleted: a claim naming a group that does
-// not exist is not served and says why; creating the group serves it with
-// no other change; deleting the group later takes it off the outpost within
-// a poll, and re-creating it puts it back.
+// TestProxyConfigGroupMissingThenDeleted: a ProxyConfig naming a group that
+// does not exist is not served and says why, its Ready condition naming the
+// group; creating the group serves it with no other change; deleting the
+// group later takes it off the outpost within a poll, and re-creating it puts
+// it back.
 func TestProxyConfigGroupMissingThenDeleted(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	const ns, name, provider, group = "failclosed-late", "ledger", "e2e-failclosed-ledger", "e2e-ledger-clerks"
+	// Upper case and spaces: a Kubernetes name could not hold the group as written.
+	const ns, name, provider, group = "failclosed-late", "ledger", "e2e-failclosed-ledger", "E2E Ledger Clerks"
 	setUser(t, outsiderUser)
 
-	e.applyClaim(t, ns, name, "    providerName: "+provider+"\n    allowedGroups: ["+group+"]\n")
-	waitUntil(t, "the claim says the group is missing", proxyConfigReady, func() (bool, string) {
+	e.applyProxyConfig(t, ns, name, "    providerName: "+provider+"\n    allowedGroups: ["+group+"]\n")
+	waitUntil(t, "the ProxyConfig says the group is missing", proxyConfigReady, func() (bool, string) {
 		a := e.access(t, ns, name)
-		return a.Ready == "False" && a.Access == "not served" &&
-			strings.Contains(a.AccessReason, `no Authentik group is named "`+group+`"`), fmt.Sprintf("%+v", a)
+		return a.Access == "not served" && strings.Contains(a.AccessReason, `no Authentik group is named "`+group+`"`), fmt.Sprintf("%+v", a)
 	})
+	// Crossplane's Ready message names the unready composed resources; a
+	// PolicyBinding's is named after its group.
 	a := e.access(t, ns, name)
-	// Crossplane words the claim's Ready message itself; its XR's names the
-	// unready PolicyBinding, which is named after the group.
-	xr := e.mustKubectl(t, "", "get", "proxyconfig", name, "-n", ns, "-o", "jsonpath={.spec.resourceRef.name}")
-	xrReady := e.mustKubectl(t, "", "get", "xproxyconfig", xr, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}: {.status.conditions[?(@.type=="Ready")].message}`)
-	t.Logf("missing group: claim Ready=%s %q; XR %s Ready=%s; access %q: %q", a.Ready, a.ReadyMessage, xr, xrReady, a.Access, a.AccessReason)
-	if !strings.HasPrefix(xrReady, "False") || !strings.Contains(xrReady, group) {
-		t.Errorf("the XR's Ready condition does not name the group %s: %s", group, xrReady)
+	t.Logf("missing group: Ready=%s %q; access %q: %q", a.Ready, a.ReadyMessage, a.Access, a.AccessReason)
+	if a.Ready != "False" || !strings.Contains(a.ReadyMessage, group) {
+		t.Errorf("ProxyConfig %s/%s: Ready=%s %q, want False with a message naming the group %s", ns, name, a.Ready, a.ReadyMessage, group)
 	}
 	ps := e.providerByName(t, provider)
 	if len(ps) != 1 {
@@ -252,7 +251,7 @@ func TestProxyConfigGroupMissingThenDeleted(t *testing.T) {
 
 	id := e.ensureGroup(t, group)
 	t.Cleanup(func() { e.deleteGroup(t, id) })
-	t.Logf("claim Ready %s after the group was created", e.waitClaimReady(t, ns, name))
+	t.Logf("ProxyConfig Ready %s after the group was created", e.waitProxyConfigReady(t, ns, name))
 	if got := e.servedBy(t, ps[0].Pk); len(got) != 1 {
 		t.Errorf("provider %s is served by %v once its group exists, want the embedded outpost", provider, got)
 	}
@@ -267,9 +266,10 @@ func TestProxyConfigGroupMissingThenDeleted(t *testing.T) {
 		return len(got) == 0, fmt.Sprintf("served by %v", got)
 	})
 	off := time.Since(start).Round(100 * time.Millisecond)
-	waitUntil(t, "the claim says why it is not served", time.Minute, func() (bool, string) {
+	waitUntil(t, "the ProxyConfig says why it is not served", time.Minute, func() (bool, string) {
 		a := e.access(t, ns, name)
-		return a.Access == "not served" && strings.Contains(a.AccessReason, group), fmt.Sprintf("%+v", a)
+		return a.Access == "not served" && strings.Contains(a.AccessReason, group) &&
+			a.Ready == "False" && strings.Contains(a.ReadyMessage, group), fmt.Sprintf("%+v", a)
 	})
 	table := e.mustKubectl(t, "", "get", "proxyconfig", "-A")
 	t.Logf("provider off the outpost %s after its group was deleted (provider poll 5s); exposures to %s meanwhile: %+v\nkubectl get proxyconfig -A:\n%s",
@@ -280,7 +280,7 @@ func TestProxyConfigGroupMissingThenDeleted(t *testing.T) {
 
 	id = e.ensureGroup(t, group)
 	t.Cleanup(func() { e.deleteGroup(t, id) })
-	t.Logf("claim Ready %s after the group was re-created", e.waitClaimReady(t, ns, name))
+	t.Logf("ProxyConfig Ready %s after the group was re-created", e.waitProxyConfigReady(t, ns, name))
 	if got := e.servedBy(t, ps[0].Pk); len(got) != 1 {
 		t.Errorf("provider %s is served by %v after its group came back, want the embedded outpost", provider, got)
 	}
@@ -296,28 +296,28 @@ func lineOf(table, name string) string {
 	return ""
 }
 
-// TestProxyConfigSameNameTwoNamespaces: two teams' claims named grafana,
+// TestProxyConfigSameNameTwoNamespaces: two teams' ProxyConfigs named grafana,
 // without explicit names, get distinct Authentik objects; neither adopts the
 // other's.
 func TestProxyConfigSameNameTwoNamespaces(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	for _, ns := range []string{"team-a", "team-b"} {
-		e.applyClaim(t, ns, "grafana", "")
+		e.applyProxyConfig(t, ns, "grafana", "")
 	}
 	got := map[string]access{}
 	for _, ns := range []string{"team-a", "team-b"} {
-		e.waitClaimReady(t, ns, "grafana")
+		e.waitProxyConfigReady(t, ns, "grafana")
 		got[ns] = e.access(t, ns, "grafana")
 	}
 	a, b := got["team-a"], got["team-b"]
 	t.Logf("team-a: provider %d slug %s access %q; team-b: provider %d slug %s access %q", a.ProviderPK, a.Slug, a.Access, b.ProviderPK, b.Slug, b.Access)
 	if a.ProviderPK == b.ProviderPK || a.Slug == b.Slug {
-		t.Errorf("the two claims share Authentik objects: %+v and %+v", a, b)
+		t.Errorf("the two ProxyConfigs share Authentik objects: %+v and %+v", a, b)
 	}
 	for ns, want := range map[string]string{"team-a": "team-a/grafana", "team-b": "team-b/grafana"} {
 		if ps := e.providerByName(t, want); len(ps) != 1 || ps[0].Pk != got[ns].ProviderPK {
-			t.Errorf("provider %s: %d in Authentik, want the one of %s's claim (pk %d)", want, len(ps), ns, got[ns].ProviderPK)
+			t.Errorf("provider %s: %d in Authentik, want the one of %s's ProxyConfig (pk %d)", want, len(ps), ns, got[ns].ProviderPK)
 		}
 	}
 }

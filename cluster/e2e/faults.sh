@@ -2,14 +2,14 @@
 # The fault suite (make e2e-faults) on the local control plane: kube-apiserver and Crossplane come up,
 # the provider's CRDs, the ProxyConfig Configuration and the ClusterProviderConfig are installed, then
 # the Go tests in cluster/e2e/faults (build tag e2e) start and stop the Authentik simulator and provider
-# processes themselves: two replicas and a killed leader, a simulator outage, and 100 claims under
+# processes themselves: two replicas and a killed leader, a simulator outage, and 100 ProxyConfigs under
 # injected faults. Everything is torn down on exit, also on failure.
 #   cluster/e2e/faults.sh                      hand-over, outage and TestFaults once (about 13 minutes)
 #   E2E_FAULTS_COUNT=3 cluster/e2e/faults.sh   TestFaults three times in a row
 #   E2E_FAULTS_RUN=TestOutage E2E_OUTAGE=30s cluster/e2e/faults.sh   one test only
 #   E2E_OUTAGE=3m (default) sets how long the simulator stays down in TestOutage;
-#   E2E_FAULTS_READY_TIMEOUT=20m (default) how long TestFaults waits for its claims;
-#   E2E_FAULTS_PER_NAMESPACE=20 (default) claims in each of TestFaults' five namespaces;
+#   E2E_FAULTS_READY_TIMEOUT=20m (default) how long TestFaults waits for its ProxyConfigs;
+#   E2E_FAULTS_PER_NAMESPACE=20 (default) ProxyConfigs in each of TestFaults' five namespaces;
 #   E2E_BIN=DIR runs the provider and simulator built in DIR (to show a broken build fails);
 #   E2E_SIM_PORT, E2E_PROVIDER_PORT_BASE and lib.sh's CLUSTER_*_PORT move every port, with
 #   CLUSTER_RUN another state directory, so a second stack can run beside `make e2e`.
@@ -40,9 +40,7 @@ t0=$(ts)
 log "installing the provider's CRDs, the ProxyConfig Configuration and the ClusterProviderConfig"
 k apply --server-side -f "$ROOT/package/crds" >/dev/null
 k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
-k apply -f "$ROOT/package/configuration/xrd.yaml" -f "$ROOT/package/configuration/composition.yaml" >/dev/null
-k wait --for=condition=Established --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
-k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
+install_configuration_apis
 # The example's ClusterProviderConfig points at the simulator's default port.
 sed "s#http://127.0.0.1:9000#http://127.0.0.1:$E2E_SIM_PORT#" "$ROOT/examples/providerconfig.yaml" | k apply -f - >/dev/null
 k -n crossplane-system create secret generic authentik-token --from-literal=token="$TOKEN" \

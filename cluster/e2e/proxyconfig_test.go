@@ -20,12 +20,12 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
-// The ProxyConfig tests apply the seed's claims through the Configuration
+// The ProxyConfig tests apply the seed's ProxyConfigs through the Configuration
 // in package/configuration, whose XRD and Composition cluster/e2e/run.sh
 // installs. Authentik provider names are unique, so no other resource may
 // use the seed's provider name longhorn-proxy.
 const (
-	seedClaim          = "examples/proxyconfig/longhorn-proxy.yaml"
+	seedManifest       = "examples/proxyconfig/longhorn-proxy.yaml"
 	seedNamespace      = "longhorn-system"
 	seedName           = "longhorn-proxy"
 	seedProviderName   = "longhorn-proxy"
@@ -35,7 +35,7 @@ const (
 	proxyConfigReady   = 4 * time.Minute
 )
 
-// proxyConfigStatus is the part of a ProxyConfig claim the tests read.
+// proxyConfigStatus is the part of a ProxyConfig the tests read.
 type proxyConfigStatus struct {
 	Status struct {
 		ProviderPK      int32  `json:"providerPk"`
@@ -108,8 +108,8 @@ func (e *env) application(t *testing.T, slug string) *api.Application {
 	return a
 }
 
-// claim reads a ProxyConfig claim.
-func (e *env) claim(t *testing.T, ns, name string) proxyConfigStatus {
+// proxyConfig reads a ProxyConfig.
+func (e *env) proxyConfig(t *testing.T, ns, name string) proxyConfigStatus {
 	t.Helper()
 	var pc proxyConfigStatus
 	out := e.mustKubectl(t, "", "get", "proxyconfig", name, "-n", ns, "-o", "json")
@@ -121,7 +121,7 @@ func (e *env) claim(t *testing.T, ns, name string) proxyConfigStatus {
 
 // addBystander makes a proxy provider directly in Authentik and attaches
 // it to the embedded outpost, as an administrator would in Authentik's UI.
-// No claim may take it off again. It is deleted when the test ends.
+// No ProxyConfig may take it off again. It is deleted when the test ends.
 func (e *env) addBystander(t *testing.T, name string) int32 {
 	t.Helper()
 	ctx := context.Background()
@@ -154,7 +154,7 @@ func (e *env) addBystander(t *testing.T, name string) int32 {
 	return p.Pk
 }
 
-// trace runs `crank beta trace` on a claim, logs its output and returns
+// trace runs `crank beta trace` on a ProxyConfig, logs its output and returns
 // the rows whose SYNCED or READY column is not True.
 func (e *env) trace(t *testing.T, ns, name string) (rows int, notReady []string) {
 	t.Helper()
@@ -188,23 +188,23 @@ func (e *env) trace(t *testing.T, ns, name string) (rows int, notReady []string)
 	return rows, notReady
 }
 
-func TestProxyConfigSeedClaimLifecycle(t *testing.T) {
+func TestProxyConfigSeedLifecycle(t *testing.T) {
 	e := setup(t)
 	if n := len(e.providerByName(t, seedProviderName)); n != 0 {
-		t.Fatalf("Authentik already has %d provider(s) named %s, the name the seed's claim needs: another resource (examples/proxyprovider.yaml?) must use another name", n, seedProviderName)
+		t.Fatalf("Authentik already has %d provider(s) named %s, the name the seed's ProxyConfig needs: another resource (examples/proxyprovider.yaml?) must use another name", n, seedProviderName)
 	}
 	bystander := e.addBystander(t, "e2e-bystander-longhorn")
 	before := e.embeddedOutpost(t).Providers
 
 	e.ensureNamespace(t, seedNamespace)
-	e.mustKubectl(t, "", "apply", "-f", filepath.Join(e.root, seedClaim))
+	e.mustKubectl(t, "", "apply", "-f", filepath.Join(e.root, seedManifest))
 	t.Cleanup(func() {
-		_, _ = e.kubectl("", "delete", "-f", filepath.Join(e.root, seedClaim), "--ignore-not-found", "--wait=false")
+		_, _ = e.kubectl("", "delete", "-f", filepath.Join(e.root, seedManifest), "--ignore-not-found", "--wait=false")
 	})
 
 	start := time.Now()
 	waitUntil(t, "ProxyConfig "+seedName+" Ready", proxyConfigReady, func() (bool, string) {
-		pc := e.claim(t, seedNamespace, seedName)
+		pc := e.proxyConfig(t, seedNamespace, seedName)
 		for _, c := range pc.Status.Conditions {
 			if c.Type == "Ready" {
 				return c.Status == "True", c.Status + ": " + c.Message
@@ -213,7 +213,7 @@ func TestProxyConfigSeedClaimLifecycle(t *testing.T) {
 		return false, "no Ready condition"
 	})
 
-	t.Logf("claim Ready after %s", time.Since(start).Round(time.Second))
+	t.Logf("ProxyConfig Ready after %s", time.Since(start).Round(time.Second))
 	e.noWriteLoop(t)
 
 	// Authentik holds the forward_single provider with the seed's hosts.
@@ -236,39 +236,39 @@ func TestProxyConfigSeedClaimLifecycle(t *testing.T) {
 	// The provider on the embedded outpost, next to what was there.
 	o := e.embeddedOutpost(t)
 	if !slices.Contains(o.Providers, p.Pk) || !slices.Contains(o.Providers, bystander) {
-		t.Errorf("embedded outpost serves %v, want the claim's provider %d and the bystander %d", o.Providers, p.Pk, bystander)
+		t.Errorf("embedded outpost serves %v, want the ProxyConfig's provider %d and the bystander %d", o.Providers, p.Pk, bystander)
 	}
-	// The claim's status says so.
-	st := e.claim(t, seedNamespace, seedName).Status
+	// The ProxyConfig's status says so.
+	st := e.proxyConfig(t, seedNamespace, seedName).Status
 	got := fmt.Sprintf("providerPk=%d applicationSlug=%s launchUrl=%s outpost=%s", st.ProviderPK, st.ApplicationSlug, st.LaunchURL, st.Outpost)
 	want := fmt.Sprintf("providerPk=%d applicationSlug=%s launchUrl=%s outpost=%s", p.Pk, seedName, seedExternalHost, o.Name)
 	if got != want {
-		t.Errorf("claim status: got %s, want %s", got, want)
+		t.Errorf("ProxyConfig status: got %s, want %s", got, want)
 	}
 
-	// Every resource in the tree Ready and Synced: claim, XR, ProxyProvider,
+	// Every resource in the tree Ready and Synced: ProxyConfig, ProxyProvider,
 	// Application, OutpostBinding.
 	rows, notReady := e.trace(t, seedNamespace, seedName)
-	if rows != 5 || len(notReady) > 0 {
-		t.Errorf("crank beta trace: %d resources (want 5), not Ready and Synced: %q", rows, notReady)
+	if rows != 4 || len(notReady) > 0 {
+		t.Errorf("crank beta trace: %d resources (want 4), not Ready and Synced: %q", rows, notReady)
 	}
 
-	// Deleting the claim removes all of it from Authentik and nothing else.
-	e.mustKubectl(t, "", "delete", "-f", filepath.Join(e.root, seedClaim), "--timeout=120s")
-	waitUntil(t, "the claim's resources gone from Authentik", proxyConfigReady, func() (bool, string) {
+	// Deleting the ProxyConfig removes all of it from Authentik and nothing else.
+	e.mustKubectl(t, "", "delete", "-f", filepath.Join(e.root, seedManifest), "--timeout=120s")
+	waitUntil(t, "the ProxyConfig's resources gone from Authentik", proxyConfigReady, func() (bool, string) {
 		n := len(e.providerByName(t, seedProviderName))
 		a := e.application(t, seedName)
 		o := e.embeddedOutpost(t)
-		state := fmt.Sprintf("%d providers named %s, application %s exists: %t, embedded outpost serves %v (before the claim: %v)", n, seedProviderName, seedName, a != nil, o.Providers, before)
+		state := fmt.Sprintf("%d providers named %s, application %s exists: %t, embedded outpost serves %v (before the ProxyConfig: %v)", n, seedProviderName, seedName, a != nil, o.Providers, before)
 		return n == 0 && a == nil && sameSet(o.Providers, before), state
 	})
-	waitUntil(t, "the claim's managed resources deleted", time.Minute, func() (bool, string) {
-		out, _ := e.kubectl("", "get", "managed", "-n", seedNamespace, "-l", "crossplane.io/claim-name="+seedName, "-o", "name")
+	waitUntil(t, "the ProxyConfig's managed resources deleted", time.Minute, func() (bool, string) {
+		out, _ := e.kubectl("", "get", "managed", "-n", seedNamespace, "-l", "crossplane.io/composite="+seedName, "-o", "name")
 		return strings.TrimSpace(out) == "", out
 	})
 }
 
-func TestProxyConfigTenClaimsAtOnce(t *testing.T) {
+func TestProxyConfigTenAtOnce(t *testing.T) {
 	e := setup(t)
 	const ns, count = "proxyconfig-many", 10
 	bystander := e.addBystander(t, "e2e-bystander-many")
@@ -303,7 +303,7 @@ spec:
 		}
 		return strings.Count(out, "=True") == count, out
 	})
-	t.Logf("ten claims Ready after %s", time.Since(start).Round(time.Second))
+	t.Logf("ten ProxyConfigs Ready after %s", time.Since(start).Round(time.Second))
 
 	var pks []int32
 	for i := range count {
@@ -317,13 +317,13 @@ spec:
 	o := e.embeddedOutpost(t)
 	for _, pk := range append(slices.Clone(pks), bystander) {
 		if !slices.Contains(o.Providers, pk) {
-			t.Errorf("embedded outpost serves %v, want every claim's provider %v and the bystander %d", o.Providers, pks, bystander)
+			t.Errorf("embedded outpost serves %v, want every ProxyConfig's provider %v and the bystander %d", o.Providers, pks, bystander)
 			break
 		}
 	}
 
 	e.mustKubectl(t, "", "delete", "proxyconfig", "--all", "-n", ns, "--timeout=180s")
-	waitUntil(t, "the ten claims' providers and applications gone from Authentik and the embedded outpost", proxyConfigReady, func() (bool, string) {
+	waitUntil(t, "the ten ProxyConfigs' providers and applications gone from Authentik and the embedded outpost", proxyConfigReady, func() (bool, string) {
 		providers, apps := 0, 0
 		for i := range count {
 			providers += len(e.providerByName(t, fmt.Sprintf("e2e-many-%02d", i)))
@@ -332,12 +332,12 @@ spec:
 			}
 		}
 		o := e.embeddedOutpost(t)
-		return providers+apps == 0 && sameSet(o.Providers, before), fmt.Sprintf("%d providers and %d applications left, embedded outpost serves %v (before the claims: %v)", providers, apps, o.Providers, before)
+		return providers+apps == 0 && sameSet(o.Providers, before), fmt.Sprintf("%d providers and %d applications left, embedded outpost serves %v (before the ProxyConfigs: %v)", providers, apps, o.Providers, before)
 	})
 	// Only then may the namespace go: a managed resource still deleting in a
 	// terminating namespace cannot record its ProviderConfigUsage and keeps
 	// its finalizer (crossplane/crossplane-runtime#1150).
-	waitUntil(t, "the ten claims' managed resources deleted", time.Minute, func() (bool, string) {
+	waitUntil(t, "the ten ProxyConfigs' managed resources deleted", time.Minute, func() (bool, string) {
 		out, _ := e.kubectl("", "get", "managed", "-n", ns, "-o", "name")
 		return strings.TrimSpace(out) == "", out
 	})
@@ -358,7 +358,7 @@ func TestProxyConfigAllowedGroups(t *testing.T) {
 	}
 
 	e.ensureNamespace(t, ns)
-	claim := `apiVersion: gitops.io/v1
+	doc := `apiVersion: gitops.io/v1
 kind: ProxyConfig
 metadata: {name: ` + name + `, namespace: ` + ns + `}
 spec:
@@ -369,20 +369,20 @@ spec:
     allowedGroups: [e2e wiki editors, e2e-wiki-readers]
     application: {name: Wiki, slug: e2e-wiki}
 `
-	e.mustKubectl(t, claim, "apply", "-f", "-")
+	e.mustKubectl(t, doc, "apply", "-f", "-")
 	t.Cleanup(func() {
 		_, _ = e.kubectl("", "delete", "proxyconfig", name, "-n", ns, "--ignore-not-found", "--wait=false")
 	})
 	start := time.Now()
 	waitUntil(t, "ProxyConfig "+name+" Ready", proxyConfigReady, func() (bool, string) {
-		for _, c := range e.claim(t, ns, name).Status.Conditions {
+		for _, c := range e.proxyConfig(t, ns, name).Status.Conditions {
 			if c.Type == "Ready" {
 				return c.Status == "True", c.Status + ": " + c.Message
 			}
 		}
 		return false, "no Ready condition"
 	})
-	t.Logf("claim Ready after %s", time.Since(start).Round(time.Second))
+	t.Logf("ProxyConfig Ready after %s", time.Since(start).Round(time.Second))
 
 	app := e.application(t, "e2e-wiki")
 	if app == nil {
@@ -402,27 +402,27 @@ spec:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("policy bindings of application e2e-wiki (group uuid: order): -want, +got:\n%s", diff)
 	}
-	// Claim, XR, ProxyProvider, Application, OutpostBinding, two PolicyBindings.
+	// ProxyConfig, ProxyProvider, Application, OutpostBinding, two PolicyBindings.
 	rows, notReady := e.trace(t, ns, name)
-	if rows != 7 || len(notReady) > 0 {
-		t.Errorf("crank beta trace: %d resources (want 7), not Ready and Synced: %q", rows, notReady)
+	if rows != 6 || len(notReady) > 0 {
+		t.Errorf("crank beta trace: %d resources (want 6), not Ready and Synced: %q", rows, notReady)
 	}
 	e.noWriteLoop(t)
 
 	start = time.Now()
 	e.mustKubectl(t, "", "delete", "proxyconfig", name, "-n", ns, "--timeout=120s")
-	waitUntil(t, "the claim's managed resources deleted", proxyConfigReady, func() (bool, string) {
+	waitUntil(t, "the ProxyConfig's managed resources deleted", proxyConfigReady, func() (bool, string) {
 		out, _ := e.kubectl("", "get", "managed", "-n", ns, "-o", "name")
 		return strings.TrimSpace(out) == "", out
 	})
-	t.Logf("managed resources deleted %s after the claim", time.Since(start).Round(time.Second))
+	t.Logf("managed resources deleted %s after the ProxyConfig", time.Since(start).Round(time.Second))
 	if a := e.application(t, "e2e-wiki"); a != nil {
-		t.Errorf("application e2e-wiki still in Authentik after its claim was deleted")
+		t.Errorf("application e2e-wiki still in Authentik after its ProxyConfig was deleted")
 	}
 	e.mustKubectl(t, "", "delete", "namespace", ns, "--wait=false")
 }
 
-func TestProxyConfigRefusesBadClaims(t *testing.T) {
+func TestProxyConfigRefusesBadSpecs(t *testing.T) {
 	e := setup(t)
 	e.ensureNamespace(t, seedNamespace)
 	cases := map[string]struct {
@@ -448,11 +448,11 @@ func TestProxyConfigRefusesBadClaims(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			claim := strings.ToLower(name)
-			doc := "apiVersion: gitops.io/v1\nkind: ProxyConfig\nmetadata: {name: " + claim + ", namespace: " + seedNamespace + "}\nspec:\n  " + tc.spec + "\n"
+			pc := strings.ToLower(name)
+			doc := "apiVersion: gitops.io/v1\nkind: ProxyConfig\nmetadata: {name: " + pc + ", namespace: " + seedNamespace + "}\nspec:\n  " + tc.spec + "\n"
 			out, err := e.kubectl(doc, "apply", "-f", "-")
 			if err == nil {
-				_, _ = e.kubectl("", "delete", "proxyconfig", claim, "-n", seedNamespace, "--wait=false")
+				_, _ = e.kubectl("", "delete", "proxyconfig", pc, "-n", seedNamespace, "--wait=false")
 				t.Fatalf("%s\nkubectl apply accepted it: %s", tc.reason, out)
 			}
 			if !strings.Contains(out, tc.want) {

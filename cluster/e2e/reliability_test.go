@@ -20,8 +20,8 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
-// claimsReady reports how many of the ProxyConfigs in ns are Ready.
-func (e *env) claimsReady(ns string) (int, string) {
+// proxyConfigsReady reports how many of the ProxyConfigs in ns are Ready.
+func (e *env) proxyConfigsReady(ns string) (int, string) {
 	out, err := e.kubectl("", "get", "proxyconfig", "-n", ns, "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}`)
 	if err != nil {
 		return 0, out
@@ -39,7 +39,7 @@ func (e *env) newGroup(t *testing.T, name string) string {
 	return g.Pk
 }
 
-// TestNamespaceDeletion deletes a namespace holding claims and a plain
+// TestNamespaceDeletion deletes a namespace holding ProxyConfigs and a plain
 // managed resource, as a Flux prune does: everything they made leaves
 // Authentik and the namespace goes away.
 func TestNamespaceDeletion(t *testing.T) {
@@ -62,8 +62,8 @@ spec:
     externalHost: https://%[1]s.e2e.example.com
 `, plain, ns)}
 	e.mustKubectl(t, strings.Join(docs, "---\n"), "apply", "-f", "-")
-	waitUntil(t, "three claims Ready", proxyConfigReady, func() (bool, string) {
-		n, out := e.claimsReady(ns)
+	waitUntil(t, "three ProxyConfigs Ready", proxyConfigReady, func() (bool, string) {
+		n, out := e.proxyConfigsReady(ns)
 		return n == len(names), out
 	})
 	e.mustKubectl(t, "", "wait", "--for=condition=Ready", "proxyprovider/"+plain, "-n", ns, "--timeout=60s")
@@ -164,7 +164,7 @@ spec:
 	}
 	e.mustKubectl(t, strings.Join(docs, "---\n"), "apply", "-f", "-")
 	waitUntil(t, "the claim Ready", proxyConfigReady, func() (bool, string) {
-		n, out := e.claimsReady(ns)
+		n, out := e.proxyConfigsReady(ns)
 		return n == 1, out
 	})
 	e.mustKubectl(t, "", "wait", "--for=condition=Ready", "proxyprovider/"+plain, "-n", ns, "--timeout=60s")

@@ -6,7 +6,7 @@
 # state, drift repair, CRD validation and deletion. Everything is torn down
 # on exit, also on failure.
 #   cluster/e2e/run.sh                  the e2e suite (make e2e)
-#   cluster/e2e/run.sh --examples-only  apply the examples and the seed's claim, wait until all
+#   cluster/e2e/run.sh --examples-only  apply the examples and the seed's ProxyConfig, wait until all
 #                                       are Ready, tear down (make e2e, at the oldest Authentik line)
 #   cluster/e2e/run.sh --demo           leave the stack running with the examples applied (make demo)
 # E2E_AUTHENTIK_VERSION picks the Authentik release line the simulator answers as
@@ -56,13 +56,8 @@ log "installing the provider's CRDs"
 k apply --server-side -f "$ROOT/package/crds" >/dev/null
 k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
 
-log "installing the ProxyConfig Configuration (XRD and Composition)"
-k apply -f "$ROOT/package/configuration/xrd.yaml" -f "$ROOT/package/configuration/composition.yaml" >/dev/null
-k wait --for=condition=Established --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
-k wait --for=condition=Offered --timeout=60s xrd/xproxyconfigs.gitops.io >/dev/null
-log "installing the OIDCConfig API (XRD and Composition)"
-k apply -f "$ROOT/package/configuration/oidcconfig-xrd.yaml" -f "$ROOT/package/configuration/oidcconfig-composition.yaml" >/dev/null
-k wait --for=condition=Established --timeout=60s -f "$ROOT/package/configuration/oidcconfig-xrd.yaml" >/dev/null
+log "installing the Configuration's XRDs and Compositions (ProxyConfig, OIDCConfig)"
+install_configuration_apis
 
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN" \
   ${E2E_AUTHENTIK_VERSION:+--authentik-version "$E2E_AUTHENTIK_VERSION"}
@@ -102,12 +97,12 @@ if ! k wait --for=condition=Ready --all managed -A --timeout="$E2E_READY_TIMEOUT
 fi
 k get managed -A
 
-apply_seed_claim() {
-  log "applying the seed's ProxyConfig claim (examples/proxyconfig/longhorn-proxy.yaml)"
+apply_seed_proxyconfig() {
+  log "applying the seed's ProxyConfig (examples/proxyconfig/longhorn-proxy.yaml)"
   k create namespace longhorn-system --dry-run=client -o yaml | k apply -f - >/dev/null
   k apply -f "$ROOT/examples/proxyconfig/longhorn-proxy.yaml"
   k wait --for=condition=Ready proxyconfig/longhorn-proxy -n longhorn-system --timeout="$E2E_READY_TIMEOUT" >/dev/null \
-    || die "the ProxyConfig claim did not become Ready"
+    || die "the seed's ProxyConfig did not become Ready"
 }
 
 # apply_oidcconfigs : the OIDCConfig examples, each in its namespace, and wait until all are Ready.
@@ -125,11 +120,11 @@ apply_oidcconfigs() {
 }
 
 if $EXAMPLES_ONLY; then
-  apply_seed_claim
+  apply_seed_proxyconfig
   apply_oidcconfigs
   if ! k wait --for=condition=Ready --all managed -A --timeout="$E2E_READY_TIMEOUT" >/dev/null; then
     k get managed -A -o wide >&2 || true
-    die "not every managed resource became Ready with the claim applied"
+    die "not every managed resource became Ready with the seed's ProxyConfig applied"
   fi
   k get managed -A
   violations=$(curl -fsS "$SIM_URL/_sim/violations")
@@ -141,12 +136,12 @@ if $EXAMPLES_ONLY; then
   ! grep -E 'controller="discovery/' <<<"$metrics" || die "discovery controllers run although --enable-discovery was not given"
   ! grep -E 'Starting EventSource.*(Ingress|HTTPRoute|ProxyConfig)' "$LOGS/provider.log" || die "the provider watches routes or ProxyConfigs although --enable-discovery was not given"
   log "route discovery is off by default: no discovery controller in the metrics, no Ingress/HTTPRoute/ProxyConfig watch in the log"
-  log "examples and the seed's claim are Ready against Authentik $(curl -fsS -H "Authorization: Bearer $TOKEN" "$SIM_URL/api/v3/admin/version/" | sed -n 's/.*"version_current":"\([^"]*\)".*/\1/p')"
+  log "examples and the seed's ProxyConfig are Ready against Authentik $(curl -fsS -H "Authorization: Bearer $TOKEN" "$SIM_URL/api/v3/admin/version/" | sed -n 's/.*"version_current":"\([^"]*\)".*/\1/p')"
   exit 0
 fi
 
 if $DEMO; then
-  apply_seed_claim
+  apply_seed_proxyconfig
   apply_oidcconfigs
   echo
   "$BIN/crank" beta trace proxyconfig/longhorn-proxy -n longhorn-system || true

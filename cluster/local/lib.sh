@@ -313,6 +313,21 @@ seed_validate_cache() {
   for f in "$WORK"/crossplane-crds/*.yaml; do cat "$f"; echo '---'; done > "$dir/local/crossplane-crds@$v/package.yaml"
 }
 
+# install_configuration_apis : apply package/configuration's XRDs and Compositions (not the package: no
+# meta, no dependencies) and wait until Crossplane serves their XRs (Established: an XR controller watches
+# each kind).
+install_configuration_apis() {
+  local f
+  local -a all=() xrds=()
+  for f in "$ROOT"/package/configuration/*.yaml; do
+    [ "$(basename "$f")" = crossplane.yaml ] && continue
+    all+=(-f "$f")
+    if grep -q '^kind: CompositeResourceDefinition$' "$f"; then xrds+=(-f "$f"); fi
+  done
+  k apply "${all[@]}" >/dev/null
+  k wait --for=condition=Established --timeout=60s "${xrds[@]}" >/dev/null
+}
+
 # print_status : one line per recorded process: name, pid, state, RSS.
 print_status() {
   local n pid rss total=0

@@ -129,7 +129,7 @@ up_crossplane() {
   log "crossplane core init: $(since "$T")s"
 
   mkdir -p "$RUN/xpkg-cache" "$RUN/xfn-cache"
-  # A claim with allowedGroups makes a burst of composed-resource events while it comes up; with
+  # A ProxyConfig with allowedGroups makes a burst of composed-resource events while it comes up; with
   # Crossplane's default XR circuit breaker (burst 100, 5 m cool-down) the XR can miss the later event
   # that should take a deleted group's service off the outpost. The README's "Known limit" says so.
   POD_NAMESPACE=$XP_NS TLS_CLIENT_CERTS_DIR="$PKI/xp-client-dir" \

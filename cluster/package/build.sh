@@ -7,8 +7,8 @@
 #     examples/oidcconfig/ (its examples),
 #     examples/gitops/ (a Flux layout) and examples/monitoring/ (Prometheus Operator objects), not
 #     objects of this provider;
-#   the ProxyConfig Configuration's: package/configuration (meta, XRD, Composition) with the claims of
-#     examples/proxyconfig.
+#   the ProxyConfig Configuration's: package/configuration (meta, XRD, Composition) with the ProxyConfigs
+#     of examples/proxyconfig.
 # Output: $OUTPUT/xpkg/provider-authentik-$VERSION.xpkg, $OUTPUT/xpkg/configuration-authentik-proxyconfig-$VERSION.xpkg
 # Env: VERSION (v0.1.0-dev), OUTPUT (_output), TOOLS_BIN (_output/bin).
 set -euo pipefail

@@ -5,7 +5,7 @@
 // every manifest in examples/gitops parses, has a known apiVersion and kind,
 // is listed by its kustomization.yaml, and the Flux Kustomizations install
 // things in an order that works (the provider before the objects that need
-// its CRDs, the Configuration before its claims), with the versions and
+// its CRDs, the Configuration before its ProxyConfigs), with the versions and
 // names the rest of the repository expects.
 //
 // The tests behind the build tag xpkg need the tools in _output/bin (make
@@ -20,5 +20,5 @@
 // Crossplane reads, and the Configuration's package against
 // package/configuration. install-test.sh installs the provider's package on a
 // local Crossplane; gitops-test.sh applies examples/gitops there in Flux's
-// order until its claim is Ready.
+// order until its ProxyConfig is Ready.
 package pkgtest

@@ -9,7 +9,7 @@
 #   2. the three Flux Kustomizations' folders in their order (kubectl kustomize, then apply), each
 #      waited for as Flux's health checks would before the next: crossplane-providers (Provider and
 #      Functions Installed and Healthy), crossplane-configs (Configuration Installed and Healthy),
-#      apps (the ProxyConfig claim Ready). External Secrets does not run here: its objects are left
+#      apps (the ProxyConfig Ready). External Secrets does not run here: its objects are left
 #      out and the Secret the ExternalSecret would write is created instead,
 #   3. runtimes out of cluster (no kubelet): this script does what Crossplane's deployment runtime
 #      would for the Provider (the binary copied out of the .xpkg; TLS server Secret; RuntimeHealthy
@@ -18,8 +18,8 @@
 #      clusterproviderconfig.yaml through HTTP_PROXY, pointed at the Authentik simulator (standing
 #      in for cluster DNS),
 #   4. checks: every package Installed and Healthy, each package path installed once (no second
-#      package under the name Crossplane gives a dependency), the claim Ready through the installed
-#      Configuration; prints `crossplane beta trace` of the claim.
+#      package under the name Crossplane gives a dependency), the ProxyConfig Ready through the installed
+#      Configuration; prints `crossplane beta trace` of it.
 # GITOPS_FUNCTIONS=dependencies leaves functions.yaml out of step 1, so that Crossplane installs the
 # functions as the Configuration's dependencies; the checks are the same.
 # Needs: make build xpkg (VERSION as there). Env: VERSION (v0.1.0-dev), OUTPUT (_output),
@@ -65,7 +65,7 @@ teardown() {
     k get "$PACKAGE_KINDS" -o wide >&2 2>/dev/null || true
     k get lock lock -o jsonpath='{.status.conditions}{"\n"}' >&2 2>/dev/null || true
     k get proxyconfig -A -o wide >&2 2>/dev/null || true
-    k get xproxyconfigs -o jsonpath='{range .items[*]}{.metadata.name}: {.status.conditions}{"\n"}{end}' >&2 2>/dev/null || true
+    k get proxyconfigs -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}: {.status.conditions}{"\n"}{end}' >&2 2>/dev/null || true
     log "provider log tail:"; tail -20 "$LOGS/gitops-provider.log" >&2 2>/dev/null || true
     log "crossplane log tail:"; grep -v '"level":"debug"\|DEBUG' "$LOGS/crossplane.log" 2>/dev/null | tail -20 >&2 || true
   fi
@@ -148,7 +148,7 @@ main() {
   preflight
   trap teardown EXIT
   trap 'exit 130' INT TERM
-  local T0 T p fns claim ns
+  local T0 T p fns pc ns
   T0=$(ts)
   "$LOCAL_DIR/up.sh" --with-crossplane --no-function-objects
 
@@ -200,9 +200,9 @@ YAML
     k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null  # the apps' own namespaces
   done
   build "$STEP3" | k apply -f -
-  for claim in $(k get proxyconfigs -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}'); do
-    wait_for "ProxyConfig $claim Ready" "$GITOPS_TIMEOUT" \
-      k wait --for=condition=Ready --timeout=1s -n "${claim%/*}" "proxyconfig/${claim#*/}"
+  for pc in $(k get proxyconfigs -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}'); do
+    wait_for "ProxyConfig $pc Ready" "$GITOPS_TIMEOUT" \
+      k wait --for=condition=Ready --timeout=1s -n "${pc%/*}" "proxyconfig/${pc#*/}"
   done
 
   check_packages
@@ -210,9 +210,9 @@ YAML
   k get "$PACKAGE_KINDS"
   echo
   k get proxyconfigs -A
-  for claim in $(k get proxyconfigs -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}'); do
+  for pc in $(k get proxyconfigs -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}'); do
     echo
-    "$BIN/crank" beta trace proxyconfig "${claim#*/}" -n "${claim%/*}"
+    "$BIN/crank" beta trace proxyconfig "${pc#*/}" -n "${pc%/*}"
   done
   echo
   log "gitops test ($GITOPS_FUNCTIONS installs the functions) passed in $(since "$T0")s"

@@ -719,7 +719,7 @@ func TestGitopsBrokenLayoutsFail(t *testing.T) {
 			want: "activation-policy.yaml is not listed",
 		},
 		"WrongOrder": {
-			reason: "Claims applied before the Configuration is healthy would be refused.",
+			reason: "ProxyConfigs applied before the Configuration is healthy would be refused.",
 			file:   "clusters/homelab/apps.yaml", old: "  - name: crossplane-configs\n", new: "  - name: crossplane-providers\n",
 			want: `does not depend on "crossplane-configs"`,
 		},

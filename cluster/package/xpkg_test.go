@@ -359,7 +359,7 @@ func crdSpec(t testing.TB, obj map[string]any) extv1.CustomResourceDefinitionSpe
 	return crd.Spec
 }
 
-// checkExamples: the provider's own examples, not the Configuration's claims
+// checkExamples: the provider's own examples, not the Configuration's ProxyConfigs
 // nor the Flux layout.
 func checkExamples(t *testing.T, data []byte) {
 	t.Helper()
@@ -479,7 +479,7 @@ func configurationXpkg(t testing.TB) string {
 // TestConfigurationXpkgLayers: the Configuration's package is metadata only
 // (no runtime), its package.yaml is package/configuration as it is (meta, XRD,
 // Composition, nothing of the provider) and its examples are
-// examples/proxyconfig's claims.
+// examples/proxyconfig's ProxyConfigs.
 func TestConfigurationXpkgLayers(t *testing.T) {
 	img := loadImage(t, configurationXpkg(t))
 	layers, err := img.Layers()
@@ -534,14 +534,14 @@ func TestConfigurationXpkgLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claims, _ := filepath.Glob(filepath.Join(repoRoot(t), "examples", "proxyconfig", "*.yaml"))
+	proxyConfigs, _ := filepath.Glob(filepath.Join(repoRoot(t), "examples", "proxyconfig", "*.yaml"))
 	want = nil
-	for _, f := range claims {
+	for _, f := range proxyConfigs {
 		rel, _ := filepath.Rel(repoRoot(t), f)
 		want = append(want, readDocs(t, rel)...)
 	}
 	if diff := cmp.Diff(objects(want), objects(examples)); diff != "" {
 		t.Errorf("examples in the Configuration's package differ from examples/proxyconfig: -want, +got:\n%s", diff)
 	}
-	t.Logf("%s: %d objects; %s: %d claims", packageFile, len(docs), examplesFile, len(examples))
+	t.Logf("%s: %d objects; %s: %d ProxyConfigs", packageFile, len(docs), examplesFile, len(examples))
 }

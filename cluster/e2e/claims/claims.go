@@ -1,4 +1,5 @@
-// Package claims writes the ProxyConfig claims that the e2e and fault suites apply.
+// Package claims writes the ProxyConfigs (namespaced XRs) that the e2e and
+// fault suites apply.
 package claims
 
 import (
@@ -6,7 +7,7 @@ import (
 	"strings"
 )
 
-// ProxyConfig is a forward-auth ProxyConfig claim in ns whose provider,
+// ProxyConfig is a forward-auth ProxyConfig in ns whose provider,
 // application slug and service are all called name, restricted to groups
 // when any are given.
 func ProxyConfig(ns, name string, groups ...string) string {
