@@ -563,6 +563,103 @@ composed:
 `
 }
 
+// takeOverXR is the seed's longhorn-proxy with consent to take over what
+// the Jobs made.
+const takeOverXR = `
+apiVersion: gitops.io/v1
+kind: ProxyConfig
+metadata:
+  name: longhorn-proxy
+  namespace: longhorn-system
+spec:
+  serviceName: longhorn-frontend
+  serviceNamespace: longhorn-system
+  externalHost: longhorn.k8s.home.geoffdavis.com
+  internalHost: http://longhorn-frontend.longhorn-system.svc.cluster.local:80
+  authentikConfig:
+    providerName: longhorn-proxy
+    mode: forward_single
+    takeOverExisting: true
+`
+
+// takeOverComposed is what takeOverXR composes: every resource with
+// adoptExisting, the Application (when the provider's pk is known) with
+// the slug of the provider's own application.
+func takeOverComposed(slug string) string {
+	out := "\ncomposed:\n"
+	if slug != "" {
+		out += `- kind: Application
+  namespace: longhorn-system
+  name: longhorn-proxy
+  resource: application
+  labels: {gitops.io/service-name: longhorn-frontend, gitops.io/service-namespace: longhorn-system}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    adoptExisting: true
+    forProvider: {name: longhorn-proxy, slug: ` + slug + `, providerRef: {name: longhorn-proxy}, policyEngineMode: any}
+`
+	}
+	return out + `- kind: OutpostBinding
+  namespace: longhorn-system
+  name: longhorn-proxy
+  resource: outpostbinding
+  labels: {gitops.io/service-name: longhorn-frontend, gitops.io/service-namespace: longhorn-system}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    adoptExisting: true
+    forProvider: {providerRef: {name: longhorn-proxy}}
+- kind: ProxyProvider
+  namespace: longhorn-system
+  name: longhorn-proxy
+  resource: proxyprovider
+  labels: {gitops.io/service-name: longhorn-frontend, gitops.io/service-namespace: longhorn-system}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    adoptExisting: true
+    forProvider:
+      name: longhorn-proxy
+      mode: forward_single
+      externalHost: https://longhorn.k8s.home.geoffdavis.com
+      internalHost: http://longhorn-frontend.longhorn-system.svc.cluster.local:80
+`
+}
+
+// jobsProviderObserved is the ProxyProvider once it adopted the Jobs'
+// provider 7, whose application is longhorn.
+const jobsProviderObserved = `
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ProxyProvider
+metadata:
+  name: longhorn-proxy
+  namespace: longhorn-system
+  annotations: {crossplane.io/composition-resource-name: proxyprovider, crossplane.io/external-name: "7"}
+status:
+  atProvider: {pk: 7, assignedApplicationSlug: longhorn}
+  conditions: ` + ready + `
+`
+
+// refusedProviderObserved is the ProxyProvider that met the Jobs' provider
+// without consent, and the Application composed before it knew.
+const refusedProviderObserved = `
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ProxyProvider
+metadata:
+  name: longhorn-proxy
+  namespace: longhorn-system
+  annotations: {crossplane.io/composition-resource-name: proxyprovider}
+status:
+  conditions: [{type: Synced, status: "False", reason: ReconcileError, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'create failed: proxy provider "longhorn-proxy" (7) already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true, or its id as the crossplane.io/external-name annotation'}]
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: Application
+metadata:
+  name: longhorn-proxy
+  namespace: longhorn-system
+  annotations: {crossplane.io/composition-resource-name: application}
+spec:
+  forProvider: {name: longhorn-proxy, slug: longhorn-proxy, providerRef: {name: longhorn-proxy}}
+`
+
 func TestRender(t *testing.T) {
 	cases := map[string]struct {
 		reason   string
@@ -570,6 +667,40 @@ func TestRender(t *testing.T) {
 		observed string
 		want     string
 	}{
+		"TakeOverFirstRender": {
+			reason: "With takeOverExisting every composed resource adopts; the Application waits for the provider's pk, since its slug is the provider's own application's and cannot change, and the ProxyConfig is held not Ready meanwhile.",
+			xr:     takeOverXR,
+			want: `
+ready: "False"
+why: 'Unready resources: outpostbinding, proxyprovider'
+` + waiting + takeOverComposed(""),
+		},
+		"TakeOverKeepsTheJobsSlug": {
+			reason:   "Once the ProxyProvider adopted the Jobs' provider, the Application takes over the provider's application by its slug (longhorn), not the derived longhorn-proxy.",
+			xr:       takeOverXR,
+			observed: jobsProviderObserved,
+			want: `
+ready: "False"
+why: 'Unready resources: application, outpostbinding'
+status:
+  providerPk: 7
+  access: not served
+  accessReason: waiting for the application and the outpost binding to be Ready
+` + takeOverComposed("longhorn"),
+		},
+		"NoConsentSaysHow": {
+			reason:   "Without the switch, a ProxyProvider refused because the Jobs' provider exists makes the ProxyConfig say so, not managed, naming the field that consents; the Application, not yet made in Authentik, is left out so that consent given later can take the provider's own slug.",
+			xr:       longhornXR,
+			observed: refusedProviderObserved,
+			want: `
+ready: "False"
+why: 'Unready resources: outpostbinding, proxyprovider'
+status:
+  access: not managed
+  accessReason: 'proxyprovider: create failed: proxy provider "longhorn-proxy" (7) already exists in Authentik and this resource did not create it, so nothing was changed. To take over what exists in Authentik without interrupting it, set spec.authentikConfig.takeOverExisting: true'
+composed:
+` + longhornComposed[strings.Index(longhornComposed, "- kind: OutpostBinding"):],
+		},
 		"SeedLonghornFirstRender": {
 			reason: "The seed's longhorn-proxy composes a forward_single ProxyProvider with https:// added to the bare host, an Application and an OutpostBinding on the embedded outpost that refer to it by name; nothing exists yet, so the ProxyConfig is not Ready and has no status.",
 			xr:     longhornXR,
