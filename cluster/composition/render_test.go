@@ -200,7 +200,7 @@ func prepareValidate(dir, work string) error {
 		return err
 	}
 	sources, _ := filepath.Glob(filepath.Join(env.root, "package", "crds", "*.yaml"))
-	sources = append(sources, filepath.Join(env.root, xrdFile))
+	sources = append(sources, filepath.Join(env.root, xrdFile), filepath.Join(env.root, oidcXRDFile))
 	for _, fn := range renderFunctions {
 		in, _ := filepath.Glob(filepath.Join(work, "pkg", fn, "input", "*.yaml"))
 		sources = append(sources, in...)
@@ -252,15 +252,22 @@ func input(t *testing.T, s string) string {
 	return p
 }
 
-// renderXR runs crank render of the XR through the Composition, with the
-// XRD's defaults applied and the given observed composed resources.
+// renderXR runs crank render of a ProxyConfig through its Composition, with
+// the XRD's defaults applied and the given observed composed resources.
 func renderXR(t *testing.T, xr, observed string) (string, error) {
 	t.Helper()
-	args := []string{"render", "--include-full-xr", "--xrd=" + filepath.Join(env.root, xrdFile)}
+	return renderWith(t, xrdFile, compositionFile, xr, observed)
+}
+
+// renderWith runs crank render of the XR through the given XRD and
+// Composition of package/configuration.
+func renderWith(t *testing.T, xrd, composition, xr, observed string) (string, error) {
+	t.Helper()
+	args := []string{"render", "--include-full-xr", "--xrd=" + filepath.Join(env.root, xrd)}
 	if observed != "" {
 		args = append(args, "--observed-resources="+input(t, observed))
 	}
-	args = append(args, input(t, xr), filepath.Join(env.root, compositionFile), env.functions)
+	args = append(args, input(t, xr), filepath.Join(env.root, composition), env.functions)
 	return crank(args...)
 }
 
@@ -276,8 +283,11 @@ type composed struct {
 	Spec   map[string]any    `json:"spec"`
 }
 
-// rendered is what a render produced: the ProxyConfig's status and Ready
-// condition and the composed resources, sorted by kind and name.
+// xrAPIVersion is the API version of this Configuration's XRs.
+const xrAPIVersion = "gitops.io/v1"
+
+// rendered is what a render produced: the XR's status and Ready condition
+// and the composed resources, sorted by kind and name.
 type rendered struct {
 	Status   map[string]any `json:"status,omitempty"`
 	Ready    string         `json:"ready"`
@@ -294,7 +304,7 @@ func summarize(t *testing.T, out string) rendered {
 	var r rendered
 	for _, o := range objs {
 		kind := str(o, "kind")
-		if kind == "ProxyConfig" {
+		if str(o, "apiVersion") == xrAPIVersion {
 			r.Status = map[string]any{}
 			for k, v := range get(o, "status").(map[string]any) {
 				if k != "conditions" {

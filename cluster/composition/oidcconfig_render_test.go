@@ -1,0 +1,332 @@
+//go:build render && linux
+
+package composition
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// The example OIDCConfigs, rendered as they are.
+var (
+	grafanaOIDCXR = filepath.Join(oidcExamplesDir, "grafana.yaml")
+	immichOIDCXR  = filepath.Join(oidcExamplesDir, "immich.yaml")
+)
+
+func renderOIDCConfig(t *testing.T, xr, observed string) (string, error) {
+	t.Helper()
+	return renderWith(t, oidcXRDFile, oidcCompositionFile, xr, observed)
+}
+
+// What the Grafana example composes; detached while its group is not bound.
+func grafanaOIDCComposed(detached bool) string {
+	detach := ""
+	if detached {
+		detach = "\n      detachProvider: true"
+	}
+	return `
+composed:
+- kind: Application
+  namespace: monitoring
+  name: grafana
+  resource: application
+  labels: {gitops.io/oidcconfig: grafana}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: Grafana
+      slug: grafana-oidc
+      providerRef: {kind: OAuth2Provider, name: grafana}
+      policyEngineMode: any` + detach + `
+      metaLaunchUrl: https://grafana.k8s.example.com
+      group: Monitoring
+      metaDescription: Dashboards and alerts
+- kind: OAuth2Provider
+  namespace: monitoring
+  name: grafana
+  resource: oauth2provider
+  labels: {gitops.io/oidcconfig: grafana}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    writeConnectionSecretToRef: {name: grafana-oidc}
+    forProvider:
+      name: grafana-oidc
+      clientType: confidential
+      redirectUris: [{url: https://grafana.k8s.example.com/login/generic_oauth, matchingMode: strict}]
+      scopeMappings: [goauthentik.io/providers/oauth2/scope-openid, goauthentik.io/providers/oauth2/scope-email, goauthentik.io/providers/oauth2/scope-profile]
+      signingKey: authentik Self-signed Certificate
+- kind: PolicyBinding
+  namespace: monitoring
+  name: grafana-platform-` + groupHash("platform") + `
+  resource: policybinding-platform
+  labels: {gitops.io/oidcconfig: grafana}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {applicationRef: {name: grafana}, groupName: platform, order: 0}
+`
+}
+
+// groupHash is the end of a group's PolicyBinding's name: the first six
+// hex digits of the group's SHA-256, as the Composition's sha256sum gives.
+func groupHash(group string) string {
+	sum := sha256.Sum256([]byte(group))
+	return hex.EncodeToString(sum[:])[:6]
+}
+
+// The platform group's binding once the group was deleted in Authentik.
+const (
+	platformDeletedMessage = `group "platform" bound by this PolicyBinding no longer exists in Authentik`
+	platformDeleted        = `[{type: Ready, status: "False", reason: Unavailable, lastTransitionTime: "2026-01-01T00:00:00Z", message: '` + platformDeletedMessage + `'}, {type: Synced, status: "False", reason: ReconcileError, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'observe failed: ` + platformDeletedMessage + `'}]`
+)
+
+// observedGrafanaOIDC is what Crossplane observes of the Grafana example's
+// composed resources: the provider (with its issuer once known), the
+// application (detached or serving) and the platform group's binding.
+func observedGrafanaOIDC(issuer string, detached bool, providerName, binding string) string {
+	spec := "{name: Grafana, slug: grafana-oidc, providerRef: {kind: OAuth2Provider, name: grafana}, provider: 11}"
+	if detached {
+		spec = "{name: Grafana, slug: grafana-oidc, providerRef: {kind: OAuth2Provider, name: grafana}, provider: 11, detachProvider: true}"
+	}
+	atProvider := "{pk: 11, clientId: grafana-client}"
+	if issuer != "" {
+		atProvider = "{pk: 11, clientId: grafana-client, issuer: " + issuer + "}"
+	}
+	appStatus := "{pk: 6a1f2c3a-0000-4000-8000-000000000011, launchUrl: https://grafana.k8s.example.com}"
+	if providerName != "" {
+		appStatus = "{pk: 6a1f2c3a-0000-4000-8000-000000000011, launchUrl: https://grafana.k8s.example.com, providerName: " + providerName + "}"
+	}
+	return `
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: OAuth2Provider
+metadata:
+  name: grafana
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: oauth2provider, crossplane.io/external-name: "11"}
+status:
+  atProvider: ` + atProvider + `
+  conditions: ` + ready + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: Application
+metadata:
+  name: grafana
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: application, crossplane.io/external-name: grafana-oidc}
+spec:
+  forProvider: ` + spec + `
+status:
+  atProvider: ` + appStatus + `
+  conditions: ` + ready + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: PolicyBinding
+metadata:
+  name: grafana-platform-` + groupHash("platform") + `
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: policybinding-platform}
+status:
+  conditions: ` + binding + `
+`
+}
+
+func TestRenderOIDCConfig(t *testing.T) {
+	const issuer = "https://authentik.example.com/application/o/grafana-oidc/"
+	cases := map[string]struct {
+		reason   string
+		xr       string
+		observed string
+		want     string
+	}{
+		"GrafanaFirstRender": {
+			reason: "The example composes a confidential OAuth2Provider writing its credentials to the named Secret, an Application that refers to it by kind and name but is detached, and one PolicyBinding for its group; nothing exists yet, so it is not Ready and not served.",
+			xr:     grafanaOIDCXR,
+			want: `
+ready: "False"
+why: 'Unready resources: application, oauth2provider, and policybinding-platform'
+status:
+  access: not served
+  accessReason: 'the application gets its provider once every allowed group is bound: group "platform": its policy binding does not exist in Authentik yet'
+` + grafanaOIDCComposed(true),
+		},
+		"GroupBoundAttaches": {
+			reason:   "Once the PolicyBinding is Ready the Application is no longer detached; until Authentik's application has the provider and the issuer is known neither counts as Ready.",
+			xr:       grafanaOIDCXR,
+			observed: observedGrafanaOIDC("", true, "", ready),
+			want: `
+ready: "False"
+why: 'Unready resources: application, oauth2provider'
+status:
+  providerPk: 11
+  clientId: grafana-client
+  applicationSlug: grafana-oidc
+  launchUrl: https://grafana.k8s.example.com
+  access: not served
+  accessReason: waiting for the application to use the provider
+` + grafanaOIDCComposed(false),
+		},
+		"Served": {
+			reason:   "With the binding Ready, the application serving the provider and the issuer known, the OIDCConfig is Ready and says who can log in; the status has the client id and issuer, never the secret.",
+			xr:       grafanaOIDCXR,
+			observed: observedGrafanaOIDC(issuer, false, "grafana-oidc", ready),
+			want: `
+ready: "True"
+status:
+  providerPk: 11
+  clientId: grafana-client
+  issuer: ` + issuer + `
+  applicationSlug: grafana-oidc
+  launchUrl: https://grafana.k8s.example.com
+  access: restricted to platform
+  accessReason: ""
+` + grafanaOIDCComposed(false),
+		},
+		"GroupDeletedDetaches": {
+			reason:   "A binding that is no longer Ready (its group was deleted) detaches the provider again at once, and the status says why in the binding's words.",
+			xr:       grafanaOIDCXR,
+			observed: observedGrafanaOIDC(issuer, false, "grafana-oidc", platformDeleted),
+			want: `
+ready: "False"
+why: 'Unready resources: application, policybinding-platform'
+status:
+  providerPk: 11
+  clientId: grafana-client
+  issuer: ` + issuer + `
+  applicationSlug: grafana-oidc
+  launchUrl: https://grafana.k8s.example.com
+  access: not served
+  accessReason: 'the application gets its provider once every allowed group is bound: group "platform": ` + platformDeletedMessage + `'
+` + grafanaOIDCComposed(true),
+		},
+		"MinimalOpen": {
+			reason: "Without allowedGroups the application gets its provider at once; names default to the namespace and name, the client to confidential with Authentik's openid, email and profile scopes and its self-signed key.",
+			xr:     immichOIDCXR,
+			want: `
+ready: "False"
+why: 'Unready resources: application, oauth2provider'
+status:
+  access: not served
+  accessReason: waiting for the application to use the provider
+composed:
+- kind: Application
+  namespace: media
+  name: immich
+  resource: application
+  labels: {gitops.io/oidcconfig: immich}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {name: immich, slug: media_immich, providerRef: {kind: OAuth2Provider, name: immich}, policyEngineMode: any}
+- kind: OAuth2Provider
+  namespace: media
+  name: immich
+  resource: oauth2provider
+  labels: {gitops.io/oidcconfig: immich}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    writeConnectionSecretToRef: {name: immich-oidc}
+    forProvider:
+      name: media/immich
+      clientType: confidential
+      redirectUris: [{url: https://photos.example.com/auth/login, matchingMode: strict}, {url: "app.immich:///oauth-callback", matchingMode: strict}]
+      scopeMappings: [goauthentik.io/providers/oauth2/scope-openid, goauthentik.io/providers/oauth2/scope-email, goauthentik.io/providers/oauth2/scope-profile]
+      signingKey: authentik Self-signed Certificate
+`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			out, err := renderOIDCConfig(t, tc.xr, tc.observed)
+			if err != nil {
+				t.Fatalf("%s\n%v", tc.reason, err)
+			}
+			if diff := cmp.Diff(mustRendered(t, tc.want), summarize(t, out), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s\ncrank render: -want, +got:\n%s", tc.reason, diff)
+			}
+			if strings.Contains(out, "client_secret") || strings.Contains(out, "clientSecret") {
+				t.Errorf("%s\nthe rendered objects name a client secret:\n%s", tc.reason, out)
+			}
+		})
+	}
+}
+
+func TestValidateRenderedOIDCConfigs(t *testing.T) {
+	dir := t.TempDir()
+	resources := []string{
+		filepath.Join(env.root, oidcXRDFile),
+		filepath.Join(env.root, oidcCompositionFile),
+		filepath.Join(env.root, oidcExamplesDir),
+	}
+	runs := map[string][2]string{
+		"grafana":        {grafanaOIDCXR, ""},
+		"grafana-served": {grafanaOIDCXR, observedGrafanaOIDC("https://authentik.example.com/application/o/grafana-oidc/", false, "grafana-oidc", ready)},
+		"immich":         {immichOIDCXR, ""},
+	}
+	want := 3 // the XRD, the Composition and its go-templating input
+	for name, in := range runs {
+		out, err := renderOIDCConfig(t, in[0], in[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(p, []byte(out), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		resources = append(resources, p)
+		want += strings.Count(out, "\nkind: ")
+	}
+	examples, _ := filepath.Glob(filepath.Join(env.root, oidcExamplesDir, "*.yaml"))
+	want += len(examples)
+
+	out, err := validate(resources...)
+	t.Logf("crank beta validate:\n%s", out)
+	if err != nil {
+		t.Fatalf("the rendered OIDCConfigs, the examples, the XRD and the Composition do not validate: %v", err)
+	}
+	summary := fmt.Sprintf("Total %d resources: 0 missing schemas, %d success cases, 0 failure cases", want, want)
+	if !strings.Contains(out, summary) {
+		t.Errorf("crank beta validate: want %q in its report", summary)
+	}
+}
+
+func TestValidateRefusesBrokenOIDCConfigs(t *testing.T) {
+	want := map[string]string{
+		"no-secret-name":              "spec.credentialsSecretName: Required value",
+		"no-redirect-uris":            "spec.redirectUris: Invalid value: 0: spec.redirectUris in body should have at least 1 items",
+		"redirect-uri-without-scheme": "spec.redirectUris must be URLs such as https://app.example.com/oauth/callback",
+		"secret-name-upper-case":      "spec.credentialsSecretName must be a Kubernetes Secret name",
+		"bad-client-type":             `spec.clientType: Unsupported value: "private": supported values: "confidential", "public"`,
+		"reserved-slug":               "spec.authentikConfig.application.slug must not be one of Authentik's reserved slugs",
+	}
+	out, err := validate(filepath.Join(env.root, testdataDir, "oidcconfigs-broken.yaml"))
+	t.Logf("crank beta validate:\n%s", out)
+	if err == nil {
+		t.Fatal("crank beta validate accepted oidcconfigs-broken.yaml")
+	}
+	got := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		m := validateLine.FindStringSubmatch(l)
+		if m == nil || m[3] != "OIDCConfig" {
+			continue
+		}
+		if m[1] == "✓" {
+			t.Errorf("crank beta validate accepted the broken OIDCConfig %s", m[4])
+			continue
+		}
+		got[m[4]] = m[5]
+	}
+	for name, msg := range want {
+		if !strings.Contains(got[name], msg) {
+			t.Errorf("OIDCConfig %s: want a refusal containing %q, got %q", name, msg, got[name])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("crank beta validate refused %d OIDCConfigs, want %d: %v", len(got), len(want), got)
+	}
+}
