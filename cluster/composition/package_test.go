@@ -18,17 +18,17 @@ import (
 
 // Paths relative to the repository root.
 const (
-	configurationDir = "package/configuration"
-	xrdFile          = configurationDir + "/xrd.yaml"
-	compositionFile  = configurationDir + "/composition.yaml"
-	metaFile         = configurationDir + "/crossplane.yaml"
-	examplesDir      = "examples/proxyconfig"
+	configurationDir    = "package/configuration"
+	xrdFile             = configurationDir + "/xrd.yaml"
+	compositionFile     = configurationDir + "/composition.yaml"
+	metaFile            = configurationDir + "/crossplane.yaml"
+	examplesDir         = "examples/proxyconfig"
 	oidcXRDFile         = configurationDir + "/oidcconfig-xrd.yaml"
 	oidcCompositionFile = configurationDir + "/oidcconfig-composition.yaml"
 	oidcExamplesDir     = "examples/oidcconfig"
-	testdataDir      = "cluster/composition/testdata"
-	buildToolsFile   = "cluster/build-tools.sh"
-	localLibFile     = "cluster/local/lib.sh"
+	testdataDir         = "cluster/composition/testdata"
+	buildToolsFile      = "cluster/build-tools.sh"
+	localLibFile        = "cluster/local/lib.sh"
 )
 
 // repoRoot is the repository root; tests run in cluster/composition.
