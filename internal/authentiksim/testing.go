@@ -1,7 +1,9 @@
 package authentiksim
 
 import (
+	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 )
 
@@ -10,6 +12,8 @@ import (
 type Test struct {
 	*httptest.Server
 	Sim *Server
+
+	down *atomic.Bool
 }
 
 // A TestOption changes the simulator NewTest starts.
@@ -35,12 +39,24 @@ func NewTest(t testing.TB, token string, opts ...TestOption) *Test {
 	if err != nil {
 		t.Fatalf("cannot start the Authentik simulator: %v", err)
 	}
-	ts := httptest.NewServer(sim)
+	down := &atomic.Bool{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			dropConnection(w)
+			return
+		}
+		sim.ServeHTTP(w, r)
+	}))
 	t.Cleanup(func() {
 		ts.Close()
 		for _, v := range sim.Violations() {
 			t.Errorf("Authentik simulator %s: %v", sim.Line().Name, v)
 		}
 	})
-	return &Test{Server: ts, Sim: sim}
+	return &Test{Server: ts, Sim: sim, down: down}
 }
+
+// GoDown makes the simulator unreachable: every request's connection is
+// closed without an answer. Unlike Close it keeps the port, so another
+// test's simulator can never take it over and answer in its place.
+func (t *Test) GoDown() { t.down.Store(true) }

@@ -125,7 +125,7 @@ func TestHealth(t *testing.T) {
 		"Unreachable": {
 			reason: "Nothing listens at the URL: not Ready, saying Authentik is unreachable.",
 			kind:   clusterKind,
-			setup:  func(_ *testing.T, env *mrtest.Env) { env.Sim.Close() },
+			setup:  func(_ *testing.T, env *mrtest.Env) { env.Sim.GoDown() },
 			want:   health{Ready: "False", Reachable: "False", Token: "Unknown", Version: "Unknown", Reason: v1alpha1.ReasonUnreachable, Message: "is unreachable", Requeue: poll},
 		},
 		"ServerFailing": {
@@ -326,7 +326,7 @@ func TestUnhealthyConfigInSynced(t *testing.T) {
 		},
 		"Unreachable": {
 			reason: "Authentik is gone: the resource says which config cannot reach it.",
-			before: func(env *mrtest.Env) { env.Sim.Close() },
+			before: func(env *mrtest.Env) { env.Sim.GoDown() },
 			after:  func(*mrtest.Env) {},
 			want:   want{synced: "False", message: "ClusterProviderConfig default is not ready: Authentik at "},
 		},
