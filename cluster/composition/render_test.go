@@ -509,6 +509,14 @@ status:
 	return out
 }
 
+// grafanaWithheld is what Crossplane observes when the grafana example's
+// OutpostBinding has found the authentik Admins binding gone (and taken the
+// provider off the outpost) before the PolicyBinding's next poll.
+var grafanaWithheld = strings.Replace(grafanaObserved(ready, ready,
+	`[{type: Ready, status: "False", reason: Unavailable, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'not served: group "authentik Admins" has no policy binding on application "grafana"'}, {type: Synced, status: "True", reason: ReconcileSuccess, lastTransitionTime: "2026-01-01T00:00:00Z"}]`),
+	"atProvider: {outpostName: authentik Embedded Outpost}",
+	`atProvider: {outpostName: authentik Embedded Outpost, notServedReason: 'not served: group "authentik Admins" has no policy binding on application "grafana"'}`, 1)
+
 // grafanaComposed is what the grafana example composes, with or without its
 // OutpostBinding.
 func grafanaComposed(served bool) string {
@@ -538,7 +546,7 @@ composed:
   labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
   spec:
     providerConfigRef: {kind: ClusterProviderConfig, name: default}
-    forProvider: {providerRef: {name: grafana}, outpostName: authentik Embedded Outpost}
+    forProvider: {providerRef: {name: grafana}, outpostName: authentik Embedded Outpost, requiredGroups: [authentik Admins, monitoring-viewers]}
 `
 	}
 	return out + `- kind: PolicyBinding
@@ -900,6 +908,21 @@ status:
   access: not served
   accessReason: 'no outpost serves it until every allowed group is bound: group "monitoring-viewers": create failed: cannot create policy binding: no Authentik group is named "monitoring-viewers" (spec.forProvider.groupName)'
 ` + grafanaComposed(false),
+		},
+		"BoundGroupDeletedSeenByTheOutpostBindingFirst": {
+			reason:   "The OutpostBinding's own check (requiredGroups) took the provider off the outpost before the composite saw the PolicyBinding turn not Ready: the ProxyConfig is not served and quotes the OutpostBinding.",
+			xr:       grafanaXR,
+			observed: grafanaWithheld,
+			want: `
+ready: "False"
+why: 'Unready resources: outpostbinding-authentik-embedded-outpost-7d7e5b'
+status:
+  providerPk: 9
+  applicationSlug: grafana
+  launchUrl: https://grafana.k8s.example.com/dashboards
+  access: not served
+  accessReason: 'not served: group "authentik Admins" has no policy binding on application "grafana"'
+` + grafanaComposed(true),
 		},
 		"BoundGroupDeleted": {
 			reason:   "A bound group deleted in Authentik takes its binding with it: the OutpostBinding is no longer desired (Crossplane deletes it, so the provider leaves the outpost) and the ProxyConfig says why.",

@@ -261,11 +261,19 @@ func TestProxyConfigGroupMissingThenDeleted(t *testing.T) {
 
 	e.deleteGroup(t, id)
 	start := time.Now()
-	waitUntil(t, "the provider off every outpost after its group was deleted", time.Minute, func() (bool, string) {
+	// One poll of the OutpostBinding (with jitter) and its update, whatever
+	// Crossplane's circuit breaker does with the composite's events; the
+	// check itself looks every 2 s.
+	waitUntil(t, "the provider off every outpost within one poll after its group was deleted", 2*poll, func() (bool, string) {
 		got := e.servedBy(t, ps[0].Pk)
 		return len(got) == 0, fmt.Sprintf("served by %v", got)
 	})
 	off := time.Since(start).Round(100 * time.Millisecond)
+	// Which layer got there first: the OutpostBinding withholding the
+	// provider (still there, with its reason) or the Composition deleting it.
+	obs, _ := e.kubectl("", "get", "outpostbinding.authentik.m.crossplane.io", "-n", ns, "-o",
+		`jsonpath={range .items[*]}{.metadata.name}: deleting={.metadata.deletionTimestamp} notServedReason={.status.atProvider.notServedReason}{"\n"}{end}`)
+	t.Logf("outpost bindings %s after the provider left the outpost: %q", ns, obs)
 	waitUntil(t, "the ProxyConfig says why it is not served", time.Minute, func() (bool, string) {
 		a := e.access(t, ns, name)
 		return a.Access == "not served" && strings.Contains(a.AccessReason, group) &&
