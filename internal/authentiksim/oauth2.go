@@ -55,7 +55,7 @@ func newOAuth2Provider() *oauth2Provider {
 		refreshTokenValidity:   "days=30",
 		subMode:                subModeHashedUserID,
 		issuerMode:             issuerModePerProvider,
-		propertyMappings:       []string{},
+		providerBase:           providerBase{propertyMappings: []string{}},
 		redirectURIs:           []redirectURIJSON{},
 		jwtFederationSources:   []string{},
 		jwtFederationProviders: []int32{},
@@ -64,12 +64,7 @@ func newOAuth2Provider() *oauth2Provider {
 
 // oauth2Provider is an OAuth2Provider row (with its Provider base).
 type oauth2Provider struct {
-	pk                     int32
-	name                   string
-	authenticationFlow     *string
-	authorizationFlow      string
-	invalidationFlow       *string
-	propertyMappings       []string
+	providerBase
 	clientType             string
 	clientID               string
 	clientSecret           string
@@ -107,22 +102,12 @@ type oauth2ProviderJSON struct {
 // renderOAuth2Base is the generic ProviderSerializer view of an OAuth2
 // provider, as applications show it.
 func (st *state) renderOAuth2Base(p *oauth2Provider) providerJSON {
-	out := providerJSON{
-		PK:                 p.pk,
-		Name:               p.name,
-		AuthenticationFlow: p.authenticationFlow,
-		AuthorizationFlow:  p.authorizationFlow,
-		InvalidationFlow:   p.invalidationFlow,
-		PropertyMappings:   append([]string{}, p.propertyMappings...),
-		Component:          "ak-provider-oauth2-form",
-		VerboseName:        "OAuth2/OpenID Provider",
-		VerboseNamePlural:  "OAuth2/OpenID Providers",
-		MetaModelName:      "authentik_providers_oauth2.oauth2provider",
-	}
-	if a := st.applicationOf(p.pk); a != nil {
-		out.AssignedApplicationSlug, out.AssignedApplicationName = &a.slug, &a.name
-	}
-	return out
+	return st.renderProviderBase(&p.providerBase, providerJSON{
+		Component:         "ak-provider-oauth2-form",
+		VerboseName:       "OAuth2/OpenID Provider",
+		VerboseNamePlural: "OAuth2/OpenID Providers",
+		MetaModelName:     "authentik_providers_oauth2.oauth2provider",
+	})
 }
 
 func (st *state) renderOAuth2(p *oauth2Provider) oauth2ProviderJSON {
@@ -164,13 +149,8 @@ func oauth2LaunchURL(p *oauth2Provider) *string {
 // clientIDTaken checks OAuth2Provider.client_id's uniqueness, which proxy
 // providers share.
 func (st *state) clientIDTaken(id string, self int32) bool {
-	for _, p := range st.oauth2 {
-		if p.clientID == id && p.pk != self {
-			return true
-		}
-	}
-	for _, p := range st.providers {
-		if p.clientID == id && p.pk != self {
+	for p, clientID := range st.everyProvider() {
+		if clientID == id && p.pk != self {
 			return true
 		}
 	}
@@ -180,25 +160,7 @@ func (st *state) clientIDTaken(id string, self int32) bool {
 // bindOAuth2 applies the fields present in a request body to p,
 // validating them as OAuth2ProviderSerializer does; errors go to f.errs.
 func (st *state) bindOAuth2(f *form, p *oauth2Provider) {
-	if v, ok := f.str("name", true, false); ok {
-		if st.providerNameTaken(v, p.pk) {
-			f.errs.add("name", fmt.Sprintf(msgUnique, "provider", "name"))
-		} else {
-			p.name = v
-		}
-	}
-	if v, ok := f.uuidRef("authentication_flow", false, true, st.flowExists); ok {
-		p.authenticationFlow = v
-	}
-	if v, ok := f.uuidRef("authorization_flow", true, false, st.flowExists); ok {
-		p.authorizationFlow = *v
-	}
-	if v, ok := f.uuidRef("invalidation_flow", true, false, st.flowExists); ok {
-		p.invalidationFlow = v
-	}
-	if v, ok := f.uuidRefs("property_mappings", false, func(pk string) bool { return st.mappings[pk] != nil }); ok {
-		p.propertyMappings = v
-	}
+	st.bindProviderBase(f, &p.providerBase)
 	if v, ok := f.choice("client_type", clientTypeConfidential, clientTypePublic); ok {
 		p.clientType = v
 	}

@@ -2,6 +2,7 @@ package authentiksim
 
 import (
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
 	"slices"
@@ -80,7 +81,7 @@ func newProxyProvider() *proxyProvider {
 		interceptHeaderAuth:    true,
 		accessTokenValidity:    "hours=1",
 		refreshTokenValidity:   "days=30",
-		propertyMappings:       []string{},
+		providerBase:           providerBase{propertyMappings: []string{}},
 		jwtFederationSources:   []string{},
 		jwtFederationProviders: []int32{},
 	}
@@ -89,21 +90,12 @@ func newProxyProvider() *proxyProvider {
 // renderProvider is the generic ProviderSerializer view used inside
 // applications and outposts.
 func (st *state) renderProvider(p *proxyProvider) providerJSON {
-	out := providerJSON{
-		PK:                 p.pk,
-		Name:               p.name,
-		AuthenticationFlow: p.authenticationFlow,
-		AuthorizationFlow:  p.authorizationFlow,
-		InvalidationFlow:   p.invalidationFlow,
-		PropertyMappings:   append([]string{}, p.propertyMappings...),
-		Component:          "ak-provider-proxy-form",
-		VerboseName:        "Proxy Provider",
-		VerboseNamePlural:  "Proxy Providers",
-		MetaModelName:      "authentik_providers_proxy.proxyprovider",
-	}
-	if a := st.applicationOf(p.pk); a != nil {
-		out.AssignedApplicationSlug, out.AssignedApplicationName = &a.slug, &a.name
-	}
+	out := st.renderProviderBase(&p.providerBase, providerJSON{
+		Component:         "ak-provider-proxy-form",
+		VerboseName:       "Proxy Provider",
+		VerboseNamePlural: "Proxy Providers",
+		MetaModelName:     "authentik_providers_proxy.proxyprovider",
+	})
 	if p.backchannelApplication != nil {
 		if a := st.applications[*p.backchannelApplication]; a != nil {
 			out.AssignedBackchannelApplicationSlug, out.AssignedBackchannelApplicationName = &a.slug, &a.name
@@ -171,15 +163,44 @@ func (st *state) setOAuthDefaults(p *proxyProvider) {
 	}
 }
 
+// renderProviderBase fills the ProviderSerializer fields of the Provider
+// base into view, which names the provider type.
+func (st *state) renderProviderBase(p *providerBase, view providerJSON) providerJSON {
+	view.PK = p.pk
+	view.Name = p.name
+	view.AuthenticationFlow = p.authenticationFlow
+	view.AuthorizationFlow = p.authorizationFlow
+	view.InvalidationFlow = p.invalidationFlow
+	view.PropertyMappings = append([]string{}, p.propertyMappings...)
+	if a := st.applicationOf(p.pk); a != nil {
+		view.AssignedApplicationSlug, view.AssignedApplicationName = &a.slug, &a.name
+	}
+	return view
+}
+
+// everyProvider yields the stored providers of every type by pk, each with
+// its client id: ProxyProvider extends OAuth2Provider
+// (authentik/providers/proxy/models.py), so both types carry one. The pks
+// are taken before the first yield, so the loop body may delete providers.
+func (st *state) everyProvider() iter.Seq2[*providerBase, string] {
+	return func(yield func(*providerBase, string) bool) {
+		pks := append(sortedKeys(st.providers), sortedKeys(st.oauth2)...)
+		slices.Sort(pks)
+		for _, pk := range pks {
+			if p := st.providers[pk]; p != nil && !yield(&p.providerBase, p.clientID) {
+				return
+			}
+			if p := st.oauth2[pk]; p != nil && !yield(&p.providerBase, p.clientID) {
+				return
+			}
+		}
+	}
+}
+
 // providerNameTaken checks Provider.name, which is unique across every
 // provider type in Authentik (Provider.name in authentik/core/models.py).
 func (st *state) providerNameTaken(name string, self int32) bool {
-	for _, p := range st.providers {
-		if p.name == name && p.pk != self {
-			return true
-		}
-	}
-	for _, p := range st.oauth2 {
+	for p := range st.everyProvider() {
 		if p.name == name && p.pk != self {
 			return true
 		}
@@ -187,9 +208,10 @@ func (st *state) providerNameTaken(name string, self int32) bool {
 	return false
 }
 
-// bindProxyProvider applies the fields present in a request body to p,
-// validating them as ProxyProviderSerializer does; errors go to f.errs.
-func (st *state) bindProxyProvider(f *form, p *proxyProvider) {
+// bindProviderBase applies the Provider fields present in a request body
+// to p, validating them as ProviderSerializer (authentik/core/api/providers.py)
+// does for every provider type; errors go to f.errs.
+func (st *state) bindProviderBase(f *form, p *providerBase) {
 	if v, ok := f.str("name", true, false); ok {
 		if st.providerNameTaken(v, p.pk) {
 			f.errs.add("name", fmt.Sprintf(msgUnique, "provider", "name"))
@@ -209,6 +231,12 @@ func (st *state) bindProxyProvider(f *form, p *proxyProvider) {
 	if v, ok := f.uuidRefs("property_mappings", false, func(pk string) bool { return st.mappings[pk] != nil }); ok {
 		p.propertyMappings = v
 	}
+}
+
+// bindProxyProvider applies the fields present in a request body to p,
+// validating them as ProxyProviderSerializer does; errors go to f.errs.
+func (st *state) bindProxyProvider(f *form, p *proxyProvider) {
+	st.bindProviderBase(f, &p.providerBase)
 	if v, ok := f.httpURL("internal_host", false, true); ok {
 		p.internalHost = v
 	}

@@ -64,7 +64,9 @@ type policy struct {
 	name string
 }
 
-type proxyProvider struct {
+// providerBase holds the fields of Authentik's Provider model
+// (authentik/core/models.py), which every provider type extends.
+type providerBase struct {
 	pk                 int32
 	name               string
 	authenticationFlow *string
@@ -72,8 +74,13 @@ type proxyProvider struct {
 	// invalidationFlow becomes nil when its flow is deleted (Authentik's
 	// on_delete=SET_DEFAULT with a None default), although the schema calls
 	// the field non-nullable.
-	invalidationFlow       *string
-	propertyMappings       []string
+	invalidationFlow *string
+	propertyMappings []string
+}
+
+// proxyProvider is a ProxyProvider row (with its Provider base).
+type proxyProvider struct {
+	providerBase
 	clientID               string
 	internalHost           string
 	externalHost           string
@@ -363,23 +370,9 @@ func (st *state) deleteApplication(pk string) {
 // cleared (SET_NULL, SET_DEFAULT), and bindings that target the flow go.
 func (st *state) deleteFlow(pk string) {
 	delete(st.flows, pk)
-	for _, ppk := range sortedKeys(st.providers) {
-		p := st.providers[ppk]
+	for p := range st.everyProvider() {
 		if p.authorizationFlow == pk {
-			st.deleteProvider(ppk)
-			continue
-		}
-		if p.authenticationFlow != nil && *p.authenticationFlow == pk {
-			p.authenticationFlow = nil
-		}
-		if p.invalidationFlow != nil && *p.invalidationFlow == pk {
-			p.invalidationFlow = nil
-		}
-	}
-	for _, ppk := range sortedKeys(st.oauth2) {
-		p := st.oauth2[ppk]
-		if p.authorizationFlow == pk {
-			st.deleteProvider(ppk)
+			st.deleteProvider(p.pk)
 			continue
 		}
 		if p.authenticationFlow != nil && *p.authenticationFlow == pk {
