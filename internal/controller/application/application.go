@@ -72,47 +72,27 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.ApplicationList{},
 }
 
-// Setup adds a controller that reconciles Applications.
-func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))...)
-}
-
 // ReconcilerOptions are the options particular to Applications: the
 // connector and, in place of the default name initializer, the adopter.
 // The slug becomes the external name only when this resource has made the
 // application (or the user named it, or set spec.adoptExisting), so an
 // application that already has the slug is never taken over on sight.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-	c := &connector{Connector: conn}
+	c := mrsetup.NewConnector[*v1alpha1.Application](conn, func(ac *authentik.Client) *external {
+		return &external{client: ac}
+	})
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 		managed.WithTypedExternalConnector[*v1alpha1.Application](c),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }
 
-// SetupGated sets up the controller once the Application CRD exists.
+// SetupGated adds a controller that reconciles Applications once the
+// Application CRD exists.
 func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.Gated(mgr, o, Kind, Setup)
+	mrsetup.SetupGated(mgr, o, Kind, ReconcilerOptions)
 	return nil
-}
-
-// A connector builds external clients for Applications.
-type connector struct {
-	*authentik.Connector
-}
-
-func (c *connector) client(ctx context.Context, cr *v1alpha1.Application) (*authentik.Client, error) {
-	return c.ClientFor(ctx, cr)
-}
-
-// Connect returns an external client using the resource's provider config.
-func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Application) (managed.TypedExternalClient[*v1alpha1.Application], error) {
-	ac, err := c.ClientFor(ctx, cr)
-	if err != nil {
-		return nil, err
-	}
-	return &external{client: ac}, nil
 }
 
 // external reconciles one Application with Authentik.

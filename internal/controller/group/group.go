@@ -48,45 +48,25 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.GroupList{},
 }
 
-// Setup adds a controller that reconciles Groups.
-func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))...)
-}
-
 // ReconcilerOptions are the options particular to Groups: the connector
 // and, in place of the default name initializer (the UUID is Authentik's to
 // choose), the adopter for unconfirmed creates.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-	c := &connector{Connector: conn}
+	c := mrsetup.NewConnector[*v1alpha1.Group](conn, func(ac *authentik.Client) *external {
+		return &external{client: ac}
+	})
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 		managed.WithTypedExternalConnector[*v1alpha1.Group](c),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }
 
-// SetupGated sets up the controller once the Group CRD exists.
+// SetupGated adds a controller that reconciles Groups once the Group CRD
+// exists.
 func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.Gated(mgr, o, Kind, Setup)
+	mrsetup.SetupGated(mgr, o, Kind, ReconcilerOptions)
 	return nil
-}
-
-// A connector builds external clients for Groups.
-type connector struct {
-	*authentik.Connector
-}
-
-func (c *connector) client(ctx context.Context, cr *v1alpha1.Group) (*authentik.Client, error) {
-	return c.ClientFor(ctx, cr)
-}
-
-// Connect returns an external client using the resource's provider config.
-func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Group) (managed.TypedExternalClient[*v1alpha1.Group], error) {
-	ac, err := c.client(ctx, cr)
-	if err != nil {
-		return nil, err
-	}
-	return &external{client: ac}, nil
 }
 
 // external reconciles one Group with Authentik.

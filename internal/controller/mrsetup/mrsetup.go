@@ -21,6 +21,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
@@ -107,11 +108,18 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
 
-// Gated defers setup until the kind's CRD exists, which Crossplane's
-// safe-start installs only once the kind is activated.
-func Gated(mgr ctrl.Manager, o controller.Options, k Kind, setup func(ctrl.Manager, controller.Options) error) {
+// KindOptions makes a kind's own reconciler options (its connector,
+// initializers, reference resolver) from the manager's kube client and a
+// connector to Authentik.
+type KindOptions func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption
+
+// SetupGated defers Setup, with the options kindOptions makes, until the
+// kind's CRD exists, which Crossplane's safe-start installs only once the
+// kind is activated.
+func SetupGated(mgr ctrl.Manager, o controller.Options, k Kind, kindOptions KindOptions) {
 	o.Gate.Register(func() {
-		if err := setup(mgr, o); err != nil {
+		opts := kindOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))
+		if err := Setup(mgr, o, k, opts...); err != nil {
 			mgr.GetLogger().Error(err, "cannot set up the controller", "gvk", k.GroupVersionKind.String())
 		}
 	}, k.GroupVersionKind)

@@ -59,46 +59,25 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.OAuth2ProviderList{},
 }
 
-// Setup adds a controller that reconciles OAuth2Providers.
-func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))...)
-}
-
 // ReconcilerOptions are the options particular to OAuth2Providers: the
 // connector and, in place of the default name initializer (the pk is
 // Authentik's to choose), the adopter for unconfirmed creates. kube reads
 // the Secret holding the client secret.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-	c := &connector{Connector: conn, kube: kube}
+	c := mrsetup.NewConnector[*v1alpha1.OAuth2Provider](conn, func(ac *authentik.Client) *external {
+		return &external{client: ac, kube: kube}
+	})
 	return []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.OAuth2Provider](c),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.external)}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.External)}),
 	}
 }
 
-// SetupGated sets up the controller once the OAuth2Provider CRD exists.
+// SetupGated adds a controller that reconciles OAuth2Providers once the
+// OAuth2Provider CRD exists.
 func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.Gated(mgr, o, Kind, Setup)
+	mrsetup.SetupGated(mgr, o, Kind, ReconcilerOptions)
 	return nil
-}
-
-// A connector builds external clients for OAuth2Providers.
-type connector struct {
-	*authentik.Connector
-	kube client.Client
-}
-
-func (c *connector) external(ctx context.Context, cr *v1alpha1.OAuth2Provider) (*external, error) {
-	ac, err := c.ClientFor(ctx, cr)
-	if err != nil {
-		return nil, err
-	}
-	return &external{client: ac, kube: c.kube}, nil
-}
-
-// Connect returns an external client using the resource's provider config.
-func (c *connector) Connect(ctx context.Context, cr *v1alpha1.OAuth2Provider) (managed.TypedExternalClient[*v1alpha1.OAuth2Provider], error) {
-	return c.external(ctx, cr)
 }
 
 // external reconciles one OAuth2Provider with Authentik.

@@ -48,47 +48,29 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.OutpostList{},
 }
 
-// Setup adds a controller that reconciles Outposts.
-func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()), SharedListEditor)...)
-}
-
 // ReconcilerOptions are the options particular to Outposts: the connector,
 // which edits provider lists through lists, and, in place of the default
 // name initializer (the UUID is Authentik's to choose), the adopter for
 // unconfirmed creates.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *ListEditor) []managed.ReconcilerOption {
-	c := &connector{Connector: conn, lists: lists}
+	c := mrsetup.NewConnector[*v1alpha1.Outpost](conn, func(ac *authentik.Client) *external {
+		return &external{client: ac, lists: lists}
+	})
 	return []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.Outpost](c),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 	}
 }
 
-// SetupGated sets up the controller once the Outpost CRD exists.
+// SetupGated adds a controller that reconciles Outposts once the Outpost CRD
+// exists. It edits provider lists through the list editor it shares with
+// OutpostBindings.
 func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.Gated(mgr, o, Kind, Setup)
+	mrsetup.SetupGated(mgr, o, Kind, func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+		return ReconcilerOptions(kube, conn, SharedListEditor)
+	})
 	return nil
-}
-
-// A connector builds external clients for Outposts.
-type connector struct {
-	*authentik.Connector
-	lists *ListEditor
-}
-
-func (c *connector) client(ctx context.Context, cr *v1alpha1.Outpost) (*authentik.Client, error) {
-	return c.ClientFor(ctx, cr)
-}
-
-// Connect returns an external client using the resource's provider config.
-func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Outpost) (managed.TypedExternalClient[*v1alpha1.Outpost], error) {
-	ac, err := c.client(ctx, cr)
-	if err != nil {
-		return nil, err
-	}
-	return &external{client: ac, lists: c.lists}, nil
 }
 
 // external reconciles one Outpost with Authentik.

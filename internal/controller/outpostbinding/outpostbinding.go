@@ -82,12 +82,6 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.OutpostBindingList{},
 }
 
-// Setup adds a controller that reconciles OutpostBindings. It edits
-// outposts through the list editor the Outpost controller shares.
-func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()), outpost.SharedListEditor)...)
-}
-
 // ReconcilerOptions are the options particular to OutpostBindings: the
 // connector, which edits provider lists through lists, and no external
 // name initializer, as Create records the name. Create only adds a
@@ -95,34 +89,25 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 // create whose outcome was lost is safe to run again: the external name
 // counts as deterministic.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *outpost.ListEditor) []managed.ReconcilerOption {
+	c := mrsetup.NewConnector[*v1alpha1.OutpostBinding](conn, func(ac *authentik.Client) *external {
+		return &external{client: ac, kube: kube, lists: lists}
+	})
 	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.OutpostBinding](&connector{Connector: conn, kube: kube, lists: lists}),
+		managed.WithTypedExternalConnector[*v1alpha1.OutpostBinding](c),
 		managed.WithInitializers(),
 		managed.WithDeterministicExternalName(true),
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 	}
 }
 
-// SetupGated sets up the controller once the OutpostBinding CRD exists.
+// SetupGated adds a controller that reconciles OutpostBindings once the
+// OutpostBinding CRD exists. It edits outposts through the list editor the
+// Outpost controller shares.
 func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.Gated(mgr, o, Kind, Setup)
+	mrsetup.SetupGated(mgr, o, Kind, func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+		return ReconcilerOptions(kube, conn, outpost.SharedListEditor)
+	})
 	return nil
-}
-
-// A connector builds external clients for OutpostBindings.
-type connector struct {
-	*authentik.Connector
-	kube  client.Client
-	lists *outpost.ListEditor
-}
-
-// Connect returns an external client using the resource's provider config.
-func (c *connector) Connect(ctx context.Context, cr *v1alpha1.OutpostBinding) (managed.TypedExternalClient[*v1alpha1.OutpostBinding], error) {
-	ac, err := c.ClientFor(ctx, cr)
-	if err != nil {
-		return nil, err
-	}
-	return &external{client: ac, kube: c.kube, lists: c.lists}, nil
 }
 
 // external reconciles one OutpostBinding with Authentik.

@@ -53,11 +53,11 @@ func (e *external) request(ctx context.Context, p v1alpha1.ProxyProviderParamete
 // shape. Flows are named by slug; a flow the spec names keeps the spec's
 // slug when it resolves to the same UUID, which saves a lookup.
 func (e *external) parametersOf(ctx context.Context, p *api.ProxyProvider, spec v1alpha1.ProxyProviderParameters) (v1alpha1.ProxyProviderParameters, error) {
-	authz, err := e.flowSlug(ctx, p.AuthorizationFlow, spec.AuthorizationFlow, authentik.DefaultAuthorizationFlow)
+	authz, err := e.client.FlowSlugFor(ctx, p.AuthorizationFlow, spec.AuthorizationFlow, authentik.DefaultAuthorizationFlow)
 	if err != nil {
 		return v1alpha1.ProxyProviderParameters{}, err
 	}
-	inval, err := e.flowSlug(ctx, p.InvalidationFlow, spec.InvalidationFlow, authentik.DefaultInvalidationFlow)
+	inval, err := e.client.FlowSlugFor(ctx, p.InvalidationFlow, spec.InvalidationFlow, authentik.DefaultInvalidationFlow)
 	if err != nil {
 		return v1alpha1.ProxyProviderParameters{}, err
 	}
@@ -66,8 +66,8 @@ func (e *external) parametersOf(ctx context.Context, p *api.ProxyProvider, spec 
 		ExternalHost:               ptr.To(p.ExternalHost),
 		InternalHost:               ptr.To(ptr.Deref(p.InternalHost, "")),
 		InternalHostSSLValidation:  p.InternalHostSslValidation,
-		AuthorizationFlow:          flowOrNone(authz),
-		InvalidationFlow:           flowOrNone(inval),
+		AuthorizationFlow:          authz,
+		InvalidationFlow:           inval,
 		CookieDomain:               ptr.To(ptr.Deref(p.CookieDomain, "")),
 		SkipPathRegex:              ptr.To(ptr.Deref(p.SkipPathRegex, "")),
 		BasicAuthEnabled:           p.BasicAuthEnabled,
@@ -85,29 +85,6 @@ func (e *external) parametersOf(ctx context.Context, p *api.ProxyProvider, spec 
 		out.Certificate = ptr.To(*p.Certificate.Get())
 	}
 	return out, nil
-}
-
-// flowSlug names the flow with UUID uuid. When the spec names a flow (or
-// would use the default) that resolves to the same UUID, that slug is used.
-// A provider without the flow (null since Authentik 2026.8, or after the
-// flow was deleted) names none.
-func (e *external) flowSlug(ctx context.Context, uuid string, specSlug *string, def string) (string, error) {
-	if uuid == "" {
-		return "", nil
-	}
-	want := ptr.Deref(specSlug, def)
-	if id, err := e.client.FlowUUID(ctx, want); err == nil && id == uuid {
-		return want, nil
-	}
-	return e.client.FlowSlug(ctx, uuid)
-}
-
-// flowOrNone is a flow slug as the spec holds it: unset for no flow.
-func flowOrNone(slug string) *string {
-	if slug == "" {
-		return nil
-	}
-	return ptr.To(slug)
 }
 
 // Diff compares the fields the spec sets with what Authentik has. Unset

@@ -60,44 +60,24 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.ProxyProviderList{},
 }
 
-// Setup adds a controller that reconciles ProxyProviders.
-func Setup(mgr ctrl.Manager, o controller.Options) error {
-	return mrsetup.Setup(mgr, o, Kind, ReconcilerOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))...)
-}
-
 // ReconcilerOptions are the options particular to ProxyProviders: the
 // connector and, in place of the default name initializer (the pk is
 // Authentik's to choose), the adopter for unconfirmed creates.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-	c := &connector{Connector: conn}
+	c := mrsetup.NewConnector[*v1alpha1.ProxyProvider](conn, func(ac *authentik.Client) *external {
+		return &external{client: ac}
+	})
 	return []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.ProxyProvider](c),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.client)}),
+		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }
 
-// SetupGated sets up the controller once the ProxyProvider CRD exists.
+// SetupGated adds a controller that reconciles ProxyProviders once the
+// ProxyProvider CRD exists.
 func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.Gated(mgr, o, Kind, Setup)
+	mrsetup.SetupGated(mgr, o, Kind, ReconcilerOptions)
 	return nil
-}
-
-// A connector builds external clients for ProxyProviders.
-type connector struct {
-	*authentik.Connector
-}
-
-func (c *connector) client(ctx context.Context, cr *v1alpha1.ProxyProvider) (*authentik.Client, error) {
-	return c.ClientFor(ctx, cr)
-}
-
-// Connect returns an external client using the resource's provider config.
-func (c *connector) Connect(ctx context.Context, cr *v1alpha1.ProxyProvider) (managed.TypedExternalClient[*v1alpha1.ProxyProvider], error) {
-	ac, err := c.client(ctx, cr)
-	if err != nil {
-		return nil, err
-	}
-	return &external{client: ac}, nil
 }
 
 // external reconciles one ProxyProvider with Authentik.
