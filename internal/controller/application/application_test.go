@@ -416,32 +416,12 @@ func TestObserveOnlyImport(t *testing.T) {
 		cr.Spec.ForProvider = v1alpha1.ApplicationParameters{}
 		meta.SetExternalName(cr, "grafana")
 	})
-	env.Create(cr)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.Sim.Sim.ResetCounts()
-	env.Settle(r, cr)
-
-	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
-		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
-	}
-	if got := ptr.Deref(cr.Status.AtProvider.PK, ""); got != before.Pk {
-		t.Errorf("status.atProvider.pk = %q, want %q", got, before.Pk)
-	}
-	env.Delete(cr)
-	env.SettleDeletion(r, cr)
-
-	for op, n := range env.Sim.Sim.Counts() {
-		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
-			t.Errorf("an Observe-only resource called %s %d times", op, n)
+	mrtest.CheckObserveOnlyImport(env, r, cr, func() {
+		if got := ptr.Deref(cr.Status.AtProvider.PK, ""); got != before.Pk {
+			t.Errorf("status.atProvider.pk = %q, want %q", got, before.Pk)
 		}
-	}
-	after, err := retrieve(env, "grafana")
-	if err != nil {
-		t.Fatalf("the imported application is gone after deleting its Observe-only resource: %v", err)
-	}
-	if diff := cmp.Diff(mrtest.AsJSON(t, before), mrtest.AsJSON(t, after)); diff != "" {
-		t.Errorf("the imported application changed (-before, +after):\n%s", diff)
-	}
+	}, before, func() (*api.Application, error) { return retrieve(env, "grafana") })
 }
 
 func TestSlugOf(t *testing.T) {

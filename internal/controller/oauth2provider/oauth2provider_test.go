@@ -21,9 +21,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
-	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -120,15 +118,6 @@ func retrieve(t *testing.T, env *mrtest.Env, pk int32) (*api.OAuth2Provider, err
 	t.Helper()
 	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2Retrieve(context.Background(), pk).Execute()
 	return p, authentik.Classify(resp, err)
-}
-
-func externalPK(t *testing.T, cr *v1alpha1.OAuth2Provider) int32 {
-	t.Helper()
-	pk, err := strconv.ParseInt(meta.GetExternalName(cr), 10, 32)
-	if err != nil {
-		t.Fatalf("external name %q is not a pk: %v", meta.GetExternalName(cr), err)
-	}
-	return int32(pk)
 }
 
 func keyOf(cr *v1alpha1.OAuth2Provider) types.NamespacedName {
@@ -253,8 +242,8 @@ func TestReconcile(t *testing.T) {
 			cr:     oauth2Provider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
 				env.Settle(r, cr)
-				if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != externalPK(t, cr) {
-					t.Errorf("status.atProvider.pk = %d, external name %d", got, externalPK(t, cr))
+				if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != mrtest.ExternalPK(t, cr) {
+					t.Errorf("status.atProvider.pk = %d, external name %d", got, mrtest.ExternalPK(t, cr))
 				}
 				if cr.Spec.ForProvider.ClientID == nil || ptr.Deref(cr.Spec.ForProvider.AuthorizationFlow, "") != authentik.DefaultAuthorizationFlow {
 					t.Errorf("clientId or authorizationFlow not late-initialised: %+v", cr.Spec.ForProvider)
@@ -268,7 +257,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
 				env.Settle(r, cr)
 				app := api.NewApplicationRequest("Grafana", "grafana")
-				app.SetProvider(externalPK(t, cr))
+				app.SetProvider(mrtest.ExternalPK(t, cr))
 				if _, resp, err := env.Authentik.API.CoreAPI.CoreApplicationsCreate(context.Background()).ApplicationRequest(*app).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
@@ -297,7 +286,7 @@ func TestReconcile(t *testing.T) {
 			cr:     oauth2Provider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
 				env.Settle(r, cr)
-				pk := externalPK(t, cr)
+				pk := mrtest.ExternalPK(t, cr)
 				patch := api.PatchedOAuth2ProviderRequest{RedirectUris: []api.RedirectURIRequest{*api.NewRedirectURIRequest(api.MATCHINGMODEENUM_REGEX, "https://.*\\.attacker\\.example")}}
 				if _, resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2PartialUpdate(context.Background(), pk).PatchedOAuth2ProviderRequest(patch).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
@@ -318,13 +307,13 @@ func TestReconcile(t *testing.T) {
 			cr:     oauth2Provider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
 				env.Settle(r, cr)
-				old := externalPK(t, cr)
+				old := mrtest.ExternalPK(t, cr)
 				if resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2Destroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
 				env.Age(cr)
 				env.Settle(r, cr)
-				if externalPK(t, cr) == old {
+				if mrtest.ExternalPK(t, cr) == old {
 					t.Errorf("external name still names the deleted provider %d", old)
 				}
 			},
@@ -335,7 +324,7 @@ func TestReconcile(t *testing.T) {
 			cr:     oauth2Provider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
 				env.Settle(r, cr)
-				pk := externalPK(t, cr)
+				pk := mrtest.ExternalPK(t, cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 				if _, err := retrieve(t, env, pk); !authentik.IsNotFound(err) {
@@ -466,15 +455,7 @@ func TestReconcile(t *testing.T) {
 			reason: "A create whose answer was lost after Authentik made the provider is adopted on the next reconcile.",
 			cr:     oauth2Provider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
-				env.Sim.Sim.SetFault("providers_oauth2_create", authentiksim.Fault{Status: 502, AfterHandler: true, Times: 1})
-				if _, err := env.Reconcile(r, keyOf(cr)); err != nil {
-					t.Fatal(err)
-				}
-				env.Get(cr)
-				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; !ok {
-					t.Errorf("a lost create answer did not mark the resource %s", mrsetup.AnnotationCreateUnconfirmed)
-				}
-				env.Settle(r, cr)
+				env.CheckLostCreateAdopted(r, cr, "providers_oauth2_create")
 			},
 			want: settled(""),
 		},
@@ -516,37 +497,17 @@ func TestObserveOnlyImport(t *testing.T) {
 		cr.Spec.ForProvider = v1alpha1.OAuth2ProviderParameters{}
 		meta.SetExternalName(cr, strconv.Itoa(int(pk)))
 	})
-	env.Create(cr)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.Sim.Sim.ResetCounts()
-	env.Settle(r, cr)
-
-	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
-		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
-	}
-	wantScopes := []string{scopeEmail, scopeOpenID, scopeProfile}
-	gotScopes := slices.Sorted(slices.Values(cr.Status.AtProvider.ScopeMappings))
-	if diff := cmp.Diff(wantScopes, gotScopes); diff != "" {
-		t.Errorf("status.atProvider.scopeMappings (-want, +got):\n%s", diff)
-	}
-	if c := connection(t, env); c[v1alpha1.ConnectionClientSecret] != before.GetClientSecret() {
-		t.Errorf("an imported provider's connection Secret lacks its client secret")
-	}
-	env.Delete(cr)
-	env.SettleDeletion(r, cr)
-
-	for op, n := range env.Sim.Sim.Counts() {
-		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
-			t.Errorf("an Observe-only resource called %s %d times", op, n)
+	mrtest.CheckObserveOnlyImport(env, r, cr, func() {
+		wantScopes := []string{scopeEmail, scopeOpenID, scopeProfile}
+		gotScopes := slices.Sorted(slices.Values(cr.Status.AtProvider.ScopeMappings))
+		if diff := cmp.Diff(wantScopes, gotScopes); diff != "" {
+			t.Errorf("status.atProvider.scopeMappings (-want, +got):\n%s", diff)
 		}
-	}
-	after, err := retrieve(t, env, pk)
-	if err != nil {
-		t.Fatalf("the imported provider is gone after deleting its Observe-only resource: %v", err)
-	}
-	if diff := cmp.Diff(mrtest.AsJSON(t, before), mrtest.AsJSON(t, after)); diff != "" {
-		t.Errorf("the imported provider changed (-before, +after):\n%s", diff)
-	}
+		if c := connection(t, env); c[v1alpha1.ConnectionClientSecret] != before.GetClientSecret() {
+			t.Errorf("an imported provider's connection Secret lacks its client secret")
+		}
+	}, before, func() (*api.OAuth2Provider, error) { return retrieve(t, env, pk) })
 }
 
 func TestDiff(t *testing.T) {

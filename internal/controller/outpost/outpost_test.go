@@ -22,9 +22,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
-	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -380,15 +378,7 @@ func TestReconcile(t *testing.T) {
 			reason: "A create whose answer was lost after Authentik made the outpost is adopted on the next reconcile.",
 			cr:     func(f fixture) *v1alpha1.Outpost { return outpostCR(withProviders(f.p1)) },
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Outpost, _ fixture) {
-				env.Sim.Sim.SetFault("outposts_instances_create", authentiksim.Fault{Status: 502, AfterHandler: true, Times: 1})
-				if _, err := env.Reconcile(r, client.ObjectKeyFromObject(cr)); err != nil {
-					t.Fatal(err)
-				}
-				env.Get(cr)
-				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; !ok {
-					t.Errorf("a lost create answer did not mark the resource %s", mrsetup.AnnotationCreateUnconfirmed)
-				}
-				env.Settle(r, cr)
+				env.CheckLostCreateAdopted(r, cr, "outposts_instances_create")
 			},
 			want: func(f fixture) outcome { return settled([]int32{f.p1}, []int32{f.p1}) },
 		},
@@ -442,38 +432,18 @@ func TestObserveOnlyImport(t *testing.T) {
 		cr.Spec.ForProvider = v1alpha1.OutpostParameters{}
 		meta.SetExternalName(cr, id)
 	})
-	env.Create(cr)
 	r := env.Reconciler(Kind, reconcilerOptions(env)...)
-	env.Sim.Sim.ResetCounts()
-	env.Settle(r, cr)
-
-	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
-		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
-	}
-	if ptr.Deref(cr.Spec.ForProvider.Name, "") != "imported" || ptr.Deref(cr.Spec.ForProvider.Type, "") != v1alpha1.OutpostTypeProxy {
-		t.Errorf("spec.forProvider not late-initialised: %+v", cr.Spec.ForProvider)
-	}
-	if cr.Spec.ForProvider.ProviderIDs != nil || cr.Spec.ForProvider.Config != nil {
-		t.Errorf("providerIds and config must stay unset: %+v", cr.Spec.ForProvider)
-	}
-	if diff := cmp.Diff([]int32{pk}, cr.Status.AtProvider.Providers); diff != "" {
-		t.Errorf("status.atProvider.providers -want, +got:\n%s", diff)
-	}
-	env.Delete(cr)
-	env.SettleDeletion(r, cr)
-
-	for op, n := range env.Sim.Sim.Counts() {
-		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
-			t.Errorf("an Observe-only resource called %s %d times", op, n)
+	mrtest.CheckObserveOnlyImport(env, r, cr, func() {
+		if ptr.Deref(cr.Spec.ForProvider.Name, "") != "imported" || ptr.Deref(cr.Spec.ForProvider.Type, "") != v1alpha1.OutpostTypeProxy {
+			t.Errorf("spec.forProvider not late-initialised: %+v", cr.Spec.ForProvider)
 		}
-	}
-	after, err := retrieve(t, env, id)
-	if err != nil {
-		t.Fatalf("the imported outpost is gone after deleting its Observe-only resource: %v", err)
-	}
-	if diff := cmp.Diff(mrtest.AsJSON(t, before), mrtest.AsJSON(t, after)); diff != "" {
-		t.Errorf("the imported outpost changed (-before, +after):\n%s", diff)
-	}
+		if cr.Spec.ForProvider.ProviderIDs != nil || cr.Spec.ForProvider.Config != nil {
+			t.Errorf("providerIds and config must stay unset: %+v", cr.Spec.ForProvider)
+		}
+		if diff := cmp.Diff([]int32{pk}, cr.Status.AtProvider.Providers); diff != "" {
+			t.Errorf("status.atProvider.providers -want, +got:\n%s", diff)
+		}
+	}, before, func() (*api.Outpost, error) { return retrieve(t, env, id) })
 }
 
 func TestDiff(t *testing.T) {

@@ -484,32 +484,16 @@ func TestObserveOnlyImport(t *testing.T) {
 		cr.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
 		meta.SetExternalName(cr, ExternalName(id, pk))
 	})
-	env.Create(cr)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector, outpost.NewListEditor(outpost.SerializePerOutpost))...)
-	env.Sim.Sim.ResetCounts()
-	env.Settle(r, cr)
-
-	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
-		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
-	}
-	want := v1alpha1.OutpostBindingObservation{OutpostID: ptr.To(id), OutpostName: ptr.To("authentik Embedded Outpost"), ProviderID: ptr.To(pk), Providers: ptr.To(int32(1))}
-	if diff := cmp.Diff(want, cr.Status.AtProvider); diff != "" {
-		t.Errorf("status.atProvider -want, +got:\n%s", diff)
-	}
-	if got := ptr.Deref(cr.Spec.ForProvider.ProviderID, 0); got != pk {
-		t.Errorf("spec.forProvider.providerId late-initialised to %d, want %d", got, pk)
-	}
-	env.Delete(cr)
-	env.SettleDeletion(r, cr)
-
-	for op, n := range env.Sim.Sim.Counts() {
-		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
-			t.Errorf("an Observe-only binding called %s %d times", op, n)
+	mrtest.CheckObserveOnlyImport(env, r, cr, func() {
+		want := v1alpha1.OutpostBindingObservation{OutpostID: ptr.To(id), OutpostName: ptr.To("authentik Embedded Outpost"), ProviderID: ptr.To(pk), Providers: ptr.To(int32(1))}
+		if diff := cmp.Diff(want, cr.Status.AtProvider); diff != "" {
+			t.Errorf("status.atProvider -want, +got:\n%s", diff)
 		}
-	}
-	if got := providersOf(t, env, id); !slices.Equal(got, []int32{pk}) {
-		t.Errorf("outpost serves %v after deleting the Observe-only binding, want [%d]", got, pk)
-	}
+		if got := ptr.Deref(cr.Spec.ForProvider.ProviderID, 0); got != pk {
+			t.Errorf("spec.forProvider.providerId late-initialised to %d, want %d", got, pk)
+		}
+	}, []int32{pk}, func() ([]int32, error) { return providersOf(t, env, id), nil })
 }
 
 // TestConcurrentBindings reconciles many bindings to one outpost at once,

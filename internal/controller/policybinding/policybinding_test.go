@@ -19,9 +19,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
-	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
@@ -461,15 +459,7 @@ func TestReconcile(t *testing.T) {
 			reason: "A create whose answer was lost after Authentik made the binding is adopted on the next reconcile.",
 			cr:     binding(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.PolicyBinding, _ fixture) {
-				env.Sim.Sim.SetFault("policies_bindings_create", authentiksim.Fault{Status: 502, AfterHandler: true, Times: 1})
-				if _, err := env.Reconcile(r, keyOf(cr)); err != nil {
-					t.Fatal(err)
-				}
-				env.Get(cr)
-				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; !ok {
-					t.Errorf("a lost create answer did not mark the resource %s", mrsetup.AnnotationCreateUnconfirmed)
-				}
-				env.Settle(r, cr)
+				env.CheckLostCreateAdopted(r, cr, "policies_bindings_create")
 			},
 			want: settled,
 		},
@@ -511,32 +501,12 @@ func TestObserveOnlyImport(t *testing.T) {
 		cr.Spec.ForProvider = v1alpha1.PolicyBindingParameters{}
 		meta.SetExternalName(cr, id)
 	})
-	env.Create(cr)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.Sim.Sim.ResetCounts()
-	env.Settle(r, cr)
-
-	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
-		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
-	}
-	if got := ptr.Deref(cr.Status.AtProvider.GroupName, ""); got != groupName {
-		t.Errorf("status.atProvider.groupName = %q, want %q", got, groupName)
-	}
-	env.Delete(cr)
-	env.SettleDeletion(r, cr)
-
-	for op, n := range env.Sim.Sim.Counts() {
-		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
-			t.Errorf("an Observe-only resource called %s %d times", op, n)
+	mrtest.CheckObserveOnlyImport(env, r, cr, func() {
+		if got := ptr.Deref(cr.Status.AtProvider.GroupName, ""); got != groupName {
+			t.Errorf("status.atProvider.groupName = %q, want %q", got, groupName)
 		}
-	}
-	after, err := retrieve(env, id)
-	if err != nil {
-		t.Fatalf("the imported binding is gone after deleting its Observe-only resource: %v", err)
-	}
-	if diff := cmp.Diff(mrtest.AsJSON(t, before), mrtest.AsJSON(t, after)); diff != "" {
-		t.Errorf("the imported binding changed (-before, +after):\n%s", diff)
-	}
+	}, before, func() (*api.PolicyBinding, error) { return retrieve(env, id) })
 }
 
 func TestDiff(t *testing.T) {

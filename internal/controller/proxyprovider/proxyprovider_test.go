@@ -19,9 +19,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
-	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -85,15 +83,6 @@ func retrieve(t *testing.T, env *mrtest.Env, pk int32) (*api.ProxyProvider, erro
 	return p, authentik.Classify(resp, err)
 }
 
-func externalPK(t *testing.T, cr *v1alpha1.ProxyProvider) int32 {
-	t.Helper()
-	pk, err := strconv.ParseInt(meta.GetExternalName(cr), 10, 32)
-	if err != nil {
-		t.Fatalf("external name %q is not a pk: %v", meta.GetExternalName(cr), err)
-	}
-	return int32(pk)
-}
-
 // outcome summarises a resource and Authentik after a test's steps.
 type outcome struct {
 	Providers     int
@@ -140,8 +129,8 @@ func TestReconcile(t *testing.T) {
 			cr:     proxyProvider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
 				env.Settle(r, cr)
-				if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != externalPK(t, cr) {
-					t.Errorf("status.atProvider.pk = %d, external name %d", got, externalPK(t, cr))
+				if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != mrtest.ExternalPK(t, cr) {
+					t.Errorf("status.atProvider.pk = %d, external name %d", got, mrtest.ExternalPK(t, cr))
 				}
 				if cr.Status.AtProvider.ClientID == nil || len(cr.Status.AtProvider.RedirectURIs) == 0 {
 					t.Errorf("status.atProvider lacks clientId or redirectURIs: %+v", cr.Status.AtProvider)
@@ -157,7 +146,7 @@ func TestReconcile(t *testing.T) {
 			cr:     proxyProvider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
 				env.Settle(r, cr)
-				pk := externalPK(t, cr)
+				pk := mrtest.ExternalPK(t, cr)
 				p, err := retrieve(t, env, pk)
 				if err != nil {
 					t.Fatal(err)
@@ -183,13 +172,13 @@ func TestReconcile(t *testing.T) {
 			cr:     proxyProvider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
 				env.Settle(r, cr)
-				old := externalPK(t, cr)
+				old := mrtest.ExternalPK(t, cr)
 				if resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
 				env.Age(cr)
 				env.Settle(r, cr)
-				if externalPK(t, cr) == old {
+				if mrtest.ExternalPK(t, cr) == old {
 					t.Errorf("external name still names the deleted provider %d", old)
 				}
 			},
@@ -200,7 +189,7 @@ func TestReconcile(t *testing.T) {
 			cr:     proxyProvider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
 				env.Settle(r, cr)
-				pk := externalPK(t, cr)
+				pk := mrtest.ExternalPK(t, cr)
 				env.Age(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
@@ -215,7 +204,7 @@ func TestReconcile(t *testing.T) {
 			cr:     proxyProvider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
 				env.Settle(r, cr)
-				pk := externalPK(t, cr)
+				pk := mrtest.ExternalPK(t, cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 				if _, err := retrieve(t, env, pk); !authentik.IsNotFound(err) {
@@ -285,18 +274,7 @@ func TestReconcile(t *testing.T) {
 			reason: "A create whose answer was lost after Authentik made the provider is adopted on the next reconcile.",
 			cr:     proxyProvider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				env.Sim.Sim.SetFault("providers_proxy_create", authentiksim.Fault{Status: 502, AfterHandler: true, Times: 1})
-				if _, err := env.Reconcile(r, keyOf(cr)); err != nil {
-					t.Fatal(err)
-				}
-				env.Get(cr)
-				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; !ok {
-					t.Errorf("a lost create answer did not mark the resource %s", mrsetup.AnnotationCreateUnconfirmed)
-				}
-				env.Settle(r, cr)
-				if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; ok {
-					t.Errorf("%s is still set after adoption", mrsetup.AnnotationCreateUnconfirmed)
-				}
+				env.CheckLostCreateAdopted(r, cr, "providers_proxy_create")
 			},
 			want: settled,
 		},
@@ -337,32 +315,12 @@ func TestObserveOnlyImport(t *testing.T) {
 		cr.Spec.ForProvider = v1alpha1.ProxyProviderParameters{}
 		meta.SetExternalName(cr, strconv.Itoa(int(pk)))
 	})
-	env.Create(cr)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.Sim.Sim.ResetCounts()
-	env.Settle(r, cr)
-
-	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
-		t.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
-	}
-	if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != pk {
-		t.Errorf("status.atProvider.pk = %d, want %d", got, pk)
-	}
-	env.Delete(cr)
-	env.SettleDeletion(r, cr)
-
-	for op, n := range env.Sim.Sim.Counts() {
-		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
-			t.Errorf("an Observe-only resource called %s %d times", op, n)
+	mrtest.CheckObserveOnlyImport(env, r, cr, func() {
+		if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != pk {
+			t.Errorf("status.atProvider.pk = %d, want %d", got, pk)
 		}
-	}
-	after, err := retrieve(t, env, pk)
-	if err != nil {
-		t.Fatalf("the imported provider is gone after deleting its Observe-only resource: %v", err)
-	}
-	if diff := cmp.Diff(mrtest.AsJSON(t, before), mrtest.AsJSON(t, after)); diff != "" {
-		t.Errorf("the imported provider changed (-before, +after):\n%s", diff)
-	}
+	}, before, func() (*api.ProxyProvider, error) { return retrieve(t, env, pk) })
 }
 
 func TestDiff(t *testing.T) {
