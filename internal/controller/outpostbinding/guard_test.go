@@ -123,6 +123,27 @@ func TestRequiredGroups(t *testing.T) {
 	// The outpost comes from the shared list of outposts, read before.
 	attachedPoll := map[string]int{"core_applications_retrieve": 1, "policies_bindings_list": 1}
 	withheldPoll := map[string]int{"providers_proxy_retrieve": 1, "core_applications_retrieve": 1, "policies_bindings_list": 1}
+	// served: longhorn is on the outpost beside grafana; exposed counts the
+	// writes that served it to the outsider.
+	served := func(exposed int) func(f *guardFixture) guardOutcome {
+		return func(f *guardFixture) guardOutcome {
+			return guardOutcome{Providers: sorted(f.mine, f.other), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExposedWrites: exposed, PollCalls: attachedPoll}
+		}
+	}
+	// withheld: longhorn is off the outpost and the binding says why.
+	withheld := func(why string, exposed int) func(f *guardFixture) guardOutcome {
+		return func(f *guardFixture) guardOutcome {
+			return guardOutcome{Providers: sorted(f.other), Ready: corev1.ConditionFalse, Synced: corev1.ConditionTrue, ReadyMessage: why, ExposedWrites: exposed, PollCalls: withheldPoll}
+		}
+	}
+	// adminsBound binds admins to longhorn's application and requires it.
+	adminsBound := func(t *testing.T, env *mrtest.Env, f *guardFixture) *v1alpha1.OutpostBinding {
+		bindGroup(t, env, f.app, f.groups["admins"], 0)
+		return guarded(f.mine, "admins")
+	}
+	settle := func(_ *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, _ *guardFixture) {
+		env.Settle(r, cr)
+	}
 
 	cases := map[string]struct {
 		reason string
@@ -133,16 +154,9 @@ func TestRequiredGroups(t *testing.T) {
 	}{
 		"BoundGroupServed": {
 			reason: "A provider whose required group is bound to its application is attached, and a poll costs two reads.",
-			setup: func(t *testing.T, env *mrtest.Env, f *guardFixture) *v1alpha1.OutpostBinding {
-				bindGroup(t, env, f.app, f.groups["admins"], 0)
-				return guarded(f.mine, "admins")
-			},
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
-				env.Settle(r, cr)
-			},
-			want: func(f *guardFixture) guardOutcome {
-				return guardOutcome{Providers: sorted(f.mine, f.other), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, PollCalls: attachedPoll}
-			},
+			setup:  adminsBound,
+			steps:  settle,
+			want:   served(0),
 		},
 		"MissingBindingNeverServed": {
 			reason: "A required group without a binding keeps the provider off the outpost from the start; the binding is Synced and says why it is not Ready.",
@@ -156,9 +170,7 @@ func TestRequiredGroups(t *testing.T) {
 					t.Errorf("a binding whose group is not bound wrote to Authentik: %v", got)
 				}
 			},
-			want: func(f *guardFixture) guardOutcome {
-				return guardOutcome{Providers: sorted(f.other), Ready: corev1.ConditionFalse, Synced: corev1.ConditionTrue, ReadyMessage: notBound("admins"), PollCalls: withheldPoll}
-			},
+			want: withheld(notBound("admins"), 0),
 		},
 		"GroupThatDoesNotExist": {
 			reason: "A required group that does not exist in Authentik (a typo) is not bound either.",
@@ -166,12 +178,8 @@ func TestRequiredGroups(t *testing.T) {
 				bindGroup(t, env, f.app, f.groups["admins"], 0)
 				return guarded(f.mine, "admins", "amdins")
 			},
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
-				env.Settle(r, cr)
-			},
-			want: func(f *guardFixture) guardOutcome {
-				return guardOutcome{Providers: sorted(f.other), Ready: corev1.ConditionFalse, Synced: corev1.ConditionTrue, ReadyMessage: notBound("amdins"), PollCalls: withheldPoll}
-			},
+			steps: settle,
+			want:  withheld(notBound("amdins"), 0),
 		},
 		"DisabledOrNegatedBindingIsNoRestriction": {
 			reason: "A disabled binding applies to no one and a negated one admits everyone outside the group: neither counts.",
@@ -180,12 +188,8 @@ func TestRequiredGroups(t *testing.T) {
 				bindGroup(t, env, f.app, f.groups["operators"], 1, func(r *api.PolicyBindingRequest) { r.SetNegate(true) })
 				return guarded(f.mine, "admins", "operators")
 			},
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
-				env.Settle(r, cr)
-			},
-			want: func(f *guardFixture) guardOutcome {
-				return guardOutcome{Providers: sorted(f.other), Ready: corev1.ConditionFalse, Synced: corev1.ConditionTrue, ReadyMessage: notBound("admins", "operators"), PollCalls: withheldPoll}
-			},
+			steps: settle,
+			want:  withheld(notBound("admins", "operators"), 0),
 		},
 		"NoApplication": {
 			reason: "A provider without an application cannot be restricted by a binding, so it is not served.",
@@ -193,9 +197,7 @@ func TestRequiredGroups(t *testing.T) {
 				f.mine = newProvider(t, env, "orphan")
 				return guarded(f.mine, "admins")
 			},
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
-				env.Settle(r, cr)
-			},
+			steps: settle,
 			want: func(f *guardFixture) guardOutcome {
 				return guardOutcome{
 					Providers: sorted(f.other), Ready: corev1.ConditionFalse, Synced: corev1.ConditionTrue,
@@ -206,10 +208,7 @@ func TestRequiredGroups(t *testing.T) {
 		},
 		"GroupDeletedIsWithdrawnInOnePoll": {
 			reason: "Deleting a bound group deletes its binding in Authentik; the next poll takes the provider off the outpost, so only the deletion itself left it served to everyone.",
-			setup: func(t *testing.T, env *mrtest.Env, f *guardFixture) *v1alpha1.OutpostBinding {
-				bindGroup(t, env, f.app, f.groups["admins"], 0)
-				return guarded(f.mine, "admins")
-			},
+			setup:  adminsBound,
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
 				env.Settle(r, cr)
 				deleteGroup(t, env, f.groups["admins"])
@@ -222,16 +221,11 @@ func TestRequiredGroups(t *testing.T) {
 				env.Settle(r, cr)
 				env.NoWrites(r, cr)
 			},
-			want: func(f *guardFixture) guardOutcome {
-				return guardOutcome{Providers: sorted(f.other), Ready: corev1.ConditionFalse, Synced: corev1.ConditionTrue, ReadyMessage: notBound("admins"), ExposedWrites: 1, PollCalls: withheldPoll}
-			},
+			want: withheld(notBound("admins"), 1),
 		},
 		"GroupBackIsServedAgain": {
 			reason: "Once the group and its binding are back the provider is attached again by itself.",
-			setup: func(t *testing.T, env *mrtest.Env, f *guardFixture) *v1alpha1.OutpostBinding {
-				bindGroup(t, env, f.app, f.groups["admins"], 0)
-				return guarded(f.mine, "admins")
-			},
+			setup:  adminsBound,
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
 				env.Settle(r, cr)
 				deleteGroup(t, env, f.groups["admins"])
@@ -239,9 +233,7 @@ func TestRequiredGroups(t *testing.T) {
 				bindGroup(t, env, f.app, newGroup(t, env, "admins"), 0)
 				env.Settle(r, cr)
 			},
-			want: func(f *guardFixture) guardOutcome {
-				return guardOutcome{Providers: sorted(f.mine, f.other), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExposedWrites: 1, PollCalls: attachedPoll}
-			},
+			want: served(1),
 		},
 		"FoundAttachedIsWithdrawn": {
 			reason: "A provider someone else attached is taken off too while its group is not bound: the binding's groups say it must not be served.",
@@ -249,19 +241,12 @@ func TestRequiredGroups(t *testing.T) {
 				setProviders(t, env, f.outpost, f.mine, f.other)
 				return guarded(f.mine, "admins")
 			},
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
-				env.Settle(r, cr)
-			},
-			want: func(f *guardFixture) guardOutcome {
-				return guardOutcome{Providers: sorted(f.other), Ready: corev1.ConditionFalse, Synced: corev1.ConditionTrue, ReadyMessage: notBound("admins"), PollCalls: withheldPoll}
-			},
+			steps: settle,
+			want:  withheld(notBound("admins"), 0),
 		},
 		"CrashAfterAttachThenGroupDeleted": {
 			reason: "A binding that attached its provider and stopped before recording its external name still takes it off when the group goes, and deleting it later keeps the other providers.",
-			setup: func(t *testing.T, env *mrtest.Env, f *guardFixture) *v1alpha1.OutpostBinding {
-				bindGroup(t, env, f.app, f.groups["admins"], 0)
-				return guarded(f.mine, "admins")
-			},
+			setup:  adminsBound,
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
 				crashing := env.CrashingReconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
 				_, _ = env.Reconcile(crashing, client.ObjectKeyFromObject(cr))
@@ -281,10 +266,7 @@ func TestRequiredGroups(t *testing.T) {
 		},
 		"DeletedWhileWithheld": {
 			reason: "Deleting a binding whose provider is off the outpost changes nothing more and finishes.",
-			setup: func(t *testing.T, env *mrtest.Env, f *guardFixture) *v1alpha1.OutpostBinding {
-				bindGroup(t, env, f.app, f.groups["admins"], 0)
-				return guarded(f.mine, "admins")
-			},
+			setup:  adminsBound,
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
 				env.Settle(r, cr)
 				deleteGroup(t, env, f.groups["admins"])
@@ -302,9 +284,7 @@ func TestRequiredGroups(t *testing.T) {
 			setup: func(t *testing.T, env *mrtest.Env, f *guardFixture) *v1alpha1.OutpostBinding {
 				return binding("longhorn", withProvider(f.mine))
 			},
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
-				env.Settle(r, cr)
-			},
+			steps: settle,
 			want: func(f *guardFixture) guardOutcome {
 				return guardOutcome{Providers: sorted(f.mine, f.other), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExposedWrites: 1, PollCalls: map[string]int{}}
 			},
