@@ -5,8 +5,6 @@ package composition
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -257,42 +255,12 @@ composed:
 }
 
 func TestValidateRenderedOIDCConfigs(t *testing.T) {
-	dir := t.TempDir()
-	resources := []string{
-		filepath.Join(env.root, oidcXRDFile),
-		filepath.Join(env.root, oidcCompositionFile),
-		filepath.Join(env.root, oidcExamplesDir),
-	}
 	runs := map[string][2]string{
 		"grafana":        {grafanaOIDCXR, ""},
 		"grafana-served": {grafanaOIDCXR, observedGrafanaOIDC("https://authentik.example.com/application/o/grafana-oidc/", false, "grafana-oidc", ready)},
 		"immich":         {immichOIDCXR, ""},
 	}
-	want := 3 // the XRD, the Composition and its go-templating input
-	for name, in := range runs {
-		out, err := renderOIDCConfig(t, in[0], in[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(p, []byte(out), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		resources = append(resources, p)
-		want += strings.Count(out, "\nkind: ")
-	}
-	examples, _ := filepath.Glob(filepath.Join(env.root, oidcExamplesDir, "*.yaml"))
-	want += len(examples)
-
-	out, err := validate(resources...)
-	t.Logf("crank beta validate:\n%s", out)
-	if err != nil {
-		t.Fatalf("the rendered OIDCConfigs, the examples, the XRD and the Composition do not validate: %v", err)
-	}
-	summary := fmt.Sprintf("Total %d resources: 0 missing schemas, %d success cases, 0 failure cases", want, want)
-	if !strings.Contains(out, summary) {
-		t.Errorf("crank beta validate: want %q in its report", summary)
-	}
+	checkRenderedValidate(t, oidcXRDFile, oidcCompositionFile, oidcExamplesDir, runs)
 }
 
 func TestValidateRefusesBrokenOIDCConfigs(t *testing.T) {
@@ -304,29 +272,5 @@ func TestValidateRefusesBrokenOIDCConfigs(t *testing.T) {
 		"bad-client-type":             `spec.clientType: Unsupported value: "private": supported values: "confidential", "public"`,
 		"reserved-slug":               "spec.authentikConfig.application.slug must not be one of Authentik's reserved slugs",
 	}
-	out, err := validate(filepath.Join(env.root, testdataDir, "oidcconfigs-broken.yaml"))
-	t.Logf("crank beta validate:\n%s", out)
-	if err == nil {
-		t.Fatal("crank beta validate accepted oidcconfigs-broken.yaml")
-	}
-	got := map[string]string{}
-	for _, l := range strings.Split(out, "\n") {
-		m := validateLine.FindStringSubmatch(l)
-		if m == nil || m[3] != "OIDCConfig" {
-			continue
-		}
-		if m[1] == "✓" {
-			t.Errorf("crank beta validate accepted the broken OIDCConfig %s", m[4])
-			continue
-		}
-		got[m[4]] = m[5]
-	}
-	for name, msg := range want {
-		if !strings.Contains(got[name], msg) {
-			t.Errorf("OIDCConfig %s: want a refusal containing %q, got %q", name, msg, got[name])
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("crank beta validate refused %d OIDCConfigs, want %d: %v", len(got), len(want), got)
-	}
+	checkRefusals(t, "OIDCConfig", "oidcconfigs-broken.yaml", want)
 }

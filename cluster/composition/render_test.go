@@ -817,52 +817,7 @@ why: 'Unready resources: application, policybinding-authentik Admins, policybind
 status:
   access: not served
   accessReason: 'no outpost serves it until every allowed group is bound: group "authentik Admins": its policy binding does not exist in Authentik yet; group "monitoring-viewers": its policy binding does not exist in Authentik yet'
-composed:
-- kind: Application
-  namespace: monitoring
-  name: grafana
-  resource: application
-  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
-  spec:
-    providerConfigRef: {kind: ClusterProviderConfig, name: default}
-    forProvider:
-      name: Grafana
-      slug: grafana
-      providerRef: {name: grafana}
-      policyEngineMode: any
-      metaLaunchUrl: https://grafana.k8s.example.com/dashboards
-      group: Monitoring
-      metaDescription: Dashboards and alerts
-- kind: PolicyBinding
-  namespace: monitoring
-  name: grafana-authentik-admins-ebd15a
-  resource: policybinding-authentik Admins
-  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
-  spec:
-    providerConfigRef: {kind: ClusterProviderConfig, name: default}
-    forProvider: {applicationRef: {name: grafana}, groupName: authentik Admins, order: 0}
-- kind: PolicyBinding
-  namespace: monitoring
-  name: grafana-monitoring-viewers-4c8d4f
-  resource: policybinding-monitoring-viewers
-  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
-  spec:
-    providerConfigRef: {kind: ClusterProviderConfig, name: default}
-    forProvider: {applicationRef: {name: grafana}, groupName: monitoring-viewers, order: 1}
-- kind: ProxyProvider
-  namespace: monitoring
-  name: grafana
-  resource: proxyprovider
-  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
-  spec:
-    providerConfigRef: {kind: ClusterProviderConfig, name: default}
-    forProvider:
-      name: grafana-proxy
-      mode: proxy
-      externalHost: https://grafana.k8s.example.com
-      internalHost: http://grafana.monitoring.svc.cluster.local:3000
-      skipPathRegex: "^/api/health$\n^/public/.*\n"
-`,
+` + grafanaComposed(false),
 		},
 		"GroupsBoundThenServed": {
 			reason:   "Once every PolicyBinding is observed Ready, the OutpostBinding is composed; the ProxyConfig is not Ready until it is.",
@@ -1028,21 +983,42 @@ func validate(resources ...string) (string, error) {
 }
 
 func TestValidateRenderedExamples(t *testing.T) {
-	dir := t.TempDir()
-	resources := []string{
-		filepath.Join(env.root, xrdFile),
-		filepath.Join(env.root, compositionFile),
-		filepath.Join(env.root, examplesDir),
-	}
 	runs := map[string][2]string{
 		"longhorn-proxy":          {longhornXR, ""},
 		"longhorn-proxy-observed": {longhornXR, longhornObs},
 		"my-service-proxy":        {myServiceXR, ""},
 		"grafana":                 {grafanaXR, ""},
 	}
+	checkRenderedValidate(t, xrdFile, compositionFile, examplesDir, runs)
+}
+
+func TestValidateRefusesBrokenProxyConfigs(t *testing.T) {
+	want := map[string]string{
+		"bad-mode":                           `spec.authentikConfig.mode: Unsupported value: "forward": supported values: "proxy", "forward_single", "forward_domain"`,
+		"proxy-mode-without-internal-host":   "spec.internalHost is required when spec.authentikConfig.mode is proxy (the default)",
+		"default-mode-without-internal-host": "spec.internalHost is required when spec.authentikConfig.mode is proxy (the default)",
+		"external-host-ftp-url":              "spec.externalHost must be a host name such as app.example.com or an http(s) URL such as https://app.example.com",
+		"slug-with-space":                    "spec.authentikConfig.application.slug may contain only letters, digits, - and _",
+		"internal-host-without-scheme":       "spec.internalHost must be an http(s) URL such as http://app.ns.svc.cluster.local:8080",
+	}
+	checkRefusals(t, "ProxyConfig", "proxyconfigs-broken.yaml", want)
+}
+
+// checkRenderedValidate renders each run (an XR and what Crossplane
+// observes of its composed resources, "" for nothing) through the XRD and
+// Composition, and checks that crank beta validate accepts every rendered
+// object together with the XRD, the Composition and the examples.
+func checkRenderedValidate(t *testing.T, xrd, composition, examples string, runs map[string][2]string) {
+	t.Helper()
+	dir := t.TempDir()
+	resources := []string{
+		filepath.Join(env.root, xrd),
+		filepath.Join(env.root, composition),
+		filepath.Join(env.root, examples),
+	}
 	want := 3 // the XRD, the Composition and its go-templating input
 	for name, in := range runs {
-		out, err := renderXR(t, in[0], in[1])
+		out, err := renderWith(t, xrd, composition, in[0], in[1])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1053,13 +1029,13 @@ func TestValidateRenderedExamples(t *testing.T) {
 		resources = append(resources, p)
 		want += strings.Count(out, "\nkind: ") // one per rendered object
 	}
-	examples, _ := filepath.Glob(filepath.Join(env.root, examplesDir, "*.yaml"))
-	want += len(examples)
+	exampleFiles, _ := filepath.Glob(filepath.Join(env.root, examples, "*.yaml"))
+	want += len(exampleFiles)
 
 	out, err := validate(resources...)
 	t.Logf("crank beta validate:\n%s", out)
 	if err != nil {
-		t.Fatalf("the rendered ProxyConfigs, the examples, the XRD and the Composition do not validate: %v", err)
+		t.Fatalf("the rendered XRs, the examples, the XRD and the Composition do not validate: %v", err)
 	}
 	summary := fmt.Sprintf("Total %d resources: 0 missing schemas, %d success cases, 0 failure cases", want, want)
 	if !strings.Contains(out, summary) {
@@ -1072,38 +1048,34 @@ func TestValidateRenderedExamples(t *testing.T) {
 	}
 }
 
-func TestValidateRefusesBrokenProxyConfigs(t *testing.T) {
-	want := map[string]string{
-		"bad-mode":                           `spec.authentikConfig.mode: Unsupported value: "forward": supported values: "proxy", "forward_single", "forward_domain"`,
-		"proxy-mode-without-internal-host":   "spec.internalHost is required when spec.authentikConfig.mode is proxy (the default)",
-		"default-mode-without-internal-host": "spec.internalHost is required when spec.authentikConfig.mode is proxy (the default)",
-		"external-host-ftp-url":              "spec.externalHost must be a host name such as app.example.com or an http(s) URL such as https://app.example.com",
-		"slug-with-space":                    "spec.authentikConfig.application.slug may contain only letters, digits, - and _",
-		"internal-host-without-scheme":       "spec.internalHost must be an http(s) URL such as http://app.ns.svc.cluster.local:8080",
-	}
-	out, err := validate(filepath.Join(env.root, testdataDir, "proxyconfigs-broken.yaml"))
+// checkRefusals validates the file of broken XRs of kind in testdata and
+// checks that crank beta validate refuses each of them, and only them,
+// with a message containing want[name].
+func checkRefusals(t *testing.T, kind, file string, want map[string]string) {
+	t.Helper()
+	out, err := validate(filepath.Join(env.root, testdataDir, file))
 	t.Logf("crank beta validate:\n%s", out)
 	if err == nil {
-		t.Fatal("crank beta validate accepted proxyconfigs-broken.yaml")
+		t.Fatalf("crank beta validate accepted %s", file)
 	}
 	got := map[string]string{}
 	for _, l := range strings.Split(out, "\n") {
 		m := validateLine.FindStringSubmatch(l)
-		if m == nil || m[3] != "ProxyConfig" {
+		if m == nil || m[3] != kind {
 			continue
 		}
 		if m[1] == "✓" {
-			t.Errorf("crank beta validate accepted the broken ProxyConfig %s", m[4])
+			t.Errorf("crank beta validate accepted the broken %s %s", kind, m[4])
 			continue
 		}
 		got[m[4]] = m[5]
 	}
 	for name, msg := range want {
 		if !strings.Contains(got[name], msg) {
-			t.Errorf("ProxyConfig %s: want a refusal containing %q, got %q", name, msg, got[name])
+			t.Errorf("%s %s: want a refusal containing %q, got %q", kind, name, msg, got[name])
 		}
 	}
 	if len(got) != len(want) {
-		t.Errorf("crank beta validate refused %d ProxyConfigs, want %d: %v", len(got), len(want), got)
+		t.Errorf("crank beta validate refused %d %ss, want %d: %v", len(got), kind, len(want), got)
 	}
 }
