@@ -242,6 +242,46 @@ func (e *env) rss(t *testing.T) string {
 	return fmt.Sprintf("%.0f MiB (anonymous %.0f, file %.0f)", kb["VmRSS"]/1024, kb["RssAnon"]/1024, kb["RssFile"]/1024)
 }
 
+// goMemory is how the provider's Go runtime holds its memory, from its
+// heap profile's text form after a GC: the heap's live objects and what
+// the GC lets the heap grow to, the goroutines' stacks, and how many
+// goroutines there are. It tells memory in use from GC headroom; "" without
+// a pprof URL. Read after the RSS, as the GC it forces may lower it.
+func (e *env) goMemory(t *testing.T) string {
+	t.Helper()
+	if e.pprofURL == "" {
+		return ""
+	}
+	text := func(what string) string {
+		resp, err := http.Get(e.pprofURL + "/" + what) //nolint:gosec,noctx // The local provider.
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close() //nolint:errcheck // Only read from.
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	stats := map[string]float64{}
+	for _, l := range strings.Split(text("heap?debug=1&gc=1"), "\n") {
+		// Lines like "# HeapAlloc = 123" and "# Stack = 456 / 789".
+		if f := strings.Fields(l); len(f) >= 4 && f[0] == "#" && f[2] == "=" {
+			if n, err := strconv.ParseFloat(f[3], 64); err == nil {
+				stats[f[1]] = n
+			}
+		}
+	}
+	var goroutines int
+	if _, err := fmt.Sscanf(text("goroutine?debug=1"), "goroutine profile: total %d", &goroutines); err != nil {
+		t.Fatalf("goroutine count: %v", err)
+	}
+	const mib = 1 << 20
+	return fmt.Sprintf("heap %.0f MiB (GC goal %.0f), stacks %.0f MiB, %d goroutines",
+		stats["HeapAlloc"]/mib, stats["NextGC"]/mib, stats["Stack"]/mib, goroutines)
+}
+
 // managed counts the managed resources in ns.
 func (e *env) managed(t *testing.T, ns string) int {
 	t.Helper()
@@ -434,6 +474,9 @@ func TestScale(t *testing.T) {
 		fmt.Sprintf("%.2f", float64(sum(steady))/float64(mrs*steadyPolls)))
 	row("steady state: writes to Authentik (must be 0)", fmt.Sprintf("%d %v", sum(writes), writes))
 	row("provider RSS in steady state", e.rss(t))
+	if m := e.goMemory(t); m != "" {
+		row("provider Go memory in steady state", m)
+	}
 	e.profile(t, "heap", "heap")
 	if sum(writes) != 0 {
 		t.Errorf("steady state: %d writes to Authentik in %d polls, want none: %v", sum(writes), steadyPolls, writes)
