@@ -59,7 +59,9 @@ func (r *DeletionRecorder) Start(ctx context.Context) error {
 // A failed list leaves the last value.
 func (r *DeletionRecorder) Record(ctx context.Context) {
 	list, ok := r.list.DeepCopyObject().(resource.ManagedList)
-	if !ok || r.kube.List(ctx, list) != nil {
+	// Read only: the cache's own objects, not a copy of every resource of
+	// the kind each interval.
+	if !ok || r.kube.List(ctx, list, client.UnsafeDisableDeepCopy) != nil {
 		return
 	}
 	oldest := 0.0

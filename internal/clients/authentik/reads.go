@@ -52,11 +52,15 @@ type Collection[T any] struct {
 	List func(ctx context.Context, c *api.APIClient, page, size int32) ([]T, int32, *http.Response, error)
 	// Get reads one object by the id in its path.
 	Get func(ctx context.Context, c *api.APIClient, id string) (*T, *http.Response, error)
+	// Trim drops from an answer what the generated client keeps and no
+	// reader needs, before the object is shared (trim.go).
+	Trim func(*T)
 }
 
 // The collections the managed resource kinds read.
 var (
 	ProxyProviders = &Collection[api.ProxyProvider]{
+		Trim: trimProxyProvider,
 		Path: "providers/proxy",
 		ID:   func(p *api.ProxyProvider) string { return itoa(p.Pk) },
 		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.ProxyProvider, int32, *http.Response, error) {
@@ -75,6 +79,7 @@ var (
 		},
 	}
 	OAuth2Providers = &Collection[api.OAuth2Provider]{
+		Trim: trimOAuth2Provider,
 		Path: "providers/oauth2",
 		ID:   func(p *api.OAuth2Provider) string { return itoa(p.Pk) },
 		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.OAuth2Provider, int32, *http.Response, error) {
@@ -97,6 +102,7 @@ var (
 	// Authentik per user. A token that is no superuser gets the narrowed
 	// list, and the application it lacks is fetched by its slug.
 	Applications = &Collection[api.Application]{
+		Trim: trimApplication,
 		Path: "core/applications",
 		ID:   func(a *api.Application) string { return a.Slug },
 		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.Application, int32, *http.Response, error) {
@@ -111,6 +117,7 @@ var (
 		},
 	}
 	Groups = &Collection[api.Group]{
+		Trim: trimGroup,
 		Path: "core/groups",
 		ID:   func(g *api.Group) string { return g.Pk },
 		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.Group, int32, *http.Response, error) {
@@ -125,6 +132,7 @@ var (
 		},
 	}
 	PolicyBindings = &Collection[api.PolicyBinding]{
+		Trim: trimPolicyBinding,
 		Path: "policies/bindings",
 		ID:   func(b *api.PolicyBinding) string { return b.Pk },
 		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.PolicyBinding, int32, *http.Response, error) {
@@ -139,6 +147,7 @@ var (
 		},
 	}
 	Outposts = &Collection[api.Outpost]{
+		Trim: trimOutpost,
 		Path: "outposts/instances",
 		ID:   func(o *api.Outpost) string { return o.Pk },
 		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.Outpost, int32, *http.Response, error) {
@@ -217,6 +226,7 @@ func Remember[T any](c *Client, k *Collection[T], obj *T) {
 	l := st.list(listKey{path: k.Path, token: c.tokenSum, reader: c.kind})
 	id := strings.ToLower(k.ID(obj))
 	if cur, ok := l.objects[id]; !ok || cur.seq <= st.seq {
+		k.Trim(obj)
 		l.objects[id] = entry{obj: obj, seq: st.seq}
 	}
 }
@@ -285,6 +295,7 @@ func refresh[T any](ctx context.Context, c *Client, k *Collection[T], st *server
 	}
 	objects := make(map[string]entry, len(all))
 	for i := range all {
+		k.Trim(&all[i])
 		id := strings.ToLower(k.ID(&all[i]))
 		objects[id] = entry{obj: &all[i], seq: requested}
 	}
@@ -312,6 +323,7 @@ func fetch[T any](ctx context.Context, c *Client, k *Collection[T], st *serverRe
 	newer := !ok || cur.seq <= seq
 	switch {
 	case err == nil && newer:
+		k.Trim(obj)
 		l.objects[key.id] = entry{obj: obj, seq: seq}
 	case IsNotFound(err) && newer:
 		delete(l.objects, key.id)

@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -101,6 +102,22 @@ func SetupGated(mgr ctrl.Manager, o controller.Options) error {
 	return nil
 }
 
+// configWorkers is how many configs (for the credentials guard, namespaces)
+// each config controller reconciles at once. A controller never works on
+// one key twice at a time and there are few configs; controller-runtime
+// starts every worker up front, so --max-reconcile-rate workers (100 by
+// default) in each of these five controllers were idle goroutines whose
+// stacks the GC scanned.
+const configWorkers = 4
+
+// controllerOptions are the controller-runtime options of a config
+// controller.
+func controllerOptions(o controller.Options) ctrlcontroller.Options {
+	co := o.ForControllerRuntime()
+	co.MaxConcurrentReconciles = min(co.MaxConcurrentReconciles, configWorkers)
+	return co
+}
+
 // setupUsage adds the usage controller of one config kind. Both kinds count
 // the one namespaced ProviderConfigUsage kind: each usage is labelled with
 // its config's kind and name, so each controller counts only its own.
@@ -117,7 +134,7 @@ func setupUsage(mgr ctrl.Manager, o controller.Options, k Kind) error {
 
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
-		WithOptions(o.ForControllerRuntime()).
+		WithOptions(controllerOptions(o)).
 		For(k.New()).
 		Watches(&v1alpha1.ProviderConfigUsage{}, &resource.EnqueueRequestForProviderConfig{}).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
@@ -140,7 +157,7 @@ func setupHealth(mgr ctrl.Manager, o controller.Options, k Kind) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
-		WithOptions(o.ForControllerRuntime()).
+		WithOptions(controllerOptions(o)).
 		For(k.New(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(bySecret)).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))

@@ -205,7 +205,7 @@ func setupCredentialsGuard(mgr ctrl.Manager, o controller.Options) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
-		WithOptions(o.ForControllerRuntime()).
+		WithOptions(controllerOptions(o)).
 		Watches(&v1alpha1.ProviderConfig{}, byNamespace).
 		Watches(&v1alpha1.ProviderConfigUsage{}, byNamespace).
 		Watches(&corev1.Secret{}, byNamespace).

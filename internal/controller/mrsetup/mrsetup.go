@@ -4,6 +4,7 @@
 package mrsetup
 
 import (
+	"context"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -87,7 +88,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 		if !ok {
 			return errors.Errorf("%s for %s", errStateMetrics, k.GroupKind)
 		}
-		rec := statemetrics.NewMRStateRecorder(mgr.GetClient(), o.Logger, o.MetricOptions.MRStateMetrics, own, o.MetricOptions.PollStateMetricInterval)
+		rec := statemetrics.NewMRStateRecorder(CacheLister{mgr.GetClient()}, o.Logger, o.MetricOptions.MRStateMetrics, own, o.MetricOptions.PollStateMetricInterval)
 		if err := mgr.Add(rec); err != nil {
 			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
 		}
@@ -106,6 +107,18 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 		WithEventFilter(resource.DesiredStateChanged()).
 		For(k.Object).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+// A CacheLister is a client whose List fills the list with the cache's own
+// objects rather than deep copies of them. It is for readers that never
+// modify what they list: crossplane-runtime's state recorder keeps its last
+// list of every resource of its kind until the next, which with copies
+// held a second copy of each resource.
+type CacheLister struct{ client.Client }
+
+// List lists from the cache without copying the objects.
+func (c CacheLister) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return c.Client.List(ctx, list, append(opts, client.UnsafeDisableDeepCopy)...)
 }
 
 // KindOptions makes a kind's own reconciler options (its connector,

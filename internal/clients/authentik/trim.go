@@ -1,0 +1,93 @@
+package authentik
+
+import api "goauthentik.io/api/v3"
+
+// The generated client's UnmarshalJSON gives every object it decodes, and
+// every object nested in one, a map of the keys its schema does not name
+// (AdditionalProperties). It decodes the whole object into that map and
+// then deletes the known keys, so an empty map keeps room for every key the
+// object had. The shared lists hold every object of a collection; dropping
+// the empty maps took 500 proxy providers and their 500 applications from
+// 4.0 to 1.6 MiB. Nothing reads them, and an empty map and none encode
+// alike.
+
+func dropEmpty(m *map[string]any) {
+	if len(*m) == 0 {
+		*m = nil
+	}
+}
+
+func trimProvider(p *api.Provider) {
+	if p != nil {
+		dropEmpty(&p.AdditionalProperties)
+	}
+}
+
+func trimRedirectURIs(uris []api.RedirectURI) {
+	for i := range uris {
+		dropEmpty(&uris[i].AdditionalProperties)
+	}
+}
+
+func trimProxyProvider(p *api.ProxyProvider) {
+	dropEmpty(&p.AdditionalProperties)
+	trimRedirectURIs(p.RedirectUris)
+}
+
+func trimOAuth2Provider(p *api.OAuth2Provider) {
+	dropEmpty(&p.AdditionalProperties)
+	trimRedirectURIs(p.RedirectUris)
+}
+
+func trimApplication(a *api.Application) {
+	dropEmpty(&a.AdditionalProperties)
+	trimProvider(a.ProviderObj.Get())
+	for i := range a.BackchannelProvidersObj {
+		trimProvider(&a.BackchannelProvidersObj[i])
+	}
+	if u := a.MetaIconThemedUrls.Get(); u != nil {
+		dropEmpty(&u.AdditionalProperties)
+	}
+}
+
+func trimGroup(g *api.Group) {
+	dropEmpty(&g.AdditionalProperties)
+	for i := range g.ParentsObj {
+		dropEmpty(&g.ParentsObj[i].AdditionalProperties)
+	}
+	for i := range g.ChildrenObj {
+		dropEmpty(&g.ChildrenObj[i].AdditionalProperties)
+	}
+	for i := range g.UsersObj {
+		dropEmpty(&g.UsersObj[i].AdditionalProperties)
+	}
+	for i := range g.RolesObj {
+		dropEmpty(&g.RolesObj[i].AdditionalProperties)
+	}
+	for i := range g.InheritedRolesObj {
+		dropEmpty(&g.InheritedRolesObj[i].AdditionalProperties)
+	}
+}
+
+func trimPolicyBinding(b *api.PolicyBinding) {
+	dropEmpty(&b.AdditionalProperties)
+	if p := b.PolicyObj.Get(); p != nil {
+		dropEmpty(&p.AdditionalProperties)
+	}
+	if g := b.GroupObj.Get(); g != nil {
+		dropEmpty(&g.AdditionalProperties)
+	}
+	if u := b.UserObj.Get(); u != nil {
+		dropEmpty(&u.AdditionalProperties)
+	}
+}
+
+func trimOutpost(o *api.Outpost) {
+	dropEmpty(&o.AdditionalProperties)
+	for i := range o.ProvidersObj {
+		trimProvider(&o.ProvidersObj[i])
+	}
+	if s := o.ServiceConnectionObj.Get(); s != nil {
+		dropEmpty(&s.AdditionalProperties)
+	}
+}
