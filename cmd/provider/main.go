@@ -4,9 +4,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/alecthomas/kingpin/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -74,6 +76,16 @@ func main() {
 		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	}
 	log.Info("Starting provider-authentik", "version", version.Version)
+
+	// The GC collects harder as the Go runtime's memory nears GOMEMLIMIT.
+	// Unless GOMEMLIMIT is set (or AUTOMEMLIMIT=off), it is 90 % of the
+	// container's memory limit: the rest is for what the runtime does not
+	// count, such as the binary's own pages (about 40 MiB).
+	if limit, err := memlimit.Set(); err != nil {
+		log.Info("Cannot set GOMEMLIMIT from the container's memory limit", "error", err)
+	} else if limit < math.MaxInt64 {
+		log.Info("Go memory limit", "GOMEMLIMIT", limit)
+	}
 
 	cfg, err := ctrl.GetConfig()
 	kingpin.FatalIfError(err, "Cannot get the API server's REST config")
