@@ -114,6 +114,78 @@ func RunTakeover(t *testing.T, tk Takeover) {
 	}
 }
 
+// An OtherType describes, for a provider kind, a provider of another type
+// that exists in Authentik with the name a managed resource's create would
+// use: Authentik's provider names are unique across types.
+type OtherType struct {
+	Kind    mrsetup.Kind
+	Options func(e *Env) []managed.ReconcilerOption
+	// Other makes the provider of the other type and returns its API path
+	// below /api/v3 and what the resource's Synced condition must say of it.
+	Other func(t *testing.T, e *Env) (path, obstacle string)
+	// Resource is a managed resource of the kind with the other provider's
+	// name; adopt sets spec.adoptExisting.
+	Resource func(e *Env, adopt bool) resource.Managed
+	// Count is how many providers of the kind have the name.
+	Count func(t *testing.T, e *Env) int
+}
+
+// otherTypeOutcome is what an OtherType case checks.
+type otherTypeOutcome struct {
+	Objects       int
+	ExternalName  string
+	Synced        corev1.ConditionStatus
+	NamesObstacle bool
+	Writes        map[string]int
+	Unchanged     bool
+}
+
+// RunOtherType checks that a provider of another type with the resource's
+// name is never taken over, not even with consent: the resource writes
+// nothing to Authentik, names the other provider as the obstacle, and
+// leaves it byte-identical in Authentik's answers.
+func RunOtherType(t *testing.T, ot OtherType) {
+	cases := map[string]struct {
+		reason string
+		adopt  bool
+	}{
+		"NoConsent": {reason: "Without consent the provider of the other type is named and left alone."},
+		"AdoptExisting": {
+			reason: "spec.adoptExisting does not stretch to a provider of another type.",
+			adopt:  true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := New(t)
+			path, obstacle := ot.Other(t, e)
+			before := e.RawJSON(t, path)
+			e.Sim.Sim.ResetCounts()
+
+			mg := ot.Resource(e, tc.adopt)
+			e.Create(mg)
+			r := e.Reconciler(ot.Kind, ot.Options(e)...)
+			for range 3 {
+				_, _ = e.Reconcile(r, types.NamespacedName{Namespace: mg.GetNamespace(), Name: mg.GetName()})
+			}
+			e.Get(mg)
+			synced := mg.GetCondition(xpv2.TypeSynced)
+			got := otherTypeOutcome{
+				Objects:       ot.Count(t, e),
+				ExternalName:  meta.GetExternalName(mg),
+				Synced:        synced.Status,
+				NamesObstacle: strings.Contains(synced.Message, obstacle),
+				Writes:        e.Sim.Sim.WriteCounts(),
+				Unchanged:     before == e.RawJSON(t, path),
+			}
+			want := otherTypeOutcome{Synced: corev1.ConditionFalse, NamesObstacle: true, Writes: map[string]int{}, Unchanged: true}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, synced)
+			}
+		})
+	}
+}
+
 // RawJSON is the simulator's answer to GET path, byte for byte.
 func (e *Env) RawJSON(t *testing.T, path string) string {
 	t.Helper()

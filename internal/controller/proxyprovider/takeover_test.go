@@ -3,7 +3,6 @@ package proxyprovider
 import (
 	"context"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -97,60 +96,23 @@ func TestTakeOverInPlace(t *testing.T) {
 // with the spec's name is never managed, with consent or without: the
 // resource says what is in the way and Authentik is not written to.
 func TestOtherTypeIsRefused(t *testing.T) {
-	cases := map[string]struct {
-		reason string
-		adopt  bool
-	}{
-		"NoConsent": {reason: "Without consent the OAuth2 provider is named as the obstacle."},
-		"AdoptExisting": {
-			reason: "spec.adoptExisting does not stretch to a provider of another type.",
-			adopt:  true,
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			env := mrtest.New(t)
-			ctx := context.Background()
-			flows := env.Sim.Sim.Fixtures().Flows
+	mrtest.RunOtherType(t, mrtest.OtherType{
+		Kind:    Kind,
+		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Other: func(t *testing.T, e *mrtest.Env) (string, string) {
+			flows := e.Sim.Sim.Fixtures().Flows
 			req := api.NewOAuth2ProviderRequest(providerName, flows[authentik.DefaultAuthorizationFlow], flows[authentik.DefaultInvalidationFlow],
 				[]api.RedirectURIRequest{*api.NewRedirectURIRequest(api.MATCHINGMODEENUM_STRICT, "https://longhorn.example.com/oauth/callback")})
-			oauth, resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2Create(ctx).OAuth2ProviderRequest(*req).Execute()
+			oauth, resp, err := e.Authentik.API.ProvidersAPI.ProvidersOauth2Create(context.Background()).OAuth2ProviderRequest(*req).Execute()
 			if err := authentik.Classify(resp, err); err != nil {
 				t.Fatal(err)
 			}
-			path := "/providers/oauth2/" + strconv.Itoa(int(oauth.Pk)) + "/"
-			before := env.RawJSON(t, path)
-			env.Sim.Sim.ResetCounts()
-
-			cr := proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = tc.adopt })
-			env.Create(cr)
-			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-			for range 3 {
-				_, _ = env.Reconcile(r, keyOf(cr))
-			}
-			env.Get(cr)
-
-			type result struct {
-				ExternalName   string
-				Synced         corev1.ConditionStatus
-				NamesObstacle  bool
-				Writes         map[string]int
-				ProxyProviders int
-				Unchanged      bool
-			}
-			synced := cr.GetCondition(xpv2.TypeSynced)
-			got := result{
-				ExternalName:   meta.GetExternalName(cr),
-				Synced:         synced.Status,
-				NamesObstacle:  strings.Contains(synced.Message, `OAuth2/OpenID Provider "longhorn-proxy" (`+strconv.Itoa(int(oauth.Pk))+`) `+errOtherType),
-				Writes:         env.Sim.Sim.WriteCounts(),
-				ProxyProviders: len(providersNamed(t, env, providerName)),
-				Unchanged:      before == env.RawJSON(t, path),
-			}
-			want := result{Synced: corev1.ConditionFalse, NamesObstacle: true, Writes: map[string]int{}, Unchanged: true}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, synced)
-			}
-		})
-	}
+			pk := strconv.Itoa(int(oauth.Pk))
+			return "/providers/oauth2/" + pk + "/", `OAuth2/OpenID Provider "` + providerName + `" (` + pk + `) ` + errOtherType
+		},
+		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
+			return proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = adopt })
+		},
+		Count: func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
+	})
 }
