@@ -14,6 +14,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -70,6 +71,9 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.ApplicationGroupKind,
 	Object:           &v1alpha1.Application{},
 	List:             &v1alpha1.ApplicationList{},
+	Dependencies: mrsetup.ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
+		return mg.(*v1alpha1.Application).Spec.ForProvider.ProviderRef
+	}),
 }
 
 // ReconcilerOptions are the options particular to Applications: the
@@ -83,7 +87,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 	})
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
-		managed.WithTypedExternalConnector[*v1alpha1.Application](c),
+		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.Application](c)),
 		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }

@@ -57,7 +57,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 	})
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
-		managed.WithTypedExternalConnector[*v1alpha1.Group](c),
+		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.Group](c)),
 		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
@@ -38,6 +40,8 @@ type Kind struct {
 	Object client.Object
 	// List is an empty list of the kind, for the state metrics.
 	List resource.ManagedList
+	// Dependencies are the kinds its references name.
+	Dependencies []Dependency
 }
 
 // ReconcilerOptions are the options every managed reconciler of this
@@ -50,6 +54,7 @@ func ReconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []ma
 		// them do not all reach Authentik in the same second of each poll.
 		managed.WithPollJitterHook(o.PollInterval / 10),
 		ReadsOwnWrites(),
+		RecordsFinalizerWithCreate(mgr.GetClient()),
 		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime's event package still takes the legacy recorder.
 	}
 	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
@@ -101,12 +106,14 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 	r := managed.NewReconciler(mgr, resource.ManagedKind(k.GroupVersionKind), opts...)
 	copts := o.ForControllerRuntime()
 	copts.RateLimiter = ErrorBackoff(o.PollInterval)
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(copts).
-		WithEventFilter(resource.DesiredStateChanged()).
-		For(k.Object).
-		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+		For(k.Object, builder.WithPredicates(resource.DesiredStateChanged()))
+	for _, d := range k.Dependencies {
+		b = b.Watches(d.Object, handler.EnqueueRequestsFromMapFunc(d.referrers(mgr.GetClient(), k.List)), builder.WithPredicates(d.valueChanged()))
+	}
+	return b.Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
 
 // A CacheLister is a client whose List fills the list with the cache's own

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 )
@@ -28,7 +29,9 @@ type referencer interface {
 // records them with a server-side apply of just the fields that changed,
 // which removes the resolved fields that did not change this time; since
 // this provider resolves references on every reconcile, that would clear
-// them whenever one of several references moves.
+// them whenever one of several references moves. A resource that has no
+// finalizer yet is about to get one (RecordsFinalizerWithCreate), and that
+// write records the resolved values too.
 func ReferenceResolver(kube client.Client) managed.ReferenceResolver {
 	return managed.ReferenceResolverFn(func(ctx context.Context, mg resource.Managed) error {
 		cr, ok := mg.(referencer)
@@ -42,7 +45,7 @@ func ReferenceResolver(kube client.Client) managed.ReferenceResolver {
 		if err := cr.ResolveReferences(ctx, kube); err != nil {
 			return errors.Wrap(err, errResolveReferences)
 		}
-		if equality.Semantic.DeepEqual(before, cr) {
+		if equality.Semantic.DeepEqual(before, cr) || !meta.FinalizerExists(cr, managed.FinalizerName) {
 			return nil
 		}
 		return errors.Wrap(kube.Patch(ctx, cr, client.MergeFrom(before)), errRecordReferences)

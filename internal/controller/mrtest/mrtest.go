@@ -59,6 +59,8 @@ type Env struct {
 	Authentik *authentik.Client
 	// Connector builds the controllers' Authentik clients.
 	Connector *authentik.Connector
+
+	changes *changeCounter
 }
 
 // New starts an Env holding a ClusterProviderConfig named default whose
@@ -83,17 +85,18 @@ func New(t testing.TB, objs ...client.Object) *Env {
 			Spec:       ConfigSpec(sim.URL),
 		},
 	}
-	kube := fake.NewClientBuilder().
+	changes := &changeCounter{counts: map[string]int{}}
+	kube := changes.wrap(fake.NewClientBuilder().
 		WithScheme(s).
 		WithObjects(append(base, objs...)...).
 		WithStatusSubresource(statusObjects(s)...).
-		Build()
+		Build())
 	ac, err := authentik.New(authentik.Config{URL: sim.URL, Token: Token}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn := authentik.NewConnector(kube)
-	return &Env{T: t, Sim: sim, Kube: kube, Authentik: ac, Connector: conn}
+	return &Env{T: t, Sim: sim, Kube: kube, Authentik: ac, Connector: conn, changes: changes}
 }
 
 // WriteToken stores token in the provider config's Secret, as an
@@ -168,13 +171,15 @@ func statusObjects(s *runtime.Scheme) []client.Object {
 }
 
 // Reconciler builds the managed reconciler for a kind the way the provider
-// does, with management policies on and no creation grace period.
+// does, with management policies on, no creation grace period and the
+// finalizer recorded with the create.
 func (e *Env) Reconciler(k mrsetup.Kind, opts ...managed.ReconcilerOption) *managed.Reconciler {
 	m := &resourcefake.Manager{Client: e.Kube, Scheme: e.Kube.Scheme()}
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
 		mrsetup.ReadsOwnWrites(),
+		mrsetup.RecordsFinalizerWithCreate(m.Client),
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
 }
@@ -201,6 +206,7 @@ func (e *Env) CrashingReconciler(k mrsetup.Kind, opts ...managed.ReconcilerOptio
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
 		mrsetup.ReadsOwnWrites(),
+		mrsetup.RecordsFinalizerWithCreate(m.Client),
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
 }

@@ -57,7 +57,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *Lis
 		return &external{client: ac, lists: lists}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.Outpost](c),
+		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.Outpost](c)),
 		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -80,6 +81,18 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.OutpostBindingGroupKind,
 	Object:           &v1alpha1.OutpostBinding{},
 	List:             &v1alpha1.OutpostBindingList{},
+	Dependencies: append(mrsetup.ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
+		return mg.(*v1alpha1.OutpostBinding).Spec.ForProvider.ProviderRef
+	}), mrsetup.Dependency{
+		Object: &v1alpha1.Outpost{},
+		Value:  mrsetup.ExternalName,
+		Names: func(mg resource.Managed) []string {
+			if r := mg.(*v1alpha1.OutpostBinding).Spec.ForProvider.OutpostRef; r != nil {
+				return []string{r.Name}
+			}
+			return nil
+		},
+	}),
 }
 
 // ReconcilerOptions are the options particular to OutpostBindings: the

@@ -17,6 +17,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -80,6 +81,25 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.PolicyBindingGroupKind,
 	Object:           &v1alpha1.PolicyBinding{},
 	List:             &v1alpha1.PolicyBindingList{},
+	Dependencies: []mrsetup.Dependency{{
+		Object: &v1alpha1.Application{},
+		Value:  func(o client.Object) string { return ptr.Deref(o.(*v1alpha1.Application).Status.AtProvider.PK, "") },
+		Names: func(mg resource.Managed) []string {
+			if r := mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef; r != nil {
+				return []string{r.Name}
+			}
+			return nil
+		},
+	}, {
+		Object: &v1alpha1.Group{},
+		Value:  mrsetup.ExternalName,
+		Names: func(mg resource.Managed) []string {
+			if r := mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.GroupRef; r != nil {
+				return []string{r.Name}
+			}
+			return nil
+		},
+	}},
 }
 
 // ReconcilerOptions are the options particular to PolicyBindings: the
@@ -91,7 +111,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 	})
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
-		managed.WithTypedExternalConnector[*v1alpha1.PolicyBinding](c),
+		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.PolicyBinding](c)),
 		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.External)}),
 	}
 }

@@ -68,7 +68,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 		return &external{client: ac}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.ProxyProvider](c),
+		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.ProxyProvider](c)),
 		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }

@@ -1,0 +1,92 @@
+package mrsetup
+
+import (
+	"context"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+)
+
+// A Dependency is a kind whose objects a kind's references name, such as
+// the ProxyProvider an Application's providerRef names. Resources of a
+// Composition are created together, so a reference often names an object
+// that has no value to resolve yet; when the value appears the resources
+// that name the object are reconciled at once rather than after their
+// error backoff, which grows to the poll interval while hundreds of
+// resources wait their turn.
+type Dependency struct {
+	// Object is an empty object of the referenced kind.
+	Object client.Object
+	// Value is what references resolve to from an object of that kind,
+	// "" while it has none.
+	Value func(client.Object) string
+	// Names are the objects of that kind that a resource of the depending
+	// kind names by reference, in its own namespace.
+	Names func(resource.Managed) []string
+}
+
+// valueChanged passes updates that change what references resolve to.
+func (d Dependency) valueChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectNew != nil && e.ObjectOld != nil && d.Value(e.ObjectNew) != "" && d.Value(e.ObjectNew) != d.Value(e.ObjectOld)
+		},
+	}
+}
+
+// referrers maps an object of the referenced kind to the resources of the
+// depending kind, listed as an empty list, that name it.
+func (d Dependency) referrers(kube client.Reader, list resource.ManagedList) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		l, ok := list.DeepCopyObject().(resource.ManagedList)
+		if !ok {
+			return nil
+		}
+		if err := kube.List(ctx, l, client.InNamespace(o.GetNamespace())); err != nil {
+			// The referrers then wait for their backoff, as without this.
+			return nil
+		}
+		var reqs []reconcile.Request
+		for _, mg := range l.GetItems() {
+			if slices.Contains(d.Names(mg), o.GetName()) {
+				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: mg.GetNamespace(), Name: mg.GetName()}})
+			}
+		}
+		return reqs
+	}
+}
+
+// ExternalName is what a reference to a provider, group or outpost
+// resolves to.
+func ExternalName(o client.Object) string { return meta.GetExternalName(o) }
+
+// ProviderDependencies are the provider kinds a provider reference may
+// name; ref returns a resource's reference, nil if it has none.
+func ProviderDependencies(ref func(resource.Managed) *v1alpha1.ProviderReference) []Dependency {
+	named := func(kind string) func(resource.Managed) []string {
+		return func(mg resource.Managed) []string {
+			r := ref(mg)
+			if r == nil || (r.Kind != kind && (r.Kind != "" || kind != v1alpha1.ProxyProviderKind)) {
+				return nil
+			}
+			return []string{r.Name}
+		}
+	}
+	return []Dependency{
+		{Object: &v1alpha1.ProxyProvider{}, Value: ExternalName, Names: named(v1alpha1.ProxyProviderKind)},
+		{Object: &v1alpha1.OAuth2Provider{}, Value: ExternalName, Names: named(v1alpha1.OAuth2ProviderKind)},
+	}
+}

@@ -1,0 +1,92 @@
+package mrsetup
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis"
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+)
+
+func TestProviderDependencies(t *testing.T) {
+	app := func(ns, name string, ref *v1alpha1.ProviderReference) *v1alpha1.Application {
+		return &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: v1alpha1.ApplicationSpec{ForProvider: v1alpha1.ApplicationParameters{ProviderRef: ref}}}
+	}
+	ref := func(kind, name string) *v1alpha1.ProviderReference {
+		return &v1alpha1.ProviderReference{Kind: kind, Reference: xpv2.Reference{Name: name}}
+	}
+	provider := func(ns, name, externalName string) *v1alpha1.ProxyProvider {
+		p := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		if externalName != "" {
+			meta.SetExternalName(p, externalName)
+		}
+		return p
+	}
+	apps := []client.Object{
+		app("team-a", "by-default-kind", ref("", "grafana")),
+		app("team-a", "by-kind", ref(v1alpha1.ProxyProviderKind, "grafana")),
+		app("team-a", "other-provider", ref("", "longhorn")),
+		app("team-a", "oauth2-of-same-name", ref(v1alpha1.OAuth2ProviderKind, "grafana")),
+		app("team-a", "no-reference", nil),
+		app("team-b", "other-namespace", ref("", "grafana")),
+	}
+	req := func(name string) reconcile.Request {
+		return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "team-a", Name: name}}
+	}
+	cases := map[string]struct {
+		reason   string
+		old, new *v1alpha1.ProxyProvider
+		want     []reconcile.Request
+	}{
+		"Created": {
+			reason: "A provider that gets its pk wakes the applications in its namespace that refer to it by name, with or without a kind.",
+			old:    provider("team-a", "grafana", ""), new: provider("team-a", "grafana", "17"),
+			want: []reconcile.Request{req("by-default-kind"), req("by-kind")},
+		},
+		"Recreated": {
+			reason: "A provider made again under a new pk wakes them too.",
+			old:    provider("team-a", "grafana", "17"), new: provider("team-a", "grafana", "18"),
+			want: []reconcile.Request{req("by-default-kind"), req("by-kind")},
+		},
+		"Unchanged": {
+			reason: "Any other change, such as a status write, wakes nobody.",
+			old:    provider("team-a", "grafana", "17"), new: provider("team-a", "grafana", "17"),
+		},
+		"Lost": {
+			reason: "A provider that has no pk any more has nothing to resolve to.",
+			old:    provider("team-a", "grafana", "17"), new: provider("team-a", "grafana", ""),
+		},
+	}
+	s := runtime.NewScheme()
+	if err := apis.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	kube := fake.NewClientBuilder().WithScheme(s).WithObjects(apps...).Build()
+	d := ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
+		return mg.(*v1alpha1.Application).Spec.ForProvider.ProviderRef
+	})[0]
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var got []reconcile.Request
+			if d.valueChanged().Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}) {
+				got = d.referrers(kube, &v1alpha1.ApplicationList{})(context.Background(), tc.new)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nrequests (-want, +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
