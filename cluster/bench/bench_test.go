@@ -379,6 +379,53 @@ func (e *env) profile(t *testing.T, what, file string) {
 	t.Logf("profile %s saved to %s", what, path)
 }
 
+// apiRequests are the kube-apiserver's request counters by verb and
+// resource ("APPLY proxyconfigs", "PUT applications/status"), from its
+// metrics; watches and the reads of caches are left out.
+func (e *env) apiRequests(t *testing.T) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for _, line := range strings.Split(e.kubectl(t, "", "get", "--raw", "/metrics"), "\n") {
+		if !strings.HasPrefix(line, "apiserver_request_total{") {
+			continue
+		}
+		labels, value, ok := strings.Cut(strings.TrimPrefix(line, "apiserver_request_total{"), "} ")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		l := map[string]string{}
+		for _, kv := range strings.Split(labels, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			l[k] = strings.Trim(v, `"`)
+		}
+		switch l["verb"] {
+		case "WATCH", "LIST", "GET":
+			continue
+		}
+		key := l["verb"] + " " + l["resource"]
+		if l["subresource"] != "" {
+			key += "/" + l["subresource"]
+		}
+		counts[key] += int(n)
+	}
+	return counts
+}
+
+// since is after minus before, by key, leaving out what did not grow.
+func since(before, after map[string]int) map[string]int {
+	d := map[string]int{}
+	for k, n := range after {
+		if n > before[k] {
+			d[k] = n - before[k]
+		}
+	}
+	return d
+}
+
 func percentile(ds []time.Duration, p int) time.Duration {
 	i := (len(ds)*p+99)/100 - 1
 	return ds[max(i, 0)]
@@ -448,6 +495,7 @@ func TestScale(t *testing.T) {
 		docs = append(docs, claimDoc(ns, name, i%groupsEvery == 0))
 	}
 	e.resetCounts(t)
+	kubeBefore := e.apiRequests(t)
 	start := time.Now()
 	cpu := make(chan struct{})
 	go func() {
@@ -459,9 +507,14 @@ func TestScale(t *testing.T) {
 	<-cpu
 	created := e.counts(t, "counters")
 	t.Logf("calls until all Ready, by operation: %v", created)
+	kubeWrites := since(kubeBefore, e.apiRequests(t))
+	t.Logf("Kubernetes API writes until all Ready, by verb and resource: %v", kubeWrites)
 	row(fmt.Sprintf("%d claims applied at once (1 in %d with allowedGroups), Ready p50", e.n, groupsEvery), secs(percentile(took, 50)))
 	row(fmt.Sprintf("%d claims applied at once, Ready p100", e.n), secs(percentile(took, 100)))
 	row("Authentik API calls per claim created (until all Ready)", fmt.Sprintf("%.1f (%d calls; writes %d)", float64(sum(created))/float64(e.n), sum(created), sum(e.counts(t, "writes"))))
+	// Crossplane applies a composite each time it reconciles it.
+	row("Kubernetes API writes per claim created (until all Ready; composite reconciles)",
+		fmt.Sprintf("%.1f (%.1f)", float64(sum(kubeWrites))/float64(e.n), float64(kubeWrites["APPLY proxyconfigs"])/float64(e.n)))
 	row("provider RSS after create", e.rss(t))
 
 	// Steady state: a poll for late writes to land, then steadyPolls polls.

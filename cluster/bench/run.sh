@@ -10,6 +10,8 @@
 #   BENCH_GOMEMLIMIT=48MiB   the provider's GOMEMLIMIT (unset by default)
 #   BENCH_MEMPROFILERATE=4096   sample the provider's heap every 4 KiB, not Go's 512 KiB: a finer heap
 #                      profile, at a cost in CPU and memory that the figures then include
+#   CLUSTER_*_PORT, E2E_SIM_PORT, E2E_PROVIDER_*_PORT, BENCH_PPROF_PORT, CLUSTER_RUN   move the stack
+#                      (see cluster/local/lib.sh), to run beside another one
 #   LOCAL_DEBUG=1      Crossplane and the functions log at debug level (off here: at N=100 the
 #                      functions alone wrote 80 MB of debug log, which the figures would measure too)
 # The table goes to stdout and to _output/bench-scale-N.md; the provider's CPU profile of the N claims'
@@ -22,7 +24,7 @@ set -euo pipefail
 : "${N:=100}"
 : "${BENCH_POLL:=10s}"
 : "${BENCH_PROVIDER_ARGS:=}"
-: "${E2E_SIM_PORT:=9000}"            # examples/providerconfig.yaml points at this port
+: "${E2E_SIM_PORT:=9000}"            # examples/providerconfig.yaml points at 9000; moved with it
 : "${E2E_PROVIDER_METRICS_PORT:=8080}"
 : "${E2E_PROVIDER_HEALTH_PORT:=8081}"
 : "${BENCH_PPROF_PORT:=6060}"
@@ -55,7 +57,7 @@ GOMEMLIMIT=$BENCH_GOMEMLIMIT GODEBUG=${BENCH_MEMPROFILERATE:+memprofilerate=$BEN
   --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT" \
   --pprof-bind-address="127.0.0.1:$BENCH_PPROF_PORT" $BENCH_PROVIDER_ARGS
 wait_for_pid_url provider "http://127.0.0.1:$E2E_PROVIDER_HEALTH_PORT/readyz" 60
-k apply -f "$ROOT/examples/providerconfig.yaml" >/dev/null
+sed "s|127.0.0.1:9000|127.0.0.1:$E2E_SIM_PORT|" "$ROOT/examples/providerconfig.yaml" | k apply -f - >/dev/null
 k -n crossplane-system create secret generic authentik-token --from-literal=token="$TOKEN" \
   --dry-run=client -o yaml | k apply -f - >/dev/null
 k wait --for=condition=Ready --timeout=60s clusterproviderconfig --all >/dev/null
