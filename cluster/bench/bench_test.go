@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,6 +181,11 @@ func (e *env) waitReady(t *testing.T, ns string, names []string, start time.Time
 			}
 			slices.Sort(out)
 			return out
+		}
+		// A provider that stopped (in a cluster its pod would restart)
+		// leaves the rest waiting for nothing.
+		if err := syscall.Kill(e.pid, 0); err != nil {
+			t.Fatalf("%d of %d claims in %s Ready after %s, and the provider (pid %d) has stopped: see its log", len(took), len(names), ns, now, e.pid)
 		}
 		time.Sleep(every)
 	}
