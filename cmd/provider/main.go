@@ -45,9 +45,13 @@ func main() {
 		debug            = app.Flag("debug", "Run with debug logging.").Short('d').Bool()
 		leaderElection   = app.Flag("leader-election", "Use leader election for the controller manager, so that of several replicas only one talks to Authentik.").Short('l').Default("true").Envar("LEADER_ELECTION").Bool()
 		leaderElectionNS = app.Flag("leader-election-namespace", "Namespace of the leader election Lease; default: the pod's namespace.").Envar("LEADER_ELECTION_NAMESPACE").String()
-		leaseDuration    = app.Flag("leader-election-lease-duration", "How long a replica waits before it takes over from a leader that stopped renewing.").Default("15s").Duration()
-		renewDeadline    = app.Flag("leader-election-renew-deadline", "How long the leader keeps trying to renew before it gives up leading.").Default("10s").Duration()
-		retryPeriod      = app.Flag("leader-election-retry-period", "How often replicas try to acquire or renew the lease.").Default("2s").Duration()
+		// Crossplane and its providers lead for 60 s and try to renew for 50:
+		// with controller-runtime's 15 and 10 a loaded API server that
+		// answered a renewal late cost the leader its lease (seen with 500
+		// ProxyConfigs on two cores), and the provider stopped.
+		leaseDuration = app.Flag("leader-election-lease-duration", "How long a replica waits before it takes over from a leader that stopped renewing.").Default("60s").Duration()
+		renewDeadline = app.Flag("leader-election-renew-deadline", "How long the leader keeps trying to renew before it gives up leading.").Default("50s").Duration()
+		retryPeriod   = app.Flag("leader-election-retry-period", "How often replicas try to acquire or renew the lease.").Default("2s").Duration()
 
 		syncInterval            = app.Flag("sync", "How often all resources are listed again from the API server.").Short('s').Default("1h").Duration()
 		pollInterval            = app.Flag("poll", "How often each resource is checked for drift from its desired state in Authentik.").Default("1m").Duration()

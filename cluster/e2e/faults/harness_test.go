@@ -180,7 +180,10 @@ func (e *env) startProvider(t *testing.T, n int) *proc {
 	t.Helper()
 	return e.start(t, fmt.Sprintf("provider-%d", n), "provider", "--debug",
 		"--poll="+poll.String(), fmt.Sprintf("--max-reconcile-rate=%d", maxReconcileRate),
+		// The hand-over test kills the leader: shorter than the default
+		// lease, so that the follower takes over within its bound.
 		"--leader-election", "--leader-election-namespace="+leaseNamespace,
+		"--leader-election-lease-duration=15s", "--leader-election-renew-deadline=10s",
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", e.providerPortBase+2*n),
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", e.providerPortBase+2*n+1))
 }
