@@ -13,6 +13,7 @@ import (
 	api "goauthentik.io/api/v3"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 )
 
 const (
@@ -58,6 +59,8 @@ type Client struct {
 	// tokenSum and kind name the shared lists the client reads (reads.go).
 	tokenSum [sha256.Size]byte
 	kind     string
+	// cfg is what the client was built from, for As.
+	cfg Config
 }
 
 // New builds a client for the supplied configuration. Clients built for the
@@ -87,7 +90,17 @@ func New(cfg Config, flows *FlowCache) (*Client, error) {
 		flows = NewFlowCache(DefaultFlowCacheTTL)
 	}
 	token := strings.TrimSpace(cfg.Token)
-	return &Client{API: api.NewAPIClient(c), baseURL: base, flows: flows, tokenSum: sha256.Sum256([]byte(token)), kind: cfg.Kind}, nil
+	return &Client{API: api.NewAPIClient(c), baseURL: base, flows: flows, tokenSum: sha256.Sum256([]byte(token)), kind: cfg.Kind, cfg: cfg}, nil
+}
+
+// As returns a client for the same Authentik and token that reads answers
+// as a client for mg's kind does, and so reads that kind's shared lists: a
+// resource that checks objects of another kind reads the list those
+// objects' own resources read, with what they wrote in it.
+func (c *Client) As(mg resource.Managed) (*Client, error) {
+	cfg := c.cfg
+	cfg.Kind = kindOf(mg)
+	return New(cfg, c.flows)
 }
 
 // SameCredentials tells whether two clients use the same token.

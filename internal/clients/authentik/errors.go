@@ -223,6 +223,14 @@ func IsInvalid(err error) bool {
 	return ok && s == http.StatusBadRequest
 }
 
+// IsRefusedField tells whether Authentik refused the request's content
+// (400) with a message on field, as it does for a create whose unique key
+// (a provider's name, an application's slug) another object holds.
+func IsRefusedField(err error, field string) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest && len(ae.Fields[field]) > 0
+}
+
 // IsUnauthorized tells whether Authentik refused the token (401 or 403).
 func IsUnauthorized(err error) bool {
 	s, ok := statusOf(err)

@@ -205,6 +205,44 @@ func Find[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T
 	return nil, nil
 }
 
+// All returns every object of the shared list (renewed first if it is
+// older than the read age) that match accepts, each as Read returns it:
+// one this process wrote since the list was requested is fetched again,
+// and left out if it is gone. ok is false while the list cannot be read.
+// An object made outside the process since the list was requested is
+// missing, so a caller for whom a missing object changes the outcome asks
+// Authentik before acting on it.
+func All[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T) bool) (objs []*T, ok bool, err error) {
+	st, l, ok, err := shared(ctx, c, k)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	var stale []string
+	reads.mu.Lock()
+	for id, e := range l.objects {
+		obj := e.obj.(*T)
+		switch {
+		case e.seq < st.written[objectKey{path: k.Path, id: id}].seq:
+			// Fetched by the id as Authentik spells it: slugs keep their case.
+			stale = append(stale, k.ID(obj))
+		case match(obj):
+			objs = append(objs, obj)
+		}
+	}
+	reads.mu.Unlock()
+	for _, id := range stale {
+		obj, err := fetch(ctx, c, k, st, l, objectKey{path: k.Path, id: strings.ToLower(id)}, id)
+		switch {
+		case IsNotFound(err):
+		case err != nil:
+			return nil, false, err
+		case match(obj):
+			objs = append(objs, obj)
+		}
+	}
+	return objs, true, nil
+}
+
 // Fetch reads one object with a GET, never from a list, and keeps it for
 // the next Read: for a caller that must see the object as it is now,
 // before it writes it, or after.

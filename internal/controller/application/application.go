@@ -157,17 +157,34 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 	}, nil
 }
 
-// Create makes the application and records its slug as the external name.
+// Create makes the application and records its slug as the external
+// name. Slugs are unique in Authentik, so an application that already has
+// the slug is found before any write when the shared list of applications
+// shows it, else by Authentik refusing the create on the slug; either way
+// the adopter settles it (taken over with consent, else named as the
+// obstacle) and nothing else is written.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (managed.ExternalCreation, error) {
-	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
-		return managed.ExternalCreation{}, err
-	}
 	slug, err := slugOf(cr)
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
+	adopt := func() (bool, error) { return mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)) }
+	listed, err := authentik.Find(ctx, e.client, authentik.Applications, func(a *api.Application) bool { return a.Slug == slug })
+	if err != nil {
+		return managed.ExternalCreation{}, errors.Wrap(err, errFindBySlug)
+	}
+	if listed != nil {
+		if adopted, err := adopt(); adopted || err != nil {
+			return managed.ExternalCreation{}, err
+		}
+	}
 	a, resp, err := e.api().CoreApplicationsCreate(ctx).ApplicationRequest(request(cr.Spec.ForProvider, slug)).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsRefusedField(err, "slug") {
+			if adopted, aerr := adopt(); adopted || aerr != nil {
+				return managed.ExternalCreation{}, aerr
+			}
+		}
 		if authentik.CreateMayHaveSucceeded(err) {
 			// Authentik may have made the application although its answer
 			// was lost or unreadable; the adopter looks for it before

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
@@ -40,6 +41,12 @@ func TestNoTakeover(t *testing.T) {
 				t.Fatal(err)
 			}
 			return len(l.Results)
+		},
+		ListBefore: func(t *testing.T, e *mrtest.Env) {
+			c := e.ClientAs(&v1alpha1.Application{})
+			if _, err := authentik.Find(context.Background(), c, authentik.Applications, func(*api.Application) bool { return false }); err != nil {
+				t.Fatal(err)
+			}
 		},
 	})
 }

@@ -31,12 +31,19 @@ type AnswerCase struct {
 
 // CheckAnswers reconciles cr, which the Env must already hold, until it
 // settles while Authentik answers as c says, and checks its conditions.
+// A case that must fail is settled again once the shared lists are past
+// their read age: until then a resource may read its create's own answer,
+// which c need not alter.
 func (e *Env) CheckAnswers(r reconcile.Reconciler, cr resource.Managed, c AnswerCase) {
 	e.T.Helper()
 	for _, op := range c.Operations {
 		e.Sim.Sim.SetFault(op, authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(c.Edit)})
 	}
 	e.Settle(r, cr)
+	if c.WantSynced != "" {
+		e.PassReadAge()
+		e.Settle(r, cr)
+	}
 	synced, ready := cr.GetCondition(xpv2.TypeSynced), cr.GetCondition(xpv2.TypeReady)
 	if c.WantSynced == "" {
 		if synced.Status != "True" || ready.Status != "True" {

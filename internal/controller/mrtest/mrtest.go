@@ -317,6 +317,17 @@ func (e *Env) Age(obj client.Object) {
 	}
 }
 
+// ClientAs returns a client of the test's token that reads answers, and
+// the shared lists, as the provider's client for mg's kind does.
+func (e *Env) ClientAs(mg resource.Managed) *authentik.Client {
+	e.T.Helper()
+	c, err := e.Authentik.As(mg)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return c
+}
+
 // PassReadAge makes every shared list of Authentik objects older than the
 // read age, as a poll after it has passed finds them: the next read of
 // each kind lists it anew, and sees changes made outside the provider.

@@ -282,10 +282,18 @@ func (e *external) outpost(ctx context.Context, id string) (*api.Outpost, error)
 // notServedReason tells why provider pk must not be served, or "" if it
 // may be: each group in required needs an enabled, not negated policy
 // binding on the provider's application, since an application without
-// bindings admits every user. The application's slug comes from the
-// outpost's answer when the provider is on it, else from the provider. It
-// costs the application and one list of its bindings.
+// bindings admits every user. The shared lists of applications and policy
+// bindings answer a provider that may be served, at no request while they
+// are fresh; any other answer is checked with fresh reads (the provider,
+// its application, one list of the application's bindings), so an object
+// made since the lists were requested never keeps a provider off longer
+// than those requests take. The application's slug comes from the
+// outpost's answer when the provider is on it, else from the provider.
 func (e *external) notServedReason(ctx context.Context, required []string, pk int32, o *api.Outpost) (string, error) {
+	served, err := e.servedBySharedLists(ctx, required, pk)
+	if err != nil || served {
+		return "", err
+	}
 	slug, known := assignedApplication(o, pk)
 	if !known {
 		p, resp, err := e.client.API.ProvidersAPI.ProvidersProxyRetrieve(ctx, pk).Execute()
@@ -307,29 +315,72 @@ func (e *external) notServedReason(ctx context.Context, required []string, pk in
 		}
 		return "", errors.Wrapf(err, "%s %q", errGetApplication, slug)
 	}
-	bound := map[string]bool{}
+	var bindings []*api.PolicyBinding
 	for page := int32(1); page > 0; {
 		l, resp, err := e.client.API.PoliciesAPI.PoliciesBindingsList(ctx).Target(app.Pk).Enabled(true).Page(page).PageSize(pageSize).Execute()
 		if err := authentik.Classify(resp, err); err != nil {
 			return "", errors.Wrapf(err, "%s %q", errListBindings, slug)
 		}
-		for _, b := range l.Results {
-			if g := b.GroupObj.Get(); g != nil && ptr.Deref(b.Enabled, true) && !ptr.Deref(b.Negate, false) {
-				bound[g.Name] = true
-			}
+		for i := range l.Results {
+			bindings = append(bindings, &l.Results[i])
 		}
 		page = int32(l.Pagination.Next)
 	}
 	var missing []string
-	for _, g := range required {
-		if !bound[g] {
-			missing = append(missing, fmt.Sprintf("group %q has no policy binding on application %q", g, slug))
-		}
+	for _, g := range unbound(required, bindings) {
+		missing = append(missing, fmt.Sprintf("group %q has no policy binding on application %q", g, slug))
 	}
 	if len(missing) == 0 {
 		return "", nil
 	}
 	return "not served: " + strings.Join(missing, "; "), nil
+}
+
+// servedBySharedLists tells whether the shared lists that Application and
+// PolicyBinding resources read show each required group bound on provider
+// pk's one application. False means only that they do not show it.
+func (e *external) servedBySharedLists(ctx context.Context, required []string, pk int32) (bool, error) {
+	apps, err := e.client.As(&v1alpha1.Application{})
+	if err != nil {
+		return false, err
+	}
+	found, ok, err := authentik.All(ctx, apps, authentik.Applications, func(a *api.Application) bool {
+		p := a.Provider.Get()
+		return p != nil && *p == pk
+	})
+	if err != nil || !ok || len(found) != 1 {
+		return false, errors.Wrapf(err, "%s of provider %d", errGetApplication, pk)
+	}
+	policies, err := e.client.As(&v1alpha1.PolicyBinding{})
+	if err != nil {
+		return false, err
+	}
+	target := found[0].Pk
+	bindings, ok, err := authentik.All(ctx, policies, authentik.PolicyBindings, func(b *api.PolicyBinding) bool {
+		return strings.EqualFold(b.Target, target)
+	})
+	if err != nil || !ok {
+		return false, errors.Wrapf(err, "%s %q", errListBindings, found[0].Slug)
+	}
+	return len(unbound(required, bindings)) == 0, nil
+}
+
+// unbound returns the groups in required that no enabled, not negated
+// binding among bindings binds.
+func unbound(required []string, bindings []*api.PolicyBinding) []string {
+	bound := map[string]bool{}
+	for _, b := range bindings {
+		if g := b.GroupObj.Get(); g != nil && ptr.Deref(b.Enabled, true) && !ptr.Deref(b.Negate, false) {
+			bound[g.Name] = true
+		}
+	}
+	var out []string
+	for _, g := range required {
+		if !bound[g] {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // assignedApplication reads the slug of provider pk's application from the

@@ -123,9 +123,21 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ProxyProvider) (man
 }
 
 // Create makes the provider and records its pk as the external name.
+// Provider names are unique in Authentik, so what already has the name is
+// found before any write when the shared list of proxy providers shows it,
+// else by Authentik refusing the create on the name; either way the
+// adopter settles it (taken over with consent, else named as the
+// obstacle) and nothing else is written.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (managed.ExternalCreation, error) {
-	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
-		return managed.ExternalCreation{}, err
+	adopt := func() (bool, error) { return mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)) }
+	listed, err := e.nameListed(ctx, cr.Spec.ForProvider.Name)
+	if err != nil {
+		return managed.ExternalCreation{}, errors.Wrap(err, errFindByName)
+	}
+	if listed {
+		if adopted, err := adopt(); adopted || err != nil {
+			return managed.ExternalCreation{}, err
+		}
 	}
 	req, err := e.request(ctx, cr.Spec.ForProvider)
 	if err != nil {
@@ -133,6 +145,11 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (mana
 	}
 	p, resp, err := e.api().ProvidersProxyCreate(ctx).ProxyProviderRequest(req).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsRefusedField(err, "name") {
+			if adopted, aerr := adopt(); adopted || aerr != nil {
+				return managed.ExternalCreation{}, aerr
+			}
+		}
 		if authentik.CreateMayHaveSucceeded(err) {
 			// Authentik may have made the provider although its answer was
 			// lost or unreadable; the adopter looks for it before
@@ -146,6 +163,17 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (mana
 	meta.SetExternalName(cr, strconv.Itoa(int(p.Pk)))
 	cr.Status.AtProvider = observation(p)
 	return managed.ExternalCreation{}, nil
+}
+
+// nameListed tells whether the shared list of proxy providers holds one
+// named name. False is no proof that none is: the list may be older than
+// it, and providers of other types are not in it.
+func (e *external) nameListed(ctx context.Context, name *string) (bool, error) {
+	if name == nil {
+		return false, nil
+	}
+	p, err := authentik.Find(ctx, e.client, authentik.ProxyProviders, func(p *api.ProxyProvider) bool { return p.Name == *name })
+	return p != nil, err
 }
 
 // Update writes the whole spec with PUT: Authentik checks the mode and

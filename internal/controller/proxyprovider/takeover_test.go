@@ -34,6 +34,12 @@ func TestNoTakeover(t *testing.T) {
 		},
 		Path:  func(id string) string { return "/providers/proxy/" + id + "/" },
 		Count: func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
+		ListBefore: func(t *testing.T, e *mrtest.Env) {
+			c := e.ClientAs(&v1alpha1.ProxyProvider{})
+			if _, err := authentik.Find(context.Background(), c, authentik.ProxyProviders, func(*api.ProxyProvider) bool { return false }); err != nil {
+				t.Fatal(err)
+			}
+		},
 	})
 }
 
@@ -94,7 +100,9 @@ func TestTakeOverInPlace(t *testing.T) {
 
 // TestOtherTypeIsRefused: a provider of another type (an OAuth2 provider)
 // with the spec's name is never managed, with consent or without: the
-// resource says what is in the way and Authentik is not written to.
+// resource says what is in the way and Authentik accepts no write. (The
+// shared list of proxy providers does not show it, so each create is sent
+// and refused on the name, which provider names of every type share.)
 func TestOtherTypeIsRefused(t *testing.T) {
 	mrtest.RunOtherType(t, mrtest.OtherType{
 		Kind:    Kind,
