@@ -148,7 +148,9 @@ type pendingEdit struct {
 	prepared bool
 	// taken is set when a batch takes the edit; guarded by the editor.
 	taken bool
-	done  chan struct{}
+	// answered is set once done is closed with the edit held.
+	answered bool
+	done     chan struct{}
 
 	outpost *api.Outpost
 	writes  int
@@ -165,7 +167,7 @@ type pendingEdit struct {
 func (l *ListEditor) Apply(ctx context.Context, c *authentik.Client, id string, e Edit) (*api.Outpost, int, error) {
 	p := &pendingEdit{ctx: ctx, client: c, id: id, edit: e, done: make(chan struct{})}
 	if !l.serialize {
-		l.applyBatch([]*pendingEdit{p})
+		l.applyBatch([]*pendingEdit{p}, "")
 		return p.outpost, p.writes, p.err
 	}
 	key := listKey(c, id)
@@ -189,41 +191,58 @@ func (l *ListEditor) Apply(ctx context.Context, c *authentik.Client, id string, 
 	}
 }
 
-// drain writes the batches of one outpost until none is waiting. A batch
-// is every waiting edit whose client uses the same token as the first.
+// drain writes the batches of one outpost until none is waiting.
 func (l *ListEditor) drain(key string) {
 	for {
-		l.mu.Lock()
-		waiting := l.queues[key]
-		if len(waiting) == 0 {
-			delete(l.queues, key)
-			l.mu.Unlock()
+		batch := l.take(key, nil)
+		if len(batch) == 0 {
 			return
 		}
-		var batch, rest []*pendingEdit
-		for _, p := range waiting {
-			if p.client.SameCredentials(waiting[0].client) {
-				p.taken = true
-				batch = append(batch, p)
-			} else {
-				rest = append(rest, p)
-			}
+		l.applyBatch(batch, key)
+	}
+}
+
+// take removes from the queue of key, and returns, every waiting edit
+// whose client uses the same token as like, or as the first waiting edit
+// when like is nil. With like nil and nothing waiting it ends the queue:
+// the next Apply starts a drain.
+func (l *ListEditor) take(key string, like *authentik.Client) []*pendingEdit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	waiting := l.queues[key]
+	if len(waiting) == 0 {
+		if like == nil {
+			delete(l.queues, key)
 		}
-		l.queues[key] = rest
-		l.mu.Unlock()
-		l.applyBatch(batch)
-		for _, p := range batch {
-			close(p.done)
+		return nil
+	}
+	if like == nil {
+		like = waiting[0].client
+	}
+	var batch, rest []*pendingEdit
+	for _, p := range waiting {
+		if p.client.SameCredentials(like) {
+			p.taken = true
+			batch = append(batch, p)
+		} else {
+			rest = append(rest, p)
 		}
 	}
+	l.queues[key] = rest
+	return batch
 }
 
 // applyBatch makes a batch's edits, in their order, on the list: one read,
 // one write of every edit together, one read back, and again for the edits
 // a writer outside the process undid, until every edit holds or each has
-// been written maxWrites times. A batch that Authentik refuses is split
-// into its edits, so that one bad edit fails alone.
-func (l *ListEditor) applyBatch(batch []*pendingEdit) {
+// been written maxWrites times. Edits of the outpost that arrived while
+// the batch wrote join it after a read back, which serves as their read,
+// so edits that keep arriving cost one write and one read each round
+// rather than a read, a write and a read. An edit's caller is answered as
+// soon as a read shows its edit held. A batch that Authentik refuses is
+// split into its edits, so that one bad edit fails alone. With key "" no
+// edit joins.
+func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
 	first := batch[0]
 	id, c := first.id, first.client
 	// The batch serves several callers: one leaving does not stop it. The
@@ -233,6 +252,7 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit) {
 	fail := func(ps []*pendingEdit, err error, msg string) {
 		for _, p := range ps {
 			p.err = errors.Wrapf(authentik.WithFieldPaths(err, p.edit.FieldPaths), "%s %s", msg, id)
+			close(p.done)
 		}
 	}
 	// Reads go through the shared reads, which keep them: the bindings'
@@ -242,39 +262,71 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit) {
 		fail(batch, err, errReadList)
 		return
 	}
-	active := make([]*pendingEdit, 0, len(batch))
-	for _, p := range batch {
-		if p.edit.BeforeWrite != nil && !p.prepared && !p.edit.satisfiedBy(o.Providers) {
-			p.prepared = true
-			if err := p.edit.BeforeWrite(p.ctx); err != nil {
-				p.err = errors.Wrapf(err, "%s %s", errBeforeEdit, id)
-				continue
+	// active are the edits every write makes, in order: those not yet
+	// answered and any answered one that follows them.
+	var active []*pendingEdit
+	prepare := func(ps []*pendingEdit) {
+		for _, p := range ps {
+			if p.edit.BeforeWrite != nil && !p.prepared && !p.edit.satisfiedBy(o.Providers) {
+				p.prepared = true
+				if err := p.edit.BeforeWrite(p.ctx); err != nil {
+					p.err = errors.Wrapf(err, "%s %s", errBeforeEdit, id)
+					close(p.done)
+					continue
+				}
 			}
+			active = append(active, p)
 		}
-		active = append(active, p)
 	}
+	prepare(batch)
 	writes, mismatches := 0, 0
 	defer func() { metrics.OutpostListEdit(strings.ToLower(id), writes, mismatches) }()
 	for {
 		var lacking []*pendingEdit
 		for i, p := range active {
-			if !p.edit.heldBy(o.Providers, active[i+1:]) {
+			switch {
+			case p.answered:
+				// Its caller has its outcome; it stays only for the order.
+			case !p.edit.heldBy(o.Providers, active[i+1:]):
 				lacking = append(lacking, p)
+			default:
+				p.answered, p.outpost = true, o
+				close(p.done)
 			}
+		}
+		// An answered edit is made again only while an edit before it is
+		// not: a write must not let an earlier edit undo it.
+		for len(active) > 0 && active[0].answered {
+			active = active[1:]
 		}
 		if len(lacking) == 0 {
-			break
-		}
-		if writes > 0 {
-			// The list read back after the last write lacks an edit.
-			mismatches++
-		}
-		if writes == l.maxWrites {
-			for _, p := range lacking {
-				p.err = errors.Errorf("%s %s: the change was lost after %d writes", errListRaced, id, p.writes)
+			joined := l.join(key, c)
+			if len(joined) == 0 {
+				return
 			}
-			active = slices.DeleteFunc(active, func(p *pendingEdit) bool { return p.err != nil })
-			break
+			prepare(joined)
+			continue
+		}
+		for _, p := range lacking {
+			if p.writes > 0 {
+				// The list read back after the edit's last write lacks it.
+				mismatches++
+				break
+			}
+		}
+		var gaveUp []*pendingEdit
+		for _, p := range lacking {
+			if p.writes == l.maxWrites {
+				p.err = errors.Errorf("%s %s: the change was lost after %d writes", errListRaced, id, p.writes)
+				gaveUp = append(gaveUp, p)
+			}
+		}
+		if len(gaveUp) > 0 {
+			for _, p := range gaveUp {
+				close(p.done)
+			}
+			active = slices.DeleteFunc(active, func(p *pendingEdit) bool { return slices.Contains(gaveUp, p) })
+			continue
 		}
 		providers := o.Providers
 		for _, p := range active {
@@ -283,13 +335,14 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit) {
 		req := api.PatchedOutpostRequest{Providers: providers}
 		_, resp, err := outposts.OutpostsInstancesPartialUpdate(ctx, id).PatchedOutpostRequest(req).Execute()
 		if err := authentik.Classify(resp, err); err != nil {
-			if len(active) > 1 && authentik.IsInvalid(err) {
-				for _, p := range active {
-					l.applyBatch([]*pendingEdit{p})
+			open := slices.DeleteFunc(slices.Clone(active), func(p *pendingEdit) bool { return p.answered })
+			if len(open) > 1 && authentik.IsInvalid(err) {
+				for _, p := range open {
+					l.applyBatch([]*pendingEdit{p}, "")
 				}
 				return
 			}
-			fail(active, err, errWriteList)
+			fail(open, err, errWriteList)
 			return
 		}
 		writes++
@@ -299,13 +352,20 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit) {
 		// Read the list back rather than trusting the answer: a writer
 		// that read the list before this write may have replaced it since.
 		if o, err = authentik.Fetch(ctx, c, authentik.Outposts, id); err != nil {
-			fail(active, err, errReadList)
+			fail(slices.DeleteFunc(active, func(p *pendingEdit) bool { return p.answered }), err, errReadList)
 			return
 		}
+		prepare(l.join(key, c))
 	}
-	for _, p := range active {
-		p.outpost = o
+}
+
+// join takes the edits of the outpost that wait, with c's token, to join
+// a batch under way; none when key is "".
+func (l *ListEditor) join(key string, c *authentik.Client) []*pendingEdit {
+	if key == "" {
+		return nil
 	}
+	return l.take(key, c)
 }
 
 // listKey names an outpost on one Authentik server.
