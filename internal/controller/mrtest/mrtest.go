@@ -317,6 +317,21 @@ func (e *Env) Age(obj client.Object) {
 	}
 }
 
+// Calls runs steps and returns the requests they sent to Authentik, by
+// operation.
+func (e *Env) Calls(steps func()) map[string]int {
+	e.T.Helper()
+	e.Sim.Sim.ResetCounts()
+	steps()
+	out := map[string]int{}
+	for op, n := range e.Sim.Sim.Counts() {
+		if n > 0 {
+			out[op] = n
+		}
+	}
+	return out
+}
+
 // ClientAs returns a client of the test's token that reads answers, and
 // the shared lists, as the provider's client for mg's kind does.
 func (e *Env) ClientAs(mg resource.Managed) *authentik.Client {

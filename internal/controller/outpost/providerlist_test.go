@@ -271,3 +271,62 @@ func TestListEditorBatches(t *testing.T) {
 }
 
 func sorted(pks ...int32) []int32 { return slices.Sorted(slices.Values(pks)) }
+
+// TestListEditorJoinsReadBack: edits of one outpost that arrive one after
+// another while the list is being written join the batch under way after
+// its read back, which serves as their read: one read per write and one
+// to start, rather than a read before and a read back per write.
+func TestListEditorJoinsReadBack(t *testing.T) {
+	const edits = 6
+	type want struct {
+		Missing []int32
+		Reads   int
+		Writes  []int
+	}
+	env := mrtest.New(t)
+	id := env.Sim.Sim.Fixtures().EmbeddedOutpost
+	seeded := newProvider(t, env, "seeded")
+	setProviders(t, env, id, seeded)
+	pks := make([]int32, 0, edits)
+	for i := range edits {
+		pks = append(pks, newProvider(t, env, fmt.Sprintf("app-%02d", i)))
+	}
+	// Each edit arrives while the write before it is still under way.
+	env.Sim.Sim.SetFault("outposts_instances_partial_update", authentiksim.Fault{Latency: 50 * time.Millisecond})
+	env.Sim.Sim.ResetCounts()
+
+	lists := NewListEditor(SerializePerOutpost)
+	writes := make([]int, edits)
+	var wg sync.WaitGroup
+	for i, pk := range pks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, n, err := lists.Apply(context.Background(), env.Authentik, id, Edit{Add: []int32{pk}})
+			if err != nil {
+				t.Errorf("adding %d: %v", pk, err)
+			}
+			writes[i] = n
+		}()
+		time.Sleep(20 * time.Millisecond)
+	}
+	wg.Wait()
+	env.Sim.Sim.ClearFaults()
+	counts := env.Sim.Sim.Counts()
+	patches := counts["outposts_instances_partial_update"]
+
+	got := want{Reads: counts["outposts_instances_retrieve"], Writes: writes}
+	served := providersOf(t, env, id)
+	for _, pk := range append(pks, seeded) {
+		if !slices.Contains(served, pk) {
+			got.Missing = append(got.Missing, pk)
+		}
+	}
+	wantWrites := make([]int, edits)
+	for i := range wantWrites {
+		wantWrites[i] = 1
+	}
+	if diff := cmp.Diff(want{Reads: patches + 1, Writes: wantWrites}, got); diff != "" {
+		t.Errorf("%d edits in %d PATCHes: -want, +got:\n%s", edits, patches, diff)
+	}
+}
