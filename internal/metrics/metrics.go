@@ -244,14 +244,15 @@ func codeClass(statusCode int) string {
 	return string(rune('0'+statusCode/100)) + "xx"
 }
 
-// OutpostListEdit records one edit of the provider list of the outpost
-// with UUID outpost: how many times it was written, and how many of those
-// writes a read-back found undone. An edit that found the list as wanted
-// still makes the outpost's series exist at 0.
-func OutpostListEdit(outpost string, writes, mismatches int) {
+// OutpostListEdit records writes of the provider list of the outpost with
+// UUID outpost: how many were made, how many of them wrote again an edit a
+// read-back found undone (rewrites), and how many read-backs found an edit
+// undone (mismatches). Recording none still makes the outpost's series
+// exist at 0.
+func OutpostListEdit(outpost string, writes, rewrites, mismatches int) {
 	outpostListWrites.WithLabelValues(outpost).Add(float64(writes))
 	outpostListMismatches.WithLabelValues(outpost).Add(float64(mismatches))
-	outpostListRewrites.WithLabelValues(outpost).Add(float64(max(writes-1, 0)))
+	outpostListRewrites.WithLabelValues(outpost).Add(float64(rewrites))
 }
 
 // UnmanagedScanFailed records a failed scan for unmanaged objects.

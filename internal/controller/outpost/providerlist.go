@@ -279,8 +279,9 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
 		}
 	}
 	prepare(batch)
-	writes, mismatches := 0, 0
-	defer func() { metrics.OutpostListEdit(strings.ToLower(id), writes, mismatches) }()
+	// Metrics are recorded as they happen, before a caller is answered.
+	outpost := strings.ToLower(id)
+	metrics.OutpostListEdit(outpost, 0, 0, 0)
 	for {
 		var lacking []*pendingEdit
 		for i, p := range active {
@@ -307,12 +308,10 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
 			prepare(joined)
 			continue
 		}
-		for _, p := range lacking {
-			if p.writes > 0 {
-				// The list read back after the edit's last write lacks it.
-				mismatches++
-				break
-			}
+		rewrite := slices.ContainsFunc(lacking, func(p *pendingEdit) bool { return p.writes > 0 })
+		if rewrite {
+			// The list read back after an edit's last write lacks it.
+			metrics.OutpostListEdit(outpost, 0, 0, 1)
 		}
 		var gaveUp []*pendingEdit
 		for _, p := range lacking {
@@ -345,7 +344,11 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
 			fail(open, err, errWriteList)
 			return
 		}
-		writes++
+		if rewrite {
+			metrics.OutpostListEdit(outpost, 1, 1, 0)
+		} else {
+			metrics.OutpostListEdit(outpost, 1, 0, 0)
+		}
 		for _, p := range lacking {
 			p.writes++
 		}
