@@ -3,7 +3,9 @@ package mrsetup
 import (
 	"context"
 	"slices"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 )
@@ -89,4 +92,43 @@ func ProviderDependencies(ref func(resource.Managed) *v1alpha1.ProviderReference
 		{Object: &v1alpha1.ProxyProvider{}, Value: ExternalName, Names: named(v1alpha1.ProxyProviderKind)},
 		{Object: &v1alpha1.OAuth2Provider{}, Value: ExternalName, Names: named(v1alpha1.OAuth2ProviderKind)},
 	}
+}
+
+// WaitsForDependencies holds back the first reconciles of a resource that
+// Authentik has nothing for yet while an object its references name is
+// still being made: resources of a Composition are created together, and
+// reconciling one before what it refers to has its value only writes a
+// "cannot resolve references" status and event, each another reconcile of
+// its composite. The watch on the dependency wakes it once the value is
+// there; poll bounds the wait. An object that is missing, being deleted or
+// failing (Synced False) is not waited for, so the resource reports it in
+// its own status.
+func WaitsForDependencies(kube client.Reader, k Kind, r reconcile.Reconciler, poll time.Duration) reconcile.Reconciler {
+	if len(k.Dependencies) == 0 {
+		return r
+	}
+	return reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+		mg, ok := k.Object.DeepCopyObject().(resource.Managed)
+		if !ok || kube.Get(ctx, req.NamespacedName, mg) != nil || meta.GetExternalName(mg) != "" || meta.WasDeleted(mg) {
+			return r.Reconcile(ctx, req)
+		}
+		for _, d := range k.Dependencies {
+			for _, name := range d.Names(mg) {
+				if d.beingMade(ctx, kube, mg.GetNamespace(), name) {
+					return reconcile.Result{RequeueAfter: poll}, nil
+				}
+			}
+		}
+		return r.Reconcile(ctx, req)
+	})
+}
+
+// beingMade tells whether the named object exists, has no value for
+// references yet and is on its way to one.
+func (d Dependency) beingMade(ctx context.Context, kube client.Reader, ns, name string) bool {
+	o, ok := d.Object.DeepCopyObject().(resource.Managed)
+	if !ok || kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, o) != nil {
+		return false
+	}
+	return d.Value(o) == "" && !meta.WasDeleted(o) && o.GetCondition(xpv2.TypeSynced).Status != corev1.ConditionFalse
 }

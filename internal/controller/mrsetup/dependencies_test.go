@@ -2,7 +2,9 @@ package mrsetup
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -86,6 +88,95 @@ func TestProviderDependencies(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nrequests (-want, +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestWaitsForDependencies(t *testing.T) {
+	provider := func(mods ...func(*v1alpha1.ProxyProvider)) *v1alpha1.ProxyProvider {
+		p := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "grafana"}}
+		for _, m := range mods {
+			m(p)
+		}
+		return p
+	}
+	withPK := func(p *v1alpha1.ProxyProvider) { meta.SetExternalName(p, "17") }
+	failing := func(p *v1alpha1.ProxyProvider) { p.SetConditions(xpv2.ReconcileError(errors.New("boom"))) }
+	deleting := func(p *v1alpha1.ProxyProvider) {
+		p.SetFinalizers([]string{"keep"})
+		p.SetDeletionTimestamp(&metav1.Time{Time: time.Now()})
+	}
+	app := func(mods ...func(*v1alpha1.Application)) *v1alpha1.Application {
+		a := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "grafana"}, Spec: v1alpha1.ApplicationSpec{ForProvider: v1alpha1.ApplicationParameters{
+			ProviderRef: &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: "grafana"}},
+		}}}
+		for _, m := range mods {
+			m(a)
+		}
+		return a
+	}
+	cases := map[string]struct {
+		reason     string
+		objects    []client.Object
+		reconciles bool
+	}{
+		"BeingMade": {
+			reason:  "A provider that has no pk yet and is not failing holds the application back.",
+			objects: []client.Object{app(), provider()},
+		},
+		"Made": {
+			reason:  "A provider with its pk lets the application through.",
+			objects: []client.Object{app(), provider(withPK)}, reconciles: true,
+		},
+		"Missing": {
+			reason:  "A provider that does not exist is not waited for: the application says so itself.",
+			objects: []client.Object{app()}, reconciles: true,
+		},
+		"Failing": {
+			reason:  "A provider that fails is not waited for either.",
+			objects: []client.Object{app(), provider(failing)}, reconciles: true,
+		},
+		"Deleted": {
+			reason:  "Nor is one being deleted.",
+			objects: []client.Object{app(), provider(deleting)}, reconciles: true,
+		},
+		"AlreadyCreated": {
+			reason:  "An application Authentik has is never held back.",
+			objects: []client.Object{app(func(a *v1alpha1.Application) { meta.SetExternalName(a, "grafana") }), provider()}, reconciles: true,
+		},
+	}
+	s := runtime.NewScheme()
+	if err := apis.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	k := Kind{Object: &v1alpha1.Application{}, Dependencies: ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
+		return mg.(*v1alpha1.Application).Spec.ForProvider.ProviderRef
+	})}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.objects...).Build()
+			reconciled := false
+			inner := reconcile.Func(func(context.Context, reconcile.Request) (reconcile.Result, error) {
+				reconciled = true
+				return reconcile.Result{}, nil
+			})
+			got, err := WaitsForDependencies(kube, k, inner, time.Minute).Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "team-a", Name: "grafana"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := reconcile.Result{RequeueAfter: time.Minute}
+			if tc.reconciles {
+				want = reconcile.Result{}
+			}
+			if diff := cmp.Diff(struct {
+				Reconciled bool
+				Result     reconcile.Result
+			}{tc.reconciles, want}, struct {
+				Reconciled bool
+				Result     reconcile.Result
+			}{reconciled, got}); diff != "" {
+				t.Errorf("%s\n(-want, +got):\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -113,7 +113,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 	for _, d := range k.Dependencies {
 		b = b.Watches(d.Object, handler.EnqueueRequestsFromMapFunc(d.referrers(mgr.GetClient(), k.List)), builder.WithPredicates(d.valueChanged()))
 	}
-	return b.Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+	return b.Complete(ratelimiter.NewReconciler(name, WaitsForDependencies(mgr.GetClient(), k, r, o.PollInterval), o.GlobalRateLimiter))
 }
 
 // A CacheLister is a client whose List fills the list with the cache's own
