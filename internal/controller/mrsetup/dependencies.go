@@ -132,3 +132,14 @@ func (d Dependency) beingMade(ctx context.Context, kube client.Reader, ns, name 
 	}
 	return d.Value(o) == "" && !meta.WasDeleted(o) && o.GetCondition(xpv2.TypeSynced).Status != corev1.ConditionFalse
 }
+
+// NamedBy are the Names of a dependency that one reference names; ref
+// returns a resource's reference, nil if it has none.
+func NamedBy(ref func(resource.Managed) *xpv2.Reference) func(resource.Managed) []string {
+	return func(mg resource.Managed) []string {
+		if r := ref(mg); r != nil {
+			return []string{r.Name}
+		}
+		return nil
+	}
+}

@@ -86,12 +86,9 @@ var Kind = mrsetup.Kind{
 	}), mrsetup.Dependency{
 		Object: &v1alpha1.Outpost{},
 		Value:  mrsetup.ExternalName,
-		Names: func(mg resource.Managed) []string {
-			if r := mg.(*v1alpha1.OutpostBinding).Spec.ForProvider.OutpostRef; r != nil {
-				return []string{r.Name}
-			}
-			return nil
-		},
+		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
+			return mg.(*v1alpha1.OutpostBinding).Spec.ForProvider.OutpostRef
+		}),
 	}),
 }
 

@@ -84,21 +84,15 @@ var Kind = mrsetup.Kind{
 	Dependencies: []mrsetup.Dependency{{
 		Object: &v1alpha1.Application{},
 		Value:  func(o client.Object) string { return ptr.Deref(o.(*v1alpha1.Application).Status.AtProvider.PK, "") },
-		Names: func(mg resource.Managed) []string {
-			if r := mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef; r != nil {
-				return []string{r.Name}
-			}
-			return nil
-		},
+		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
+			return mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef
+		}),
 	}, {
 		Object: &v1alpha1.Group{},
 		Value:  mrsetup.ExternalName,
-		Names: func(mg resource.Managed) []string {
-			if r := mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.GroupRef; r != nil {
-				return []string{r.Name}
-			}
-			return nil
-		},
+		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
+			return mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.GroupRef
+		}),
 	}},
 }
 

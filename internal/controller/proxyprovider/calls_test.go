@@ -3,7 +3,8 @@ package proxyprovider
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
@@ -11,44 +12,12 @@ import (
 // TestCalls counts the requests to Authentik a ProxyProvider costs: its
 // create until Ready, and a poll once Ready.
 func TestCalls(t *testing.T) {
-	cases := map[string]struct {
-		reason string
-		// poll runs after the resource settled; nil counts the create.
-		poll func(env *mrtest.Env)
-		want map[string]int
-	}{
-		"CreateUntilReady": {
-			reason: "A create resolves its two flow slugs (cached for every later reconcile), reads the shared list once (which its polls then read) and sends the create: no lookup of the name before it.",
-			want:   map[string]int{"flows_instances_retrieve": 2, "providers_proxy_list": 1, "providers_proxy_create": 1},
-		},
-		"PollWhileListFresh": {
-			reason: "A poll reads the shared list, at no request while it is fresh.",
-			poll:   func(*mrtest.Env) {},
-			want:   map[string]int{},
-		},
-		"PollRenewingList": {
-			reason: "A poll after the read age renews the shared list with one request.",
-			poll:   func(env *mrtest.Env) { env.PassReadAge() },
-			want:   map[string]int{"providers_proxy_list": 1},
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			cr := proxyProvider()
-			env := mrtest.New(t, cr)
-			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-			got := env.Calls(func() { env.Settle(r, cr) })
-			if tc.poll != nil {
-				tc.poll(env)
-				got = env.Calls(func() {
-					if _, err := env.Reconcile(r, keyOf(cr)); err != nil {
-						t.Fatal(err)
-					}
-				})
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
-			}
-		})
-	}
+	mrtest.RunCalls(t, func(t *testing.T) (*mrtest.Env, reconcile.Reconciler, client.Object) {
+		cr := proxyProvider()
+		env := mrtest.New(t, cr)
+		return env, env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr
+	}, mrtest.CreateCalls{
+		Reason: "A create resolves its two flow slugs (cached for every later reconcile), reads the shared list once (which its polls then read) and sends the create: no lookup of the name before it.",
+		Want:   map[string]int{"flows_instances_retrieve": 2, "providers_proxy_list": 1, "providers_proxy_create": 1},
+	}, "providers_proxy_list")
 }
