@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -100,9 +101,11 @@ func ProviderDependencies(ref func(resource.Managed) *v1alpha1.ProviderReference
 // reconciling one before what it refers to has its value only writes a
 // "cannot resolve references" status and event, each another reconcile of
 // its composite. The watch on the dependency wakes it once the value is
-// there; poll bounds the wait. An object that is missing, being deleted or
-// failing (Synced False) is not waited for, so the resource reports it in
-// its own status.
+// there; poll bounds the wait. An object that does not exist is waited for
+// only while the resource is younger than awaitMissing (the provider may
+// see a resource before the object made with it); one that is still
+// missing then, being deleted or failing (Synced False) is not waited for,
+// so the resource reports it in its own status.
 func WaitsForDependencies(kube client.Reader, k Kind, r reconcile.Reconciler, poll time.Duration) reconcile.Reconciler {
 	if len(k.Dependencies) == 0 {
 		return r
@@ -114,8 +117,8 @@ func WaitsForDependencies(kube client.Reader, k Kind, r reconcile.Reconciler, po
 		}
 		for _, d := range k.Dependencies {
 			for _, name := range d.Names(mg) {
-				if d.beingMade(ctx, kube, mg.GetNamespace(), name) {
-					return reconcile.Result{RequeueAfter: poll}, nil
+				if wait := d.wait(ctx, kube, mg, name, poll); wait > 0 {
+					return reconcile.Result{RequeueAfter: wait}, nil
 				}
 			}
 		}
@@ -123,14 +126,30 @@ func WaitsForDependencies(kube client.Reader, k Kind, r reconcile.Reconciler, po
 	})
 }
 
-// beingMade tells whether the named object exists, has no value for
-// references yet and is on its way to one.
-func (d Dependency) beingMade(ctx context.Context, kube client.Reader, ns, name string) bool {
+// awaitMissing is how long a new resource waits for an object its
+// reference names to appear.
+const awaitMissing = 30 * time.Second
+
+// wait is how long mg waits for the object it names: up to poll while the
+// object exists, has no value for references yet and is on its way to
+// one; while it is missing, what is left of mg's first awaitMissing; else
+// not at all.
+func (d Dependency) wait(ctx context.Context, kube client.Reader, mg resource.Managed, name string, poll time.Duration) time.Duration {
 	o, ok := d.Object.DeepCopyObject().(resource.Managed)
-	if !ok || kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, o) != nil {
-		return false
+	if !ok {
+		return 0
 	}
-	return d.Value(o) == "" && !meta.WasDeleted(o) && o.GetCondition(xpv2.TypeSynced).Status != corev1.ConditionFalse
+	err := kube.Get(ctx, types.NamespacedName{Namespace: mg.GetNamespace(), Name: name}, o)
+	switch {
+	case kerrors.IsNotFound(err):
+		left := awaitMissing - time.Since(mg.GetCreationTimestamp().Time)
+		return max(min(left, poll), 0)
+	case err != nil:
+		return 0
+	case d.Value(o) == "" && !meta.WasDeleted(o) && o.GetCondition(xpv2.TypeSynced).Status != corev1.ConditionFalse:
+		return poll
+	}
+	return 0
 }
 
 // NamedBy are the Names of a dependency that one reference names; ref

@@ -120,6 +120,8 @@ func TestWaitsForDependencies(t *testing.T) {
 		reason     string
 		objects    []client.Object
 		reconciles bool
+		// wait is at most the poll, here a minute.
+		wait time.Duration
 	}{
 		"BeingMade": {
 			reason:  "A provider that has no pk yet and is not failing holds the application back.",
@@ -131,7 +133,11 @@ func TestWaitsForDependencies(t *testing.T) {
 		},
 		"Missing": {
 			reason:  "A provider that does not exist is not waited for: the application says so itself.",
-			objects: []client.Object{app()}, reconciles: true,
+			objects: []client.Object{app(func(a *v1alpha1.Application) { a.CreationTimestamp = metav1.NewTime(time.Now().Add(-time.Minute)) })}, reconciles: true,
+		},
+		"MissingForANewResource": {
+			reason:  "A new application waits for a provider that does not exist yet: the provider may see it before the provider made with it.",
+			objects: []client.Object{app(func(a *v1alpha1.Application) { a.CreationTimestamp = metav1.Now() })}, wait: 25 * time.Second,
 		},
 		"Failing": {
 			reason:  "A provider that fails is not waited for either.",
@@ -166,8 +172,15 @@ func TestWaitsForDependencies(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := reconcile.Result{RequeueAfter: time.Minute}
-			if tc.reconciles {
+			switch {
+			case tc.reconciles:
 				want = reconcile.Result{}
+			case tc.wait > 0:
+				// What is left of the half minute a new resource waits.
+				if got.RequeueAfter > 30*time.Second || got.RequeueAfter < tc.wait {
+					t.Errorf("%s\nRequeueAfter %s, want between %s and 30s", tc.reason, got.RequeueAfter, tc.wait)
+				}
+				want = got
 			}
 			if diff := cmp.Diff(struct {
 				Reconciled bool
