@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	api "goauthentik.io/api/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -390,23 +392,16 @@ func (e *env) profile(t *testing.T, what, file string) {
 // metrics; watches and the reads of caches are left out.
 func (e *env) apiRequests(t *testing.T) map[string]int {
 	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(strings.NewReader(e.kubectl(t, "", "get", "--raw", "/metrics")))
+	if err != nil {
+		t.Fatal(err)
+	}
 	counts := map[string]int{}
-	for _, line := range strings.Split(e.kubectl(t, "", "get", "--raw", "/metrics"), "\n") {
-		if !strings.HasPrefix(line, "apiserver_request_total{") {
-			continue
-		}
-		labels, value, ok := strings.Cut(strings.TrimPrefix(line, "apiserver_request_total{"), "} ")
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			continue
-		}
+	for _, m := range families["apiserver_request_total"].GetMetric() {
 		l := map[string]string{}
-		for _, kv := range strings.Split(labels, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			l[k] = strings.Trim(v, `"`)
+		for _, p := range m.GetLabel() {
+			l[p.GetName()] = p.GetValue()
 		}
 		switch l["verb"] {
 		case "WATCH", "LIST", "GET":
@@ -416,7 +411,7 @@ func (e *env) apiRequests(t *testing.T) map[string]int {
 		if l["subresource"] != "" {
 			key += "/" + l["subresource"]
 		}
-		counts[key] += int(n)
+		counts[key] += int(m.GetCounter().GetValue())
 	}
 	return counts
 }

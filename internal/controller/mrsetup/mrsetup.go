@@ -103,7 +103,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 		}
 	}
 
-	r := managed.NewReconciler(clientManager{Manager: mgr, client: SkipsUnchangedStatus(mgr.GetClient(), mgr.GetClient())}, resource.ManagedKind(k.GroupVersionKind), opts...)
+	r := managed.NewReconciler(clientManager{Manager: mgr, client: SkipsUnchangedStatus(mgr.GetClient())}, resource.ManagedKind(k.GroupVersionKind), opts...)
 	copts := o.ForControllerRuntime()
 	copts.RateLimiter = ErrorBackoff(o.PollInterval)
 	b := ctrl.NewControllerManagedBy(mgr).

@@ -15,21 +15,20 @@ import (
 // poll of every resource; the API server answers an unchanged status
 // without storing it, but it decodes, validates and compares each one,
 // which for hundreds of resources polled every minute is a steady load
-// for nothing. read is what the reconciler reads objects from (the
-// manager's cache): an update is left out only when the object read there
-// is the very version being updated and has the same status, which is
-// when the API server would leave it as it is.
-func SkipsUnchangedStatus(c client.Client, read client.Reader) client.Client {
-	return &statusSkipper{Client: c, read: read}
+// for nothing. An update is left out only when the object c reads (the
+// manager's cache, which the reconciler read it from) is the very version
+// being updated and has the same status, which is when the API server
+// would leave it as it is.
+func SkipsUnchangedStatus(c client.Client) client.Client {
+	return &statusSkipper{Client: c}
 }
 
 type statusSkipper struct {
 	client.Client
-	read client.Reader
 }
 
 func (s *statusSkipper) Status() client.SubResourceWriter {
-	return &statusWriter{SubResourceWriter: s.Client.Status(), read: s.read}
+	return &statusWriter{SubResourceWriter: s.Client.Status(), read: s.Client}
 }
 
 type statusWriter struct {

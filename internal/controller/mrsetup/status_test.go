@@ -71,7 +71,7 @@ func TestSkipsUnchangedStatus(t *testing.T) {
 					return c.SubResource(sub).Update(ctx, obj, opts...)
 				},
 			})
-			c := SkipsUnchangedStatus(kube, kube)
+			c := SkipsUnchangedStatus(kube)
 
 			read := &v1alpha1.Application{}
 			if err := c.Get(ctx, client.ObjectKeyFromObject(stored), read); err != nil {

@@ -174,7 +174,7 @@ func statusObjects(s *runtime.Scheme) []client.Object {
 // does, with management policies on, no creation grace period, the
 // finalizer recorded with the create and unchanged statuses not written.
 func (e *Env) Reconciler(k mrsetup.Kind, opts ...managed.ReconcilerOption) *managed.Reconciler {
-	m := &resourcefake.Manager{Client: mrsetup.SkipsUnchangedStatus(e.Kube, e.Kube), Scheme: e.Kube.Scheme()}
+	m := &resourcefake.Manager{Client: mrsetup.SkipsUnchangedStatus(e.Kube), Scheme: e.Kube.Scheme()}
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
@@ -201,7 +201,7 @@ func (e *Env) CrashingReconciler(k mrsetup.Kind, opts ...managed.ReconcilerOptio
 			return c.Update(ctx, obj, opts...)
 		},
 	})
-	m := &resourcefake.Manager{Client: mrsetup.SkipsUnchangedStatus(crashing, crashing), Scheme: e.Kube.Scheme()}
+	m := &resourcefake.Manager{Client: mrsetup.SkipsUnchangedStatus(crashing), Scheme: e.Kube.Scheme()}
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
