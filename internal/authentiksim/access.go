@@ -1,6 +1,7 @@
 package authentiksim
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -54,16 +55,19 @@ func (st *state) allGroups(u *user) map[string]bool {
 //     the bound user, inverted when the binding negates; together they give
 //     one result: in mode any at least one passes, in mode all every one;
 //   - a binding to a policy is one result of its own, the policy's verdict
-//     inverted by negate (authentik/policies/process.py);
+//     inverted by negate (PolicyProcess.execute in
+//     authentik/policies/process.py); every such binding is evaluated
+//     (_evaluate_dynamic_bindings), none is skipped;
 //   - the results combine by the application's policy_engine_mode
 //     (_combine_results; PolicyEngineMode in authentik/policies/models.py).
 //
-// order only decides the order of evaluation, never the outcome. The only
-// policy the simulator has is the seeded expression policy
-// default-source-enrollment-if-sso ("return ak_is_sso_flow"), which fails
-// outside a source's enrollment flow and so for every application access.
-// User bindings never match: the API refuses every user pk.
-func (st *state) admits(app *application, u *user) bool {
+// order only decides the order of evaluation, never the outcome. A policy
+// is evaluated as expression.go says; one the simulator cannot evaluate
+// makes the decision an error (a *PolicyError), not a guess: Authentik
+// would give the binding's failure_result only if the policy raised, and
+// the simulator cannot tell whether it would. User bindings never match:
+// the API refuses every user pk.
+func (st *state) admits(app *application, u *user) (bool, error) {
 	var bindings []*binding
 	for _, pk := range sortedKeys(st.bindings) {
 		if b := st.bindings[pk]; b.target == app.pk && b.enabled {
@@ -71,7 +75,7 @@ func (st *state) admits(app *application, u *user) bool {
 		}
 	}
 	if len(bindings) == 0 {
-		return true
+		return true, nil
 	}
 	member := st.allGroups(u)
 	var results []bool
@@ -79,7 +83,11 @@ func (st *state) admits(app *application, u *user) bool {
 	for _, b := range bindings {
 		switch {
 		case b.policy != nil:
-			results = append(results, b.negate)
+			ok, err := st.passes(st.policies[*b.policy], member)
+			if err != nil {
+				return false, err
+			}
+			results = append(results, ok != b.negate)
 		case b.group != nil || b.user != nil:
 			static++
 			matches := b.group != nil && member[*b.group]
@@ -98,12 +106,39 @@ func (st *state) admits(app *application, u *user) bool {
 	if len(results) == 0 {
 		// Bindings with neither a policy, a group nor a user cannot be
 		// made through the API; Authentik would count none of them.
-		return true
+		return true, nil
 	}
 	if app.engineMode == engineModeAll {
-		return !slices.Contains(results, false)
+		return !slices.Contains(results, false), nil
 	}
-	return slices.Contains(results, true)
+	return slices.Contains(results, true), nil
+}
+
+// A PolicyError says that an access decision needs the verdict of a policy
+// whose expression the simulator cannot evaluate.
+type PolicyError struct {
+	Policy     string
+	PolicyName string
+	Expression string
+	Reason     string
+}
+
+func (e *PolicyError) Error() string {
+	return fmt.Sprintf("%s policy %q (%s): its expression %q has %s", errCannotEvaluate, e.PolicyName, e.Policy, e.Expression, e.Reason)
+}
+
+// passes is the verdict of policy p for a user in the groups member (pks,
+// with their ancestors), before the binding's negate.
+func (st *state) passes(p *policy, member map[string]bool) (bool, error) {
+	e, err := parseExpression(p.expression)
+	if err != nil {
+		return false, &PolicyError{Policy: p.pk, PolicyName: p.name, Expression: p.expression, Reason: err.Error()}
+	}
+	names := map[string]bool{}
+	for pk := range member {
+		names[st.groups[pk].name] = true
+	}
+	return e.evaluate(names), nil
 }
 
 // served lists the providers an outpost serves: those on an outpost's
@@ -180,7 +215,12 @@ func (st *state) recordWrite() {
 // the provider.
 func (st *state) recordExposures(provider int32, providerName string, app *application) {
 	for _, name := range sortedKeys(st.users) {
-		if !st.admits(app, st.users[name]) {
+		ok, err := st.admits(app, st.users[name])
+		if err != nil {
+			st.recordAccessError(provider, providerName, app, name, err)
+			continue
+		}
+		if !ok {
 			continue
 		}
 		k := exposureKey{provider: provider, name: providerName, app: app.slug, user: name}
@@ -267,7 +307,7 @@ func (s *Server) Admits(slug, userName string) (bool, error) {
 	if u == nil {
 		return false, errors.Errorf("%s %q", errUnknownUser, userName)
 	}
-	return st.admits(app, u), nil
+	return st.admits(app, u)
 }
 
 // Exposures answers "was provider P ever served while user U was
@@ -304,4 +344,82 @@ func (s *Server) Writes() int {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
 	return s.state.writes
+}
+
+// An AccessError records that the simulator could not decide whether a
+// served provider's application admitted a fixture user, after at least
+// one accepted write: a policy bound to the application has an expression
+// the simulator cannot evaluate. Such a decision is neither an exposure
+// nor its absence, so the invariant cannot be answered while one exists.
+type AccessError struct {
+	Provider     int32  `json:"provider"`
+	ProviderName string `json:"provider_name"`
+	Application  string `json:"application"`
+	User         string `json:"user"`
+	Policy       string `json:"policy"`
+	PolicyName   string `json:"policy_name"`
+	Expression   string `json:"expression"`
+	Error        string `json:"error"`
+	// FirstWrite, LastWrite and Writes count as an Exposure's do.
+	FirstWrite int `json:"first_write"`
+	LastWrite  int `json:"last_write"`
+	Writes     int `json:"writes"`
+}
+
+type accessErrorKey struct {
+	exposureKey
+	policy, expression string
+}
+
+func (st *state) recordAccessError(provider int32, providerName string, app *application, userName string, err error) {
+	var pe *PolicyError
+	if !errors.As(err, &pe) {
+		pe = &PolicyError{Reason: err.Error()}
+	}
+	k := accessErrorKey{
+		exposureKey: exposureKey{provider: provider, name: providerName, app: app.slug, user: userName},
+		policy:      pe.Policy, expression: pe.Expression,
+	}
+	e, ok := st.accessErrors[k]
+	if !ok {
+		e = &AccessError{
+			Provider: provider, ProviderName: providerName, Application: app.slug, User: userName,
+			Policy: pe.Policy, PolicyName: pe.PolicyName, Expression: pe.Expression, Error: err.Error(),
+			FirstWrite: st.writes,
+		}
+		st.accessErrors[k] = e
+	}
+	e.LastWrite = st.writes
+	e.Writes++
+}
+
+// AccessErrors lists every recorded access decision the simulator could
+// not make for the provider (its name or its pk) and the user; empty
+// provider or user match all.
+func (s *Server) AccessErrors(provider, userName string) []AccessError {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	out := []AccessError{}
+	for k, e := range s.state.accessErrors {
+		if provider != "" && provider != k.name && provider != strconv.Itoa(int(k.provider)) {
+			continue
+		}
+		if userName != "" && userName != k.user {
+			continue
+		}
+		out = append(out, *e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].FirstWrite != out[j].FirstWrite {
+			return out[i].FirstWrite < out[j].FirstWrite
+		}
+		if out[i].ProviderName != out[j].ProviderName {
+			return out[i].ProviderName < out[j].ProviderName
+		}
+		if out[i].User != out[j].User {
+			return out[i].User < out[j].User
+		}
+		return out[i].Policy < out[j].Policy
+	})
+	return out
 }

@@ -47,22 +47,18 @@ type bindingJSON struct {
 	FailureResult bool              `json:"failure_result"`
 }
 
-// The seeded policy is an expression policy, as on a fresh install.
+// renderPolicy is PolicySerializer (authentik/policies/api/policies.py);
+// every simulated policy is an expression policy.
 func (st *state) renderPolicy(p *policy) policyJSON {
-	bound := 0
-	for _, b := range st.bindings {
-		if b.policy != nil && *b.policy == p.pk {
-			bound++
-		}
-	}
 	return policyJSON{
 		PK:                p.pk,
 		Name:              p.name,
-		Component:         "ak-policy-expression-form",
-		VerboseName:       "Expression Policy",
-		VerboseNamePlural: "Expression Policies",
-		MetaModelName:     "authentik_policies_expression.expressionpolicy",
-		BoundTo:           bound,
+		ExecutionLogging:  p.executionLogging,
+		Component:         expressionPolicyComponent,
+		VerboseName:       expressionPolicyVerbose,
+		VerboseNamePlural: expressionPolicyPlural,
+		MetaModelName:     expressionPolicyMetaModel,
+		BoundTo:           st.boundTo(p.pk),
 	}
 }
 

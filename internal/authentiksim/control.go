@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
 // faultJSON is a Fault as the control endpoint reads it, with the latency
@@ -16,6 +18,14 @@ type faultJSON struct {
 	Probability  float64 `json:"probability"`
 	Times        int     `json:"times"`
 	AfterHandler bool    `json:"after_handler"`
+}
+
+// msgUndecided answers an exposure check that cannot be answered.
+const msgUndecided = "the simulator could not decide some access: a bound policy has an expression it cannot evaluate"
+
+type accessErrorsJSON struct {
+	Detail       string        `json:"detail"`
+	AccessErrors []AccessError `json:"access_errors"`
 }
 
 // serveControl answers the simulator's own endpoints, which live outside
@@ -32,11 +42,17 @@ type faultJSON struct {
 //	PUT    /_sim/users/{name}    set a fixture user: {"groups": ["<group name>", ...]}
 //	DELETE /_sim/users/{name}    remove a fixture user
 //	GET    /_sim/access?application=<slug>&user=<name>
-//	                             Authentik's decision now: {"admitted": bool}
+//	                             Authentik's decision now: {"admitted": bool};
+//	                             409 when a bound policy cannot be evaluated
 //	GET    /_sim/exposures?provider=<name or pk>&user=<name>
 //	                             when the provider was served (on an outpost; an
 //	                             OAuth2 provider: with an application) while its
-//	                             application admitted the user (Exposure list)
+//	                             application admitted the user (Exposure list);
+//	                             409 with the access errors when some decision
+//	                             could not be made
+//	GET    /_sim/access-errors?provider=<name or pk>&user=<name>
+//	                             the decisions the invariant could not make
+//	                             (AccessError list)
 //	GET    /_sim/service?provider=<name or pk>
 //	                             which outposts served the provider since which
 //	                             write, and after which writes they stopped
@@ -110,6 +126,11 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	case path == "access" && r.Method == http.MethodGet:
 		q := r.URL.Query()
 		ok, err := s.Admits(q.Get("application"), q.Get("user"))
+		var pe *PolicyError
+		if errors.As(err, &pe) {
+			writeReply(w, detail(http.StatusConflict, err.Error()))
+			return
+		}
 		if err != nil {
 			writeReply(w, detail(http.StatusNotFound, err.Error()))
 			return
@@ -117,7 +138,14 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		writeReply(w, reply{status: http.StatusOK, body: map[string]bool{"admitted": ok}})
 	case path == "exposures" && r.Method == http.MethodGet:
 		q := r.URL.Query()
+		if errs := s.AccessErrors(q.Get("provider"), q.Get("user")); len(errs) > 0 {
+			writeReply(w, reply{status: http.StatusConflict, body: accessErrorsJSON{Detail: msgUndecided, AccessErrors: errs}})
+			return
+		}
 		writeReply(w, reply{status: http.StatusOK, body: s.Exposures(q.Get("provider"), q.Get("user"))})
+	case path == "access-errors" && r.Method == http.MethodGet:
+		q := r.URL.Query()
+		writeReply(w, reply{status: http.StatusOK, body: s.AccessErrors(q.Get("provider"), q.Get("user"))})
 	case path == "service" && r.Method == http.MethodGet:
 		writeReply(w, reply{status: http.StatusOK, body: s.ServiceRecord(r.URL.Query().Get("provider"))})
 	default:

@@ -1,7 +1,7 @@
 // Package authentiksim simulates the parts of the Authentik REST API that
-// provider-authentik uses: proxy providers, applications, outposts, flows,
-// groups and policy bindings under /api/v3, and the version and config
-// endpoints.
+// provider-authentik uses: proxy and OAuth2 providers, applications,
+// outposts, flows, groups, expression policies and policy bindings under
+// /api/v3, and the version and config endpoints.
 //
 // It answers as one Authentik release line (Lines, from 2024.12 to 2026.8;
 // DefaultVersion unless Options.AuthentikVersion or WithAuthentikVersion
@@ -28,6 +28,9 @@
 // fixture users each served provider (a proxy provider on an outpost with
 // an application; an OAuth2 provider with an application) admits, so a test can ask whether a provider was ever served while a user
 // outside its groups was admitted (Exposures, GET /_sim/exposures).
+// Expression policies are evaluated for the forms expression.go knows; a
+// decision that needs any other expression is recorded as an error
+// (AccessErrors, GET /_sim/access-errors), never guessed.
 //
 // In a test:
 //
@@ -38,7 +41,8 @@
 //	cfg.AddDefaultHeader("Authorization", "Bearer token")
 //	sim.Sim.SetFault("providers_proxy_update", authentiksim.Fault{Status: 503, Times: 1})
 //
-// Users (beyond the fixtures), roles, sources, service connections and policies other than the
-// seeded one are not simulated: a reference to any of them is answered as a
-// reference to a missing object, as Authentik answers it.
+// Users (beyond the fixtures), roles, sources, service connections and
+// policies of types other than expression are not simulated: a reference
+// to any of them is answered as a reference to a missing object, as
+// Authentik answers it.
 package authentiksim

@@ -45,6 +45,17 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// newEnvAt is newEnv speaking the given release line. It reads the flows'
+// pks from the fixtures: older lines' flows lack keys the client needs.
+func newEnvAt(t *testing.T, line string) *env {
+	t.Helper()
+	e := &env{Test: NewTest(t, testToken, WithAuthentikVersion(line)), ctx: context.Background()}
+	e.c = newClient(e.URL, testToken)
+	flows := e.Sim.Fixtures().Flows
+	e.authFlow, e.invFlow = flows[slugImplicitConsent], flows[slugProviderLogout]
+	return e
+}
+
 func (e *env) flowPK(t *testing.T, slug string) string {
 	t.Helper()
 	f, _, err := e.c.FlowsAPI.FlowsInstancesRetrieve(e.ctx, slug).Execute()

@@ -55,6 +55,11 @@ func TestRequiredFields(t *testing.T) {
 			method: http.MethodPost, path: "/policies/bindings/", body: `{"negate": true}`,
 			want: map[string]any{"target": required, "order": required},
 		},
+		"ExpressionPolicy": {
+			reason: "name and expression are required; a blank expression is refused.",
+			method: http.MethodPost, path: "/policies/expression/", body: `{"expression": " "}`,
+			want: map[string]any{"name": required, "expression": []any{msgBlank}},
+		},
 		"MalformedJSON": {
 			reason: "A body that is not JSON gets DRF's parse error.",
 			method: http.MethodPost, path: "/core/groups/", body: `{"name":`,

@@ -83,6 +83,13 @@ func apiRoutes() []*route {
 		{method: http.MethodPatch, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_partial_update", model: "PolicyBinding", handle: updateBinding},
 		{method: http.MethodDelete, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_destroy", handle: destroyBinding},
 
+		{method: http.MethodGet, pattern: "/policies/expression/", operationID: "policies_expression_list", model: "ExpressionPolicy", handle: listExpressionPolicies},
+		{method: http.MethodPost, pattern: "/policies/expression/", operationID: "policies_expression_create", model: "ExpressionPolicy", handle: createExpressionPolicy},
+		{method: http.MethodGet, pattern: "/policies/expression/{policy_uuid}/", operationID: "policies_expression_retrieve", model: "ExpressionPolicy", handle: retrieveExpressionPolicy},
+		{method: http.MethodPut, pattern: "/policies/expression/{policy_uuid}/", operationID: "policies_expression_update", model: "ExpressionPolicy", handle: updateExpressionPolicy},
+		{method: http.MethodPatch, pattern: "/policies/expression/{policy_uuid}/", operationID: "policies_expression_partial_update", model: "ExpressionPolicy", handle: updateExpressionPolicy},
+		{method: http.MethodDelete, pattern: "/policies/expression/{policy_uuid}/", operationID: "policies_expression_destroy", handle: destroyExpressionPolicy},
+
 		{method: http.MethodGet, pattern: "/admin/version/", operationID: "admin_version_retrieve", model: "Version", handle: retrieveVersion},
 		{method: http.MethodGet, pattern: "/root/config/", operationID: "root_config_retrieve", model: "Config", handle: retrieveRootConfig, anonymous: true},
 	}

@@ -34,6 +34,8 @@ type state struct {
 	// recorded after them.
 	writes    int
 	exposures map[exposureKey]*Exposure
+	// accessErrors are the decisions the invariant could not make.
+	accessErrors map[accessErrorKey]*AccessError
 	// service records which outposts served which providers (service.go).
 	service map[serviceKey]*Service
 }
@@ -59,9 +61,14 @@ type scopeMapping struct {
 	scopeName string
 }
 
+// policy is an ExpressionPolicy row with its Policy base
+// (authentik/policies/expression/models.py, authentik/policies/models.py):
+// the only policy type the simulator has.
 type policy struct {
-	pk   string
-	name string
+	pk               string
+	name             string
+	executionLogging bool
+	expression       string
 }
 
 // providerBase holds the fields of Authentik's Provider model
@@ -182,7 +189,12 @@ var (
 )
 
 const (
-	seededPolicyName      = "default-source-enrollment-if-sso"
+	seededPolicyName = "default-source-enrollment-if-sso"
+	// seededPolicyExpression is the policy's expression in Authentik's
+	// default blueprints (blueprints/default/flow-default-source-enrollment.yaml).
+	seededPolicyExpression = "# This policy ensures that this flow can only be used when the user\n" +
+		"# is in a SSO Flow (meaning they come from an external IdP)\n" +
+		"return ak_is_sso_flow\n"
 	seededCertificateName = "authentik Self-signed Certificate"
 )
 
@@ -203,6 +215,7 @@ func newState(seed int64, line Line) *state {
 		certificates: map[string]string{},
 		users:        map[string]*user{},
 		exposures:    map[exposureKey]*Exposure{},
+		accessErrors: map[accessErrorKey]*AccessError{},
 		service:      map[serviceKey]*Service{},
 	}
 	for _, f := range defaultFlows {
@@ -214,7 +227,7 @@ func newState(seed int64, line Line) *state {
 		m.pk = st.newUUID()
 		st.mappings[m.pk] = &m
 	}
-	p := &policy{pk: st.newUUID(), name: seededPolicyName}
+	p := &policy{pk: st.newUUID(), name: seededPolicyName, expression: seededPolicyExpression}
 	st.policies[p.pk] = p
 	st.certificates[st.newUUID()] = seededCertificateName
 
@@ -402,6 +415,13 @@ func (st *state) deleteGroup(pk string) {
 	for _, u := range st.users {
 		u.groups = slices.DeleteFunc(u.groups, func(g string) bool { return g == pk })
 	}
+}
+
+// deletePolicy removes a policy and the bindings to it
+// (PolicyBinding.policy on_delete=CASCADE, authentik/policies/models.py).
+func (st *state) deletePolicy(pk string) {
+	delete(st.policies, pk)
+	st.deleteBindingsWhere(func(b *binding) bool { return b.policy != nil && *b.policy == pk })
 }
 
 func (st *state) deleteBindingsWhere(match func(*binding) bool) {

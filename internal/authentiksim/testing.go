@@ -28,7 +28,9 @@ func WithAuthentikVersion(version string) TestOption {
 // NewTest starts a simulator that accepts token, with schema checking on.
 // When the test ends it stops the server and fails the test for every
 // schema violation the simulator saw, so a test passes only if all of its
-// traffic is traffic the real Authentik would accept and produce.
+// traffic is traffic the real Authentik would accept and produce; and for
+// every access decision it could not make (AccessErrors), so no invariant
+// passes for want of an answer.
 func NewTest(t testing.TB, token string, opts ...TestOption) *Test {
 	t.Helper()
 	o := Options{Token: token}
@@ -51,6 +53,9 @@ func NewTest(t testing.TB, token string, opts ...TestOption) *Test {
 		ts.Close()
 		for _, v := range sim.Violations() {
 			t.Errorf("Authentik simulator %s: %v", sim.Line().Name, v)
+		}
+		for _, e := range sim.AccessErrors("", "") {
+			t.Errorf("Authentik simulator %s: after write %d, whether %s may use %s: %s", sim.Line().Name, e.FirstWrite, e.User, e.ProviderName, e.Error)
 		}
 	})
 	return &Test{Server: ts, Sim: sim, down: down}
