@@ -60,6 +60,18 @@ type ApplicationParameters struct {
 	// +optional
 	DetachProvider *bool `json:"detachProvider,omitempty"`
 
+	// RequiredGroups are Authentik groups that must each have an enabled,
+	// not negated policy binding on the application before it gets its
+	// provider: while one has none (not yet made, or gone with its group or
+	// with an application deleted in Authentik), the application is kept
+	// without a provider as with detachProvider, so it never serves one while
+	// it may admit users outside the groups. The provider comes back by
+	// itself once every group is bound. A new application is made without a
+	// provider and gets it once its bindings exist.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:items:MinLength=1
+	RequiredGroups []string `json:"requiredGroups,omitempty"`
 	// Group is the heading under which the application is listed in the
 	// user's library. It is free text, not an Authentik group.
 	// +optional
@@ -109,6 +121,10 @@ type ApplicationObservation struct {
 
 	// ProviderName is the name of the provider that serves the application.
 	ProviderName *string `json:"providerName,omitempty"`
+	// WithheldReason says why the application has no provider although the
+	// spec names one: a group in spec.forProvider.requiredGroups has no
+	// policy binding on it. Empty while the provider is served.
+	WithheldReason *string `json:"withheldReason,omitempty"`
 }
 
 // An ApplicationSpec defines the desired state of an Application.

@@ -3,7 +3,9 @@ package application
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"strings"
 
 	api "goauthentik.io/api/v3"
 	"k8s.io/utils/ptr"
@@ -29,6 +31,7 @@ const (
 	errCreate           = "cannot create application"
 	errUpdate           = "cannot update application"
 	errDelete           = "cannot delete application"
+	errCheckBindings    = "cannot check the policy bindings of spec.forProvider.requiredGroups"
 	pathProvider        = "spec.forProvider.provider"
 	pathProviderRef     = "spec.forProvider.providerRef"
 	applicationSlugExpr = `^[-a-zA-Z0-9_]+$`
@@ -71,8 +74,19 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.ApplicationGroupKind,
 	Object:           &v1alpha1.Application{},
 	List:             &v1alpha1.ApplicationList{},
-	Dependencies: mrsetup.ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
+	Dependencies: append(mrsetup.ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
 		return mg.(*v1alpha1.Application).Spec.ForProvider.ProviderRef
+	}), mrsetup.Dependency{
+		// A binding made wakes the application it binds, which may be
+		// waiting for it to serve its provider (requiredGroups).
+		Object: &v1alpha1.PolicyBinding{},
+		Value:  mrsetup.ExternalName,
+		Wakes: func(o client.Object) []string {
+			if r := o.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef; r != nil {
+				return []string{r.Name}
+			}
+			return nil
+		},
 	}),
 }
 
@@ -99,9 +113,51 @@ func SetupGated(mgr ctrl.Manager, o controller.Options) error {
 	return nil
 }
 
-// external reconciles one Application with Authentik.
+// external reconciles one Application with Authentik. It lives for one
+// reconcile.
 type external struct {
 	client *authentik.Client
+	// withheld says why the application is kept without its provider in
+	// this reconcile (requiredGroups), "" when it may serve it.
+	withheld string
+	// created is set once Create made the application in this reconcile:
+	// Authentik has just chosen its UUID, so no binding targets it yet.
+	created bool
+}
+
+// desired is what the application should be in Authentik now: the spec,
+// without a provider while it is withheld.
+func (e *external) desired(p v1alpha1.ApplicationParameters) v1alpha1.ApplicationParameters {
+	if e.withheld != "" {
+		p.DetachProvider = ptr.To(true)
+	}
+	return p
+}
+
+// withholdReason tells why the application must not serve its provider, or
+// "" if it may: every group in requiredGroups needs an enabled, not negated
+// policy binding on it, since until then it may admit users outside them.
+// A resource being deleted withholds nothing.
+func (e *external) withholdReason(ctx context.Context, cr *v1alpha1.Application, a *api.Application) (string, error) {
+	required := cr.Spec.ForProvider.RequiredGroups
+	if len(required) == 0 || meta.WasDeleted(cr) {
+		return "", nil
+	}
+	missing := required
+	if !e.created {
+		var err error
+		if missing, err = authentik.UnboundGroupsOf(ctx, e.client, required, a.Pk); err != nil {
+			return "", errors.Wrap(err, errCheckBindings)
+		}
+	}
+	if len(missing) == 0 {
+		return "", nil
+	}
+	why := make([]string, 0, len(missing))
+	for _, g := range missing {
+		why = append(why, fmt.Sprintf("group %q has no policy binding on application %q", g, a.Slug))
+	}
+	return "provider withheld: " + strings.Join(why, "; "), nil
 }
 
 func (e *external) api() *api.CoreAPIService { return e.client.API.CoreAPI }
@@ -143,11 +199,21 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errGet)
 	}
 
+	if e.withheld, err = e.withholdReason(ctx, cr, a); err != nil {
+		return managed.ExternalObservation{}, err
+	}
 	observed := parametersOf(a)
-	diff := Diff(cr.Spec.ForProvider, observed)
-	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	diff := Diff(e.desired(cr.Spec.ForProvider), observed)
 	cr.Status.AtProvider = observation(a)
-	cr.SetConditions(xpv2.Available())
+	if e.withheld != "" {
+		// A provider Authentik still has is not one to copy into the spec.
+		observed.Provider = nil
+		cr.Status.AtProvider.WithheldReason = ptr.To(e.withheld)
+		cr.SetConditions(xpv2.Unavailable().WithMessage(e.withheld))
+	} else {
+		cr.SetConditions(xpv2.Available())
+	}
+	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
 
 	return managed.ExternalObservation{
 		ResourceExists:          true,
@@ -158,7 +224,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 }
 
 // Create makes the application and records its slug as the external
-// name. Slugs are unique in Authentik, so an application that already has
+// name. With requiredGroups it is made without a provider: no binding can
+// target an application before Authentik has chosen its UUID. Slugs are unique in Authentik, so an application that already has
 // the slug is found before any write when the shared list of applications
 // shows it, else by Authentik refusing the create on the slug; either way
 // the adopter settles it (taken over with consent, else named as the
@@ -178,7 +245,11 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (manage
 			return managed.ExternalCreation{}, err
 		}
 	}
-	a, resp, err := e.api().CoreApplicationsCreate(ctx).ApplicationRequest(request(cr.Spec.ForProvider, slug)).Execute()
+	want := cr.Spec.ForProvider
+	if len(want.RequiredGroups) > 0 {
+		want.DetachProvider = ptr.To(true)
+	}
+	a, resp, err := e.api().CoreApplicationsCreate(ctx).ApplicationRequest(request(want, slug)).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
 		if authentik.IsRefusedField(err, "slug") {
 			if adopted, aerr := adopt(); adopted || aerr != nil {
@@ -195,23 +266,28 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (manage
 	}
 	// The next Observe reads what Authentik answered.
 	authentik.Remember(e.client, authentik.Applications, a)
+	e.created = true
 	meta.SetExternalName(cr, slug)
 	cr.Status.AtProvider = observation(a)
 	return managed.ExternalCreation{}, nil
 }
 
 // Update writes the whole spec with PUT. Fields the spec leaves unset are
-// omitted and kept; a PUT without provider keeps the application's provider.
+// omitted and kept; a PUT without provider keeps the application's provider,
+// and one withheld (Observe said why) is detached.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.Application) (managed.ExternalUpdate, error) {
 	slug, err := slugOf(cr)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	a, resp, err := e.api().CoreApplicationsUpdate(ctx, slug).ApplicationRequest(request(cr.Spec.ForProvider, slug)).Execute()
+	a, resp, err := e.api().CoreApplicationsUpdate(ctx, slug).ApplicationRequest(request(e.desired(cr.Spec.ForProvider), slug)).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
 		return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errUpdate)
 	}
 	cr.Status.AtProvider = observation(a)
+	if e.withheld != "" {
+		cr.Status.AtProvider.WithheldReason = ptr.To(e.withheld)
+	}
 	return managed.ExternalUpdate{}, nil
 }
 

@@ -60,7 +60,7 @@ func parametersOf(a *api.Application) v1alpha1.ApplicationParameters {
 // provider differs. An empty result means up to date.
 func Diff(spec, observed v1alpha1.ApplicationParameters) string {
 	want := spec
-	want.ProviderRef, want.ProviderSelector, want.DetachProvider = nil, nil, nil
+	want.ProviderRef, want.ProviderSelector, want.DetachProvider, want.RequiredGroups = nil, nil, nil, nil
 	got := onlySetFields(want, observed)
 	if ptr.Deref(spec.DetachProvider, false) {
 		want.Provider, got.Provider = nil, observed.Provider

@@ -37,6 +37,11 @@ type Dependency struct {
 	// Names are the objects of that kind that a resource of the depending
 	// kind names by reference, in its own namespace.
 	Names func(resource.Managed) []string
+	// Wakes, for a kind whose objects name the depending kind's resources
+	// instead (a policy binding names its application), are the resources
+	// an object wakes, in its own namespace. Nothing waits for such a
+	// dependency.
+	Wakes func(client.Object) []string
 }
 
 // valueChanged passes updates that change what references resolve to.
@@ -55,6 +60,13 @@ func (d Dependency) valueChanged() predicate.Predicate {
 // depending kind, listed as an empty list, that name it.
 func (d Dependency) referrers(kube client.Reader, list resource.ManagedList) handler.MapFunc {
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		if d.Wakes != nil {
+			var reqs []reconcile.Request
+			for _, name := range d.Wakes(o) {
+				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}})
+			}
+			return reqs
+		}
 		l, ok := list.DeepCopyObject().(resource.ManagedList)
 		if !ok {
 			return nil
@@ -116,6 +128,9 @@ func WaitsForDependencies(kube client.Reader, k Kind, r reconcile.Reconciler, po
 			return r.Reconcile(ctx, req)
 		}
 		for _, d := range k.Dependencies {
+			if d.Names == nil {
+				continue
+			}
 			for _, name := range d.Names(mg) {
 				if wait := d.wait(ctx, kube, mg, name, poll); wait > 0 {
 					return reconcile.Result{RequeueAfter: wait}, nil

@@ -194,3 +194,47 @@ func TestWaitsForDependencies(t *testing.T) {
 		})
 	}
 }
+
+func TestDependencyWakes(t *testing.T) {
+	binding := func(app string) *v1alpha1.PolicyBinding {
+		b := &v1alpha1.PolicyBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "admins"}}
+		if app != "" {
+			b.Spec.ForProvider.ApplicationRef = &xpv2.Reference{Name: app}
+		}
+		return b
+	}
+	d := Dependency{Object: &v1alpha1.PolicyBinding{}, Value: ExternalName, Wakes: func(o client.Object) []string {
+		if r := o.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef; r != nil {
+			return []string{r.Name}
+		}
+		return nil
+	}}
+	cases := map[string]struct {
+		reason string
+		obj    *v1alpha1.PolicyBinding
+		want   []reconcile.Request
+	}{
+		"NamesItsApplication": {
+			reason: "A binding wakes the application it names, in its own namespace, without listing applications.",
+			obj:    binding("grafana"),
+			want:   []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: "team-a", Name: "grafana"}}},
+		},
+		"NamesNone": {
+			reason: "A binding that names no application by reference wakes none.",
+			obj:    binding(""),
+		},
+	}
+	s := runtime.NewScheme()
+	if err := apis.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	kube := fake.NewClientBuilder().WithScheme(s).Build()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := d.referrers(kube, &v1alpha1.ApplicationList{})(context.Background(), tc.obj)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

@@ -68,10 +68,6 @@ const (
 	errRecordConsent  = "cannot record that spec.adoptExisting makes the binding own the provider it found attached"
 )
 
-// pageSize is the page size of the policy binding list: Authentik's
-// default, so one request covers every application seen in practice.
-const pageSize = 100
-
 // fieldPaths maps Authentik's request fields to this resource's fields.
 var fieldPaths = map[string]string{"providers": "spec.forProvider.providerId"}
 
@@ -312,19 +308,12 @@ func (e *external) notServedReason(ctx context.Context, required []string, pk in
 		}
 		return "", errors.Wrapf(err, "%s %q", errGetApplication, slug)
 	}
-	var bindings []*api.PolicyBinding
-	for page := int32(1); page > 0; {
-		l, resp, err := e.client.API.PoliciesAPI.PoliciesBindingsList(ctx).Target(app.Pk).Enabled(true).Page(page).PageSize(pageSize).Execute()
-		if err := authentik.Classify(resp, err); err != nil {
-			return "", errors.Wrapf(err, "%s %q", errListBindings, slug)
-		}
-		for i := range l.Results {
-			bindings = append(bindings, &l.Results[i])
-		}
-		page = int32(l.Pagination.Next)
+	bindings, err := authentik.ApplicationBindings(ctx, e.client, app.Pk)
+	if err != nil {
+		return "", err
 	}
 	var missing []string
-	for _, g := range unbound(required, bindings) {
+	for _, g := range authentik.UnboundGroups(required, bindings) {
 		missing = append(missing, fmt.Sprintf("group %q has no policy binding on application %q", g, slug))
 	}
 	if len(missing) == 0 {
@@ -359,25 +348,7 @@ func (e *external) servedBySharedLists(ctx context.Context, required []string, p
 	if err != nil || !ok {
 		return false, errors.Wrapf(err, "%s %q", errListBindings, found[0].Slug)
 	}
-	return len(unbound(required, bindings)) == 0, nil
-}
-
-// unbound returns the groups in required that no enabled, not negated
-// binding among bindings binds.
-func unbound(required []string, bindings []*api.PolicyBinding) []string {
-	bound := map[string]bool{}
-	for _, b := range bindings {
-		if g := b.GroupObj.Get(); g != nil && ptr.Deref(b.Enabled, true) && !ptr.Deref(b.Negate, false) {
-			bound[g.Name] = true
-		}
-	}
-	var out []string
-	for _, g := range required {
-		if !bound[g] {
-			out = append(out, g)
-		}
-	}
-	return out
+	return len(authentik.UnboundGroups(required, bindings)) == 0, nil
 }
 
 // assignedApplication reads the slug of provider pk's application from the
