@@ -40,3 +40,6 @@ func (mg *OutpostBinding) AdoptsExisting() bool { return mg.Spec.AdoptsExisting(
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *OAuth2Provider) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *ExpressionPolicy) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }

@@ -24,6 +24,9 @@ var (
 	_ resource.ModernManaged = &Group{}
 	_ resource.ManagedList   = &GroupList{}
 
+	_ resource.ModernManaged = &ExpressionPolicy{}
+	_ resource.ManagedList   = &ExpressionPolicyList{}
+
 	_ resource.ModernManaged = &PolicyBinding{}
 	_ resource.ManagedList   = &PolicyBindingList{}
 

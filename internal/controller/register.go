@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/application"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/config"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/expressionpolicy"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/group"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/oauth2provider"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
@@ -24,6 +25,7 @@ var setups = []func(ctrl.Manager, controller.Options) error{
 	outpostbinding.SetupGated,
 	application.SetupGated,
 	group.SetupGated,
+	expressionpolicy.SetupGated,
 	policybinding.SetupGated,
 }
 

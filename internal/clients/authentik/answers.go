@@ -73,6 +73,7 @@ var identityKeys = map[string][]string{
 	"Outpost":              {"pk", "name", "managed"},
 	"OutpostDefaultConfig": {"config"},
 	"PolicyBinding":        {"pk", "target"},
+	"ExpressionPolicy":     {"pk", "name"},
 	"Pagination":           {"next", "previous", "count", "current", "total_pages", "start_index", "end_index"},
 	"Version":              {"version_current"},
 }
@@ -104,10 +105,11 @@ var managedModels = map[string]managedModel{
 		"provider", "group", "policy_engine_mode", "meta_launch_url",
 		"meta_description", "meta_publisher", "meta_icon", "open_in_new_tab",
 	}},
-	"Group":          {model: "Group", keys: []string{"parents", "is_superuser", "attributes"}},
-	"Outpost":        {model: "Outpost", keys: []string{"type", "config", "service_connection", "providers"}},
-	"OutpostBinding": {model: "Outpost", keys: []string{"providers"}},
-	"PolicyBinding":  {model: "PolicyBinding", keys: []string{"order", "policy", "group", "user", "negate", "enabled", "timeout"}},
+	"Group":            {model: "Group", keys: []string{"parents", "is_superuser", "attributes"}},
+	"Outpost":          {model: "Outpost", keys: []string{"type", "config", "service_connection", "providers"}},
+	"OutpostBinding":   {model: "Outpost", keys: []string{"providers"}},
+	"PolicyBinding":    {model: "PolicyBinding", keys: []string{"order", "policy", "group", "user", "negate", "enabled", "timeout"}},
+	"ExpressionPolicy": {model: "ExpressionPolicy", keys: []string{"expression", "execution_logging"}},
 }
 
 // kindOf names the kind of a managed resource as managedModels does; ""
@@ -128,6 +130,8 @@ func kindOf(mg resource.Managed) string {
 		return "OutpostBinding"
 	case *v1alpha1.PolicyBinding:
 		return "PolicyBinding"
+	case *v1alpha1.ExpressionPolicy:
+		return "ExpressionPolicy"
 	}
 	return ""
 }

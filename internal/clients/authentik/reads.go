@@ -146,6 +146,21 @@ var (
 			return c.PoliciesAPI.PoliciesBindingsRetrieve(ctx, id).Execute()
 		},
 	}
+	ExpressionPolicies = &Collection[api.ExpressionPolicy]{
+		Trim: trimExpressionPolicy,
+		Path: "policies/expression",
+		ID:   func(p *api.ExpressionPolicy) string { return p.Pk },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.ExpressionPolicy, int32, *http.Response, error) {
+			l, resp, err := c.PoliciesAPI.PoliciesExpressionList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.ExpressionPolicy, *http.Response, error) {
+			return c.PoliciesAPI.PoliciesExpressionRetrieve(ctx, id).Execute()
+		},
+	}
 	Outposts = &Collection[api.Outpost]{
 		Trim: trimOutpost,
 		Path: "outposts/instances",

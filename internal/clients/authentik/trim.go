@@ -82,6 +82,10 @@ func trimPolicyBinding(b *api.PolicyBinding) {
 	}
 }
 
+func trimExpressionPolicy(p *api.ExpressionPolicy) {
+	dropEmpty(&p.AdditionalProperties)
+}
+
 func trimOutpost(o *api.Outpost) {
 	dropEmpty(&o.AdditionalProperties)
 	for i := range o.ProvidersObj {

@@ -1,0 +1,28 @@
+package expressionpolicy
+
+import (
+	"testing"
+
+	api "goauthentik.io/api/v3"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+func TestNoTakeover(t *testing.T) {
+	mrtest.RunTakeover(t, mrtest.Takeover{
+		Kind:    Kind,
+		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Existing: func(t *testing.T, e *mrtest.Env) string {
+			return authentikPolicy(t, e, *api.NewExpressionPolicyRequest(policyName, "return False"))
+		},
+		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
+			return policy(func(cr *v1alpha1.ExpressionPolicy) { cr.Spec.AdoptExisting = adopt })
+		},
+		Path:  func(id string) string { return "/policies/expression/" + id + "/" },
+		Count: func(t *testing.T, e *mrtest.Env) int { return len(policiesNamed(t, e, policyName)) },
+	})
+}
