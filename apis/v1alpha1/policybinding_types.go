@@ -15,10 +15,12 @@ import (
 )
 
 // PolicyBindingParameters are the fields of an Authentik policy binding that
-// this resource manages: a binding that lets the members of one group use
-// one application. A field left unset is not managed: Authentik's value is
-// kept and copied here on the first observation.
+// this resource manages: a binding that lets the members of one group, or
+// the users one policy passes, use one application. A field left unset is
+// not managed: Authentik's value is kept and copied here on the first
+// observation.
 // +kubebuilder:validation:XValidation:rule="!has(self.groupName) || !(has(self.group) || has(self.groupRef) || has(self.groupSelector))",message="spec.forProvider.groupName cannot be combined with spec.forProvider.group, groupRef or groupSelector: name the group one way"
+// +kubebuilder:validation:XValidation:rule="!(has(self.group) || has(self.groupRef) || has(self.groupSelector) || has(self.groupName)) || !(has(self.policy) || has(self.policyRef) || has(self.policySelector))",message="spec.forProvider names a group (group, groupRef, groupSelector or groupName) and a policy (policy, policyRef or policySelector): a binding binds one of them"
 type PolicyBindingParameters struct {
 	// Application is the UUID (status.atProvider.pk of an Application) of
 	// the application the binding restricts. Set it, or applicationRef, or
@@ -38,7 +40,8 @@ type PolicyBindingParameters struct {
 	ApplicationSelector *xpv2.Selector `json:"applicationSelector,omitempty"`
 
 	// Group is the UUID of the Authentik group whose members the binding
-	// admits. Set it, or groupRef, or groupSelector, or groupName.
+	// admits. Set it, or groupRef, or groupSelector, or groupName; or bind
+	// a policy instead.
 	// +optional
 	// +kubebuilder:validation:Format=uuid
 	Group *string `json:"group,omitempty"`
@@ -60,12 +63,31 @@ type PolicyBindingParameters struct {
 	// +kubebuilder:validation:MinLength=1
 	GroupName *string `json:"groupName,omitempty"`
 
+	// Policy is the UUID (status.atProvider.pk of an ExpressionPolicy) of
+	// the Authentik policy whose verdict the binding applies: the users it
+	// passes are admitted. Set it, or policyRef, or policySelector; or bind
+	// a group instead.
+	// +optional
+	// +kubebuilder:validation:Format=uuid
+	Policy *string `json:"policy,omitempty"`
+
+	// PolicyRef names an ExpressionPolicy in this namespace whose UUID is
+	// used as policy. It is resolved on every reconcile.
+	// +optional
+	PolicyRef *xpv2.Reference `json:"policyRef,omitempty"`
+
+	// PolicySelector selects an ExpressionPolicy in this namespace by its
+	// labels to fill policyRef.
+	// +optional
+	PolicySelector *xpv2.Selector `json:"policySelector,omitempty"`
+
 	// Order ranks the binding among the application's bindings, lowest
 	// first. Default: 0.
 	// +optional
 	Order *int32 `json:"order,omitempty"`
 
-	// Negate inverts the binding: members of the group are refused.
+	// Negate inverts the binding: members of the group, or the users the
+	// policy passes, are refused.
 	// +optional
 	Negate *bool `json:"negate,omitempty"`
 
@@ -94,11 +116,17 @@ type PolicyBindingObservation struct {
 
 	// GroupName is the name of the bound group.
 	GroupName *string `json:"groupName,omitempty"`
+
+	// Policy is the UUID of the bound policy.
+	Policy *string `json:"policy,omitempty"`
+
+	// PolicyName is the name of the bound policy.
+	PolicyName *string `json:"policyName,omitempty"`
 }
 
 // A PolicyBindingSpec defines the desired state of a PolicyBinding.
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.application) || has(self.forProvider.applicationRef) || has(self.forProvider.applicationSelector)",message="one of spec.forProvider.application, applicationRef or applicationSelector is required unless managementPolicies only observe"
-// +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.group) || has(self.forProvider.groupRef) || has(self.forProvider.groupSelector) || has(self.forProvider.groupName)",message="one of spec.forProvider.group, groupRef, groupSelector or groupName is required unless managementPolicies only observe"
+// +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.group) || has(self.forProvider.groupRef) || has(self.forProvider.groupSelector) || has(self.forProvider.groupName) || has(self.forProvider.policy) || has(self.forProvider.policyRef) || has(self.forProvider.policySelector)",message="one of spec.forProvider.group, groupRef, groupSelector, groupName, policy, policyRef or policySelector is required unless managementPolicies only observe"
 type PolicyBindingSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
 	Adoption                 `json:",inline"`
@@ -113,16 +141,18 @@ type PolicyBindingStatus struct {
 
 // +kubebuilder:object:root=true
 
-// A PolicyBinding admits the members of one Authentik group to one
-// application. An application with no bindings is open to every user, so
-// when the bound group disappears from Authentik (which deletes the binding
-// with it) the PolicyBinding is not Ready and says which application lost
-// its restriction, instead of binding anew. The external name is the
-// binding's UUID, which Authentik assigns.
+// A PolicyBinding admits the members of one Authentik group, or the users
+// one policy passes, to one application. An application with no bindings
+// is open to every user, so when the bound group or policy disappears from
+// Authentik (which deletes the binding with it) the PolicyBinding is not
+// Ready and says which application lost its restriction, instead of
+// binding anew. The external name is the binding's UUID, which Authentik
+// assigns.
 // +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="SYNCED",type="string",JSONPath=".status.conditions[?(@.type=='Synced')].status"
 // +kubebuilder:printcolumn:name="EXTERNAL-NAME",type="string",JSONPath=".metadata.annotations.crossplane\\.io/external-name"
 // +kubebuilder:printcolumn:name="GROUP",type="string",JSONPath=".status.atProvider.groupName"
+// +kubebuilder:printcolumn:name="POLICY",type="string",JSONPath=".status.atProvider.policyName"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
@@ -155,15 +185,16 @@ func ApplicationPK() reference.ExtractValueFn {
 	}
 }
 
-// ResolveReferences sets spec.forProvider.application and group from the
-// Application and Group that the references or selectors name. References
-// are resolved on every reconcile, so an Application or Group made again
-// with a new UUID is followed; a selector only fills an empty reference.
+// ResolveReferences sets spec.forProvider.application, group and policy
+// from the Application, Group and ExpressionPolicy that the references or
+// selectors name. References are resolved on every reconcile, so an object
+// made again with a new UUID is followed; a selector only fills an empty
+// reference.
 //
-// A Group that no longer exists in this namespace keeps the group UUID
-// resolved last: its Authentik group may be gone too, and only Authentik
-// can tell whether the application lost its restriction, which the
-// controller then reports.
+// A Group or ExpressionPolicy that no longer exists in this namespace keeps
+// the UUID resolved last: its Authentik object may be gone too, and only
+// Authentik can tell whether the application lost its restriction, which
+// the controller then reports.
 func (mg *PolicyBinding) ResolveReferences(ctx context.Context, c client.Reader) error {
 	r := reference.NewAPINamespacedResolver(c, mg)
 	fp := &mg.Spec.ForProvider
@@ -206,7 +237,40 @@ func (mg *PolicyBinding) ResolveReferences(ctx context.Context, c client.Reader)
 			fp.GroupRef = local(rsp.ResolvedReference)
 		}
 	}
+
+	if fp.PolicyRef != nil || fp.PolicySelector != nil {
+		rsp, err := r.Resolve(ctx, reference.NamespacedResolutionRequest{
+			CurrentValue: currentUnlessReferenced(fp.Policy, fp.PolicyRef),
+			Reference:    inNamespace(fp.PolicyRef),
+			Selector:     selectInNamespace(fp.PolicySelector),
+			To:           reference.To{Managed: &ExpressionPolicy{}, List: &ExpressionPolicyList{}},
+			Extract:      reference.ExternalName(),
+			Namespace:    mg.GetNamespace(),
+		})
+		switch {
+		case err != nil && kerrors.IsNotFound(err) && fp.Policy != nil:
+			return nil
+		case err != nil:
+			return errors.Wrap(err, "spec.forProvider.policyRef")
+		}
+		if rsp.ResolvedValue != "" {
+			fp.Policy = ptr.To(rsp.ResolvedValue)
+			fp.PolicyRef = local(rsp.ResolvedReference)
+		}
+	}
 	return nil
+}
+
+// BindsPolicy tells whether the parameters name a policy (policy,
+// policyRef or policySelector) as the binding's subject, rather than a
+// group.
+func (p PolicyBindingParameters) BindsPolicy() bool {
+	return p.Policy != nil || p.PolicyRef != nil || p.PolicySelector != nil
+}
+
+// NamesGroup tells whether the parameters name a group in any way.
+func (p PolicyBindingParameters) NamesGroup() bool {
+	return p.Group != nil || p.GroupRef != nil || p.GroupSelector != nil || p.GroupName != nil
 }
 
 // currentUnlessReferenced is the value a resolution request starts from:

@@ -108,6 +108,14 @@ func retrieveExpressionPolicy(st *state, c *call) reply {
 	return reply{status: http.StatusOK, body: st.renderExpressionPolicy(p)}
 }
 
+// retrieveAnyPolicy answers /policies/all/{uuid}/: PolicySerializer's
+// to_representation (authentik/policies/api/policies.py) answers with the
+// policy's own serializer, so an expression policy comes with its
+// expression.
+func retrieveAnyPolicy(st *state, c *call) reply {
+	return retrieveExpressionPolicy(st, c)
+}
+
 func createExpressionPolicy(st *state, c *call) reply {
 	f, bad := parseForm(c.body, false)
 	if bad != nil {

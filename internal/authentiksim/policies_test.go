@@ -238,3 +238,28 @@ func TestDeletingPolicyDeletesBindings(t *testing.T) {
 		t.Errorf("retrieve after destroy: -want, +got:\n%s", diff)
 	}
 }
+
+// TestRetrieveAnyPolicy: /policies/all/{uuid}/ finds a policy whatever its
+// type, with its own serializer's fields, and 404s a deleted one.
+func TestRetrieveAnyPolicy(t *testing.T) {
+	for _, line := range LineNames() {
+		t.Run(line, func(t *testing.T) {
+			e := newEnvAt(t, line)
+			p := e.createExpressionPolicy(t, "team-only", memberOfTeam)
+			got := rawJSON(t, http.MethodGet, e.URL+apiPrefix+"/policies/all/"+p.Pk+"/", "")
+			want := map[string]any{"pk": p.Pk, "name": "team-only", "expression": memberOfTeam, "meta_model_name": "authentik_policies_expression.expressionpolicy"}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s = %v, want %v", k, got[k], v)
+				}
+			}
+			if _, err := e.c.PoliciesAPI.PoliciesExpressionDestroy(e.ctx, p.Pk).Execute(); err != nil {
+				t.Fatal(err)
+			}
+			_, resp, err := e.c.PoliciesAPI.PoliciesAllRetrieve(e.ctx, p.Pk).Execute()
+			if diff := cmp.Diff(detailError(http.StatusNotFound, "Not found."), outcomeOf(t, resp, err)); diff != "" {
+				t.Errorf("retrieve a deleted policy: -want, +got:\n%s", diff)
+			}
+		})
+	}
+}

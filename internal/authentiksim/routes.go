@@ -83,6 +83,7 @@ func apiRoutes() []*route {
 		{method: http.MethodPatch, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_partial_update", model: "PolicyBinding", handle: updateBinding},
 		{method: http.MethodDelete, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_destroy", handle: destroyBinding},
 
+		{method: http.MethodGet, pattern: "/policies/all/{policy_uuid}/", operationID: "policies_all_retrieve", model: "Policy", handle: retrieveAnyPolicy},
 		{method: http.MethodGet, pattern: "/policies/expression/", operationID: "policies_expression_list", model: "ExpressionPolicy", handle: listExpressionPolicies},
 		{method: http.MethodPost, pattern: "/policies/expression/", operationID: "policies_expression_create", model: "ExpressionPolicy", handle: createExpressionPolicy},
 		{method: http.MethodGet, pattern: "/policies/expression/{policy_uuid}/", operationID: "policies_expression_retrieve", model: "ExpressionPolicy", handle: retrieveExpressionPolicy},

@@ -74,6 +74,7 @@ var identityKeys = map[string][]string{
 	"OutpostDefaultConfig": {"config"},
 	"PolicyBinding":        {"pk", "target"},
 	"ExpressionPolicy":     {"pk", "name"},
+	"Policy":               {"pk", "name"},
 	"Pagination":           {"next", "previous", "count", "current", "total_pages", "start_index", "end_index"},
 	"Version":              {"version_current"},
 }

@@ -451,10 +451,10 @@ type serverReads struct {
 
 // cascades are the collections whose objects Authentik changes when an
 // object of another is written (or only when it is deleted): a deleted
-// provider leaves every outpost and application it was on, a deleted
-// application's or group's policy bindings go with it, and an OAuth2
-// provider's answer names the application that uses it (its issuer holds
-// the application's slug).
+// provider leaves every outpost and application it was on, the policy
+// bindings of a deleted application, group or policy go with it, and an
+// OAuth2 provider's answer names the application that uses it (its issuer
+// holds the application's slug).
 var cascades = []struct {
 	from       string
 	deleteOnly bool
@@ -463,6 +463,8 @@ var cascades = []struct {
 	{from: "providers", deleteOnly: true, to: []string{"outposts/instances", "core/applications"}},
 	{from: "core/applications", deleteOnly: true, to: []string{"policies/bindings"}},
 	{from: "core/groups", deleteOnly: true, to: []string{"policies/bindings"}},
+	{from: "policies/expression", deleteOnly: true, to: []string{"policies/bindings"}},
+	{from: "policies/all", deleteOnly: true, to: []string{"policies/bindings"}},
 	{from: "core/applications", to: []string{"providers/oauth2"}},
 }
 

@@ -25,6 +25,7 @@ var answerRoutes = []answerRoute{
 	{method: "GET", path: "/outposts/instances/{uuid}/", model: "Outpost"},
 	{method: "PATCH", path: "/outposts/instances/{uuid}/", model: "Outpost"},
 	{method: "PUT", path: "/outposts/instances/{uuid}/", model: "Outpost"},
+	{method: "GET", path: "/policies/all/{policy_uuid}/", model: "Policy"},
 	{method: "GET", path: "/policies/bindings/", model: "PaginatedPolicyBindingList"},
 	{method: "POST", path: "/policies/bindings/", model: "PolicyBinding"},
 	{method: "GET", path: "/policies/bindings/{policy_binding_uuid}/", model: "PolicyBinding"},

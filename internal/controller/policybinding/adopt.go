@@ -18,13 +18,14 @@ import (
 
 const (
 	errNotPolicyBinding = "managed resource is not a PolicyBinding"
-	errFindBindings     = "cannot look for existing bindings of the group to the application"
+	errFindBindings     = "cannot look for existing bindings of the group or policy to the application"
 )
 
 // candidates finds the bindings an unconfirmed create may have made, or
-// that a create would duplicate: Authentik does not keep a group's bindings
-// to an application unique, so they are all the application's bindings of
-// the group, each with how it differs from the spec.
+// that a create would duplicate: Authentik does not keep a group's (or a
+// policy's, at another order) bindings to an application unique, so they
+// are all the application's bindings of the group or policy, each with how
+// it differs from the spec.
 func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*external, error)) mrsetup.CandidateFinder {
 	a := &adopter{connect: connect}
 	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
@@ -32,7 +33,7 @@ func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*externa
 		if !ok {
 			return nil, errors.New(errNotPolicyBinding)
 		}
-		bindings, err := a.ofGroup(ctx, cr)
+		bindings, err := a.ofSubject(ctx, cr)
 		if err != nil {
 			return nil, err
 		}
@@ -40,7 +41,7 @@ func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*externa
 		for _, b := range bindings {
 			out = append(out, mrsetup.Candidate{
 				ExternalName: b.Pk,
-				Description:  fmt.Sprintf("a binding of group %s to application %s", describeGroup(b), b.Target),
+				Description:  fmt.Sprintf("a binding of %s to application %s", describeSubject(b), b.Target),
 				Diff:         Diff(cr.Spec.ForProvider, parametersOf(&b)),
 			})
 		}
@@ -48,11 +49,17 @@ func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*externa
 	}
 }
 
-func describeGroup(b api.PolicyBinding) string {
-	if g, ok := b.GetGroupObjOk(); ok && g != nil {
-		return fmt.Sprintf("%q", g.Name)
+func describeSubject(b api.PolicyBinding) string {
+	if p := b.Policy.Get(); p != nil {
+		if o, ok := b.GetPolicyObjOk(); ok && o != nil {
+			return fmt.Sprintf("policy %q", o.Name)
+		}
+		return "policy " + *p
 	}
-	return ptr.Deref(b.Group.Get(), "")
+	if g, ok := b.GetGroupObjOk(); ok && g != nil {
+		return fmt.Sprintf("group %q", g.Name)
+	}
+	return "group " + ptr.Deref(b.Group.Get(), "")
 }
 
 // An adopter looks up what a create may have made or would duplicate.
@@ -60,19 +67,25 @@ type adopter struct {
 	connect func(context.Context, *v1alpha1.PolicyBinding) (*external, error)
 }
 
-// ofGroup lists the bindings in Authentik of this resource's group to its
-// application. A spec without an application or group could not be sent.
-func (a *adopter) ofGroup(ctx context.Context, cr *v1alpha1.PolicyBinding) ([]api.PolicyBinding, error) {
+// ofSubject lists the bindings in Authentik of this resource's group or
+// policy to its application. A spec without an application, group or
+// policy could not be sent.
+func (a *adopter) ofSubject(ctx context.Context, cr *v1alpha1.PolicyBinding) ([]api.PolicyBinding, error) {
 	p := cr.Spec.ForProvider
-	if p.Application == nil || (p.Group == nil && p.GroupName == nil) {
+	if p.Application == nil || (p.Group == nil && p.GroupName == nil && p.Policy == nil) {
 		return nil, nil
 	}
 	e, err := a.connect(ctx, cr)
 	if err != nil {
 		return nil, err
 	}
-	group := ptr.Deref(p.Group, "")
-	if p.GroupName != nil {
+	subject := func(b *api.PolicyBinding) *string { return b.Group.Get() }
+	id := ptr.Deref(p.Group, "")
+	switch {
+	case p.Policy != nil:
+		subject = func(b *api.PolicyBinding) *string { return b.Policy.Get() }
+		id = *p.Policy
+	case p.GroupName != nil:
 		g, err := e.groupNamed(ctx, *p.GroupName)
 		if err != nil {
 			return nil, errors.Wrap(err, errFindBindings)
@@ -81,7 +94,7 @@ func (a *adopter) ofGroup(ctx context.Context, cr *v1alpha1.PolicyBinding) ([]ap
 			// No group, no binding of it: the create says what is missing.
 			return nil, nil
 		}
-		group = g.Pk
+		id = g.Pk
 	}
 	var out []api.PolicyBinding
 	for page := int32(1); page > 0; {
@@ -90,7 +103,7 @@ func (a *adopter) ofGroup(ctx context.Context, cr *v1alpha1.PolicyBinding) ([]ap
 			return nil, errors.Wrap(err, errFindBindings)
 		}
 		for i := range l.Results {
-			if g := l.Results[i].Group.Get(); g != nil && strings.EqualFold(*g, group) {
+			if s := subject(&l.Results[i]); s != nil && strings.EqualFold(*s, id) {
 				out = append(out, l.Results[i])
 			}
 		}

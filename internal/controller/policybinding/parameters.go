@@ -12,6 +12,7 @@ import (
 
 // parametersOf reads a binding as Authentik returned it into the spec's
 // shape, with the bound group's name for specs that name it by name.
+// Authentik names the policy, group or user bound, one of them.
 func parametersOf(b *api.PolicyBinding) v1alpha1.PolicyBindingParameters {
 	out := v1alpha1.PolicyBindingParameters{
 		Application: ptr.To(b.Target),
@@ -26,6 +27,9 @@ func parametersOf(b *api.PolicyBinding) v1alpha1.PolicyBindingParameters {
 	if g := b.GroupObj.Get(); g != nil {
 		out.GroupName = ptr.To(g.Name)
 	}
+	if p := b.Policy.Get(); p != nil {
+		out.Policy = ptr.To(*p)
+	}
 	return out
 }
 
@@ -38,6 +42,7 @@ func Diff(spec, observed v1alpha1.PolicyBindingParameters) string {
 		Application: lower(spec.Application),
 		Group:       lower(spec.Group),
 		GroupName:   spec.GroupName,
+		Policy:      lower(spec.Policy),
 		Order:       spec.Order,
 		Negate:      spec.Negate,
 		Enabled:     spec.Enabled,
@@ -47,6 +52,7 @@ func Diff(spec, observed v1alpha1.PolicyBindingParameters) string {
 		Application: keep(spec.Application, lower(observed.Application)),
 		Group:       keep(spec.Group, lower(observed.Group)),
 		GroupName:   keep(spec.GroupName, observed.GroupName),
+		Policy:      keep(spec.Policy, lower(observed.Policy)),
 		Order:       keep(spec.Order, observed.Order),
 		Negate:      keep(spec.Negate, observed.Negate),
 		Enabled:     keep(spec.Enabled, observed.Enabled),
@@ -71,8 +77,9 @@ func keep[T any](s, o *T) *T {
 }
 
 // LateInitialize fills the spec's unset fields from Authentik and reports
-// whether it changed anything. The application and the group are filled
-// only when the spec names them in no way at all.
+// whether it changed anything. The application is filled only when the
+// spec names it in no way at all, and the group or policy only when the
+// spec names neither in any way.
 func LateInitialize(spec *v1alpha1.PolicyBindingParameters, observed v1alpha1.PolicyBindingParameters) bool {
 	changed := false
 	fill := func(s **int32, o *int32) {
@@ -91,9 +98,15 @@ func LateInitialize(spec *v1alpha1.PolicyBindingParameters, observed v1alpha1.Po
 		spec.Application = ptr.To(*observed.Application)
 		changed = true
 	}
-	if spec.Group == nil && spec.GroupRef == nil && spec.GroupSelector == nil && spec.GroupName == nil && observed.Group != nil {
-		spec.Group = ptr.To(*observed.Group)
-		changed = true
+	if !spec.NamesGroup() && !spec.BindsPolicy() {
+		switch {
+		case observed.Group != nil:
+			spec.Group = ptr.To(*observed.Group)
+			changed = true
+		case observed.Policy != nil:
+			spec.Policy = ptr.To(*observed.Policy)
+			changed = true
+		}
 	}
 	fill(&spec.Order, observed.Order)
 	fillBool(&spec.Negate, observed.Negate)
@@ -110,6 +123,12 @@ func observation(b *api.PolicyBinding) v1alpha1.PolicyBindingObservation {
 	}
 	if g := b.GroupObj.Get(); g != nil {
 		o.GroupName = ptr.To(g.Name)
+	}
+	if p := b.Policy.Get(); p != nil {
+		o.Policy = ptr.To(*p)
+	}
+	if p := b.PolicyObj.Get(); p != nil {
+		o.PolicyName = ptr.To(p.Name)
 	}
 	return o
 }

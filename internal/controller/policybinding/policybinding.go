@@ -1,5 +1,5 @@
 // Package policybinding manages Authentik policy bindings that admit the
-// members of a group to an application.
+// members of a group, or the users a policy passes, to an application.
 package policybinding
 
 import (
@@ -34,9 +34,11 @@ const (
 	errDelete         = "cannot delete policy binding"
 	errNoApplication  = "spec.forProvider.application is not set: set it, or applicationRef or applicationSelector"
 	errNoGroup        = "no group is named: set spec.forProvider.group, groupRef, groupSelector or groupName"
+	errNoPolicy       = "spec.forProvider.policy is not set: set it, or policyRef or policySelector"
 	errFindGroup      = "cannot look up spec.forProvider.groupName in Authentik"
 	errNoSuchGroup    = "no Authentik group is named %q (spec.forProvider.groupName)"
 	errCheckGroup     = "cannot check whether the bound group still exists"
+	errCheckPolicy    = "cannot check whether the bound policy still exists"
 	errListBindings   = "cannot list the application's policy bindings"
 	errListApps       = "cannot list applications"
 	pathApplication   = "spec.forProvider.application"
@@ -44,6 +46,8 @@ const (
 	pathGroup         = "spec.forProvider.group"
 	pathGroupRef      = "spec.forProvider.groupRef"
 	pathGroupName     = "spec.forProvider.groupName"
+	pathPolicy        = "spec.forProvider.policy"
+	pathPolicyRef     = "spec.forProvider.policyRef"
 
 	// pageSize is how many objects a list request asks for at once.
 	pageSize = 100
@@ -58,6 +62,7 @@ func fieldPathsFor(p v1alpha1.PolicyBindingParameters) map[string]string {
 	paths := map[string]string{
 		"target":  pathApplication,
 		"group":   pathGroup,
+		"policy":  pathPolicy,
 		"order":   "spec.forProvider.order",
 		"negate":  "spec.forProvider.negate",
 		"enabled": "spec.forProvider.enabled",
@@ -71,6 +76,9 @@ func fieldPathsFor(p v1alpha1.PolicyBindingParameters) map[string]string {
 		paths["group"] = pathGroupName
 	case p.GroupRef != nil || p.GroupSelector != nil:
 		paths["group"] = pathGroupRef
+	}
+	if p.PolicyRef != nil || p.PolicySelector != nil {
+		paths["policy"] = pathPolicyRef
 	}
 	return paths
 }
@@ -92,6 +100,12 @@ var Kind = mrsetup.Kind{
 		Value:  mrsetup.ExternalName,
 		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
 			return mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.GroupRef
+		}),
+	}, {
+		Object: &v1alpha1.ExpressionPolicy{},
+		Value:  mrsetup.ExternalName,
+		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
+			return mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.PolicyRef
 		}),
 	}},
 }
@@ -129,10 +143,11 @@ type external struct {
 func (e *external) api() *api.PoliciesAPIService { return e.client.API.PoliciesAPI }
 
 // Observe reads the binding by its UUID and compares it with the spec. A
-// binding that is gone because its group is gone is not made again: an
-// application restricted to groups must never silently become open to
+// binding that is gone because its group or policy is gone is not made
+// again: a restricted application must never silently become open to
 // everyone, so Observe reports which application lost its restriction,
-// marks the resource unavailable and fails until the group is back.
+// marks the resource unavailable and fails until the group or policy is
+// back.
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalObservation, error) {
 	en := meta.GetExternalName(cr)
 	if en == "" {
@@ -171,22 +186,51 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (man
 }
 
 // observeGone decides what a binding that Authentik no longer has means.
-// If its group still exists the binding was deleted on its own and is made
-// again. If the group is gone too, Authentik deleted the binding with it:
-// making it again is impossible and reporting success would hide that the
-// application may now admit everyone.
+// If its subject (group or policy) still exists the binding was deleted on
+// its own and is made again. If the subject is gone too, Authentik deleted
+// the binding with it: making it again is impossible and reporting success
+// would hide that the application may now admit everyone.
 func (e *external) observeGone(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalObservation, error) {
-	exists, label, err := e.groupExists(ctx, cr)
+	s, err := e.subjectExists(ctx, cr)
 	if err != nil {
-		return managed.ExternalObservation{}, errors.Wrap(err, errCheckGroup)
+		return managed.ExternalObservation{}, err
 	}
-	if exists {
+	if s.exists {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	msg, open := e.lostRestriction(ctx, cr, label)
+	msg, open := e.lostRestriction(ctx, cr, s)
 	metrics.OpenApplications.Set(openKey(cr), open)
 	cr.SetConditions(xpv2.Unavailable().WithMessage(msg))
 	return managed.ExternalObservation{}, errors.New(msg)
+}
+
+// A subject is what a binding binds, as a message names it.
+type subject struct {
+	exists bool
+	// kind is "group" or "policy"; label names the object.
+	kind, label string
+}
+
+// subjectExists tells whether the group or policy the spec names exists in
+// Authentik, and how to name it in a message.
+func (e *external) subjectExists(ctx context.Context, cr *v1alpha1.PolicyBinding) (subject, error) {
+	p := cr.Spec.ForProvider
+	if p.Policy != nil {
+		s := subject{kind: "policy", label: *p.Policy}
+		if o := cr.Status.AtProvider; o.PolicyName != nil && strings.EqualFold(ptr.Deref(o.Policy, ""), *p.Policy) {
+			s.label = fmt.Sprintf("%q (%s)", *o.PolicyName, *p.Policy)
+		}
+		// Any policy type may be bound, so it is looked up among all.
+		_, resp, err := e.api().PoliciesAllRetrieve(ctx, *p.Policy).Execute()
+		err = authentik.Classify(resp, err)
+		if authentik.IsNotFound(err) {
+			return s, nil
+		}
+		s.exists = err == nil
+		return s, errors.Wrap(err, errCheckPolicy)
+	}
+	exists, label, err := e.groupExists(ctx, cr)
+	return subject{exists: exists, kind: "group", label: label}, errors.Wrap(err, errCheckGroup)
 }
 
 // groupExists tells whether the group the spec names exists in Authentik,
@@ -217,12 +261,12 @@ func (e *external) groupExists(ctx context.Context, cr *v1alpha1.PolicyBinding) 
 // is never a label.
 func openKey(cr *v1alpha1.PolicyBinding) string { return cr.GetNamespace() + "/" + cr.GetName() }
 
-// lostRestriction describes an application whose binding to group went
-// with the group, and tells whether the application is, or may be, open to
+// lostRestriction describes an application whose binding to the subject
+// went with it, and tells whether the application is, or may be, open to
 // every user: a check that failed counts as open, so the alert errs on the
 // side of waking someone.
-func (e *external) lostRestriction(ctx context.Context, cr *v1alpha1.PolicyBinding, group string) (string, bool) {
-	head := fmt.Sprintf("group %s bound by this PolicyBinding no longer exists in Authentik, which deleted the binding with it", group)
+func (e *external) lostRestriction(ctx context.Context, cr *v1alpha1.PolicyBinding, s subject) (string, bool) {
+	head := fmt.Sprintf("%s %s bound by this PolicyBinding no longer exists in Authentik, which deleted the binding with it", s.kind, s.label)
 	target := ptr.Deref(cr.Spec.ForProvider.Application, ptr.Deref(cr.Status.AtProvider.Target, ""))
 	if target == "" {
 		return head, false
@@ -230,7 +274,7 @@ func (e *external) lostRestriction(ctx context.Context, cr *v1alpha1.PolicyBindi
 	app, err := e.applicationByPK(ctx, target)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("%s; application %s may be open to every user until the group is restored (cannot check: %v)", head, target, err), true
+		return fmt.Sprintf("%s; application %s may be open to every user until the %s is restored (cannot check: %v)", head, target, s.kind, err), true
 	case app == nil:
 		return fmt.Sprintf("%s; application %s no longer exists either", head, target), false
 	}
@@ -238,11 +282,15 @@ func (e *external) lostRestriction(ctx context.Context, cr *v1alpha1.PolicyBindi
 	l, resp, err := e.api().PoliciesBindingsList(ctx).Target(app.Pk).Enabled(true).PageSize(1).Execute()
 	switch err := authentik.Classify(resp, err); {
 	case err != nil:
-		return fmt.Sprintf("%s; application %s may be open to every user until the group is restored (%s: %v)", head, name, errListBindings, err), true
+		return fmt.Sprintf("%s; application %s may be open to every user until the %s is restored (%s: %v)", head, name, s.kind, errListBindings, err), true
 	case l.Pagination.Count == 0:
-		return fmt.Sprintf("group %s bound by this PolicyBinding no longer exists in Authentik; application %s is open to every user until it is restored (Authentik deleted the binding with the group, and the application has no other enabled policy bindings)", group, name), true
+		return fmt.Sprintf("%s %s bound by this PolicyBinding no longer exists in Authentik; application %s is open to every user until it is restored (Authentik deleted the binding with the %s, and the application has no other enabled policy bindings)", s.kind, s.label, name, s.kind), true
 	default:
-		return fmt.Sprintf("%s; application %s no longer admits that group's members through this binding, and %d other enabled policy bindings still apply to it; restore the group or name another one", head, name, int(l.Pagination.Count)), false
+		what := "that group's members"
+		if s.kind == "policy" {
+			what = "the users that policy passes"
+		}
+		return fmt.Sprintf("%s; application %s no longer admits %s through this binding, and %d other enabled policy bindings still apply to it; restore the %s or name another one", head, name, what, int(l.Pagination.Count), s.kind), false
 	}
 }
 
@@ -308,18 +356,26 @@ func (e *external) groupID(ctx context.Context, p v1alpha1.PolicyBindingParamete
 	return "", errors.New(errNoGroup)
 }
 
-// request builds the full body for a create or PUT from the spec. Unset
-// flags are omitted, so Authentik keeps (or defaults) them.
+// request builds the full body for a create or PUT from the spec: the
+// group or the policy it binds, never both. Unset flags are omitted, so
+// Authentik keeps (or defaults) them.
 func (e *external) request(ctx context.Context, p v1alpha1.PolicyBindingParameters) (api.PolicyBindingRequest, error) {
 	if p.Application == nil {
 		return api.PolicyBindingRequest{}, errors.New(errNoApplication)
 	}
-	group, err := e.groupID(ctx, p)
-	if err != nil {
-		return api.PolicyBindingRequest{}, err
-	}
 	r := api.NewPolicyBindingRequest(*p.Application, ptr.Deref(p.Order, 0))
-	r.SetGroup(group)
+	if p.BindsPolicy() {
+		if p.Policy == nil {
+			return api.PolicyBindingRequest{}, errors.New(errNoPolicy)
+		}
+		r.SetPolicy(*p.Policy)
+	} else {
+		group, err := e.groupID(ctx, p)
+		if err != nil {
+			return api.PolicyBindingRequest{}, err
+		}
+		r.SetGroup(group)
+	}
 	r.Negate = p.Negate
 	r.Enabled = p.Enabled
 	r.Timeout = p.Timeout

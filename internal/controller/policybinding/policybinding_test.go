@@ -51,11 +51,13 @@ func binding(mods ...func(*v1alpha1.PolicyBinding)) *v1alpha1.PolicyBinding {
 	return cr
 }
 
-// fixture is what every test starts with: an application and a group in
-// Authentik, each with a resource for it as if its controller had made it.
+// fixture is what every test starts with: an application, a group and an
+// expression policy in Authentik, each with a resource for it as if its
+// controller had made it.
 type fixture struct {
-	app   string // the application's pk
-	group string // the group's UUID
+	app    string // the application's pk
+	group  string // the group's UUID
+	policy string // the policy's UUID
 }
 
 func newFixture(t *testing.T, env *mrtest.Env) fixture {
@@ -77,7 +79,12 @@ func newFixture(t *testing.T, env *mrtest.Env) fixture {
 	g := &v1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: groupName}}
 	meta.SetExternalName(g, id)
 	env.Create(g)
-	return fixture{app: a.Pk, group: id}
+
+	pid := authentikPolicy(t, env, policyName)
+	p := &v1alpha1.ExpressionPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: policyName}}
+	meta.SetExternalName(p, pid)
+	env.Create(p)
+	return fixture{app: a.Pk, group: id, policy: pid}
 }
 
 func authentikGroup(t *testing.T, env *mrtest.Env, name string) string {
@@ -148,6 +155,9 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.PolicyBinding, f fixtur
 		name := "?"
 		if g := b.GroupObj.Get(); g != nil {
 			name = g.Name
+		}
+		if p := b.PolicyObj.Get(); p != nil {
+			name = "policy " + p.Name
 		}
 		o.Bindings = append(o.Bindings, name+"@"+strconv.Itoa(int(b.Order)))
 		if b.Pk == meta.GetExternalName(cr) && ptr.Deref(cr.Status.AtProvider.PK, "") == b.Pk {
@@ -548,6 +558,11 @@ func TestDiff(t *testing.T) {
 			spec:   v1alpha1.PolicyBindingParameters{Order: ptr.To(int32(1))},
 			want:   false,
 		},
+		"PolicyInsteadOfGroupIsDrift": {
+			reason: "A spec that binds a policy differs from a binding of a group.",
+			spec:   v1alpha1.PolicyBindingParameters{Policy: ptr.To(grp)},
+			want:   false,
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -581,6 +596,15 @@ func TestLateInitialize(t *testing.T) {
 			want: func() v1alpha1.PolicyBindingParameters {
 				w := flags
 				w.Application, w.Group = ptr.To("a"), ptr.To("g")
+				return w
+			}(),
+		},
+		"PolicyRefKeepsSubjectUnset": {
+			reason: "A spec that binds a policy by reference gets neither the policy's UUID nor a group.",
+			spec:   v1alpha1.PolicyBindingParameters{ApplicationRef: &xpv2.Reference{Name: "a"}, PolicyRef: &xpv2.Reference{Name: "p"}},
+			want: func() v1alpha1.PolicyBindingParameters {
+				w := flags
+				w.ApplicationRef, w.PolicyRef = &xpv2.Reference{Name: "a"}, &xpv2.Reference{Name: "p"}
 				return w
 			}(),
 		},

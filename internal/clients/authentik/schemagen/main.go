@@ -38,6 +38,7 @@ var operations = []string{
 	"flows_instances_list", "flows_instances_create", "flows_instances_retrieve",
 	"outposts_instances_list", "outposts_instances_create", "outposts_instances_retrieve", "outposts_instances_update", "outposts_instances_partial_update", "outposts_instances_default_settings_retrieve",
 	"policies_bindings_list", "policies_bindings_create", "policies_bindings_retrieve", "policies_bindings_update", "policies_bindings_partial_update",
+	"policies_all_retrieve",
 	"policies_expression_list", "policies_expression_create", "policies_expression_retrieve", "policies_expression_update", "policies_expression_partial_update",
 }
 
