@@ -41,12 +41,12 @@ unit: ## Run the Go tests (controllers and clients against the simulator).
 .PHONY: vet
 vet: ## go vet and gofmt.
 	go vet ./...
-	go vet -tags render,e2e,xpkg,rules ./cluster/... ./cmd/...
+	go vet -tags render,e2e,xpkg,rules,node ./cluster/... ./cmd/...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: lint
 lint: vet ## Lint with golangci-lint (built from the module proxy on first use).
-	go run $(GOLANGCI_LINT) run --build-tags render,e2e,xpkg,rules ./...
+	go run $(GOLANGCI_LINT) run --build-tags render,e2e,xpkg,rules,node ./...
 
 .PHONY: check-diff
 check-diff: generate ## Fail if generated files are not committed.
@@ -88,6 +88,13 @@ e2e-faults: build tools ## The fault suite (not in `make test`): two replicas, a
 .PHONY: bench-scale
 bench-scale: build tools ## Scale bench on the local control plane (not in `make test`): N ProxyConfigs (default 100), one table; N=500 works.
 	cluster/bench/run.sh
+
+.PHONY: node-smoke
+node-smoke: ## Prove the local node (not in `make test`; root, Debian's containerd, runc, CNI plugins): a pod reaches the API server through the kubernetes Service.
+	cluster/build-tools.sh kube
+	cluster/build-tools.sh crossplane
+	cluster/build-tools.sh node
+	cluster/local/node-smoke.sh
 
 .PHONY: demo
 demo: build tools ## Bring the whole stack up locally with the examples applied and leave it running.

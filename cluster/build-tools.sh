@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the local control-plane tools from pinned Go modules (no Docker, no release downloads):
 #   kube        etcd, kube-apiserver, kube-controller-manager, kubectl
+#   node        kube-scheduler, kubelet, kube-proxy, pause (a node that runs pods; not part of `all`
+#               yet), CoreDNS (the node's cluster DNS) and helm (to render Crossplane's chart). The
+#               container runtime, runc, CNI plugins and iptables are Debian's packages.
 #   crossplane  crossplane (core), crank (the `crossplane` CLI), localreg (in-memory OCI registry)
 #   functions   function-patch-and-transform, function-go-templating, function-auto-ready
 #   promtool    Prometheus' rule checker, for `make rules-test` (not part of `all`: e2e does not need it)
 # Binaries land in _output/bin (override with TOOLS_BIN). A binary is rebuilt only when its stamp
 # (version, ldflags, Go version, sha256 of the wrapper go.sum) changed or it is missing.
-# Usage: cluster/build-tools.sh [kube|crossplane|functions|promtool|all]   (default: all)
+# Usage: cluster/build-tools.sh [kube|node|crossplane|functions|promtool|all]   (default: all)
 set -euo pipefail
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +25,9 @@ K8S_VERSION=v1.35.5
 ETCD_VERSION=v3.6.5
 XP_CORE_VERSION=v2.4.0   # cluster/tools/crossplane (matches the provider's crossplane apis v2.4.0)
 XP_CLI_VERSION=v2.2.0    # cluster/tools/crank (the v2.4.0 module no longer contains cmd/crank)
+COREDNS_VERSION=v1.15.0  # cluster/tools/addons, with helm: both need client-go v0.37
+HELM_VERSION=v4.3.2
+PAUSE_VERSION=3.10.1     # build/pause/Makefile's TAG in k8s.io/kubernetes at K8S_VERSION
 FN_PAT_VERSION=v0.5.0
 FN_GOTPL_VERSION=v0.4.1
 FN_READY_VERSION=v0.7.0
@@ -82,24 +88,48 @@ mod_sum() { # MODULE@VERSION -> h1: hash
   sed -n 's/.*"Sum": "\(.*\)".*/\1/p' <<<"$json"
 }
 
-build_kube() {
-  build etcd "$TOOLS/etcd" "$ETCD_VERSION" "-s -w" .
-  # Without version ldflags kube-apiserver reports v0.0.0 and kubectl refuses to talk to it.
-  local ldf="-s -w" p c
+# Without version ldflags kube-apiserver reports v0.0.0 and kubectl refuses to talk to it.
+k8s_ldflags() {
+  local ldf="-s -w" p
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldf="$ldf -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=35 -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
+  echo "$ldf"
+}
+
+build_kube() {
+  build etcd "$TOOLS/etcd" "$ETCD_VERSION" "-s -w" .
+  local c
   for c in kube-apiserver kube-controller-manager kubectl; do
-    build "$c" "$TOOLS/k8s" "$K8S_VERSION" "$ldf" "k8s.io/kubernetes/cmd/$c"
+    build "$c" "$TOOLS/k8s" "$K8S_VERSION" "$(k8s_ldflags)" "k8s.io/kubernetes/cmd/$c"
   done
 }
+
+build_node() {
+  local c src want
+  for c in kube-scheduler kube-proxy kubelet; do
+    build "$c" "$TOOLS/k8s" "$K8S_VERSION" "$(k8s_ldflags)" "k8s.io/kubernetes/cmd/$c"
+  done
+  # The wrapper's own main.go picks CoreDNS' plugins: it is part of the stamp.
+  build coredns "$TOOLS/addons" "$COREDNS_VERSION+main=$(sha256sum < "$TOOLS/addons/coredns/main.go" | cut -c1-12)" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" ./coredns
+  build helm "$TOOLS/addons" "$HELM_VERSION" "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" helm.sh/helm/v4/cmd/helm
+  # The pod sandbox's process, as build/pause/Makefile builds it (a static C program).
+  src=$(cd "$TOOLS/k8s" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
+  want="pause=$PAUSE_VERSION k8s=$K8S_VERSION cc=$(cc -dumpfullversion 2>/dev/null || echo none)"
+  if [ ! -x "$BIN/pause" ] || [ "$(cat "$STAMPS/pause" 2>/dev/null)" != "$want" ]; then
+    command -v cc >/dev/null || { log "ERROR: no C compiler for the pause container: apt-get install gcc libc6-dev"; exit 1; }
+    cc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION" -o "$BIN/pause" "$src"
+    echo "$want" > "$STAMPS/pause"
+    log "built pause $PAUSE_VERSION"
+  fi
+}
+
+xp_ldflags() { echo "-s -w -X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=$XP_CORE_VERSION"; }
 
 build_crossplane() {
   # The version string matters: the package manager checks packages' crossplane.version constraints
   # against it. It moved from crossplane/internal/version (v2.2) to crossplane-runtime/pkg/version (v2.4).
-  build crossplane "$TOOLS/crossplane" "$XP_CORE_VERSION" \
-    "-s -w -X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=$XP_CORE_VERSION" \
-    github.com/crossplane/crossplane/v2/cmd/crossplane
+  build crossplane "$TOOLS/crossplane" "$XP_CORE_VERSION" "$(xp_ldflags)" github.com/crossplane/crossplane/v2/cmd/crossplane
   build crank "$TOOLS/crank" "$XP_CLI_VERSION" \
     "-s -w -X github.com/crossplane/crossplane/v2/internal/version.version=$XP_CLI_VERSION" \
     github.com/crossplane/crossplane/v2/cmd/crank
@@ -154,12 +184,13 @@ build_promtool() {
 
 main() {
   local what=${1:-all} t0
-  case "$what" in kube|crossplane|functions|promtool|all) ;; *) echo "usage: $0 [kube|crossplane|functions|promtool|all]" >&2; exit 2 ;; esac
+  case "$what" in kube|node|crossplane|functions|promtool|all) ;; *) echo "usage: $0 [kube|node|crossplane|functions|promtool|all]" >&2; exit 2 ;; esac
   mkdir -p "$BIN" "$STAMPS"
   t0=$(date +%s)
   log "go $GO_VERSION, GOMODCACHE=$(go env GOMODCACHE), output $BIN"
   case "$what" in
     kube) build_kube ;;
+    node) build_node ;;
     crossplane) build_crossplane ;;
     functions) build_functions ;;
     promtool) build_promtool ;;

@@ -18,6 +18,8 @@ if [ -f "$RUN/up.pid" ]; then
   rm -f "$RUN/up.pid"
 fi
 
+# The node's pods outlive its processes (each container has its own shim): stop them first.
+[ ! -d "$RUN/node" ] || "$LOCAL_DIR/node.sh" down || log "WARNING: the node did not stop cleanly"
 stop_all
 
 [ "${KEEP_STATE:-}" = 1 ] || clean_state --keep-logs

@@ -30,6 +30,24 @@ export PATH=$BIN:$PATH
 : "${CLUSTER_XP_HEALTH_PORT:=28181}"
 : "${CLUSTER_FN_PORT_BASE:=29443}"       # functions for core (mTLS): +0 P&T, +1 auto-ready, +2 go-templating
 : "${CLUSTER_RENDER_PORT_BASE:=29543}"   # same functions, --insecure, for `crank render`
+# A node (cluster/local/node.sh, CLUSTER_NODE=1): pods on a bridge of their own, whose address is the
+# node's (kubelet refuses a loopback node IP). The API server then listens on every interface (node.sh
+# drops what reaches it from elsewhere than loopback and the bridge) and publishes the node's address
+# as the kubernetes Service's endpoint, which may not be loopback.
+: "${CLUSTER_NODE:=0}"
+: "${NODE_POD_CIDR:=10.244.0.0/24}"
+: "${NODE_IP:=10.244.0.1}"
+: "${NODE_BRIDGE:=xpnode0}"
+if [ "$CLUSTER_NODE" = 1 ]; then
+  : "${CLUSTER_APISERVER_BIND:=0.0.0.0}"
+  : "${CLUSTER_APISERVER_ADVERTISE:=$NODE_IP}"
+  # Deployments, their pods' Services and CA bundle, the aggregated ClusterRoles Crossplane uses, and
+  # the node's taints (kubelet registers it not-ready; the node lifecycle controller lifts that).
+  : "${CLUSTER_KCM_CONTROLLERS:=garbagecollector,namespace,serviceaccount,serviceaccount-token,deployment,replicaset,endpointslice,root-ca-cert-publisher,clusterrole-aggregation,podgc,nodelifecycle}"
+fi
+: "${CLUSTER_APISERVER_BIND:=127.0.0.1}"
+: "${CLUSTER_APISERVER_ADVERTISE:=127.0.0.1}"
+: "${CLUSTER_KCM_CONTROLLERS:=garbagecollector,namespace,serviceaccount,serviceaccount-token}"
 export XP_NS=crossplane-system
 
 # Functions: name -> port offset. Package metadata comes from $WORK/pkg/<name> (build-tools.sh functions).
@@ -77,6 +95,12 @@ die() { log "ERROR: $*"; exit 1; }
 ts() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1f", b-a}'; }
 k() { "$BIN/kubectl" "$@"; }
+
+# imagebuild ARGS... : the project's image builder (cmd/imagebuild), built once per state dir.
+imagebuild() {
+  [ -x "$RUN/imagebuild" ] || (cd "$ROOT" && go build -o "$RUN/imagebuild" ./cmd/imagebuild)
+  "$RUN/imagebuild" "$@"
+}
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -206,7 +230,7 @@ clean_state() {
   [ "${1:-}" = --keep-logs ] && keep_logs=true
   [ -d "$RUN" ] || return 0
   rm -rf "${RUN:?}"/{etcd,pki,pids,xpkg-cache,xfn-cache,render,validate-cache,kube-cache} \
-    "$RUN"/kubeconfig "$RUN"/up.pid "$RUN"/*.xpkg "$RUN"/*.rc
+    "$RUN"/kubeconfig "$RUN"/up.pid "$RUN"/*.xpkg "$RUN"/*.rc "$RUN"/imagebuild
   $keep_logs || rm -rf "${RUN:?}/logs"
 }
 

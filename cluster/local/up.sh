@@ -72,9 +72,11 @@ up_kube() {
 
   start_bg kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$CLUSTER_ETCD_PORT" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$CLUSTER_APISERVER_PORT" \
+    --bind-address="$CLUSTER_APISERVER_BIND" --advertise-address="$CLUSTER_APISERVER_ADVERTISE" --secure-port="$CLUSTER_APISERVER_PORT" \
     --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
     --client-ca-file="$PKI/ca.crt" \
+    --kubelet-client-certificate="$PKI/admin.crt" --kubelet-client-key="$PKI/admin.key" \
+    --kubelet-preferred-address-types=InternalIP \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --service-cluster-ip-range=10.0.0.0/24 \
@@ -86,7 +88,7 @@ up_kube() {
   # Crossplane relies on ownerReference garbage collection to delete composed resources when an XR goes
   # away; namespace + serviceaccount controllers make namespaces deletable and give them a default SA.
   start_bg kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$KUBECONFIG" \
-    --controllers=garbagecollector,namespace,serviceaccount,serviceaccount-token \
+    --controllers="$CLUSTER_KCM_CONTROLLERS" \
     --leader-elect=false --secure-port=0 --use-service-account-credentials=false \
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt"
   wait_for "kube-controller-manager (default ServiceAccount)" 60 k get serviceaccount default -n default
@@ -166,6 +168,7 @@ on_exit() {
     log "FAILED (rc=$rc); KEEP_ON_FAILURE=1: leaving processes running, logs in $LOGS"
   else
     log "FAILED (rc=$rc); stopping what was started (logs kept in $LOGS)"
+    [ ! -d "$RUN/node" ] || "$LOCAL_DIR/node.sh" down || true
     stop_all
   fi
   exit "$rc"
@@ -180,8 +183,10 @@ main() {
   echo $$ > "$RUN/up.pid"   # lets down.sh stop an up.sh that is still in progress
   trap on_exit EXIT
   trap 'exit 130' INT TERM
+  [ "$CLUSTER_NODE" != 1 ] || "$LOCAL_DIR/node.sh" net
   up_kube
   log "kubernetes up: $(since "$T0")s"
+  [ "$CLUSTER_NODE" != 1 ] || "$LOCAL_DIR/node.sh" up
   if $WITH_XP; then up_crossplane; fi
   log "control plane up in $(since "$T0")s"
   echo "export KUBECONFIG=$KUBECONFIG"

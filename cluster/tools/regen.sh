@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates a wrapper module's go.mod/go.sum from its top-level requirements (the only hand-written
 # input). Use it to bump a version: edit the requirement below, run this, then cluster/build-tools.sh.
-# Usage: cluster/tools/regen.sh [etcd|k8s|crossplane|crank|functions|promtool|all] ; TOOLS_DIR=... to work on a copy.
+# Usage: cluster/tools/regen.sh [etcd|k8s|crossplane|crank|functions|promtool|addons|all] ; TOOLS_DIR=... to work on a copy.
 set -euo pipefail
 TOOLS=${TOOLS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 MOD_PREFIX=github.com/gitops-lifecycle/provider-authentik/cluster/tools
@@ -17,6 +17,7 @@ declare -A REQS=(
   [crossplane]="github.com/crossplane/crossplane/v2@v2.4.0"
   [crank]="github.com/crossplane/crossplane/v2@v2.2.0 github.com/google/go-containerregistry@v0.20.7"
   [promtool]="github.com/prometheus/prometheus@v0.316.0"
+  [addons]="helm.sh/helm/v4@v4.3.2 github.com/coredns/coredns@v1.15.0"
   [functions]="github.com/crossplane-contrib/function-patch-and-transform@v0.5.0 github.com/crossplane-contrib/function-go-templating@v0.4.1"
 )
 
@@ -43,9 +44,9 @@ regen() {
 
 what=${1:-all}
 if [ "$what" = all ]; then
-  for n in etcd k8s crossplane crank functions promtool; do regen "$n"; done
+  for n in etcd k8s crossplane crank functions promtool addons; do regen "$n"; done
 elif [ -n "${REQS[$what]:-}" ]; then
   regen "$what"
 else
-  echo "usage: $0 [etcd|k8s|crossplane|crank|functions|promtool|all]" >&2; exit 2
+  echo "usage: $0 [etcd|k8s|crossplane|crank|functions|promtool|addons|all]" >&2; exit 2
 fi

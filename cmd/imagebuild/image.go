@@ -18,10 +18,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
-// Where things live in the image, and who runs the provider.
+// Where things live in the image, and who runs the provider. Other images
+// (the node's pause image, the composition functions) set their own
+// entrypoint, title and ports through Options.
 const (
 	EntrypointPath = "/usr/local/bin/provider"
 	CABundlePath   = "/etc/ssl/certs/ca-certificates.crt"
@@ -54,6 +57,8 @@ const (
 	errReadImageFile = "cannot read the image's file system"
 	errNotInImage    = "is not a regular file in the image"
 	errWriteOut      = "cannot write the extracted file"
+	errPush          = "cannot push the image"
+	errReadDir       = "cannot read a directory to copy in"
 )
 
 // Options say what goes into the image.
@@ -65,6 +70,35 @@ type Options struct {
 	Source   string    // source repository URL, for labels
 	Created  time.Time // image creation time and every file's mtime
 	Arch     string    // GOARCH naming
+
+	Entrypoint  string   // where the binary goes and what runs; default EntrypointPath
+	Title       string   // the title label; default ImageTitle
+	Description string   // the description label; default the provider's
+	Ports       []string // exposed ports ("9443/tcp"); nil means the provider's
+	Dirs        []Dir    // directories copied in, one layer each, before the binary's
+}
+
+// A Dir is a directory of the build machine copied into the image.
+type Dir struct {
+	Source string // on the build machine
+	Target string // absolute path in the image
+}
+
+// withDefaults fills what an image other than the provider's may set.
+func (o Options) withDefaults() Options {
+	if o.Entrypoint == "" {
+		o.Entrypoint = EntrypointPath
+	}
+	if o.Title == "" {
+		o.Title = ImageTitle
+	}
+	if o.Description == "" {
+		o.Description = "Crossplane provider for Authentik"
+	}
+	if o.Ports == nil {
+		o.Ports = []string{MetricsPort, ProbesPort}
+	}
+	return o
 }
 
 // entry is one file or directory in a layer.
@@ -118,15 +152,53 @@ func caEntries(bundle []byte) []entry {
 	}
 }
 
-// binaryEntries ships the provider at the entrypoint, owned by root so the
-// non-root user cannot replace it.
-func binaryEntries(bin []byte) []entry {
-	return []entry{
-		{path: "usr", mode: 0o755, dir: true},
-		{path: "usr/local", mode: 0o755, dir: true},
-		{path: "usr/local/bin", mode: 0o755, dir: true},
-		{path: strings.TrimPrefix(EntrypointPath, "/"), mode: 0o755, data: bin},
+// binaryEntries ships the binary at the entrypoint, with its parent
+// directories, owned by root so the non-root user cannot replace it.
+func binaryEntries(entrypoint string, bin []byte) []entry {
+	p := strings.TrimPrefix(filepath.Clean("/"+entrypoint), "/")
+	var es []entry
+	for d := filepath.Dir(p); d != "."; d = filepath.Dir(d) {
+		es = append([]entry{{path: d, mode: 0o755, dir: true}}, es...)
 	}
+	return append(es, entry{path: p, mode: 0o755, data: bin})
+}
+
+// dirEntries copies the regular files below d.Source to d.Target, in
+// lexical order, readable by everyone and owned by root.
+func dirEntries(d Dir) ([]entry, error) {
+	target := strings.TrimPrefix(filepath.Clean("/"+d.Target), "/")
+	var es []entry
+	for p := filepath.Dir(target); p != "."; p = filepath.Dir(p) {
+		es = append([]entry{{path: p, mode: 0o755, dir: true}}, es...)
+	}
+	err := filepath.WalkDir(d.Source, func(path string, de os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(d.Source, path)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(filepath.Join(target, rel))
+		switch {
+		case de.IsDir():
+			es = append(es, entry{path: name, mode: 0o755, dir: true})
+		case de.Type().IsRegular():
+			b, err := os.ReadFile(filepath.Clean(path))
+			if err != nil {
+				return err
+			}
+			es = append(es, entry{path: name, mode: 0o644, data: b})
+		}
+		return nil
+	})
+	return es, wrapf(err, "%s: %s", errReadDir, d.Source)
+}
+
+// layerSpec is one layer's entries and its history line.
+type layerSpec struct {
+	what    string
+	entries []entry
 }
 
 // tarLayer writes entries, in order, as one gzip-compressed layer.
@@ -224,9 +296,10 @@ func readCABundle(path string) ([]byte, int, error) {
 
 // Labels are the OCI annotations-as-labels on the image config.
 func Labels(o Options) map[string]string {
+	o = o.withDefaults()
 	l := map[string]string{
-		"org.opencontainers.image.title":       ImageTitle,
-		"org.opencontainers.image.description": "Crossplane provider for Authentik",
+		"org.opencontainers.image.title":       o.Title,
+		"org.opencontainers.image.description": o.Description,
 		"org.opencontainers.image.version":     o.Version,
 		"org.opencontainers.image.source":      o.Source,
 		"org.opencontainers.image.url":         o.Source,
@@ -240,8 +313,9 @@ func Labels(o Options) map[string]string {
 }
 
 // Build assembles the image: three layers (base file system, CA
-// certificates, provider binary) on an empty image, run as 65532:65532.
+// certificates, binary) on an empty image, run as 65532:65532.
 func Build(o Options) (v1.Image, error) {
+	o = o.withDefaults()
 	bin, err := readStaticBinary(o.Binary, o.Arch)
 	if err != nil {
 		return nil, err
@@ -251,14 +325,18 @@ func Build(o Options) (v1.Image, error) {
 		return nil, err
 	}
 
-	layers := []struct {
-		what    string
-		entries []entry
-	}{
+	layers := []layerSpec{
 		{"base: /etc/passwd, /etc/group (nonroot 65532), /etc/nsswitch.conf, /home/nonroot, /tmp", baseEntries()},
 		{"ca-certificates: " + CABundlePath + " from " + o.CABundle, caEntries(ca)},
-		{"provider " + o.Version + ": " + EntrypointPath, binaryEntries(bin)},
 	}
+	for _, d := range o.Dirs {
+		es, err := dirEntries(d)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, layerSpec{"files: " + d.Target + " from " + d.Source, es})
+	}
+	layers = append(layers, layerSpec{o.Title + " " + o.Version + ": " + o.Entrypoint, binaryEntries(o.Entrypoint, bin)})
 	adds := make([]mutate.Addendum, 0, len(layers))
 	for _, l := range layers {
 		layer, err := tarLayer(l.entries, o.Created)
@@ -283,12 +361,16 @@ func Build(o Options) (v1.Image, error) {
 	cf.OS = "linux"
 	cf.Architecture = o.Arch
 	cf.Created = v1.Time{Time: o.Created}
+	ports := make(map[string]struct{}, len(o.Ports))
+	for _, p := range o.Ports {
+		ports[p] = struct{}{}
+	}
 	cf.Config = v1.Config{
 		User:         fmt.Sprintf("%d:%d", NonRootUID, NonRootUID),
-		Entrypoint:   []string{EntrypointPath},
+		Entrypoint:   []string{o.Entrypoint},
 		WorkingDir:   "/home/" + NonRootName,
 		Env:          []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/" + NonRootName},
-		ExposedPorts: map[string]struct{}{MetricsPort: {}, ProbesPort: {}},
+		ExposedPorts: ports,
 		Labels:       Labels(o),
 	}
 	img, err = mutate.ConfigFile(img, cf)
@@ -317,11 +399,11 @@ func WriteImage(o Options, ref, out string) (string, error) {
 	if err := os.Rename(tmp, out); err != nil {
 		return "", wrap(err, errRenameOut)
 	}
-	return summary(img, out)
+	return summary(img, out, o.withDefaults().Entrypoint)
 }
 
 // summary describes a written image in one line.
-func summary(img v1.Image, out string) (string, error) {
+func summary(img v1.Image, out, entrypoint string) (string, error) {
 	d, err := img.Digest()
 	if err != nil {
 		return "", wrap(err, errDigest)
@@ -341,7 +423,7 @@ func summary(img v1.Image, out string) (string, error) {
 		sizes = append(sizes, humanBytes(n))
 	}
 	return fmt.Sprintf("wrote %s: %s, %d layers (%s) %s compressed, user %d:%d, entrypoint %s",
-		out, d, len(ls), strings.Join(sizes, " + "), humanBytes(total), NonRootUID, NonRootUID, EntrypointPath), nil
+		out, d, len(ls), strings.Join(sizes, " + "), humanBytes(total), NonRootUID, NonRootUID, entrypoint), nil
 }
 
 func humanBytes(n int64) string {
@@ -390,6 +472,20 @@ func ExtractFile(image, path, out string) error {
 		}
 		return wrap(f.Close(), errWriteOut)
 	}
+}
+
+// PushImage pushes the image tarball at image (a runtime image or an .xpkg)
+// to ref and returns its digest.
+func PushImage(image string, ref name.Reference) (v1.Hash, error) {
+	img, err := tarball.ImageFromPath(filepath.Clean(image), nil)
+	if err != nil {
+		return v1.Hash{}, wrap(err, errOpenImage)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return v1.Hash{}, wrap(err, errDigest)
+	}
+	return d, wrapf(remote.Write(ref, img), "%s to %s", errPush, ref)
 }
 
 // wrap annotates err with what failed; nil stays nil.

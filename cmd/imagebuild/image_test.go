@@ -13,7 +13,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"log"
 	"math/big"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,7 +25,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -318,5 +322,105 @@ func TestCreationTime(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "yesterday")
 	if _, err := creationTime(""); err == nil {
 		t.Error("an invalid SOURCE_DATE_EPOCH should be an error")
+	}
+}
+
+func TestBuildAnotherImage(t *testing.T) {
+	o := testOptions(t)
+	o.Entrypoint, o.Title, o.Description, o.Ports = "/function", "function-auto-ready", "A composition function", []string{"9443/tcp"}
+	img, err := Build(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{strings.Join(cf.Config.Entrypoint, " "), cf.Config.Labels["org.opencontainers.image.title"], cf.Config.Labels["org.opencontainers.image.description"]}
+	for p := range cf.Config.ExposedPorts {
+		got = append(got, p)
+	}
+	if diff := cmp.Diff([]string{"/function", "function-auto-ready", "A composition function", "9443/tcp"}, got); diff != "" {
+		t.Errorf("entrypoint, title, description, ports: -want, +got:\n%s", diff)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"function -rwxr-xr-x 0:0"}, layerEntries(t, layers[2])); diff != "" {
+		t.Errorf("binary layer: -want, +got:\n%s", diff)
+	}
+}
+
+func TestBuildCopiesDirectories(t *testing.T) {
+	o := testOptions(t)
+	src := t.TempDir()
+	writeFile(t, src, "b.yaml", []byte("b"))
+	if err := os.Mkdir(filepath.Join(src, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(src, "sub"), "a.yaml", []byte("a"))
+	o.Entrypoint, o.Dirs = "/usr/local/bin/crossplane", []Dir{{Source: src, Target: "/crds"}}
+	img, err := Build(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, l := range layers[2:] {
+		got = append(got, layerEntries(t, l))
+	}
+	want := [][]string{
+		{"crds/ drwxr-xr-x 0:0", "crds/b.yaml -rw-r--r-- 0:0", "crds/sub/ drwxr-xr-x 0:0", "crds/sub/a.yaml -rw-r--r-- 0:0"},
+		{"usr/ drwxr-xr-x 0:0", "usr/local/ drwxr-xr-x 0:0", "usr/local/bin/ drwxr-xr-x 0:0", "usr/local/bin/crossplane -rwxr-xr-x 0:0"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("layers after the CA certificates: -want, +got:\n%s", diff)
+	}
+
+	var stdout, stderr bytes.Buffer
+	err = run([]string{"build", "--binary", o.Binary, "--ca-bundle", o.CABundle, "--tag", "v0.1.0", "--arch", "amd64",
+		"--dir", src + ":/crds", "--out", filepath.Join(t.TempDir(), "x.tar")}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), errDirFlag) {
+		t.Errorf("--dir without '=': want %q, got %v", errDirFlag, err)
+	}
+}
+
+func TestRunPushes(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	o := testOptions(t)
+	out := filepath.Join(t.TempDir(), "provider.tar")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"build", "--binary", o.Binary, "--ca-bundle", o.CABundle, "--tag", "v0.1.0", "--arch", "amd64", "--out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("build: %v\n%s", err, stderr.String())
+	}
+	ref := host + "/gitops-lifecycle/provider-authentik:v0.1.0"
+	if err := run([]string{"push", "--image", out, "--ref", ref, "--insecure"}, &stdout, &stderr); err != nil {
+		t.Fatalf("push: %v\n%s", err, stderr.String())
+	}
+	want, err := tarball.ImageFromPath(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDigest, _ := want.Digest()
+	r, _ := name.ParseReference(ref, name.Insecure)
+	got, err := remote.Image(r)
+	if err != nil {
+		t.Fatalf("pull after push: %v", err)
+	}
+	if d, _ := got.Digest(); d != wantDigest {
+		t.Errorf("the registry serves %s, the tarball is %s", d, wantDigest)
+	}
+	if !strings.Contains(stdout.String(), wantDigest.String()) {
+		t.Errorf("push output %q does not name the digest %s", stdout.String(), wantDigest)
+	}
+	err = run([]string{"push", "--image", out, "--ref", "Not A Ref"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), errRef) {
+		t.Errorf("push to a bad reference: want %q, got %v", errRef, err)
 	}
 }

@@ -7,6 +7,8 @@
 //	imagebuild build --binary _output/image/provider --tag v0.1.0 \
 //	    --out _output/image/provider-authentik-v0.1.0.tar
 //	imagebuild extract --image provider.xpkg --path /usr/local/bin/provider --out provider
+//	imagebuild build --binary pause --entrypoint /pause --title pause --tag 3.10.1 --out pause.tar
+//	imagebuild push --image pause.tar --ref 127.0.0.1:25000/pause:3.10.1 --insecure
 //
 // The same inputs give the same image digest: file times come from
 // --created (default SOURCE_DATE_EPOCH, else the Unix epoch), owners and
@@ -19,15 +21,19 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 const (
 	errParseFlags   = "cannot parse flags"
 	errCreated      = "cannot parse --created"
 	errSourceEpoch  = "cannot parse SOURCE_DATE_EPOCH"
+	errRef          = "cannot parse --ref"
+	errDirFlag      = "--dir wants SOURCE=/path/in/image"
 	defaultCABundle = "/etc/ssl/certs/ca-certificates.crt"
 	defaultSource   = "https://github.com/gitops-lifecycle/provider-authentik"
 	defaultRepo     = "xpkg.crossplane.io/gitops-lifecycle/provider-authentik"
@@ -57,6 +63,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	arch := build.Flag("arch", "The image's CPU architecture (GOARCH naming); must match the binary.").Default(defaultArch()).String()
 	repo := build.Flag("repository", "The repository recorded with the tag in the tarball.").Default(defaultRepo).String()
 	out := build.Flag("out", "Where to write the image tarball.").Required().String()
+	entrypoint := build.Flag("entrypoint", "Where the binary goes in the image; the image runs it.").Default(EntrypointPath).String()
+	title := build.Flag("title", "The image's title label.").Default(ImageTitle).String()
+	description := build.Flag("description", "The image's description label (default: the provider's).").String()
+	ports := build.Flag("port", "A port the image exposes, as 9443/tcp; repeat it (default: the provider's metrics and probe ports).").Strings()
+	noPorts := build.Flag("no-ports", "The image exposes no port.").Bool()
+	dirs := build.Flag("dir", "A directory to copy in, as SOURCE=/path/in/image; repeat it.").Strings()
+
+	push := app.Command("push", "Push an image tarball (an image or an .xpkg) to a registry.")
+	pushImage := push.Flag("image", "The image tarball.").Required().ExistingFile()
+	ref := push.Flag("ref", "Where to push it: registry/repository:tag.").Required().String()
+	insecure := push.Flag("insecure", "Talk plain HTTP to the registry (a loopback one).").Bool()
 
 	extract := app.Command("extract", "Copy one file out of an image tarball (an image or an .xpkg).")
 	image := extract.Flag("image", "The image tarball.").Required().ExistingFile()
@@ -74,6 +91,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if *noPorts {
+			*ports = []string{}
+		}
+		var ds []Dir
+		for _, d := range *dirs {
+			src, target, ok := strings.Cut(d, "=")
+			if !ok || src == "" || !strings.HasPrefix(target, "/") {
+				return fmt.Errorf("%s: %q", errDirFlag, d)
+			}
+			ds = append(ds, Dir{Source: src, Target: target})
+		}
 		o := Options{
 			Binary:   *binary,
 			CABundle: *caBundle,
@@ -82,6 +110,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			Source:   *source,
 			Created:  t,
 			Arch:     *arch,
+
+			Entrypoint:  *entrypoint,
+			Title:       *title,
+			Description: *description,
+			Ports:       *ports,
+			Dirs:        ds,
 		}
 		sum, err := WriteImage(o, *repo+":"+*version, *out)
 		if err != nil {
@@ -91,6 +125,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	case extract.FullCommand():
 		return ExtractFile(*image, *path, *extractOut)
+	case push.FullCommand():
+		var opts []name.Option
+		if *insecure {
+			opts = append(opts, name.Insecure)
+		}
+		r, err := name.ParseReference(*ref, opts...)
+		if err != nil {
+			return wrap(err, errRef)
+		}
+		d, err := PushImage(*pushImage, r)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "pushed %s to %s@%s\n", *pushImage, r, d)
+		return err
 	}
 	return nil
 }
