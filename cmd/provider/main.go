@@ -132,10 +132,12 @@ func main() {
 	metrics.Registry.MustRegister(metricRecorder)
 	metrics.Registry.MustRegister(stateMetrics)
 
-	// Resources read Authentik through lists shared by their kind, at most
-	// a quarter of a poll old: a change made in Authentik is seen within a
-	// poll and a quarter, for a fraction of a request per resource.
-	authentik.SetReadAge(*pollInterval / 4)
+	// One connector for every controller: they share its flow cache, HTTP
+	// transports and outpost list editor, and read Authentik through lists
+	// shared by kind, at most a quarter of a poll old: a change made in
+	// Authentik is seen within a poll and a quarter, for a fraction of a
+	// request per resource.
+	conn := authentik.NewConnector(mgr.GetClient(), *pollInterval/4)
 
 	o := controller.Options{
 		Logger:                  log,
@@ -170,7 +172,7 @@ func main() {
 	}
 
 	kingpin.FatalIfError(customresourcesgate.Setup(mgr, o), "Cannot set up the CRD gate controller")
-	kingpin.FatalIfError(authentikcontroller.SetupGated(mgr, o), "Cannot set up the Authentik controllers")
+	kingpin.FatalIfError(authentikcontroller.SetupGated(mgr, o, conn), "Cannot set up the Authentik controllers")
 	// Off, discovery registers nothing: no route or ProxyConfig watches.
 	if *enableDiscovery {
 		kingpin.FatalIfError(discovery.Setup(mgr, o), "Cannot set up route discovery")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/application"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/config"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/expressionpolicy"
@@ -17,7 +18,7 @@ import (
 )
 
 // setups lists every controller's gated setup function.
-var setups = []func(ctrl.Manager, controller.Options) error{
+var setups = []func(ctrl.Manager, controller.Options, *authentik.Connector) error{
 	config.SetupGated,
 	proxyprovider.SetupGated,
 	oauth2provider.SetupGated,
@@ -29,10 +30,12 @@ var setups = []func(ctrl.Manager, controller.Options) error{
 	policybinding.SetupGated,
 }
 
-// SetupGated registers every controller to start once its CRDs exist.
-func SetupGated(mgr ctrl.Manager, o controller.Options) error {
+// SetupGated registers every controller to start once its CRDs exist. All
+// of them share conn, and with it the flow cache, the shared reads, the
+// HTTP transports and the outpost provider lists' editor.
+func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector) error {
 	for _, setup := range setups {
-		if err := setup(mgr, o); err != nil {
+		if err := setup(mgr, o, conn); err != nil {
 			return err
 		}
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/application"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/policybinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
@@ -111,7 +110,7 @@ func TestCreateWrites(t *testing.T) {
 				"ProxyProvider":  env.Reconciler(proxyprovider.Kind, proxyprovider.ReconcilerOptions(env.Kube, env.Connector)...),
 				"Application":    mrsetup.WaitsForDependencies(env.Kube, application.Kind, env.Reconciler(application.Kind, application.ReconcilerOptions(env.Kube, env.Connector)...), time.Minute),
 				"PolicyBinding":  mrsetup.WaitsForDependencies(env.Kube, policybinding.Kind, env.Reconciler(policybinding.Kind, policybinding.ReconcilerOptions(env.Kube, env.Connector)...), time.Minute),
-				"OutpostBinding": mrsetup.WaitsForDependencies(env.Kube, outpostbinding.Kind, env.Reconciler(outpostbinding.Kind, outpostbinding.ReconcilerOptions(env.Kube, env.Connector, outpost.NewListEditor(outpost.SerializePerOutpost))...), time.Minute),
+				"OutpostBinding": mrsetup.WaitsForDependencies(env.Kube, outpostbinding.Kind, env.Reconciler(outpostbinding.Kind, outpostbinding.ReconcilerOptions(env.Kube, env.Connector, authentik.NewOutpostLists(authentik.SerializePerOutpost))...), time.Minute),
 			}
 			mrs := composed(tc.groups)
 			for _, mr := range mrs {
@@ -183,7 +182,7 @@ func TestFinalizerBeforeCreate(t *testing.T) {
 		},
 		"OutpostBinding": {
 			mr: mrs[1],
-			r:  env.CrashingReconciler(outpostbinding.Kind, outpostbinding.ReconcilerOptions(env.Kube, env.Connector, outpost.NewListEditor(outpost.SerializePerOutpost))...),
+			r:  env.CrashingReconciler(outpostbinding.Kind, outpostbinding.ReconcilerOptions(env.Kube, env.Connector, authentik.NewOutpostLists(authentik.SerializePerOutpost))...),
 		},
 	}
 	for name, tc := range cases {

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -98,20 +99,37 @@ var (
 	// found.
 	Configs = newConfigSet()
 
-	// Unmanaged holds, per provider config, how many objects of each kind
-	// Authentik has that no managed resource owns.
-	Unmanaged = newStateSet[map[string]int](prometheus.NewDesc(NameUnmanagedObjects,
+	// Unmanaged holds, per provider config, the last scan of its Authentik
+	// for objects that no managed resource owns. Configs that reach one
+	// Authentik count its objects once, from the latest of their scans.
+	Unmanaged = newStateSet[UnmanagedScan](prometheus.NewDesc(NameUnmanagedObjects,
 		"Objects in Authentik that no managed resource owns (their sum over provider configs), by kind; from a scan once per poll per provider config.", []string{labelKind}, nil),
-		func(d *prometheus.Desc, states map[string]map[string]int, ch chan<- prometheus.Metric) {
+		func(d *prometheus.Desc, states map[string]UnmanagedScan, ch chan<- prometheus.Metric) {
+			latest := map[string]UnmanagedScan{}
+			for _, s := range states {
+				if l, ok := latest[s.URL]; !ok || s.At.After(l.At) {
+					latest[s.URL] = s
+				}
+			}
 			for _, k := range UnmanagedKinds {
 				n := 0
-				for _, counts := range states {
-					n += counts[k]
+				for _, s := range latest {
+					n += s.Counts[k]
 				}
 				ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), k)
 			}
 		})
 )
+
+// An UnmanagedScan is what one scan of an Authentik found.
+type UnmanagedScan struct {
+	// URL of the Authentik scanned.
+	URL string
+	// Counts are the objects no managed resource owns, by kind.
+	Counts map[string]int
+	// At is when the scan ended.
+	At time.Time
+}
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(apiRequests, apiRequestDuration, apiRetries,

@@ -55,7 +55,13 @@ type Client struct {
 	API *api.APIClient
 
 	baseURL string
-	flows   *FlowCache
+	// reads are the shared reads of the connector that built the client;
+	// flows its flow cache, shared with the connector's other clients when
+	// the connector built it.
+	reads *readStore
+	flows *FlowCache
+	// conn built the client, for As.
+	conn *Connector
 	// tokenSum and kind name the shared lists the client reads (reads.go).
 	tokenSum [sha256.Size]byte
 	kind     string
@@ -63,34 +69,41 @@ type Client struct {
 	cfg Config
 }
 
-// New builds a client for the supplied configuration. Clients built for the
-// same TLS settings share one HTTP transport and so its connection pool.
-func New(cfg Config, flows *FlowCache) (*Client, error) {
+// New builds a client for the supplied configuration that shares conn's
+// shared reads and HTTP transports (clients built for the same TLS
+// settings share one transport and so its connection pool) and has a flow
+// cache of its own; a nil conn shares nothing. The clients conn builds
+// itself share its flow cache too.
+func New(cfg Config, conn *Connector) (*Client, error) {
+	if conn == nil {
+		conn = NewConnector(nil, DefaultReadAge)
+	}
+	return newClient(cfg, conn, NewFlowCache(DefaultFlowCacheTTL))
+}
+
+func newClient(cfg Config, conn *Connector, flows *FlowCache) (*Client, error) {
 	if cfg.URL == "" {
 		return nil, errors.New(errNoURL)
 	}
 	if strings.TrimSpace(cfg.Token) == "" {
 		return nil, errors.New(errNoToken)
 	}
-	shared, err := httpClients.get(cfg)
+	shared, err := conn.transports.get(cfg)
 	if err != nil {
 		return nil, err
 	}
 	// The shared client keeps the connection pool; this one only reads
 	// answers for what the client's resource needs.
 	base := strings.TrimRight(cfg.URL, "/")
-	tracked := &writeTracker{next: shared.Transport, server: base}
+	tracked := &writeTracker{next: shared.Transport, server: base, reads: conn.reads}
 	hc := &http.Client{Transport: &tolerantTransport{next: tracked, reader: reader{kind: cfg.Kind}}, Timeout: shared.Timeout}
 	c := api.NewConfiguration()
 	c.Servers = api.ServerConfigurations{{URL: base + APIPath}}
 	c.HTTPClient = hc
 	c.UserAgent = userAgent
 	c.AddDefaultHeader("Authorization", "Bearer "+strings.TrimSpace(cfg.Token))
-	if flows == nil {
-		flows = NewFlowCache(DefaultFlowCacheTTL)
-	}
 	token := strings.TrimSpace(cfg.Token)
-	return &Client{API: api.NewAPIClient(c), baseURL: base, flows: flows, tokenSum: sha256.Sum256([]byte(token)), kind: cfg.Kind, cfg: cfg}, nil
+	return &Client{API: api.NewAPIClient(c), baseURL: base, reads: conn.reads, flows: flows, conn: conn, tokenSum: sha256.Sum256([]byte(token)), kind: cfg.Kind, cfg: cfg}, nil
 }
 
 // As returns a client for the same Authentik and token that reads answers
@@ -100,7 +113,7 @@ func New(cfg Config, flows *FlowCache) (*Client, error) {
 func (c *Client) As(mg resource.Managed) (*Client, error) {
 	cfg := c.cfg
 	cfg.Kind = kindOf(mg)
-	return New(cfg, c.flows)
+	return newClient(cfg, c.conn, c.flows)
 }
 
 // SameCredentials tells whether two clients use the same token.
@@ -120,7 +133,9 @@ type httpClientPool struct {
 	clients map[httpClientKey]*http.Client
 }
 
-var httpClients = &httpClientPool{clients: map[httpClientKey]*http.Client{}}
+func newHTTPClientPool() *httpClientPool {
+	return &httpClientPool{clients: map[httpClientKey]*http.Client{}}
+}
 
 func (p *httpClientPool) get(cfg Config) (*http.Client, error) {
 	timeout := cfg.Timeout

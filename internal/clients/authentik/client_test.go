@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -168,7 +167,7 @@ func TestRetry(t *testing.T) {
 
 func TestFlowCache(t *testing.T) {
 	sim := authentiksim.NewTest(t, mrtest.Token)
-	c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, authentik.NewFlowCache(time.Hour))
+	c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, authentik.NewConnector(nil, authentik.DefaultReadAge))
 	if err != nil {
 		t.Fatal(err)
 	}

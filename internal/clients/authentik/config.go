@@ -3,6 +3,7 @@ package authentik
 import (
 	"context"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,27 +34,45 @@ const (
 	errUnhealthyConfig     = "%s %s is not ready: %s"
 )
 
-// A Connector builds the Authentik client a managed resource should use.
+// A Connector builds the Authentik client a managed resource should use, and
+// owns what those clients share: the flow cache, the shared reads, the HTTP
+// transports and the outpost provider lists' editor. The provider builds
+// one and gives it to every controller; each test builds its own.
 type Connector struct {
 	// Kube reads provider configs and their Secrets.
 	Kube client.Client
 	// Usage records that a resource uses its provider config.
 	Usage resource.ModernTracker
 	// NewClient builds a client from a resolved configuration; tests
-	// replace it to point at a simulator.
+	// replace it to see what is built.
 	NewClient func(Config) (*Client, error)
+
+	flows      *FlowCache
+	reads      *readStore
+	transports *httpClientPool
+	outposts   *OutpostLists
 }
 
 // NewConnector returns a Connector that tracks usage with the namespaced
-// ProviderConfigUsage kind, counted by both config kinds.
-func NewConnector(kube client.Client) *Connector {
-	flows := NewFlowCache(DefaultFlowCacheTTL)
-	return &Connector{
-		Kube:      kube,
-		Usage:     resource.NewProviderConfigUsageTracker(kube, &v1alpha1.ProviderConfigUsage{}),
-		NewClient: func(cfg Config) (*Client, error) { return New(cfg, flows) },
+// ProviderConfigUsage kind, counted by both config kinds, and whose
+// clients read shared lists at most readAge old.
+func NewConnector(kube client.Client, readAge time.Duration) *Connector {
+	c := &Connector{
+		Kube:       kube,
+		Usage:      resource.NewProviderConfigUsageTracker(kube, &v1alpha1.ProviderConfigUsage{}),
+		flows:      NewFlowCache(DefaultFlowCacheTTL),
+		reads:      newReadStore(readAge),
+		transports: newHTTPClientPool(),
+		outposts:   NewOutpostLists(SerializePerOutpost),
 	}
+	c.NewClient = func(cfg Config) (*Client, error) { return newClient(cfg, c, c.flows) }
+	return c
 }
+
+// OutpostLists is the editor of outposts' provider lists that every
+// controller of the connector uses, so that an Outpost and its
+// OutpostBindings never overlap.
+func (c *Connector) OutpostLists() *OutpostLists { return c.outposts }
 
 // ClientFor records the resource's use of its provider config, resolves the
 // config and builds a client from it.

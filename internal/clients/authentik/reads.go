@@ -189,6 +189,7 @@ func Read[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*
 	}
 	key := objectKey{path: k.Path, id: strings.ToLower(id)}
 	if ok {
+		reads := c.reads
 		reads.mu.Lock()
 		e, found := l.objects[key.id]
 		usable := found && e.seq >= st.written[key].seq
@@ -209,6 +210,7 @@ func Find[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T
 	if err != nil || !ok {
 		return nil, err
 	}
+	reads := c.reads
 	reads.mu.Lock()
 	defer reads.mu.Unlock()
 	for id, e := range l.objects {
@@ -233,6 +235,7 @@ func All[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T)
 		return nil, false, err
 	}
 	var stale []string
+	reads := c.reads
 	reads.mu.Lock()
 	for id, e := range l.objects {
 		obj := e.obj.(*T)
@@ -262,6 +265,7 @@ func All[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T)
 // the next Read: for a caller that must see the object as it is now,
 // before it writes it, or after.
 func Fetch[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*T, error) {
+	reads := c.reads
 	st := reads.server(c.baseURL)
 	reads.mu.Lock()
 	l := st.list(listKey{path: k.Path, token: c.tokenSum, reader: c.kind})
@@ -273,6 +277,7 @@ func Fetch[T any](ctx context.Context, c *Client, k *Collection[T], id string) (
 // that the next Read finds it without a request. No one else can have
 // written the object yet: its id was Authentik's answer.
 func Remember[T any](c *Client, k *Collection[T], obj *T) {
+	reads := c.reads
 	st := reads.server(c.baseURL)
 	reads.mu.Lock()
 	defer reads.mu.Unlock()
@@ -288,6 +293,7 @@ func Remember[T any](c *Client, k *Collection[T], obj *T) {
 // renewed first if it is older than the read age, and whether it can be
 // read from (false while the list cannot be read).
 func shared[T any](ctx context.Context, c *Client, k *Collection[T]) (*serverReads, *sharedList, bool, error) {
+	reads := c.reads
 	st := reads.server(c.baseURL)
 	lk := listKey{path: k.Path, token: c.tokenSum, reader: c.kind}
 	// A reader that waited for a refresh, or made one, reads its outcome
@@ -339,6 +345,7 @@ func refresh[T any](ctx context.Context, c *Client, k *Collection[T], st *server
 		err = Classify(resp, err)
 		all = append(all, objs...)
 	}
+	reads := c.reads
 	reads.mu.Lock()
 	defer reads.mu.Unlock()
 	l.refreshing = nil
@@ -365,6 +372,7 @@ func refresh[T any](ctx context.Context, c *Client, k *Collection[T], st *server
 // fetch reads one object with a GET and keeps it in the shared list, or
 // drops it from the list when Authentik has no such object.
 func fetch[T any](ctx context.Context, c *Client, k *Collection[T], st *serverReads, l *sharedList, key objectKey, id string) (*T, error) {
+	reads := c.reads
 	reads.mu.Lock()
 	seq := st.seq
 	reads.mu.Unlock()
@@ -391,18 +399,11 @@ func atoi(id string) (int32, error) {
 	return int32(pk), err
 }
 
-// SetReadAge sets how old a shared list may be. The provider sets a
-// quarter of its poll interval: a change made outside the provider is seen
-// by a resource's first poll after the list it reads is renewed.
-func SetReadAge(d time.Duration) {
-	reads.mu.Lock()
-	defer reads.mu.Unlock()
-	reads.age = d
-}
-
-// ForgetReads drops every shared list, as if each were older than the read
-// age: the next read of each collection lists it anew.
-func ForgetReads() {
+// ForgetReads drops every shared list of the connector's clients, as if
+// each were older than the read age: the next read of each collection
+// lists it anew.
+func (c *Connector) ForgetReads() {
+	reads := c.reads
 	reads.mu.Lock()
 	defer reads.mu.Unlock()
 	for _, st := range reads.servers {
@@ -413,17 +414,21 @@ func ForgetReads() {
 	}
 }
 
-// reads are the shared lists of this process.
-var reads = &readStore{age: DefaultReadAge, now: time.Now, servers: map[string]*serverReads{}}
-
-// A readStore holds the shared lists and the writes of this process per
-// Authentik server. One mutex guards it all; it is never held during a
-// request.
+// A readStore holds the shared lists and the writes of one connector's
+// clients per Authentik server. One mutex guards it all; it is never held
+// during a request.
 type readStore struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// age is how old a shared list may be. The provider sets a quarter of
+	// its poll interval: a change made outside the provider is seen by a
+	// resource's first poll after the list it reads is renewed.
 	age     time.Duration
 	now     func() time.Time
 	servers map[string]*serverReads
+}
+
+func newReadStore(age time.Duration) *readStore {
+	return &readStore{age: age, now: time.Now, servers: map[string]*serverReads{}}
 }
 
 func (s *readStore) server(url string) *serverReads {
@@ -555,15 +560,16 @@ func (l *sharedList) broken(now time.Time, age time.Duration) bool {
 type writeTracker struct {
 	next   http.RoundTripper
 	server string
+	reads  *readStore
 }
 
 func (t *writeTracker) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if path, id, ok := writtenObject(req); ok {
-		st := reads.server(t.server)
-		reads.mu.Lock()
-		st.wrote(req.Method, path, id, reads.now())
-		reads.mu.Unlock()
+		st := t.reads.server(t.server)
+		t.reads.mu.Lock()
+		st.wrote(req.Method, path, id, t.reads.now())
+		t.reads.mu.Unlock()
 	}
 	return resp, err
 }

@@ -30,13 +30,14 @@ type readFixture struct {
 func newReadFixture(t *testing.T, names ...string) *readFixture {
 	t.Helper()
 	f := &readFixture{sim: authentiksim.NewTest(t, mrtest.Token), groups: map[string]string{}, now: time.Now()}
-	t.Cleanup(authentik.SetReadClock(func() time.Time {
+	conn := authentik.NewConnector(nil, authentik.DefaultReadAge)
+	conn.SetReadClock(func() time.Time {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return f.now
-	}))
+	})
 	var err error
-	if f.provider, err = authentik.New(authentik.Config{URL: f.sim.URL, Token: mrtest.Token}, nil); err != nil {
+	if f.provider, err = authentik.New(authentik.Config{URL: f.sim.URL, Token: mrtest.Token}, conn); err != nil {
 		t.Fatal(err)
 	}
 	cfg := api.NewConfiguration()

@@ -108,8 +108,8 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 
 // SetupGated adds a controller that reconciles Applications once the
 // Application CRD exists.
-func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.SetupGated(mgr, o, Kind, ReconcilerOptions)
+func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector) error {
+	mrsetup.SetupGated(mgr, o, conn, Kind, ReconcilerOptions)
 	return nil
 }
 

@@ -80,12 +80,12 @@ var Kinds = []Kind{
 }
 
 // Setup adds the controllers for both provider config kinds.
-func Setup(mgr ctrl.Manager, o controller.Options) error {
+func Setup(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector) error {
 	for _, k := range Kinds {
 		if err := setupUsage(mgr, o, k); err != nil {
 			return err
 		}
-		if err := setupHealth(mgr, o, k); err != nil {
+		if err := setupHealth(mgr, o, conn, k); err != nil {
 			return err
 		}
 	}
@@ -93,9 +93,9 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 }
 
 // SetupGated sets up the controllers once their CRDs exist.
-func SetupGated(mgr ctrl.Manager, o controller.Options) error {
+func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector) error {
 	o.Gate.Register(func() {
-		if err := Setup(mgr, o); err != nil {
+		if err := Setup(mgr, o, conn); err != nil {
 			mgr.GetLogger().Error(err, "cannot set up the provider config controllers")
 		}
 	}, v1alpha1.ProviderConfigGroupVersionKind, v1alpha1.ClusterProviderConfigGroupVersionKind, v1alpha1.ProviderConfigUsageGroupVersionKind)
@@ -145,9 +145,9 @@ func setupUsage(mgr ctrl.Manager, o controller.Options, k Kind) error {
 // counts usages. It checks a config when it is created, when its spec or
 // one of its Secrets changes, and every poll interval. Status changes (its
 // own, and the usage count) do not trigger a check.
-func setupHealth(mgr ctrl.Manager, o controller.Options, k Kind) error {
+func setupHealth(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector, k Kind) error {
 	name := "health/" + strings.ToLower(k.GroupKind)
-	r := NewHealthReconciler(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()), k.New, o.PollInterval, o.Logger.WithValues("controller", name))
+	r := NewHealthReconciler(mgr.GetClient(), conn, k.New, o.PollInterval, o.Logger.WithValues("controller", name))
 	bySecret := func(ctx context.Context, s client.Object) []reconcile.Request {
 		reqs, err := ConfigsUsingSecret(ctx, mgr.GetClient(), k, s)
 		if err != nil {

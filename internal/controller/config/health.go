@@ -53,13 +53,12 @@ type HealthReconciler struct {
 	poll      time.Duration
 	log       logging.Logger
 	unmanaged *UnmanagedCounter
-	scanned   *scannedURLs
 }
 
 // NewHealthReconciler returns a HealthReconciler for the config kind that
 // newConfig makes, checking again every poll.
 func NewHealthReconciler(kube client.Client, conn *authentik.Connector, newConfig func() CheckedConfig, poll time.Duration, log logging.Logger) *HealthReconciler {
-	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log, unmanaged: NewUnmanagedCounter(kube, conn), scanned: scanned}
+	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log, unmanaged: NewUnmanagedCounter(kube, conn)}
 }
 
 // Reconcile checks one provider config and records what it found. The

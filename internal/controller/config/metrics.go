@@ -2,7 +2,7 @@ package config
 
 import (
 	"context"
-	"sync"
+	"time"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -32,48 +32,12 @@ func (r *HealthReconciler) record(ctx context.Context, key string, pc CheckedCon
 		r.log.Debug("Cannot count the Authentik objects no managed resource owns", "config", key, "error", err)
 		return
 	}
-	// Configs that reach one Authentik count its objects once.
-	metrics.Unmanaged.Set(url, counts)
-	r.scanned.set(key, url)
+	metrics.Unmanaged.Set(key, metrics.UnmanagedScan{URL: url, Counts: counts, At: time.Now()})
 }
 
-// forget drops a config that is gone from the metrics, and its
-// Authentik's unmanaged objects when no other config reaches it.
+// forget drops a config that is gone from the metrics: its Authentik's
+// unmanaged objects stay counted while another config reaches it.
 func (r *HealthReconciler) forget(key string) {
 	metrics.Configs.Forget(key)
-	if url, last := r.scanned.drop(key); last {
-		metrics.Unmanaged.Forget(url)
-	}
-}
-
-// scannedURLs remembers which Authentik each config's last scan counted.
-// One is shared by the health reconcilers of both config kinds.
-type scannedURLs struct {
-	mu   sync.Mutex
-	urls map[string]string
-}
-
-var scanned = &scannedURLs{urls: map[string]string{}}
-
-func (s *scannedURLs) set(key, url string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.urls[key] = url
-}
-
-// drop forgets key and returns its URL, and whether no other key has it.
-func (s *scannedURLs) drop(key string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	url, ok := s.urls[key]
-	if !ok {
-		return "", false
-	}
-	delete(s.urls, key)
-	for _, u := range s.urls {
-		if u == url {
-			return url, false
-		}
-	}
-	return url, true
+	metrics.Unmanaged.Forget(key)
 }

@@ -65,8 +65,8 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 
 // SetupGated adds a controller that reconciles ExpressionPolicies once the
 // ExpressionPolicy CRD exists.
-func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.SetupGated(mgr, o, Kind, ReconcilerOptions)
+func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector) error {
+	mrsetup.SetupGated(mgr, o, conn, Kind, ReconcilerOptions)
 	return nil
 }
 

@@ -129,16 +129,16 @@ func (c CacheLister) List(ctx context.Context, list client.ObjectList, opts ...c
 }
 
 // KindOptions makes a kind's own reconciler options (its connector,
-// initializers, reference resolver) from the manager's kube client and a
-// connector to Authentik.
+// initializers, reference resolver) from the manager's kube client and the
+// provider's connector to Authentik.
 type KindOptions func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption
 
 // SetupGated defers Setup, with the options kindOptions makes, until the
 // kind's CRD exists, which Crossplane's safe-start installs only once the
 // kind is activated.
-func SetupGated(mgr ctrl.Manager, o controller.Options, k Kind, kindOptions KindOptions) {
+func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector, k Kind, kindOptions KindOptions) {
 	o.Gate.Register(func() {
-		opts := kindOptions(mgr.GetClient(), authentik.NewConnector(mgr.GetClient()))
+		opts := kindOptions(mgr.GetClient(), conn)
 		if err := Setup(mgr, o, k, opts...); err != nil {
 			mgr.GetLogger().Error(err, "cannot set up the controller", "gvk", k.GroupVersionKind.String())
 		}

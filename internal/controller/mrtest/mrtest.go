@@ -55,7 +55,9 @@ type Env struct {
 	Sim *authentiksim.Test
 	// Kube is the fake Kubernetes API.
 	Kube client.Client
-	// Authentik is a client for changing Authentik behind the provider's back.
+	// Authentik is a client for changing Authentik behind the provider's
+	// back. Its writes are recorded in the connector's shared reads, as the
+	// provider's own are.
 	Authentik *authentik.Client
 	// Connector builds the controllers' Authentik clients.
 	Connector *authentik.Connector
@@ -91,11 +93,11 @@ func New(t testing.TB, objs ...client.Object) *Env {
 		WithObjects(append(base, objs...)...).
 		WithStatusSubresource(statusObjects(s)...).
 		Build())
-	ac, err := authentik.New(authentik.Config{URL: sim.URL, Token: Token}, nil)
+	conn := authentik.NewConnector(kube, authentik.DefaultReadAge)
+	ac, err := authentik.New(authentik.Config{URL: sim.URL, Token: Token}, conn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := authentik.NewConnector(kube)
 	return &Env{T: t, Sim: sim, Kube: kube, Authentik: ac, Connector: conn, changes: changes}
 }
 
@@ -118,7 +120,7 @@ func (e *Env) AcceptOnlyToken(token string) {
 	if err := e.Sim.Sim.SetToken(token); err != nil {
 		e.T.Fatal(err)
 	}
-	ac, err := authentik.New(authentik.Config{URL: e.Sim.URL, Token: token}, nil)
+	ac, err := authentik.New(authentik.Config{URL: e.Sim.URL, Token: token}, e.Connector)
 	if err != nil {
 		e.T.Fatal(err)
 	}
@@ -346,7 +348,7 @@ func (e *Env) ClientAs(mg resource.Managed) *authentik.Client {
 // PassReadAge makes every shared list of Authentik objects older than the
 // read age, as a poll after it has passed finds them: the next read of
 // each kind lists it anew, and sees changes made outside the provider.
-func (e *Env) PassReadAge() { authentik.ForgetReads() }
+func (e *Env) PassReadAge() { e.Connector.ForgetReads() }
 
 // Get reads obj back from the fake API server.
 func (e *Env) Get(obj client.Object) {

@@ -52,7 +52,7 @@ var Kind = mrsetup.Kind{
 // which edits provider lists through lists, and, in place of the default
 // name initializer (the UUID is Authentik's to choose), the adopter for
 // unconfirmed creates.
-func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *ListEditor) []managed.ReconcilerOption {
+func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *authentik.OutpostLists) []managed.ReconcilerOption {
 	c := mrsetup.NewConnector[*v1alpha1.Outpost](conn, func(ac *authentik.Client) *external {
 		return &external{client: ac, lists: lists}
 	})
@@ -66,9 +66,9 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *Lis
 // SetupGated adds a controller that reconciles Outposts once the Outpost CRD
 // exists. It edits provider lists through the list editor it shares with
 // OutpostBindings.
-func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.SetupGated(mgr, o, Kind, func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-		return ReconcilerOptions(kube, conn, SharedListEditor)
+func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector) error {
+	mrsetup.SetupGated(mgr, o, conn, Kind, func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+		return ReconcilerOptions(kube, conn, conn.OutpostLists())
 	})
 	return nil
 }
@@ -76,7 +76,7 @@ func SetupGated(mgr ctrl.Manager, o controller.Options) error {
 // external reconciles one Outpost with Authentik.
 type external struct {
 	client *authentik.Client
-	lists  *ListEditor
+	lists  *authentik.OutpostLists
 }
 
 func (e *external) api() *api.OutpostsAPIService { return e.client.API.OutpostsAPI }
@@ -186,7 +186,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.Outpost) (managed.Ex
 	if len(add) == 0 && len(remove) == 0 {
 		return managed.ExternalUpdate{}, nil
 	}
-	o, _, err = e.lists.Apply(ctx, e.client, id, Edit{Add: add, Remove: remove, FieldPaths: fieldPaths})
+	o, _, err = e.lists.Apply(ctx, e.client, id, authentik.OutpostEdit{Add: add, Remove: remove, FieldPaths: fieldPaths})
 	if err != nil {
 		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
 	}

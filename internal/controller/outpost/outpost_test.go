@@ -189,7 +189,7 @@ func TestReconcile(t *testing.T) {
 				}
 				cfg := mergedConfig(o.Config, map[string]any{"log_level": "warning", "kubernetes_replicas": 3})
 				patch(t, env, id, api.PatchedOutpostRequest{Name: ptr.To("renamed"), Config: cfg})
-				obs, err := (&external{client: env.Authentik, lists: NewListEditor(SerializePerOutpost)}).Observe(context.Background(), cr.DeepCopy())
+				obs, err := (&external{client: env.Authentik, lists: authentik.NewOutpostLists(authentik.SerializePerOutpost)}).Observe(context.Background(), cr.DeepCopy())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -529,7 +529,7 @@ func TestMergedConfig(t *testing.T) {
 
 // reconcilerOptions are the controller's options, serialised per outpost.
 func reconcilerOptions(env *mrtest.Env) []managed.ReconcilerOption {
-	return ReconcilerOptions(env.Kube, env.Connector, NewListEditor(SerializePerOutpost))
+	return ReconcilerOptions(env.Kube, env.Connector, authentik.NewOutpostLists(authentik.SerializePerOutpost))
 }
 
 func sortedInts() cmp.Option {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	api "goauthentik.io/api/v3"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
@@ -53,13 +52,16 @@ func (r *racer) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// clientThrough is a client for the simulator whose requests pass rt.
+// clientThrough is a client for the simulator whose requests pass rt, and
+// nothing else: it shares no reads with the Env's clients.
 func clientThrough(env *mrtest.Env, rt http.RoundTripper) *authentik.Client {
-	cfg := api.NewConfiguration()
-	cfg.Servers = api.ServerConfigurations{{URL: env.Sim.URL + authentik.APIPath}}
-	cfg.HTTPClient = &http.Client{Transport: rt, Timeout: 10 * time.Second}
-	cfg.AddDefaultHeader("Authorization", "Bearer "+mrtest.Token)
-	return &authentik.Client{API: api.NewAPIClient(cfg)}
+	env.T.Helper()
+	c, err := authentik.New(authentik.Config{URL: env.Sim.URL, Token: mrtest.Token}, nil)
+	if err != nil {
+		env.T.Fatal(err)
+	}
+	c.API.GetConfig().HTTPClient = &http.Client{Transport: rt, Timeout: 10 * time.Second}
+	return c
 }
 
 func TestListEditorApply(t *testing.T) {
@@ -74,7 +76,7 @@ func TestListEditorApply(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		before func(mine, other int32) []int32
-		edit   func(mine int32) Edit
+		edit   func(mine int32) authentik.OutpostEdit
 		races  int
 		id     string
 		want   func(mine, other int32) want
@@ -82,20 +84,20 @@ func TestListEditorApply(t *testing.T) {
 		"AddKeepsOthers": {
 			reason: "Adding a provider writes once and keeps the providers already there.",
 			before: func(_, other int32) []int32 { return []int32{other} },
-			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			edit:   func(mine int32) authentik.OutpostEdit { return authentik.OutpostEdit{Add: []int32{mine}} },
 			want:   func(mine, other int32) want { return want{Providers: sorted(mine, other), Writes: 1} },
 		},
 		"AlreadyThere": {
 			reason: "A list that holds the edit already is not written.",
 			before: func(mine, other int32) []int32 { return []int32{mine, other} },
-			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			edit:   func(mine int32) authentik.OutpostEdit { return authentik.OutpostEdit{Add: []int32{mine}} },
 			want:   func(mine, other int32) want { return want{Providers: sorted(mine, other)} },
 		},
 		"BeforeWriteFailureWritesNothing": {
 			reason: "A list that lacks the edit runs BeforeWrite first; when it fails nothing is written.",
 			before: func(_, other int32) []int32 { return []int32{other} },
-			edit: func(mine int32) Edit {
-				return Edit{Add: []int32{mine}, BeforeWrite: func(context.Context) error { return errors.New("intent not recorded") }}
+			edit: func(mine int32) authentik.OutpostEdit {
+				return authentik.OutpostEdit{Add: []int32{mine}, BeforeWrite: func(context.Context) error { return errors.New("intent not recorded") }}
 			},
 			want: func(_, other int32) want {
 				return want{Providers: sorted(other), ErrHas: "cannot prepare to write the provider list of outpost"}
@@ -104,40 +106,40 @@ func TestListEditorApply(t *testing.T) {
 		"NoBeforeWriteWithoutWrite": {
 			reason: "A list that holds the edit already does not run BeforeWrite.",
 			before: func(mine, other int32) []int32 { return []int32{mine, other} },
-			edit: func(mine int32) Edit {
-				return Edit{Add: []int32{mine}, BeforeWrite: func(context.Context) error { return errors.New("must not run") }}
+			edit: func(mine int32) authentik.OutpostEdit {
+				return authentik.OutpostEdit{Add: []int32{mine}, BeforeWrite: func(context.Context) error { return errors.New("must not run") }}
 			},
 			want: func(mine, other int32) want { return want{Providers: sorted(mine, other)} },
 		},
 		"RemoveKeepsOthers": {
 			reason: "Removing a provider keeps every other.",
 			before: func(mine, other int32) []int32 { return []int32{mine, other} },
-			edit:   func(mine int32) Edit { return Edit{Remove: []int32{mine}} },
+			edit:   func(mine int32) authentik.OutpostEdit { return authentik.OutpostEdit{Remove: []int32{mine}} },
 			want:   func(_, other int32) want { return want{Providers: sorted(other), Writes: 1} },
 		},
 		"LostWriteIsRepeated": {
 			reason: "A write another process overwrote right after is noticed on the read back and made again, keeping that process's list.",
 			before: func(_, other int32) []int32 { return []int32{other} },
-			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			edit:   func(mine int32) authentik.OutpostEdit { return authentik.OutpostEdit{Add: []int32{mine}} },
 			races:  1,
 			want: func(mine, other int32) want {
 				return want{Providers: sorted(mine, other), Writes: 2, Mismatches: 1, Rewrites: 1}
 			},
 		},
 		"KeepsLosingGivesUp": {
-			reason: "A write that keeps being overwritten is given up after DefaultWrites writes, with an error that says so.",
+			reason: "A write that keeps being overwritten is given up after authentik.DefaultListWrites writes, with an error that says so.",
 			before: func(_, other int32) []int32 { return []int32{other} },
-			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			edit:   func(mine int32) authentik.OutpostEdit { return authentik.OutpostEdit{Add: []int32{mine}} },
 			races:  100,
 			want: func(_, other int32) want {
-				return want{Providers: sorted(other), Writes: DefaultWrites, Mismatches: DefaultWrites, Rewrites: DefaultWrites - 1, ErrHas: "another writer outside this provider keeps replacing the provider list"}
+				return want{Providers: sorted(other), Writes: authentik.DefaultListWrites, Mismatches: authentik.DefaultListWrites, Rewrites: authentik.DefaultListWrites - 1, ErrHas: "another writer outside this provider keeps replacing the provider list"}
 			},
 		},
 		"RefusalNamesField": {
 			reason: "Authentik's 400 names the field the caller maps providers to.",
 			before: func(_, other int32) []int32 { return []int32{other} },
-			edit: func(int32) Edit {
-				return Edit{Add: []int32{9999}, FieldPaths: map[string]string{"providers": "spec.forProvider.providerId"}}
+			edit: func(int32) authentik.OutpostEdit {
+				return authentik.OutpostEdit{Add: []int32{9999}, FieldPaths: map[string]string{"providers": "spec.forProvider.providerId"}}
 			},
 			want: func(_, other int32) want {
 				return want{Providers: sorted(other), ErrHas: `spec.forProvider.providerId (providers): Invalid pk "9999" - object does not exist.`}
@@ -146,7 +148,7 @@ func TestListEditorApply(t *testing.T) {
 		"MissingOutpost": {
 			reason: "An outpost that does not exist is Authentik's 404.",
 			before: func(_, other int32) []int32 { return []int32{other} },
-			edit:   func(mine int32) Edit { return Edit{Add: []int32{mine}} },
+			edit:   func(mine int32) authentik.OutpostEdit { return authentik.OutpostEdit{Add: []int32{mine}} },
 			id:     "00000000-0000-4000-8000-000000000000",
 			want:   func(_, other int32) want { return want{Providers: sorted(other), NotFound: true, ErrHas: "Not found."} },
 		},
@@ -168,7 +170,7 @@ func TestListEditorApply(t *testing.T) {
 			mismatchesBefore := metrics.Value(metrics.NameOutpostListMismatches, outpost)
 			rewritesBefore := metrics.Value(metrics.NameOutpostListRewrites, outpost)
 
-			_, writes, err := NewListEditor(SerializePerOutpost).Apply(context.Background(), c, target, tc.edit(mine))
+			_, writes, err := authentik.NewOutpostLists(authentik.SerializePerOutpost).Apply(context.Background(), c, target, tc.edit(mine))
 
 			got := want{Providers: providersOf(t, env, id), Writes: writes, NotFound: authentik.IsNotFound(err),
 				Mismatches: metrics.Value(metrics.NameOutpostListMismatches, outpost) - mismatchesBefore,
@@ -231,7 +233,7 @@ func TestListEditorBatches(t *testing.T) {
 			env.Sim.Sim.SetFault("outposts_instances_partial_update", slow)
 			env.Sim.Sim.ResetCounts()
 
-			lists := NewListEditor(SerializePerOutpost)
+			lists := authentik.NewOutpostLists(authentik.SerializePerOutpost)
 			var mu sync.Mutex
 			got := want{}
 			var wg sync.WaitGroup
@@ -239,7 +241,7 @@ func TestListEditorBatches(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, writes, err := lists.Apply(context.Background(), env.Authentik, id, Edit{Add: []int32{pk}})
+					_, writes, err := lists.Apply(context.Background(), env.Authentik, id, authentik.OutpostEdit{Add: []int32{pk}})
 					mu.Lock()
 					defer mu.Unlock()
 					if err != nil {
@@ -295,14 +297,14 @@ func TestListEditorJoinsReadBack(t *testing.T) {
 	env.Sim.Sim.SetFault("outposts_instances_partial_update", authentiksim.Fault{Latency: 50 * time.Millisecond})
 	env.Sim.Sim.ResetCounts()
 
-	lists := NewListEditor(SerializePerOutpost)
+	lists := authentik.NewOutpostLists(authentik.SerializePerOutpost)
 	writes := make([]int, edits)
 	var wg sync.WaitGroup
 	for i, pk := range pks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, n, err := lists.Apply(context.Background(), env.Authentik, id, Edit{Add: []int32{pk}})
+			_, n, err := lists.Apply(context.Background(), env.Authentik, id, authentik.OutpostEdit{Add: []int32{pk}})
 			if err != nil {
 				t.Errorf("adding %d: %v", pk, err)
 			}

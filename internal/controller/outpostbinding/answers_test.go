@@ -3,8 +3,8 @@ package outpostbinding
 import (
 	"testing"
 
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
 )
 
 // The operations whose answers the OutpostBinding controller reads.
@@ -39,7 +39,7 @@ func TestAnswers(t *testing.T) {
 			env := mrtest.New(t)
 			cr := binding("longhorn", withProvider(newProvider(t, env, "longhorn")))
 			env.Create(cr)
-			r := env.Reconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+			r := env.Reconciler(Kind, reconcilerOptions(env, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
 			env.CheckAnswers(r, cr, tc)
 		})
 	}

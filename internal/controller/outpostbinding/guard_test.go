@@ -17,7 +17,6 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
 )
 
 // outsider is a simulator fixture user in no group: whenever the outpost
@@ -251,7 +250,7 @@ func TestRequiredGroups(t *testing.T) {
 			reason: "A binding that attached its provider and stopped before recording its external name still takes it off when the group goes, and deleting it later keeps the other providers.",
 			setup:  adminsBound,
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
-				crashing := env.CrashingReconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+				crashing := env.CrashingReconciler(Kind, reconcilerOptions(env, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
 				_, _ = env.Reconcile(crashing, client.ObjectKeyFromObject(cr))
 				env.Get(cr)
 				if got := providersOf(t, env, f.outpost); !cmp.Equal(got, sorted(f.mine, f.other)) || cr.GetAnnotations()[AnnotationAttaching] == "" {
@@ -307,7 +306,7 @@ func TestRequiredGroups(t *testing.T) {
 			exposedBefore := exposedWrites(env)
 			env.Sim.Sim.ResetCounts()
 			env.Create(cr)
-			r := env.Reconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+			r := env.Reconciler(Kind, reconcilerOptions(env, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
 			tc.steps(t, env, r, cr, f)
 
 			got := guardOutcome{Providers: providersOf(t, env, f.outpost), ExposedWrites: exposedWrites(env) - exposedBefore}
@@ -349,7 +348,7 @@ func TestRequiredGroupsStatus(t *testing.T) {
 	newApplication(t, env, "longhorn", pk)
 	cr := guarded(pk, "admins")
 	env.Create(cr)
-	r := env.Reconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+	r := env.Reconciler(Kind, reconcilerOptions(env, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
 	env.Settle(r, cr)
 	want := v1alpha1.OutpostBindingObservation{
 		OutpostID:       ptr.To(embedded(env)),

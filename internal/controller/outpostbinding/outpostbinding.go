@@ -25,7 +25,6 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
 )
 
 // EmbeddedOutpost is the managed key of the outpost every Authentik has.
@@ -94,7 +93,7 @@ var Kind = mrsetup.Kind{
 // provider that is missing and derives the name from what it bound, so a
 // create whose outcome was lost is safe to run again: the external name
 // counts as deterministic.
-func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *outpost.ListEditor) []managed.ReconcilerOption {
+func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *authentik.OutpostLists) []managed.ReconcilerOption {
 	c := mrsetup.NewConnector[*v1alpha1.OutpostBinding](conn, func(ac *authentik.Client) *external {
 		return &external{client: ac, kube: kube, lists: lists}
 	})
@@ -109,9 +108,9 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *out
 // SetupGated adds a controller that reconciles OutpostBindings once the
 // OutpostBinding CRD exists. It edits outposts through the list editor the
 // Outpost controller shares.
-func SetupGated(mgr ctrl.Manager, o controller.Options) error {
-	mrsetup.SetupGated(mgr, o, Kind, func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-		return ReconcilerOptions(kube, conn, outpost.SharedListEditor)
+func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector) error {
+	mrsetup.SetupGated(mgr, o, conn, Kind, func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
+		return ReconcilerOptions(kube, conn, conn.OutpostLists())
 	})
 	return nil
 }
@@ -120,7 +119,7 @@ func SetupGated(mgr ctrl.Manager, o controller.Options) error {
 type external struct {
 	client *authentik.Client
 	kube   client.Client
-	lists  *outpost.ListEditor
+	lists  *authentik.OutpostLists
 }
 
 func (e *external) api() *api.OutpostsAPIService { return e.client.API.OutpostsAPI }
@@ -386,7 +385,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.OutpostBinding) (man
 		meta.AddAnnotations(cr, map[string]string{AnnotationAttaching: intent})
 		return errors.Wrap(e.kube.Update(ctx, cr), errRecordIntent)
 	}
-	o, writes, err := e.lists.Apply(ctx, e.client, id, outpost.Edit{Add: []int32{pk}, FieldPaths: fieldPaths, BeforeWrite: recordIntent})
+	o, writes, err := e.lists.Apply(ctx, e.client, id, authentik.OutpostEdit{Add: []int32{pk}, FieldPaths: fieldPaths, BeforeWrite: recordIntent})
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrapf(err, "%s %d", errAttach, pk)
 	}
@@ -412,7 +411,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.OutpostBinding) (man
 		return managed.ExternalUpdate{}, nil
 	}
 	pk := *o.ProviderID
-	_, _, err := e.lists.Apply(ctx, e.client, *o.OutpostID, outpost.Edit{Remove: []int32{pk}})
+	_, _, err := e.lists.Apply(ctx, e.client, *o.OutpostID, authentik.OutpostEdit{Remove: []int32{pk}})
 	switch {
 	case err == nil, authentik.IsNotFound(err):
 		return managed.ExternalUpdate{}, nil
@@ -435,7 +434,7 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.OutpostBinding) (man
 	if err != nil {
 		return managed.ExternalDelete{}, err
 	}
-	_, _, err = e.lists.Apply(ctx, e.client, id, outpost.Edit{Remove: []int32{pk}})
+	_, _, err = e.lists.Apply(ctx, e.client, id, authentik.OutpostEdit{Remove: []int32{pk}})
 	switch {
 	case err == nil, authentik.IsNotFound(err):
 		return managed.ExternalDelete{}, nil

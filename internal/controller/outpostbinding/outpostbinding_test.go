@@ -26,7 +26,6 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
 )
 
 func binding(name string, mods ...func(*v1alpha1.OutpostBinding)) *v1alpha1.OutpostBinding {
@@ -156,7 +155,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
 				env.Settle(r, cr)
 				setProviders(t, env, f.outpost, f.other)
-				obs, err := (&external{client: env.Authentik, lists: outpost.NewListEditor(outpost.SerializePerOutpost)}).Observe(context.Background(), cr.DeepCopy())
+				obs, err := (&external{client: env.Authentik, lists: authentik.NewOutpostLists(authentik.SerializePerOutpost)}).Observe(context.Background(), cr.DeepCopy())
 				if err != nil || obs.ResourceExists {
 					t.Errorf("Observe after removal: exists=%v err=%v, want not exists", obs.ResourceExists, err)
 				}
@@ -205,7 +204,7 @@ func TestReconcile(t *testing.T) {
 				return binding("longhorn", withProvider(f.mine))
 			},
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
-				crashing := env.CrashingReconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+				crashing := env.CrashingReconciler(Kind, reconcilerOptions(env, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
 				_, _ = env.Reconcile(crashing, client.ObjectKeyFromObject(cr))
 				env.Get(cr)
 				if got := providersOf(t, env, f.outpost); !slices.Contains(got, f.mine) || meta.GetExternalName(cr) != "" {
@@ -452,7 +451,7 @@ func TestReconcile(t *testing.T) {
 			f := &fixture{outpost: embedded(env), mine: newProvider(t, env, "longhorn"), other: newProvider(t, env, "grafana")}
 			cr := tc.setup(t, env, f)
 			env.Create(cr)
-			r := env.Reconciler(Kind, reconcilerOptions(env, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+			r := env.Reconciler(Kind, reconcilerOptions(env, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
 			tc.steps(t, env, r, cr, f)
 
 			want := tc.want(f)
@@ -484,7 +483,7 @@ func TestObserveOnlyImport(t *testing.T) {
 		cr.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve}
 		meta.SetExternalName(cr, ExternalName(id, pk))
 	})
-	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector, outpost.NewListEditor(outpost.SerializePerOutpost))...)
+	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
 	mrtest.CheckObserveOnlyImport(env, r, cr, func() {
 		want := v1alpha1.OutpostBindingObservation{OutpostID: ptr.To(id), OutpostName: ptr.To("authentik Embedded Outpost"), ProviderID: ptr.To(pk), Providers: ptr.To(int32(1))}
 		if diff := cmp.Diff(want, cr.Status.AtProvider); diff != "" {
@@ -505,17 +504,17 @@ func TestConcurrentBindings(t *testing.T) {
 	const bindings = 50
 	cases := map[string]struct {
 		reason        string
-		serialization outpost.Serialization
+		serialization authentik.Serialization
 		wantAll       bool
 	}{
 		"Serialized": {
 			reason:        "With edits serialized and batched per outpost every binding's provider lands and none already there is lost.",
-			serialization: outpost.SerializePerOutpost,
+			serialization: authentik.SerializePerOutpost,
 			wantAll:       true,
 		},
 		"Unserialized": {
 			reason:        "Without the serialization concurrent read-modify-writes overwrite each other.",
-			serialization: outpost.Unserialized,
+			serialization: authentik.Unserialized,
 		},
 	}
 	for name, tc := range cases {
@@ -531,7 +530,7 @@ func TestConcurrentBindings(t *testing.T) {
 				crs[i] = binding(fmt.Sprintf("app-%02d", i), withProvider(pks[i]))
 				env.Create(crs[i])
 			}
-			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector, outpost.NewListEditor(tc.serialization))...)
+			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector, authentik.NewOutpostLists(tc.serialization))...)
 
 			// Slow reads and writes of the outpost so that unserialized
 			// read-modify-writes overlap.
@@ -631,7 +630,7 @@ func TestExternalName(t *testing.T) {
 
 // reconcilerOptions are the controller's options with the supplied list
 // editor.
-func reconcilerOptions(env *mrtest.Env, lists *outpost.ListEditor) []managed.ReconcilerOption {
+func reconcilerOptions(env *mrtest.Env, lists *authentik.OutpostLists) []managed.ReconcilerOption {
 	return ReconcilerOptions(env.Kube, env.Connector, lists)
 }
 

@@ -1,4 +1,4 @@
-package outpost
+package authentik
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
-	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
@@ -21,12 +20,12 @@ const (
 	errListRaced  = "another writer outside this provider keeps replacing the provider list of outpost"
 	errBeforeEdit = "cannot prepare to write the provider list of outpost"
 
-	// DefaultWrites is how many times an edit writes the list before it
+	// DefaultListWrites is how many times an edit writes the list before it
 	// gives up on a writer that keeps replacing it.
-	DefaultWrites = 3
+	DefaultListWrites = 3
 )
 
-// Serialization says whether a ListEditor lets only one edit of an outpost's
+// Serialization says whether an OutpostLists editor lets only one edit of an outpost's
 // provider list run at a time within this process.
 type Serialization bool
 
@@ -41,7 +40,7 @@ const (
 	Unserialized Serialization = false
 )
 
-// A ListEditor adds providers to and removes them from outposts' provider
+// An OutpostLists editor adds providers to and removes them from outposts' provider
 // lists. Authentik stores the list as one field that every write replaces
 // and has no locking or version check, so adding one provider is a
 // read-modify-write that loses any change another writer made in between.
@@ -53,7 +52,7 @@ const (
 // written together: one read, one write of the list with every edit made
 // in the order they came, one read back. A hundred bindings created at
 // once cost three requests per batch, not three each one after another.
-type ListEditor struct {
+type OutpostLists struct {
 	serialize bool
 	maxWrites int
 
@@ -63,18 +62,14 @@ type ListEditor struct {
 	queues map[string][]*pendingEdit
 }
 
-// NewListEditor returns an editor that writes each edit at most
-// DefaultWrites times.
-func NewListEditor(s Serialization) *ListEditor {
-	return &ListEditor{serialize: bool(s), maxWrites: DefaultWrites, queues: map[string][]*pendingEdit{}}
+// NewOutpostLists returns an editor that writes each edit at most
+// DefaultListWrites times.
+func NewOutpostLists(s Serialization) *OutpostLists {
+	return &OutpostLists{serialize: bool(s), maxWrites: DefaultListWrites, queues: map[string][]*pendingEdit{}}
 }
 
-// SharedListEditor is the editor every controller of this process uses, so
-// that an Outpost and its OutpostBindings never overlap either.
-var SharedListEditor = NewListEditor(SerializePerOutpost)
-
-// An Edit is a change of one outpost's provider list.
-type Edit struct {
+// An OutpostEdit is a change of one outpost's provider list.
+type OutpostEdit struct {
 	// Add are providers the list must contain.
 	Add []int32
 	// Remove are providers the list must not contain.
@@ -91,7 +86,7 @@ type Edit struct {
 }
 
 // satisfiedBy tells whether the list already holds the edit.
-func (e Edit) satisfiedBy(providers []int32) bool {
+func (e OutpostEdit) satisfiedBy(providers []int32) bool {
 	return e.heldBy(providers, nil)
 }
 
@@ -99,8 +94,8 @@ func (e Edit) satisfiedBy(providers []int32) bool {
 // edits of its batch: a provider it adds may be missing only if a later
 // edit removes it, and one it removes may be there only if a later edit
 // adds it.
-func (e Edit) heldBy(providers []int32, later []*pendingEdit) bool {
-	undone := func(pk int32, by func(Edit) []int32) bool {
+func (e OutpostEdit) heldBy(providers []int32, later []*pendingEdit) bool {
+	undone := func(pk int32, by func(OutpostEdit) []int32) bool {
 		for _, l := range later {
 			if slices.Contains(by(l.edit), pk) {
 				return true
@@ -109,12 +104,12 @@ func (e Edit) heldBy(providers []int32, later []*pendingEdit) bool {
 		return false
 	}
 	for _, pk := range e.Add {
-		if !slices.Contains(providers, pk) && !undone(pk, func(l Edit) []int32 { return l.Remove }) {
+		if !slices.Contains(providers, pk) && !undone(pk, func(l OutpostEdit) []int32 { return l.Remove }) {
 			return false
 		}
 	}
 	for _, pk := range e.Remove {
-		if slices.Contains(providers, pk) && !undone(pk, func(l Edit) []int32 { return l.Add }) {
+		if slices.Contains(providers, pk) && !undone(pk, func(l OutpostEdit) []int32 { return l.Add }) {
 			return false
 		}
 	}
@@ -123,7 +118,7 @@ func (e Edit) heldBy(providers []int32, later []*pendingEdit) bool {
 
 // applyTo returns providers with the edit made, every other entry kept in
 // its place.
-func (e Edit) applyTo(providers []int32) []int32 {
+func (e OutpostEdit) applyTo(providers []int32) []int32 {
 	out := make([]int32, 0, len(providers)+len(e.Add))
 	for _, pk := range providers {
 		if !slices.Contains(e.Remove, pk) {
@@ -141,9 +136,9 @@ func (e Edit) applyTo(providers []int32) []int32 {
 // A pendingEdit is an edit waiting for its batch, and then its outcome.
 type pendingEdit struct {
 	ctx    context.Context
-	client *authentik.Client
+	client *Client
 	id     string
-	edit   Edit
+	edit   OutpostEdit
 	// prepared is set once BeforeWrite ran.
 	prepared bool
 	// taken is set when a batch takes the edit; guarded by the editor.
@@ -164,13 +159,13 @@ type pendingEdit struct {
 // field alone, so no other field is overwritten and Authentik's type check
 // (which runs only when the type is sent) is not triggered. A missing
 // outpost is reported as Authentik's 404.
-func (l *ListEditor) Apply(ctx context.Context, c *authentik.Client, id string, e Edit) (*api.Outpost, int, error) {
+func (l *OutpostLists) Apply(ctx context.Context, c *Client, id string, e OutpostEdit) (*api.Outpost, int, error) {
 	p := &pendingEdit{ctx: ctx, client: c, id: id, edit: e, done: make(chan struct{})}
 	if !l.serialize {
 		l.applyBatch([]*pendingEdit{p}, "")
 		return p.outpost, p.writes, p.err
 	}
-	key := listKey(c, id)
+	key := outpostKey(c, id)
 	l.mu.Lock()
 	_, running := l.queues[key]
 	l.queues[key] = append(l.queues[key], p)
@@ -192,7 +187,7 @@ func (l *ListEditor) Apply(ctx context.Context, c *authentik.Client, id string, 
 }
 
 // drain writes the batches of one outpost until none is waiting.
-func (l *ListEditor) drain(key string) {
+func (l *OutpostLists) drain(key string) {
 	for {
 		batch := l.take(key, nil)
 		if len(batch) == 0 {
@@ -206,7 +201,7 @@ func (l *ListEditor) drain(key string) {
 // whose client uses the same token as like, or as the first waiting edit
 // when like is nil. With like nil and nothing waiting it ends the queue:
 // the next Apply starts a drain.
-func (l *ListEditor) take(key string, like *authentik.Client) []*pendingEdit {
+func (l *OutpostLists) take(key string, like *Client) []*pendingEdit {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	waiting := l.queues[key]
@@ -242,7 +237,7 @@ func (l *ListEditor) take(key string, like *authentik.Client) []*pendingEdit {
 // soon as a read shows its edit held. A batch that Authentik refuses is
 // split into its edits, so that one bad edit fails alone. With key "" no
 // edit joins.
-func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
+func (l *OutpostLists) applyBatch(batch []*pendingEdit, key string) {
 	first := batch[0]
 	id, c := first.id, first.client
 	// The batch serves several callers: one leaving does not stop it. The
@@ -251,13 +246,13 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
 	outposts := c.API.OutpostsAPI
 	fail := func(ps []*pendingEdit, err error, msg string) {
 		for _, p := range ps {
-			p.err = errors.Wrapf(authentik.WithFieldPaths(err, p.edit.FieldPaths), "%s %s", msg, id)
+			p.err = errors.Wrapf(WithFieldPaths(err, p.edit.FieldPaths), "%s %s", msg, id)
 			close(p.done)
 		}
 	}
 	// Reads go through the shared reads, which keep them: the bindings'
 	// next polls read the list as written without a request of their own.
-	o, err := authentik.Fetch(ctx, c, authentik.Outposts, id)
+	o, err := Fetch(ctx, c, Outposts, id)
 	if err != nil {
 		fail(batch, err, errReadList)
 		return
@@ -333,9 +328,9 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
 		}
 		req := api.PatchedOutpostRequest{Providers: providers}
 		_, resp, err := outposts.OutpostsInstancesPartialUpdate(ctx, id).PatchedOutpostRequest(req).Execute()
-		if err := authentik.Classify(resp, err); err != nil {
+		if err := Classify(resp, err); err != nil {
 			open := slices.DeleteFunc(slices.Clone(active), func(p *pendingEdit) bool { return p.answered })
-			if len(open) > 1 && authentik.IsInvalid(err) {
+			if len(open) > 1 && IsInvalid(err) {
 				for _, p := range open {
 					l.applyBatch([]*pendingEdit{p}, "")
 				}
@@ -354,7 +349,7 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
 		}
 		// Read the list back rather than trusting the answer: a writer
 		// that read the list before this write may have replaced it since.
-		if o, err = authentik.Fetch(ctx, c, authentik.Outposts, id); err != nil {
+		if o, err = Fetch(ctx, c, Outposts, id); err != nil {
 			fail(slices.DeleteFunc(active, func(p *pendingEdit) bool { return p.answered }), err, errReadList)
 			return
 		}
@@ -364,15 +359,15 @@ func (l *ListEditor) applyBatch(batch []*pendingEdit, key string) {
 
 // join takes the edits of the outpost that wait, with c's token, to join
 // a batch under way; none when key is "".
-func (l *ListEditor) join(key string, c *authentik.Client) []*pendingEdit {
+func (l *OutpostLists) join(key string, c *Client) []*pendingEdit {
 	if key == "" {
 		return nil
 	}
 	return l.take(key, c)
 }
 
-// listKey names an outpost on one Authentik server.
-func listKey(c *authentik.Client, id string) string {
+// outpostKey names an outpost on one Authentik server.
+func outpostKey(c *Client, id string) string {
 	server := ""
 	if s := c.API.GetConfig().Servers; len(s) > 0 {
 		server = strings.TrimRight(s[0].URL, "/")
