@@ -2,8 +2,9 @@
 # Builds the local control-plane tools from pinned Go modules (no Docker, no release downloads):
 #   kube        etcd, kube-apiserver, kube-controller-manager, kubectl
 #   node        kube-scheduler, kubelet, kube-proxy, pause (a node that runs pods; not part of `all`
-#               yet), CoreDNS (the node's cluster DNS) and helm (to render Crossplane's chart). The
-#               container runtime, runc, CNI plugins and iptables are Debian's packages.
+#               yet), CoreDNS (the node's cluster DNS), helm (to render Crossplane's chart), and static
+#               builds of Crossplane and the functions for their images (after `crossplane functions`).
+#               The container runtime, runc, CNI plugins and iptables are Debian's packages.
 #   crossplane  crossplane (core), crank (the `crossplane` CLI), localreg (in-memory OCI registry)
 #   functions   function-patch-and-transform, function-go-templating, function-auto-ready
 #   promtool    Prometheus' rule checker, for `make rules-test` (not part of `all`: e2e does not need it)
@@ -113,6 +114,14 @@ build_node() {
   # The wrapper's own main.go picks CoreDNS' plugins: it is part of the stamp.
   build coredns "$TOOLS/addons" "$COREDNS_VERSION+main=$(sha256sum < "$TOOLS/addons/coredns/main.go" | cut -c1-12)" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" ./coredns
   build helm "$TOOLS/addons" "$HELM_VERSION" "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" helm.sh/helm/v4/cmd/helm
+  # Static builds for images, which have no C library: Crossplane core and the Configuration's
+  # functions, as Crossplane's node deploys them from their packages.
+  CGO_ENABLED=0 build crossplane-static "$TOOLS/crossplane" "$XP_CORE_VERSION" "$(xp_ldflags)" \
+    github.com/crossplane/crossplane/v2/cmd/crossplane
+  CGO_ENABLED=0 build function-go-templating-static "$TOOLS/functions" "$FN_GOTPL_VERSION" "-s -w" github.com/crossplane-contrib/function-go-templating
+  [ -f "$WORK/function-auto-ready/.module-sum" ] || { log "ERROR: no $WORK/function-auto-ready: run $0 functions first"; exit 1; }
+  CGO_ENABLED=0 build function-auto-ready-static "$WORK/function-auto-ready" \
+    "$FN_READY_VERSION+$(cut -d' ' -f2 "$WORK/function-auto-ready/.module-sum")" "-s -w" .
   # The pod sandbox's process, as build/pause/Makefile builds it (a static C program).
   src=$(cd "$TOOLS/k8s" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
   want="pause=$PAUSE_VERSION k8s=$K8S_VERSION cc=$(cc -dumpfullversion 2>/dev/null || echo none)"

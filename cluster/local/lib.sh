@@ -39,12 +39,16 @@ export PATH=$BIN:$PATH
 : "${NODE_IP:=10.244.0.1}"
 : "${NODE_BRIDGE:=xpnode0}"
 if [ "$CLUSTER_NODE" = 1 ]; then
+  # Crossplane in a pod pulls packages itself: the registry is where the pods and containerd reach it.
+  : "${CLUSTER_REGISTRY_HOST:=$NODE_IP}"
   : "${CLUSTER_APISERVER_BIND:=0.0.0.0}"
   : "${CLUSTER_APISERVER_ADVERTISE:=$NODE_IP}"
   # Deployments, their pods' Services and CA bundle, the aggregated ClusterRoles Crossplane uses, and
   # the node's taints (kubelet registers it not-ready; the node lifecycle controller lifts that).
   : "${CLUSTER_KCM_CONTROLLERS:=garbagecollector,namespace,serviceaccount,serviceaccount-token,deployment,replicaset,endpointslice,root-ca-cert-publisher,clusterrole-aggregation,podgc,nodelifecycle}"
 fi
+: "${CLUSTER_REGISTRY_HOST:=127.0.0.1}"
+REGISTRY=$CLUSTER_REGISTRY_HOST:$CLUSTER_REGISTRY_PORT
 : "${CLUSTER_APISERVER_BIND:=127.0.0.1}"
 : "${CLUSTER_APISERVER_ADVERTISE:=127.0.0.1}"
 : "${CLUSTER_KCM_CONTROLLERS:=garbagecollector,namespace,serviceaccount,serviceaccount-token}"
@@ -73,7 +77,7 @@ fn_version() { # NAME : the version cluster/build-tools.sh builds
   esac
   sed -n "s/^$var=\([^ ]*\).*/\1/p" "$CLUSTER_DIR/build-tools.sh"
 }
-fn_package() { echo "127.0.0.1:$CLUSTER_REGISTRY_PORT/$FN_REPO/$1:$(fn_version "$1")"; } # NAME
+fn_package() { echo "$REGISTRY/$FN_REPO/$1:$(fn_version "$1")"; } # NAME
 
 # serve_function_revision NAME : act as the "external runtime" for the FunctionRevisions of function
 # NAME's package, whatever the Function object is called. With --package-runtime=External nothing runs

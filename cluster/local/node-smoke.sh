@@ -27,7 +27,7 @@ trap 'exit 130' INT TERM
 
 T0=$(ts)
 "$LOCAL_DIR/up.sh"
-IMAGE=127.0.0.1:$CLUSTER_REGISTRY_PORT/incluster:test
+IMAGE=$REGISTRY/incluster:test
 T=$(ts)
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$RUN/incluster" ./cluster/local/incluster)
 imagebuild build --binary "$RUN/incluster" --entrypoint /usr/local/bin/incluster --title incluster \

@@ -23,7 +23,7 @@ NODE_NAME=${NODE_NAME:-local-node}
 : "${NODE_SCHEDULER_PORT:=26259}"
 : "${NODE_DNS_HEALTH_PORT:=26280}"     # +1 ready
 PAUSE_VERSION=$(sed -n 's/^PAUSE_VERSION=\([^ ]*\).*/\1/p' "$CLUSTER_DIR/build-tools.sh")
-REG=127.0.0.1:$CLUSTER_REGISTRY_PORT
+REG=$REGISTRY
 PAUSE_IMAGE=$REG/pause:$PAUSE_VERSION
 CONTAINERD_SOCK=$NODE/containerd/containerd.sock
 CNI_BIN=/usr/lib/cni                   # Debian's containernetworking-plugins
@@ -51,11 +51,14 @@ preflight() {
 
 # net : what a node needs from the host's network, made before the API server listens on every
 # interface. The guards keep it all on this machine: nothing from a pod is forwarded to another
-# interface (and nothing is masqueraded), and the API server answers only loopback and the bridge.
+# interface (and nothing is masqueraded), and the API server and whatever listens on the node's
+# address (the registry, the Authentik simulator) answer only loopback and the bridge.
 net() {
   [ "$(id -u)" = 0 ] || die "the node needs root (mounts, cgroups, links, iptables)"
   ! ip link show "$NODE_BRIDGE" >/dev/null 2>&1 || die "bridge $NODE_BRIDGE exists: another node runs on this machine (or a stale one: $0 down)"
   mkdir -p "$NODE"
+  # containerd names the pods' network namespaces cni-<uuid>; those made while this node ran are its own.
+  { ls /var/run/netns 2>/dev/null || true; } > "$NODE/netns.before"
   sysctl -qw net.ipv4.ip_forward=1
   modprobe br_netfilter 2>/dev/null || true
   sysctl -qw net.bridge.bridge-nf-call-iptables=1
@@ -68,6 +71,7 @@ net() {
   iptables -N XPNODE-INPUT
   iptables -A XPNODE-INPUT -i lo -j RETURN
   iptables -A XPNODE-INPUT -i "$NODE_BRIDGE" -j RETURN
+  iptables -A XPNODE-INPUT -d "$NODE_IP" -j DROP
   iptables -A XPNODE-INPUT -p tcp --dport "$CLUSTER_APISERVER_PORT" -j DROP
   iptables -I INPUT 1 -j XPNODE-INPUT
   log "bridge $NODE_BRIDGE $NODE_IP/${NODE_POD_CIDR#*/}, guards in iptables' XPNODE-FORWARD and XPNODE-INPUT"
@@ -206,7 +210,7 @@ up() {
   T0=$(ts)
   preflight
   # Anything half made is undone by down.sh (up.sh's failure path runs it).
-  if ! port_open "$CLUSTER_REGISTRY_PORT"; then
+  if ! (exec 3<>"/dev/tcp/$CLUSTER_REGISTRY_HOST/$CLUSTER_REGISTRY_PORT") 2>/dev/null; then
     start_bg localreg "$BIN/localreg" -addr "$REG"
     wait_for_pid_url localreg "http://$REG/v2/" 30
   fi
@@ -269,10 +273,12 @@ down() {
   if [ -d "$NODE" ]; then
     awk -v d="$(realpath "$NODE")/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r p; do umount -l "$p" 2>/dev/null || true; done
   fi
-  # the pods' network namespaces: the peers of the veths on our bridge
-  for n in $(ip -o link show master "$NODE_BRIDGE" 2>/dev/null | sed -n 's/.* link-netns \([^ ]*\).*/\1/p'); do
-    ip netns delete "$n" 2>/dev/null || true
-  done
+  # the pods' network namespaces
+  if [ -f "$NODE/netns.before" ]; then
+    for n in $(ls /var/run/netns 2>/dev/null | grep '^cni-' || true); do
+      grep -qx "$n" "$NODE/netns.before" || ip netns delete "$n" 2>/dev/null || true
+    done
+  fi
   # 4. the host's network: kube-proxy's rules, the guards, the bridge
   [ -x "$BIN/kube-proxy" ] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
   kubelet_chains_cleanup
