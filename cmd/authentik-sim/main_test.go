@@ -82,6 +82,7 @@ func get(t *testing.T, url, token string) (int, string) {
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	const flows = "/api/v3/flows/instances/?slug=default-provider-invalidation-flow"
 	cases := map[string]struct {
 		reason  string
@@ -143,6 +144,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunRefusesBadFlags(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		args   []string
@@ -163,6 +165,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 }
 
 func TestParseFault(t *testing.T) {
+	t.Parallel()
 	op, got, err := parseFault("providers_proxy_update:status=502,latency=250ms,drop,probability=0.25,times=3,after")
 	if err != nil {
 		t.Fatalf("parseFault: %v", err)
@@ -177,6 +180,7 @@ func TestParseFault(t *testing.T) {
 // same state file, as an Authentik outage does: the objects are the same
 // and a new object gets a new id.
 func TestStateFileSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "state.jsonl")
 	const groups = "/api/v3/core/groups/"
 	first := start(t, "--state-file", state)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestGateView(t *testing.T) {
+	t.Parallel()
 	crd := func(full bool) *apiextensionsv1.CustomResourceDefinition {
 		c := &apiextensionsv1.CustomResourceDefinition{
 			ObjectMeta: metav1.ObjectMeta{Name: "proxyproviders.authentik.m.crossplane.io"},

@@ -81,6 +81,7 @@ func (w accessWorld) bind(t *testing.T, e *env, s bindingSpec) {
 }
 
 func TestAdmits(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason   string
 		mode     string
@@ -288,6 +289,7 @@ func deleteGroupStep(t *testing.T, e *env, s *scenario) {
 }
 
 func TestExposures(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		steps  []step
@@ -352,6 +354,7 @@ func TestExposures(t *testing.T) {
 // TestOAuth2Exposures: an OAuth2 provider is served by its application,
 // with no outpost, so the record holds who could log in while it had one.
 func TestOAuth2Exposures(t *testing.T) {
+	t.Parallel()
 	linkStep := func(t *testing.T, e *env, s *oauth2Scenario) {
 		r := api.NewApplicationRequest("App svc", "svc")
 		r.SetProvider(s.provider.Pk)
@@ -436,6 +439,7 @@ type oauth2Scenario struct {
 // accepted write, not sampled: an exposure that lasts a single write, closed
 // by the very next one, is recorded with that write's number.
 func TestExposureRecordsEveryWrite(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	s := &scenario{outpost: e.embeddedOutpost(t).Pk, group: e.createGroup(t, "team")}
 	if err := e.Sim.SetUser("outsider"); err != nil {
@@ -456,6 +460,7 @@ func TestExposureRecordsEveryWrite(t *testing.T) {
 // TestAccessControlEndpoints drives the fixtures and the record over HTTP,
 // as the end-to-end tests do.
 func TestAccessControlEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	s := &scenario{outpost: e.embeddedOutpost(t).Pk, group: e.createGroup(t, "team")}
 	do := func(method, path, body string) (int, string) {
@@ -525,6 +530,7 @@ func TestAccessControlEndpoints(t *testing.T) {
 // TestExpressionPolicyAdmits: a bound expression policy admits as Authentik
 // evaluates ak_is_group_member by the group's name.
 func TestExpressionPolicyAdmits(t *testing.T) {
+	t.Parallel()
 	memberOf := func(name string) string {
 		return `return ak_is_group_member(request.user, name="` + name + `")`
 	}
@@ -656,6 +662,7 @@ func TestExpressionPolicyAdmits(t *testing.T) {
 // cannot evaluate is an error naming the policy and its expression, in
 // Admits, in the record and at the control endpoints; never a verdict.
 func TestUnevaluablePolicy(t *testing.T) {
+	t.Parallel()
 	// Not NewTest: it fails a test that leaves access errors behind, and
 	// this one makes them on purpose.
 	sim, err := New(Options{Token: testToken})

@@ -9,6 +9,7 @@ import (
 )
 
 func TestApplicationCreate(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		req    func(t *testing.T, e *env) *api.ApplicationRequest
@@ -88,6 +89,7 @@ func TestApplicationCreate(t *testing.T) {
 }
 
 func TestApplicationUpdate(t *testing.T) {
+	t.Parallel()
 	type result struct {
 		Slug      string
 		Provider  *int32
@@ -146,6 +148,7 @@ func TestApplicationUpdate(t *testing.T) {
 }
 
 func TestApplicationDestroyCascades(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.createProvider(t, "p")
 	app := e.createApplication(t, "app", &p.Pk)
@@ -174,6 +177,7 @@ func TestApplicationDestroyCascades(t *testing.T) {
 }
 
 func TestApplicationListIsFilteredByAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	open := e.createApplication(t, "open", nil)
 	restricted := e.createApplication(t, "restricted", nil)
@@ -228,6 +232,7 @@ func TestApplicationListIsFilteredByAccess(t *testing.T) {
 }
 
 func TestApplicationBackchannelProviders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	main := e.createProvider(t, "main")
 	side := e.createProvider(t, "side")

@@ -10,6 +10,7 @@ import (
 )
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		header string
@@ -57,6 +58,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestTokenRotation(t *testing.T) {
+	t.Parallel()
 	const rotated = "rotated-token"
 	cases := map[string]struct {
 		reason string

@@ -9,6 +9,7 @@ import (
 )
 
 func TestPolicyBindingRules(t *testing.T) {
+	t.Parallel()
 	type ids struct{ app, group, policy, binding string }
 	cases := map[string]struct {
 		reason string
@@ -112,6 +113,7 @@ func TestPolicyBindingRules(t *testing.T) {
 }
 
 func TestPolicyBindingList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.createApplication(t, "first", nil)
 	second := e.createApplication(t, "second", nil)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseExpression(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		// passesFor are the verdicts for users in the named groups.
 		passesFor map[string]bool

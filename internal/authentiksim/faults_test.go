@@ -12,6 +12,7 @@ import (
 )
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	const op = "flows_instances_retrieve"
 	cases := map[string]struct {
 		reason string
@@ -78,6 +79,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestFaultAfterHandler(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason     string
 		fault      Fault
@@ -118,6 +120,7 @@ func TestFaultAfterHandler(t *testing.T) {
 }
 
 func TestFaultLatencyAndClear(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const latency = 150 * time.Millisecond
 	e.Sim.SetFault("flows_instances_list", Fault{Latency: latency})
@@ -136,6 +139,7 @@ func TestFaultLatencyAndClear(t *testing.T) {
 }
 
 func TestControlEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	do := func(method, path, body string) *http.Response {
 		t.Helper()
@@ -202,6 +206,7 @@ func TestControlEndpoints(t *testing.T) {
 }
 
 func TestRewriteFault(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		op     string
@@ -226,6 +231,7 @@ func TestRewriteFault(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			sim := NewTest(t, testToken)
 			sim.Sim.SetFault(tc.op, tc.fault)
 			got := rawJSON(t, http.MethodGet, sim.URL+"/api/v3"+tc.path, "")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestFlowList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cases := map[string]struct {
 		reason         string
@@ -88,6 +89,7 @@ func TestFlowList(t *testing.T) {
 }
 
 func TestFlowDestroyCascades(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := api.NewFlowRequest("Temporary", "temporary", "Temporary", api.FLOWDESIGNATIONENUM_AUTHORIZATION)
 	flow, _, err := e.c.FlowsAPI.FlowsInstancesCreate(e.ctx).FlowRequest(*r).Execute()

@@ -9,6 +9,7 @@ import (
 )
 
 func TestGroupCreateUpdate(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		call   func(t *testing.T, e *env, existing *api.Group) (*api.Group, *http.Response, error)
@@ -70,6 +71,7 @@ func TestGroupCreateUpdate(t *testing.T) {
 }
 
 func TestGroupRetrieveAndDestroy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	parent := e.createGroup(t, "parent")
 	r := api.NewGroupRequest("child")

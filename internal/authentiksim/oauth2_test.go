@@ -27,6 +27,7 @@ func (e *env) createOAuth2(t *testing.T, name string) *api.OAuth2Provider {
 // type, so a proxy provider cannot take an OAuth2 provider's name nor the
 // other way round.
 func TestProviderNamesAcrossTypes(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		first  func(t *testing.T, e *env)
@@ -76,6 +77,7 @@ func TestProviderNamesAcrossTypes(t *testing.T) {
 // TestAllProvidersList: /providers/all/ lists every type, each with the
 // component that tells its kind, and searches names.
 func TestAllProvidersList(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	proxy := e.createProvider(t, "longhorn-proxy")
 	oauth := e.createOAuth2(t, "longhorn-oidc")
@@ -124,6 +126,7 @@ func TestAllProvidersList(t *testing.T) {
 // TestServiceRecord: the record notices every write after which an outpost
 // stopped serving a provider, however soon it served it again.
 func TestServiceRecord(t *testing.T) {
+	t.Parallel()
 	keep := func(t *testing.T, e *env, s *scenario) {
 		p := api.NewPatchedOutpostRequest()
 		p.SetProviders([]int32{s.provider.Pk})
@@ -203,6 +206,7 @@ func (e *env) createOAuth2From(t *testing.T, r *api.OAuth2ProviderRequest) *api.
 }
 
 func TestOAuth2ProviderDefaults(t *testing.T) {
+	t.Parallel()
 	// What a provider created with only the required fields holds, at
 	// every line: OAuth2Provider's model defaults.
 	type defaults struct {
@@ -219,6 +223,7 @@ func TestOAuth2ProviderDefaults(t *testing.T) {
 	}
 	for _, l := range LineNames() {
 		t.Run(l, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			e.Test = NewTest(t, testToken, WithAuthentikVersion(l))
 			e.c = newClient(e.URL, testToken)
@@ -240,6 +245,7 @@ func TestOAuth2ProviderDefaults(t *testing.T) {
 }
 
 func TestOAuth2ProviderRules(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		setup  func(t *testing.T, e *env)
@@ -324,6 +330,7 @@ func TestOAuth2ProviderRules(t *testing.T) {
 }
 
 func TestOAuth2ProviderInApplication(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := e.createOAuth2From(t, e.oauth2RequestWith("grafana", *api.NewRedirectURIRequest(api.MATCHINGMODEENUM_STRICT, "https://grafana.example.com/login/generic_oauth?x=1")))
 	a := e.createApplication(t, "grafana", &p.Pk)
@@ -360,6 +367,7 @@ func (e *env) createFlowForTest(t *testing.T, slug string) string {
 }
 
 func TestCatalogLists(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	fx := e.Sim.Fixtures()
 	l, _, err := e.c.PropertymappingsAPI.PropertymappingsProviderScopeList(e.ctx).

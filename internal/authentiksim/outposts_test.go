@@ -11,6 +11,7 @@ import (
 )
 
 func TestEmbeddedOutpostIsSeeded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	o := e.embeddedOutpost(t)
 	type view struct {
@@ -29,6 +30,7 @@ func TestEmbeddedOutpostIsSeeded(t *testing.T) {
 }
 
 func TestOutpostCreate(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		req    func(t *testing.T, e *env) *api.OutpostRequest
@@ -98,6 +100,7 @@ func TestOutpostCreate(t *testing.T) {
 }
 
 func TestOutpostUpdate(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		// calls run in order; all but the last must succeed.
@@ -207,6 +210,7 @@ func patchProviders(providers ...int32) func(*env, string, int32) (*api.Outpost,
 }
 
 func TestOutpostListAndSettings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.createProvider(t, "a")
 	b := e.createProvider(t, "b")
@@ -292,6 +296,7 @@ func TestOutpostListAndSettings(t *testing.T) {
 // two clients that both read the provider list before either writes each
 // write back their own version, and one addition is lost.
 func TestOutpostConcurrentUpdatesLoseOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mine := e.createProvider(t, "mine")
 	theirs := e.createProvider(t, "theirs")

@@ -32,6 +32,7 @@ func (e *env) bindPolicy(t *testing.T, target, policy string, order int32) *api.
 }
 
 func TestExpressionPolicyRules(t *testing.T) {
+	t.Parallel()
 	type ids struct{ policy, seeded string }
 	cases := map[string]struct {
 		reason string
@@ -159,6 +160,7 @@ func TestExpressionPolicyRules(t *testing.T) {
 }
 
 func TestExpressionPolicyList(t *testing.T) {
+	t.Parallel()
 	for _, line := range LineNames() {
 		t.Run(line, func(t *testing.T) {
 			e := newEnvAt(t, line)
@@ -198,6 +200,7 @@ func TestExpressionPolicyList(t *testing.T) {
 // TestDeletingPolicyDeletesBindings: PolicyBinding.policy cascades, so the
 // policy's bindings go with it and an application bound only to it opens.
 func TestDeletingPolicyDeletesBindings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	app := e.createApplication(t, "app", nil)
 	other := e.createApplication(t, "other", nil)
@@ -242,6 +245,7 @@ func TestDeletingPolicyDeletesBindings(t *testing.T) {
 // TestRetrieveAnyPolicy: /policies/all/{uuid}/ finds a policy whatever its
 // type, with its own serializer's fields, and 404s a deleted one.
 func TestRetrieveAnyPolicy(t *testing.T) {
+	t.Parallel()
 	for _, line := range LineNames() {
 		t.Run(line, func(t *testing.T) {
 			e := newEnvAt(t, line)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestProxyProviderCreate(t *testing.T) {
+	t.Parallel()
 	missingFlow := "00000000-0000-4000-8000-000000000000"
 	cases := map[string]struct {
 		reason string
@@ -117,6 +118,7 @@ func TestProxyProviderCreate(t *testing.T) {
 }
 
 func TestProxyProviderServerRewrites(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	fx := e.Sim.Fixtures()
 	offline := fx.ScopeMappings["goauthentik.io/providers/oauth2/scope-offline_access"]
@@ -163,6 +165,7 @@ func TestProxyProviderServerRewrites(t *testing.T) {
 }
 
 func TestProxyProviderUpdate(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		put    func(e *env) *api.ProxyProviderRequest
@@ -256,6 +259,7 @@ func TestProxyProviderUpdate(t *testing.T) {
 }
 
 func TestProxyProviderListRetrieveDestroy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bound := e.createProvider(t, "Bound")
 	free := e.createProvider(t, "free")
@@ -326,6 +330,7 @@ func TestProxyProviderListRetrieveDestroy(t *testing.T) {
 }
 
 func TestProxyProviderDestroyCascades(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	gone := e.createProvider(t, "gone")
 	kept := e.createProvider(t, "kept")

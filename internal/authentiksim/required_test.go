@@ -15,6 +15,7 @@ import (
 // reaches the rules, so this runs with checking off and raw JSON: the Go
 // client cannot leave out a required field.
 func TestRequiredFields(t *testing.T) {
+	t.Parallel()
 	sim, err := New(Options{Token: testToken, DisableSchema: true})
 	if err != nil {
 		t.Fatalf("New: %v", err)

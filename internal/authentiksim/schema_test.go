@@ -37,6 +37,7 @@ type violation struct {
 }
 
 func TestSchemaViolations(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		// prepare may change the server, e.g. break a handler.
@@ -144,6 +145,7 @@ func TestSchemaViolations(t *testing.T) {
 // TestRefusedRequestChangesNothing checks that a request breaking the
 // schema is refused before it reaches the simulated state.
 func TestRefusedRequestChangesNothing(t *testing.T) {
+	t.Parallel()
 	sim, c, e := newCheckedServer(t)
 	r := e.proxyRequest("app")
 	r.SetMode(api.ProxyMode("reverse"))
@@ -176,6 +178,7 @@ func (r *recordingTB) Errorf(f string, a ...any) { r.errors = append(r.errors, f
 func (r *recordingTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
 
 func TestNewTestFailsOnViolation(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason     string
 		badRequest bool
@@ -212,6 +215,7 @@ func TestNewTestFailsOnViolation(t *testing.T) {
 }
 
 func TestRoutesMatchSchema(t *testing.T) {
+	t.Parallel()
 	path, err := SchemaPath()
 	if err != nil {
 		t.Fatalf("SchemaPath: %v", err)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestLookupLine(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason  string
 		version string
@@ -42,8 +43,10 @@ func TestLookupLine(t *testing.T) {
 }
 
 func TestVersionEndpoint(t *testing.T) {
+	t.Parallel()
 	for _, line := range Lines {
 		t.Run(line.Name, func(t *testing.T) {
+			t.Parallel()
 			sim := NewTest(t, testToken, WithAuthentikVersion(line.Name))
 			v, resp, err := newClient(sim.URL, testToken).AdminAPI.AdminVersionRetrieve(context.Background()).Execute()
 			if err != nil {
@@ -61,6 +64,7 @@ func TestVersionEndpoint(t *testing.T) {
 }
 
 func TestVersionNeedsToken(t *testing.T) {
+	t.Parallel()
 	sim := NewTest(t, testToken)
 	_, resp, err := newClient(sim.URL, "wrong").AdminAPI.AdminVersionRetrieve(context.Background()).Execute()
 	if diff := cmp.Diff(detailError(http.StatusForbidden, "Token invalid/expired"), outcomeOf(t, resp, err)); diff != "" {
@@ -69,6 +73,7 @@ func TestVersionNeedsToken(t *testing.T) {
 }
 
 func TestRootConfig(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		header string
@@ -91,6 +96,7 @@ func TestRootConfig(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			sim := NewTest(t, testToken)
 			cfg := api.NewConfiguration()
 			cfg.Servers = api.ServerConfigurations{{URL: sim.URL + "/api/v3"}}
@@ -106,6 +112,7 @@ func TestRootConfig(t *testing.T) {
 }
 
 func TestNewRefusesUnknownVersion(t *testing.T) {
+	t.Parallel()
 	_, err := New(Options{Token: testToken, AuthentikVersion: "2023.10", DisableSchema: true})
 	want := errors.New(`unknown Authentik release line "2023.10"; the simulator speaks 2024.12, 2025.2, 2025.4, 2025.6, 2025.8, 2025.10, 2025.12, 2026.2, 2026.5, 2026.8`)
 	if diff := cmp.Diff(want, err, test.EquateErrors()); diff != "" {
@@ -139,6 +146,7 @@ func rawJSON(t *testing.T, method, url, body string) map[string]any {
 }
 
 func TestLinesShapeAnswers(t *testing.T) {
+	t.Parallel()
 	// What each line sends of the keys that differ, from
 	// ../shared/authentik-versions.md. Keys not named are checked nowhere.
 	type sent map[string]bool
@@ -197,6 +205,7 @@ func TestLinesShapeAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			// NewTest fails the test if any answer breaks the schema beyond
 			// what the line really sends.
 			sim := NewTest(t, testToken, WithAuthentikVersion(name))
@@ -226,6 +235,7 @@ func TestLinesShapeAnswers(t *testing.T) {
 }
 
 func TestSchemaCheckKnowsLines(t *testing.T) {
+	t.Parallel()
 	sim := NewTest(t, testToken)
 	api := sim.URL + "/api/v3"
 	g := rawJSON(t, http.MethodPost, api+"/core/groups/", `{"name":"devs"}`)
@@ -326,6 +336,7 @@ func checkAnswer(t *testing.T, s *Server, operation, url string, body map[string
 }
 
 func TestLineDifferencesNameKnownLines(t *testing.T) {
+	t.Parallel()
 	for _, d := range lineDifferences {
 		first, err := LookupLine(d.first)
 		if err != nil {

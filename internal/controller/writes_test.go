@@ -74,6 +74,7 @@ func composed(groups []string) []resource.Managed {
 // resources are reconciled in the worst order, each before what it
 // refers to exists in Authentik.
 func TestCreateWrites(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		groups []string
@@ -98,6 +99,7 @@ func TestCreateWrites(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			for _, g := range tc.groups {
 				if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(*api.NewGroupRequest(g)).Execute(); authentik.Classify(resp, err) != nil {
@@ -164,6 +166,7 @@ func kind(mr resource.Managed) string {
 // must already be stored, or deleting the resource then would leave what
 // it made in Authentik.
 func TestFinalizerBeforeCreate(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	mrs := composed(nil)
 	for _, mr := range mrs {

@@ -19,8 +19,10 @@ import (
 // each release line: every answer decodes, although older lines leave out
 // keys the generated client requires.
 func TestReadsEveryLine(t *testing.T) {
+	t.Parallel()
 	for _, line := range authentiksim.Lines {
 		t.Run(line.Name, func(t *testing.T) {
+			t.Parallel()
 			sim := authentiksim.NewTest(t, mrtest.Token, authentiksim.WithAuthentikVersion(line.Name))
 			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
 			if err != nil {
@@ -71,6 +73,7 @@ func TestReadsEveryLine(t *testing.T) {
 }
 
 func TestTolerantReads(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		err        string
 		unreadable bool
@@ -173,6 +176,7 @@ func TestTolerantReads(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			sim := authentiksim.NewTest(t, mrtest.Token)
 			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token, Kind: tc.kind}, nil)
 			if err != nil {

@@ -19,6 +19,7 @@ import (
 )
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	sim := authentiksim.NewTest(t, mrtest.Token)
 	good, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
 	if err != nil {
@@ -102,6 +103,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason    string
 		op        string
@@ -146,6 +148,7 @@ func TestRetry(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			sim := authentiksim.NewTest(t, mrtest.Token)
 			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
 			if err != nil {
@@ -166,6 +169,7 @@ func TestRetry(t *testing.T) {
 }
 
 func TestFlowCache(t *testing.T) {
+	t.Parallel()
 	sim := authentiksim.NewTest(t, mrtest.Token)
 	c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, authentik.NewConnector(nil, authentik.DefaultReadAge))
 	if err != nil {
@@ -190,6 +194,7 @@ func TestFlowCache(t *testing.T) {
 }
 
 func TestClientForTracksUsage(t *testing.T) {
+	t.Parallel()
 	tracked := errors.New("tracked")
 	c := &authentik.Connector{Usage: resource.ModernTrackerFn(func(context.Context, resource.ModernManaged) error { return tracked })}
 	_, err := c.ClientFor(context.Background(), &v1alpha1.ProxyProvider{})
@@ -199,6 +204,7 @@ func TestClientForTracksUsage(t *testing.T) {
 }
 
 func TestNewRefusesEmpty(t *testing.T) {
+	t.Parallel()
 	cases := map[string]authentik.Config{
 		"NoURL":   {Token: "t"},
 		"NoToken": {URL: "https://authentik.example.com", Token: " \n"},
@@ -214,6 +220,7 @@ func TestNewRefusesEmpty(t *testing.T) {
 }
 
 func TestWithFieldPaths(t *testing.T) {
+	t.Parallel()
 	err := authentik.WithFieldPaths(&authentik.APIError{Status: 400, Fields: map[string][]string{
 		"internal_host":    {"Internal host cannot be empty when forward auth is disabled."},
 		"non_field_errors": {"Only one of policy, group or user may be set."},

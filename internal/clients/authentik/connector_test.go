@@ -26,6 +26,7 @@ import (
 // tracker against an API server that behaves like one deleting the
 // resource's namespace: the usage is gone and creating it is refused.
 func TestClientForInTerminatingNamespace(t *testing.T) {
+	t.Parallel()
 	const url = "https://authentik.example.com"
 	terminating := kerrors.NewForbidden(schema.GroupResource{Group: v1alpha1.SchemeGroupVersion.Group, Resource: "providerconfigusages"}, "uid",
 		errors.New("unable to create new content in namespace team-a because it is being terminated"))

@@ -68,6 +68,7 @@ func (f *readFixture) pass() {
 }
 
 func TestFind(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cases := map[string]struct {
 		reason string
@@ -89,6 +90,7 @@ func TestFind(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			f := newReadFixture(t, "a", "b")
 			if _, err := authentik.Read(ctx, f.provider, authentik.Groups, f.groups["a"]); err != nil {
 				t.Fatal(err)
@@ -108,6 +110,7 @@ func TestFind(t *testing.T) {
 }
 
 func TestRead(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rename := func(c *api.APIClient, pk, name string) func(t *testing.T) {
 		return func(t *testing.T) {
@@ -234,6 +237,7 @@ func TestRead(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			f := newReadFixture(t, "a", "b", "c")
 			f.sim.Sim.ResetCounts()
 			for n, pk := range f.groups {

@@ -16,6 +16,7 @@ import (
 // object of a collection, and each such map keeps room for all the
 // object's keys.
 func TestSharedObjectsTrimmed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	type maps struct{ Application, Provider bool }
 	cases := map[string]struct {
@@ -37,6 +38,7 @@ func TestSharedObjectsTrimmed(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			f := newReadFixture(t)
 			pk := f.proxyProvider(t, "trimmed")
 			ar := api.NewApplicationRequest("trimmed", "trimmed")

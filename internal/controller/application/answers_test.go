@@ -16,6 +16,7 @@ var readOps = []string{"core_applications_create", "core_applications_retrieve",
 // does not manage (see zz_answers.go), so its unknown enum case is one the
 // kind manages.
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	cases := map[string]mrtest.AnswerCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
@@ -41,6 +42,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cr := application()
 			env := mrtest.New(t, cr)
 			proxyProvider(t, env, providerKind)
@@ -50,6 +52,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestUnreadableCreate(t *testing.T) {
+	t.Parallel()
 	cr := application()
 	env := mrtest.New(t, cr)
 	proxyProvider(t, env, providerKind)
@@ -64,5 +67,6 @@ func TestUnreadableCreate(t *testing.T) {
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {
+	t.Parallel()
 	mrtest.CheckNeeded(t, "Application", fieldPathsFor(v1alpha1.ApplicationParameters{}))
 }

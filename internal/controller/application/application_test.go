@@ -145,6 +145,7 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.Application, messageHas
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	type setup struct {
 		provider int32
 	}
@@ -390,6 +391,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t, tc.cr)
 			s := setup{provider: proxyProvider(t, env, providerKind)}
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
@@ -406,6 +408,7 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestObserveOnlyImport(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	pk := authentikProvider(t, env, "grafana")
 	before := existingApplication(t, env, "grafana", &pk)
@@ -425,6 +428,7 @@ func TestObserveOnlyImport(t *testing.T) {
 }
 
 func TestSlugOf(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason  string
 		cr      *v1alpha1.Application
@@ -470,6 +474,7 @@ func TestSlugOf(t *testing.T) {
 }
 
 func TestSlugMismatch(t *testing.T) {
+	t.Parallel()
 	cr := application(func(cr *v1alpha1.Application) {
 		cr.Spec.ForProvider.Slug = ptr.To("new-slug")
 		meta.SetExternalName(cr, appSlug)
@@ -481,6 +486,7 @@ func TestSlugMismatch(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.ApplicationParameters{
 		Name:            ptr.To(appName),
 		Slug:            ptr.To(appSlug),
@@ -546,6 +552,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestLateInitialize(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.ApplicationParameters{
 		Name:             ptr.To(appName),
 		Slug:             ptr.To(appSlug),

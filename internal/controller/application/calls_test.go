@@ -12,6 +12,7 @@ import (
 // TestCalls counts the requests to Authentik an Application costs: its
 // create until Ready, and a poll once Ready.
 func TestCalls(t *testing.T) {
+	t.Parallel()
 	mrtest.RunCalls(t, func(t *testing.T) (*mrtest.Env, reconcile.Reconciler, client.Object) {
 		cr := application()
 		env := mrtest.New(t, cr)

@@ -59,6 +59,7 @@ type guardOutcome struct {
 }
 
 func TestRequiredGroups(t *testing.T) {
+	t.Parallel()
 	const adminsUnbound = `provider withheld: group "admins" has no policy binding on application "longhorn"`
 	withheld := func(exposed int) func(pk int32) guardOutcome {
 		return func(int32) guardOutcome {
@@ -160,6 +161,7 @@ func TestRequiredGroups(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			pk := proxyProvider(t, env, providerKind)
 			outpost := env.Sim.Sim.Fixtures().EmbeddedOutpost

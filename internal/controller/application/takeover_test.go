@@ -24,6 +24,7 @@ import (
 // without consent, so a second team's resource cannot change or delete the
 // first team's application.
 func TestNoTakeover(t *testing.T) {
+	t.Parallel()
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
@@ -56,6 +57,7 @@ func TestNoTakeover(t *testing.T) {
 // keeps its slug and pk and is brought to the spec with an update. One that
 // belongs to another provider is refused and left as it is.
 func TestTakeOverByProvider(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		// owner is whose application exists: "ours", "none" or "other".
@@ -80,6 +82,7 @@ func TestTakeOverByProvider(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			ours := proxyProvider(t, env, providerKind)
 			var owner *int32

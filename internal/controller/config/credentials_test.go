@@ -75,6 +75,7 @@ func guarded(t *testing.T, kube client.Client, objs map[string]client.Object) ma
 // TestCredentialsGuard reconciles one namespace and reads which configs and
 // Secrets the guard holds.
 func TestCredentialsGuard(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		objs   []client.Object
@@ -134,6 +135,7 @@ func TestCredentialsGuard(t *testing.T) {
 // the config's token Secret and its usage, all at once. The resource still
 // deletes what it made in Authentik, and then the config and Secret go.
 func TestNamespaceDeletionKeepsCredentials(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		guard  bool
@@ -151,6 +153,7 @@ func TestNamespaceDeletionKeepsCredentials(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			ctx := context.Background()
 			env.Create(secretObj(teamSecretName))

@@ -83,6 +83,7 @@ func teamSecret(token string) *corev1.Secret {
 // TestHealth runs the health reconciler against the simulator over HTTP
 // and reads back what it recorded on the config.
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	line, err := authentiksim.LookupLine(mrtest.Line())
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +183,7 @@ func TestHealth(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			tc.setup(t, env)
 			key := defaultKey
@@ -207,6 +209,7 @@ func TestHealth(t *testing.T) {
 // TestHealthConditions covers what the simulator cannot answer: versions
 // outside the supported range, and ones that cannot be read.
 func TestHealthConditions(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		version  string
 		ready    corev1.ConditionStatus
@@ -267,6 +270,7 @@ func TestHealthConditions(t *testing.T) {
 // TestHealthKeepsUsageCount runs crossplane-runtime's usage reconciler and
 // the health reconciler on one config: each keeps what the other wrote.
 func TestHealthKeepsUsageCount(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	cr := &v1alpha1.Group{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "g", UID: "6d1f2c3a-0000-4000-8000-0000000000bb"},
@@ -307,6 +311,7 @@ func TestHealthKeepsUsageCount(t *testing.T) {
 // recorded an unhealthy config: Synced names the config's kind and name.
 // A status that is out of date does not hold the resource back.
 func TestUnhealthyConfigInSynced(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		synced  corev1.ConditionStatus
 		message string
@@ -339,6 +344,7 @@ func TestUnhealthyConfigInSynced(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			tc.before(env)
 			if _, err := env.Reconcile(healthReconciler(env, clusterKind), defaultKey); err != nil {
@@ -375,6 +381,7 @@ func TestUnhealthyConfigInSynced(t *testing.T) {
 
 // TestConfigsUsingSecret maps a changed Secret to the configs that read it.
 func TestConfigsUsingSecret(t *testing.T) {
+	t.Parallel()
 	other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.SecretNS, Name: "other"}}
 	tokenInTeam := teamSecret(mrtest.Token)
 	tokenInSystem := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.SecretNS, Name: mrtest.SecretName}}
@@ -413,6 +420,7 @@ func TestConfigsUsingSecret(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t, objs...)
 			got, err := ConfigsUsingSecret(context.Background(), env.Kube, tc.kind, tc.secret)
 			if err != nil {

@@ -196,6 +196,7 @@ func run(t *testing.T, r Route, objs []client.Object, w want) {
 }
 
 func TestReconcileIngress(t *testing.T) {
+	t.Parallel()
 	handWritten := func(opts ...pcOption) *unstructured.Unstructured {
 		return proxyConfig(append([]pcOption{withSpec([]string{"spec", "externalHost"}, "https://by-hand.example.com")}, opts...)...)
 	}
@@ -389,6 +390,7 @@ func httpRoute(annotations map[string]string, opts ...func(*gatewayv1.HTTPRoute)
 }
 
 func TestReconcileHTTPRoute(t *testing.T) {
+	t.Parallel()
 	fromRoute := discoveredFrom("HTTPRoute", "gateway.networking.k8s.io/v1", routeUID)
 	asked := map[string]string{AnnotationProxy: "true"}
 	cases := map[string]struct {

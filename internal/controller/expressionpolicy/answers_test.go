@@ -12,6 +12,7 @@ var readOps = []string{"policies_expression_create", "policies_expression_retrie
 // TestAnswers: an expression policy's answer holds no enum at all (see
 // zz_answers.go).
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	cases := map[string]mrtest.AnswerCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
@@ -37,6 +38,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cr := policy()
 			env := mrtest.New(t, cr)
 			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
@@ -45,6 +47,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestUnreadableCreate(t *testing.T) {
+	t.Parallel()
 	cr := policy()
 	env := mrtest.New(t, cr)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
@@ -54,5 +57,6 @@ func TestUnreadableCreate(t *testing.T) {
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {
+	t.Parallel()
 	mrtest.CheckNeeded(t, "ExpressionPolicy", fieldPaths)
 }

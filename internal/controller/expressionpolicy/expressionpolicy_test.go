@@ -158,6 +158,7 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.ExpressionPolicy, messa
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	settled := outcome{Policies: 1, Expression: strings.TrimSpace(expression), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
 
 	cases := map[string]struct {
@@ -298,6 +299,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t, tc.cr)
 			s := &said{}
 			opts := append(ReconcilerOptions(env.Kube, env.Connector), managed.WithLogger(s.logger()), managed.WithRecorder(s))
@@ -335,6 +337,7 @@ func containsAll(msg, want string) bool {
 }
 
 func TestObserveOnlyImport(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	req := api.NewExpressionPolicyRequest("imported", foreign)
 	req.SetExecutionLogging(true)
@@ -362,6 +365,7 @@ func TestObserveOnlyImport(t *testing.T) {
 }
 
 func TestBadExternalName(t *testing.T) {
+	t.Parallel()
 	cr := policy(func(cr *v1alpha1.ExpressionPolicy) { meta.SetExternalName(cr, "longhorn") })
 	_, err := (&external{}).Observe(context.Background(), cr)
 	if err == nil || !strings.Contains(err.Error(), errExternalName) {
@@ -370,6 +374,7 @@ func TestBadExternalName(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.ExpressionPolicyParameters{
 		Name:             ptr.To(policyName),
 		Expression:       ptr.To(strings.TrimSpace(expression)),
@@ -420,6 +425,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestLateInitialize(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.ExpressionPolicyParameters{Name: ptr.To(policyName), Expression: ptr.To(foreign), ExecutionLogging: ptr.To(true)}
 	cases := map[string]struct {
 		reason      string

@@ -11,6 +11,7 @@ var readOps = []string{"core_groups_create", "core_groups_retrieve", "core_group
 
 // TestAnswers: a group's answer holds no enum at all (see zz_answers.go).
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	cases := map[string]mrtest.AnswerCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
@@ -36,6 +37,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cr := group()
 			env := mrtest.New(t, cr)
 			parentGroup(t, env)
@@ -45,6 +47,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestUnreadableCreate(t *testing.T) {
+	t.Parallel()
 	cr := group()
 	env := mrtest.New(t, cr)
 	parentGroup(t, env)
@@ -55,5 +58,6 @@ func TestUnreadableCreate(t *testing.T) {
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {
+	t.Parallel()
 	mrtest.CheckNeeded(t, "Group", fieldPaths)
 }

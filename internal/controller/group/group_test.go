@@ -133,6 +133,7 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.Group, parent, messageH
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	settled := outcome{Groups: 1, Team: "storage", HasParent: true, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
 
 	cases := map[string]struct {
@@ -285,6 +286,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t, tc.cr)
 			parent := parentGroup(t, env)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
@@ -301,6 +303,7 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestObserveOnlyImport(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	id := existingGroup(t, env, v1alpha1.GroupParameters{Name: ptr.To("admins"), IsSuperuser: ptr.To(true), Attributes: &runtime.RawExtension{Raw: []byte(attrsJSON)}})
 	before, err := retrieve(env, id)
@@ -323,6 +326,7 @@ func TestObserveOnlyImport(t *testing.T) {
 }
 
 func TestBadExternalName(t *testing.T) {
+	t.Parallel()
 	cr := group(func(cr *v1alpha1.Group) { meta.SetExternalName(cr, "admins") })
 	_, err := (&external{}).Observe(context.Background(), cr)
 	if err == nil || !strings.Contains(err.Error(), errExternalName) {
@@ -331,6 +335,7 @@ func TestBadExternalName(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.GroupParameters{
 		Name:        ptr.To(groupName),
 		IsSuperuser: ptr.To(false),
@@ -385,6 +390,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestLateInitialize(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.GroupParameters{
 		Name:        ptr.To(groupName),
 		IsSuperuser: ptr.To(false),

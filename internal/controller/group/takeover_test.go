@@ -13,6 +13,7 @@ import (
 )
 
 func TestNoTakeover(t *testing.T) {
+	t.Parallel()
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },

@@ -24,6 +24,7 @@ type kindExternal struct {
 }
 
 func TestConnectorConnect(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		external bool
 		err      bool
@@ -46,6 +47,7 @@ func TestConnectorConnect(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			c := mrsetup.NewConnector[*v1alpha1.Group](env.Connector, func(ac *authentik.Client) *kindExternal {
 				return &kindExternal{client: ac}

@@ -24,6 +24,7 @@ import (
 )
 
 func TestProviderDependencies(t *testing.T) {
+	t.Parallel()
 	app := func(ns, name string, ref *v1alpha1.ProviderReference) *v1alpha1.Application {
 		return &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: v1alpha1.ApplicationSpec{ForProvider: v1alpha1.ApplicationParameters{ProviderRef: ref}}}
 	}
@@ -94,6 +95,7 @@ func TestProviderDependencies(t *testing.T) {
 }
 
 func TestWaitsForDependencies(t *testing.T) {
+	t.Parallel()
 	provider := func(mods ...func(*v1alpha1.ProxyProvider)) *v1alpha1.ProxyProvider {
 		p := &v1alpha1.ProxyProvider{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "grafana"}}
 		for _, m := range mods {
@@ -196,6 +198,7 @@ func TestWaitsForDependencies(t *testing.T) {
 }
 
 func TestDependencyWakes(t *testing.T) {
+	t.Parallel()
 	binding := func(app string) *v1alpha1.PolicyBinding {
 		b := &v1alpha1.PolicyBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "admins"}}
 		if app != "" {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestErrorBackoff(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason   string
 		poll     time.Duration
@@ -55,6 +56,7 @@ func TestErrorBackoff(t *testing.T) {
 }
 
 func TestCacheLister(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason string
 		opts   []client.ListOption

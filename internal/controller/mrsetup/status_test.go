@@ -20,6 +20,7 @@ import (
 )
 
 func TestSkipsUnchangedStatus(t *testing.T) {
+	t.Parallel()
 	type want struct {
 		Sent     int
 		Conflict bool

@@ -41,6 +41,7 @@ func RunCalls(t *testing.T, setup func(t *testing.T) (*Env, reconcile.Reconciler
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env, r, cr := setup(t)
 			got := env.Calls(func() { env.Settle(r, cr) })
 			if tc.poll != nil {

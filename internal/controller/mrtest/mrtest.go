@@ -15,8 +15,10 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clienttesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -88,8 +90,12 @@ func New(t testing.TB, objs ...client.Object) *Env {
 		},
 	}
 	changes := &changeCounter{counts: map[string]int{}}
+	// A plain tracker, not the managed-fields one: the provider never
+	// applies server-side, and that tracker builds a REST mapper of the
+	// whole scheme on every write (two fifths of a controller test's CPU).
 	kube := changes.wrap(fake.NewClientBuilder().
 		WithScheme(s).
+		WithObjectTracker(clienttesting.NewObjectTracker(s, serializer.NewCodecFactory(s).UniversalDecoder())).
 		WithObjects(append(base, objs...)...).
 		WithStatusSubresource(statusObjects(s)...).
 		Build())

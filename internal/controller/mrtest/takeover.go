@@ -95,6 +95,7 @@ func RunTakeover(t *testing.T, tk Takeover) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			e := New(t)
 			if tc.listBefore {
 				tk.ListBefore(t, e)
@@ -182,6 +183,7 @@ func RunOtherType(t *testing.T, ot OtherType) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			e := New(t)
 			path, obstacle := ot.Other(t, e)
 			before := e.RawJSON(t, path)

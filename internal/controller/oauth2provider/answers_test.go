@@ -13,6 +13,7 @@ var readOps = []string{
 }
 
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	cases := map[string]mrtest.AnswerCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
@@ -65,6 +66,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cr := oauth2Provider()
 			env := mrtest.New(t, cr)
 			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
@@ -73,6 +75,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestUnreadableCreate(t *testing.T) {
+	t.Parallel()
 	cr := oauth2Provider()
 	env := mrtest.New(t, cr)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
@@ -82,5 +85,6 @@ func TestUnreadableCreate(t *testing.T) {
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {
+	t.Parallel()
 	mrtest.CheckNeeded(t, "OAuth2Provider", fieldPaths)
 }

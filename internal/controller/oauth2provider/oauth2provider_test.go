@@ -228,6 +228,7 @@ func settled(secret string) outcome {
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason     string
 		cr         *v1alpha1.OAuth2Provider
@@ -462,6 +463,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t, tc.cr)
 			for _, s := range tc.objs {
 				env.Create(s)
@@ -485,6 +487,7 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestObserveOnlyImport(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	pk := existingProvider(t, env, oauth2Provider())
 	before, err := retrieve(t, env, pk)
@@ -511,6 +514,7 @@ func TestObserveOnlyImport(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.OAuth2ProviderParameters{
 		Name:          ptr.To(providerName),
 		ClientType:    ptr.To(v1alpha1.ClientTypeConfidential),

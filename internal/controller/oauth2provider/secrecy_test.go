@@ -45,6 +45,7 @@ func (b *logBuffer) String() string {
 // checks that no client secret appears in the log, the resource (spec,
 // status, conditions, events' source) or any Authentik error it reports.
 func TestNoSecretInLogsOrStatus(t *testing.T) {
+	t.Parallel()
 	const (
 		first   = "first-secret-3f9a1c7e5b"
 		rotated = "rotated-secret-8d2e6f0a4c"

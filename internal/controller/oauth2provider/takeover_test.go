@@ -16,6 +16,7 @@ import (
 )
 
 func TestNoTakeover(t *testing.T) {
+	t.Parallel()
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
@@ -37,6 +38,7 @@ func TestNoTakeover(t *testing.T) {
 // taken over, not even with consent, and is left unchanged; the resource
 // names it.
 func TestOtherTypeIsRefused(t *testing.T) {
+	t.Parallel()
 	mrtest.RunOtherType(t, mrtest.OtherType{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },

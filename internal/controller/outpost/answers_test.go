@@ -12,6 +12,7 @@ var readOps = []string{"outposts_instances_create", "outposts_instances_retrieve
 // TestAnswers: an outpost's answer holds no enum the Outpost kind does not
 // manage (see zz_answers.go), so its unknown enum case is one it manages.
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	cases := map[string]mrtest.AnswerCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
@@ -37,6 +38,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			cr := outpostCR(withProviders(newProvider(t, env, "longhorn")))
 			env.Create(cr)
@@ -46,5 +48,6 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {
+	t.Parallel()
 	mrtest.CheckNeeded(t, "Outpost", fieldPaths)
 }

@@ -156,6 +156,7 @@ type outcome struct {
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	settled := func(providers, attached []int32) outcome {
 		return outcome{Outposts: 1, Providers: providers, Attached: attached, LogLevel: "debug", Replicas: float64(1), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, UUIDMatches: true}
 	}
@@ -385,6 +386,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			f := fixture{p1: newProvider(t, env, "longhorn"), p2: newProvider(t, env, "grafana"), other: newProvider(t, env, "other")}
 			cr := tc.cr(f)
@@ -419,6 +421,7 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestObserveOnlyImport(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	pk := newProvider(t, env, "longhorn")
 	id := existingOutpost(t, env, v1alpha1.OutpostParameters{Name: ptr.To("imported"), ProviderIDs: []int32{pk}})
@@ -447,6 +450,7 @@ func TestObserveOnlyImport(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	observed := view{
 		Name:              ptr.To(outpostName),
 		Type:              ptr.To(v1alpha1.OutpostTypeProxy),
@@ -516,6 +520,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestMergedConfig(t *testing.T) {
+	t.Parallel()
 	base := map[string]any{"log_level": "info", "kubernetes_replicas": float64(1)}
 	got := mergedConfig(base, map[string]any{"log_level": "debug"})
 	want := map[string]any{"log_level": "debug", "kubernetes_replicas": float64(1)}

@@ -194,6 +194,7 @@ func TestListEditorApply(t *testing.T) {
 }
 
 func TestListEditorBatches(t *testing.T) {
+	t.Parallel()
 	const edits = 20
 	type want struct {
 		Missing []int32
@@ -217,6 +218,7 @@ func TestListEditorBatches(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			id := env.Sim.Sim.Fixtures().EmbeddedOutpost
 			seeded := newProvider(t, env, "seeded")
@@ -279,6 +281,7 @@ func sorted(pks ...int32) []int32 { return slices.Sorted(slices.Values(pks)) }
 // its read back, which serves as their read: one read per write and one
 // to start, rather than a read before and a read back per write.
 func TestListEditorJoinsReadBack(t *testing.T) {
+	t.Parallel()
 	const edits = 6
 	type want struct {
 		Missing []int32

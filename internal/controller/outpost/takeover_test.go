@@ -10,6 +10,7 @@ import (
 )
 
 func TestNoTakeover(t *testing.T) {
+	t.Parallel()
 	var provider int32
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,

@@ -13,6 +13,7 @@ var readOps = []string{"outposts_instances_retrieve", "outposts_instances_list",
 // TestAnswers: an OutpostBinding manages only an outpost's provider list,
 // so the outpost's type is a field it does not manage.
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	cases := map[string]mrtest.AnswerCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
@@ -36,6 +37,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			cr := binding("longhorn", withProvider(newProvider(t, env, "longhorn")))
 			env.Create(cr)
@@ -46,5 +48,6 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {
+	t.Parallel()
 	mrtest.CheckNeeded(t, "OutpostBinding", fieldPaths)
 }

@@ -109,6 +109,7 @@ type guardOutcome struct {
 }
 
 func TestRequiredGroups(t *testing.T) {
+	t.Parallel()
 	notBound := func(groups ...string) string {
 		msg := "not served: "
 		for i, g := range groups {
@@ -294,6 +295,7 @@ func TestRequiredGroups(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			f := &guardFixture{outpost: embedded(env), mine: newProvider(t, env, "longhorn"), other: newProvider(t, env, "grafana")}
 			f.app = newApplication(t, env, "longhorn", f.mine)
@@ -343,6 +345,7 @@ func pollCalls(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha
 // TestRequiredGroupsStatus: a withheld binding's status names the outpost
 // but no attached provider, and the reason.
 func TestRequiredGroupsStatus(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	pk := newProvider(t, env, "longhorn")
 	newApplication(t, env, "longhorn", pk)

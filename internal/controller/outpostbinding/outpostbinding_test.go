@@ -124,6 +124,7 @@ type fixture struct {
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		reason     string
 		setup      func(t *testing.T, env *mrtest.Env, f *fixture) *v1alpha1.OutpostBinding
@@ -447,6 +448,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			f := &fixture{outpost: embedded(env), mine: newProvider(t, env, "longhorn"), other: newProvider(t, env, "grafana")}
 			cr := tc.setup(t, env, f)
@@ -474,6 +476,7 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestObserveOnlyImport(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	id := embedded(env)
 	pk := newProvider(t, env, "longhorn")
@@ -501,6 +504,7 @@ func TestObserveOnlyImport(t *testing.T) {
 // providers nobody bound stay; without it Authentik's lack of locking loses
 // updates, which shows the test can fail.
 func TestConcurrentBindings(t *testing.T) {
+	t.Parallel()
 	const bindings = 50
 	cases := map[string]struct {
 		reason        string
@@ -519,6 +523,7 @@ func TestConcurrentBindings(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			id := embedded(env)
 			seeded := []int32{newProvider(t, env, "seeded-a"), newProvider(t, env, "seeded-b")}
@@ -600,6 +605,7 @@ func TestConcurrentBindings(t *testing.T) {
 }
 
 func TestExternalName(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		en      string
 		id      string

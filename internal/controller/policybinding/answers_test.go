@@ -16,6 +16,7 @@ var readOps = []string{"policies_bindings_create", "policies_bindings_retrieve",
 // applications it lists when a binding went missing do, and it manages
 // none of theirs.
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	byGroupName := func(cr *v1alpha1.PolicyBinding) {
 		cr.Spec.ForProvider.GroupRef = nil
 		cr.Spec.ForProvider.GroupName = ptr.To(groupName)
@@ -50,6 +51,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cr := binding(byGroupName)
 			env := mrtest.New(t, cr)
 			f := newFixture(t, env)
@@ -64,6 +66,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestUnreadableCreate(t *testing.T) {
+	t.Parallel()
 	cr := binding()
 	env := mrtest.New(t, cr)
 	f := newFixture(t, env)
@@ -74,5 +77,6 @@ func TestUnreadableCreate(t *testing.T) {
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {
+	t.Parallel()
 	mrtest.CheckNeeded(t, "PolicyBinding", fieldPathsFor(v1alpha1.PolicyBindingParameters{}))
 }

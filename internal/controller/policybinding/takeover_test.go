@@ -14,6 +14,7 @@ import (
 // the object a PolicyBinding would duplicate; Authentik does not refuse the
 // duplicate, so the resource must.
 func TestNoTakeover(t *testing.T) {
+	t.Parallel()
 	var f fixture
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,

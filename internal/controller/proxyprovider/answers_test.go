@@ -10,6 +10,7 @@ import (
 var readOps = []string{"providers_proxy_create", "providers_proxy_retrieve", "providers_proxy_list", "providers_proxy_update", "flows_instances_retrieve", "flows_instances_list"}
 
 func TestAnswers(t *testing.T) {
+	t.Parallel()
 	cases := map[string]mrtest.AnswerCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
@@ -52,6 +53,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			cr := proxyProvider()
 			env := mrtest.New(t, cr)
 			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
@@ -60,6 +62,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestUnreadableCreate(t *testing.T) {
+	t.Parallel()
 	cr := proxyProvider()
 	env := mrtest.New(t, cr)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
@@ -69,5 +72,6 @@ func TestUnreadableCreate(t *testing.T) {
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {
+	t.Parallel()
 	mrtest.CheckNeeded(t, "ProxyProvider", fieldPaths)
 }

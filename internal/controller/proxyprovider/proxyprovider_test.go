@@ -115,6 +115,7 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.ProxyProvider, messageH
 }
 
 func TestReconcile(t *testing.T) {
+	t.Parallel()
 	settled := outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
 
 	cases := map[string]struct {
@@ -281,6 +282,7 @@ func TestReconcile(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t, tc.cr)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
 			cr := tc.cr.DeepCopy()
@@ -301,6 +303,7 @@ func TestReconcile(t *testing.T) {
 }
 
 func TestObserveOnlyImport(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	want := proxyProvider().Spec.ForProvider
 	want.SkipPathRegex = ptr.To("^/api/.*")
@@ -324,6 +327,7 @@ func TestObserveOnlyImport(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.ProxyProviderParameters{
 		Name:             ptr.To(providerName),
 		Mode:             ptr.To(v1alpha1.ProxyModeForwardSingle),
@@ -374,6 +378,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestLateInitialize(t *testing.T) {
+	t.Parallel()
 	observed := v1alpha1.ProxyProviderParameters{
 		Name:             ptr.To(providerName),
 		Mode:             ptr.To(v1alpha1.ProxyModeForwardSingle),
@@ -420,6 +425,7 @@ func keyOf(cr *v1alpha1.ProxyProvider) types.NamespacedName {
 // TestTokenRotation rotates the API token under a Ready resource: the next
 // reconcile must use whatever the Secret holds now, without a restart.
 func TestTokenRotation(t *testing.T) {
+	t.Parallel()
 	const rotated = "rotated-token"
 	cases := map[string]struct {
 		reason      string
@@ -438,6 +444,7 @@ func TestTokenRotation(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			cr := proxyProvider()
 			env.Create(cr)

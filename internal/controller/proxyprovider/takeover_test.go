@@ -21,6 +21,7 @@ import (
 )
 
 func TestNoTakeover(t *testing.T) {
+	t.Parallel()
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
@@ -48,6 +49,7 @@ func TestNoTakeover(t *testing.T) {
 // never deleted and made again, which would take it off its outposts and
 // detach its application.
 func TestTakeOverInPlace(t *testing.T) {
+	t.Parallel()
 	env := mrtest.New(t)
 	jobs := proxyProvider().Spec.ForProvider
 	jobs.Mode = ptr.To(v1alpha1.ProxyModeProxy)
@@ -104,6 +106,7 @@ func TestTakeOverInPlace(t *testing.T) {
 // shared list of proxy providers does not show it, so each create is sent
 // and refused on the name, which provider names of every type share.)
 func TestOtherTypeIsRefused(t *testing.T) {
+	t.Parallel()
 	mrtest.RunOtherType(t, mrtest.OtherType{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
