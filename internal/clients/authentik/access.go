@@ -64,7 +64,7 @@ func UnboundGroupsOf(ctx context.Context, c *Client, required []string, target s
 	if err != nil {
 		return nil, err
 	}
-	listed, ok, err := All(ctx, shared, PolicyBindings, func(b *api.PolicyBinding) bool {
+	listed, ok, err := PolicyBindings.ListCached(ctx, shared, func(b *api.PolicyBinding) bool {
 		return strings.EqualFold(b.Target, target)
 	})
 	if err != nil {

@@ -252,7 +252,7 @@ func (l *OutpostLists) applyBatch(batch []*pendingEdit, key string) {
 	}
 	// Reads go through the shared reads, which keep them: the bindings'
 	// next polls read the list as written without a request of their own.
-	o, err := Fetch(ctx, c, Outposts, id)
+	o, err := Outposts.GetFresh(ctx, c, id)
 	if err != nil {
 		fail(batch, err, errReadList)
 		return
@@ -349,7 +349,7 @@ func (l *OutpostLists) applyBatch(batch []*pendingEdit, key string) {
 		}
 		// Read the list back rather than trusting the answer: a writer
 		// that read the list before this write may have replaced it since.
-		if o, err = Fetch(ctx, c, Outposts, id); err != nil {
+		if o, err = Outposts.GetFresh(ctx, c, id); err != nil {
 			fail(slices.DeleteFunc(active, func(p *pendingEdit) bool { return p.answered }), err, errReadList)
 			return
 		}

@@ -178,11 +178,11 @@ var (
 	}
 )
 
-// Read returns the object of the collection with the given id, from the
+// GetCached returns the object of the collection with the given id, from the
 // shared list when that is fresh enough, else from Authentik (see the top
 // of this file). The object is shared with other readers and must not be
 // modified. An object that does not exist is Authentik's 404 (IsNotFound).
-func Read[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*T, error) {
+func (k *Collection[T]) GetCached(ctx context.Context, c *Client, id string) (*T, error) {
 	st, l, ok, err := shared(ctx, c, k)
 	if err != nil {
 		return nil, err
@@ -201,11 +201,11 @@ func Read[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*
 	return fetch(ctx, c, k, st, l, key, id)
 }
 
-// Find returns an object of the shared list (renewed first if it is older
+// FindCached returns an object of the shared list (renewed first if it is older
 // than the read age) that match accepts, or nil. Nil does not mean there is
 // no such object: it may be newer than the list, or the list unreadable,
 // so a caller that finds none asks Authentik.
-func Find[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T) bool) (*T, error) {
+func (k *Collection[T]) FindCached(ctx context.Context, c *Client, match func(*T) bool) (*T, error) {
 	st, l, ok, err := shared(ctx, c, k)
 	if err != nil || !ok {
 		return nil, err
@@ -222,14 +222,14 @@ func Find[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T
 	return nil, nil
 }
 
-// All returns every object of the shared list (renewed first if it is
-// older than the read age) that match accepts, each as Read returns it:
+// ListCached returns every object of the shared list (renewed first if it is
+// older than the read age) that match accepts, each as GetCached returns it:
 // one this process wrote since the list was requested is fetched again,
 // and left out if it is gone. ok is false while the list cannot be read.
 // An object made outside the process since the list was requested is
 // missing, so a caller for whom a missing object changes the outcome asks
 // Authentik before acting on it.
-func All[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T) bool) (objs []*T, ok bool, err error) {
+func (k *Collection[T]) ListCached(ctx context.Context, c *Client, match func(*T) bool) (objs []*T, ok bool, err error) {
 	st, l, ok, err := shared(ctx, c, k)
 	if err != nil || !ok {
 		return nil, false, err
@@ -261,10 +261,10 @@ func All[T any](ctx context.Context, c *Client, k *Collection[T], match func(*T)
 	return objs, true, nil
 }
 
-// Fetch reads one object with a GET, never from a list, and keeps it for
-// the next Read: for a caller that must see the object as it is now,
+// GetFresh reads one object with a GET, never from a list, and keeps it for
+// the next GetCached: for a caller that must see the object as it is now,
 // before it writes it, or after.
-func Fetch[T any](ctx context.Context, c *Client, k *Collection[T], id string) (*T, error) {
+func (k *Collection[T]) GetFresh(ctx context.Context, c *Client, id string) (*T, error) {
 	reads := c.reads
 	st := reads.server(c.baseURL)
 	reads.mu.Lock()
@@ -273,10 +273,10 @@ func Fetch[T any](ctx context.Context, c *Client, k *Collection[T], id string) (
 	return fetch(ctx, c, k, st, l, objectKey{path: k.Path, id: strings.ToLower(id)}, id)
 }
 
-// Remember keeps an object Authentik has just answered a create with, so
-// that the next Read finds it without a request. No one else can have
+// KeepCreated keeps an object Authentik has just answered a create with, so
+// that the next GetCached finds it without a request. No one else can have
 // written the object yet: its id was Authentik's answer.
-func Remember[T any](c *Client, k *Collection[T], obj *T) {
+func (k *Collection[T]) KeepCreated(c *Client, obj *T) {
 	reads := c.reads
 	st := reads.server(c.baseURL)
 	reads.mu.Lock()

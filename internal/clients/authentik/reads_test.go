@@ -92,13 +92,13 @@ func TestFind(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := newReadFixture(t, "a", "b")
-			if _, err := authentik.Read(ctx, f.provider, authentik.Groups, f.groups["a"]); err != nil {
+			if _, err := authentik.Groups.GetCached(ctx, f.provider, f.groups["a"]); err != nil {
 				t.Fatal(err)
 			}
 			if tc.outsideFirst {
 				f.create(t, tc.name)
 			}
-			g, err := authentik.Find(ctx, f.provider, authentik.Groups, func(g *api.Group) bool { return g.Name == tc.name })
+			g, err := authentik.Groups.FindCached(ctx, f.provider, func(g *api.Group) bool { return g.Name == tc.name })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestRead(t *testing.T) {
 				if err := authentik.Classify(resp, err); err != nil {
 					t.Fatal(err)
 				}
-				authentik.Remember(f.provider, authentik.Groups, g)
+				authentik.Groups.KeepCreated(f.provider, g)
 				return g.Pk
 			},
 			want: want{Name: "made-now", Calls: map[string]int{"core_groups_list": 1, "core_groups_create": 1}},
@@ -194,7 +194,7 @@ func TestRead(t *testing.T) {
 			reason: "A group fetched after an outside change is read as fetched until the list is renewed.",
 			between: func(t *testing.T, f *readFixture) string {
 				rename(f.outside, f.groups["a"], "a2")(t)
-				if _, err := authentik.Fetch(ctx, f.provider, authentik.Groups, f.groups["a"]); err != nil {
+				if _, err := authentik.Groups.GetFresh(ctx, f.provider, f.groups["a"]); err != nil {
 					t.Fatal(err)
 				}
 				return f.groups["a"]
@@ -224,7 +224,7 @@ func TestRead(t *testing.T) {
 				f.pass()
 				f.sim.Sim.SetFault("core_groups_list", authentiksim.Fault{Status: http.StatusInternalServerError})
 				for _, n := range []string{"b", "c"} {
-					if _, err := authentik.Read(ctx, f.provider, authentik.Groups, f.groups[n]); err != nil {
+					if _, err := authentik.Groups.GetCached(ctx, f.provider, f.groups[n]); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -241,7 +241,7 @@ func TestRead(t *testing.T) {
 			f := newReadFixture(t, "a", "b", "c")
 			f.sim.Sim.ResetCounts()
 			for n, pk := range f.groups {
-				g, err := authentik.Read(ctx, f.provider, authentik.Groups, pk)
+				g, err := authentik.Groups.GetCached(ctx, f.provider, pk)
 				if err != nil || g.Name != n {
 					t.Fatalf("first read of group %s: %v, %+v", n, err, g)
 				}
@@ -254,7 +254,7 @@ func TestRead(t *testing.T) {
 				f.pass()
 			}
 			got := want{Calls: map[string]int{}}
-			g, err := authentik.Read(ctx, f.provider, authentik.Groups, pk)
+			g, err := authentik.Groups.GetCached(ctx, f.provider, pk)
 			switch {
 			case err == nil:
 				got.Name = g.Name

@@ -26,13 +26,13 @@ func TestSharedObjectsTrimmed(t *testing.T) {
 		"FromList": {
 			reason: "An application read from the shared list keeps no empty map.",
 			read: func(c *authentik.Client, slug string) (*api.Application, error) {
-				return authentik.Read(ctx, c, authentik.Applications, slug)
+				return authentik.Applications.GetCached(ctx, c, slug)
 			},
 		},
 		"FromGet": {
 			reason: "An application fetched with a GET, and kept for later reads, keeps no empty map.",
 			read: func(c *authentik.Client, slug string) (*api.Application, error) {
-				return authentik.Fetch(ctx, c, authentik.Applications, slug)
+				return authentik.Applications.GetFresh(ctx, c, slug)
 			},
 		},
 	}

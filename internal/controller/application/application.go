@@ -191,7 +191,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	a, err := authentik.Read(ctx, e.client, authentik.Applications, slug)
+	a, err := authentik.Applications.GetCached(ctx, e.client, slug)
 	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
@@ -236,7 +236,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (manage
 		return managed.ExternalCreation{}, err
 	}
 	adopt := func() (bool, error) { return mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)) }
-	listed, err := authentik.Find(ctx, e.client, authentik.Applications, func(a *api.Application) bool { return a.Slug == slug })
+	listed, err := authentik.Applications.FindCached(ctx, e.client, func(a *api.Application) bool { return a.Slug == slug })
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errFindBySlug)
 	}
@@ -265,7 +265,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (manage
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
 	}
 	// The next Observe reads what Authentik answered.
-	authentik.Remember(e.client, authentik.Applications, a)
+	authentik.Applications.KeepCreated(e.client, a)
 	e.created = true
 	meta.SetExternalName(cr, slug)
 	cr.Status.AtProvider = observation(a)

@@ -45,7 +45,7 @@ func TestNoTakeover(t *testing.T) {
 		},
 		ListBefore: func(t *testing.T, e *mrtest.Env) {
 			c := e.ClientAs(&v1alpha1.Application{})
-			if _, err := authentik.Find(context.Background(), c, authentik.Applications, func(*api.Application) bool { return false }); err != nil {
+			if _, err := authentik.Applications.FindCached(context.Background(), c, func(*api.Application) bool { return false }); err != nil {
 				t.Fatal(err)
 			}
 		},

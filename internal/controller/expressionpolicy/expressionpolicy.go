@@ -87,7 +87,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ExpressionPolicy) (
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	p, err := authentik.Read(ctx, e.client, authentik.ExpressionPolicies, id)
+	p, err := authentik.ExpressionPolicies.GetCached(ctx, e.client, id)
 	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
@@ -125,7 +125,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ExpressionPolicy) (m
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
 	// The next Observe reads what Authentik answered.
-	authentik.Remember(e.client, authentik.ExpressionPolicies, p)
+	authentik.ExpressionPolicies.KeepCreated(e.client, p)
 	meta.SetExternalName(cr, p.Pk)
 	cr.Status.AtProvider = observation(p)
 	return managed.ExternalCreation{}, nil

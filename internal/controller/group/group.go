@@ -86,7 +86,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Group) (managed.Ext
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	g, err := authentik.Read(ctx, e.client, authentik.Groups, id)
+	g, err := authentik.Groups.GetCached(ctx, e.client, id)
 	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
@@ -128,7 +128,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
 	// The next Observe reads what Authentik answered.
-	authentik.Remember(e.client, authentik.Groups, g)
+	authentik.Groups.KeepCreated(e.client, g)
 	meta.SetExternalName(cr, g.Pk)
 	cr.Status.AtProvider = observation(g)
 	return managed.ExternalCreation{}, nil

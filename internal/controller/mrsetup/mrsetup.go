@@ -53,7 +53,12 @@ func ReconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []ma
 		// Spread the polls of resources created together, so hundreds of
 		// them do not all reach Authentik in the same second of each poll.
 		managed.WithPollJitterHook(o.PollInterval / 10),
-		ReadsOwnWrites(),
+		// No creation grace period: it is meant for eventually consistent
+		// APIs, and Authentik reads what it has just written (one
+		// database), so a resource it cannot find right after its create
+		// is gone; the grace period also held up deleting a resource that
+		// was just created.
+		managed.WithCreationGracePeriod(0),
 		RecordsFinalizerWithCreate(mgr.GetClient()),
 		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime's event package still takes the legacy recorder.
 	}
@@ -67,15 +72,6 @@ func ReconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []ma
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
 	}
 	return opts
-}
-
-// ReadsOwnWrites drops the managed reconciler's 30 s creation grace period,
-// meant for eventually consistent APIs. Authentik reads what it has just
-// written (one database), so a resource it cannot find right after its
-// create is gone; the grace period also held up deleting a resource that
-// was just created.
-func ReadsOwnWrites() managed.ReconcilerOption {
-	return managed.WithCreationGracePeriod(0)
 }
 
 // Setup adds a controller for the kind to the manager. The kind's own

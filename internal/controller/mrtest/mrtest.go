@@ -186,7 +186,7 @@ func (e *Env) Reconciler(k mrsetup.Kind, opts ...managed.ReconcilerOption) *mana
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
-		mrsetup.ReadsOwnWrites(),
+		managed.WithCreationGracePeriod(0),
 		mrsetup.RecordsFinalizerWithCreate(m.Client),
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
@@ -213,7 +213,7 @@ func (e *Env) CrashingReconciler(k mrsetup.Kind, opts ...managed.ReconcilerOptio
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
-		mrsetup.ReadsOwnWrites(),
+		managed.WithCreationGracePeriod(0),
 		mrsetup.RecordsFinalizerWithCreate(m.Client),
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)

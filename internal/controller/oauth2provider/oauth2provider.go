@@ -99,7 +99,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.OAuth2Provider) (ma
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	p, err := authentik.Read(ctx, e.client, authentik.OAuth2Providers, strconv.Itoa(int(pk)))
+	p, err := authentik.OAuth2Providers.GetCached(ctx, e.client, strconv.Itoa(int(pk)))
 	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
@@ -148,7 +148,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.OAuth2Provider) (man
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
 	// The next Observe reads what Authentik answered.
-	authentik.Remember(e.client, authentik.OAuth2Providers, p)
+	authentik.OAuth2Providers.KeepCreated(e.client, p)
 	meta.SetExternalName(cr, strconv.Itoa(int(p.Pk)))
 	return managed.ExternalCreation{ConnectionDetails: e.connectionDetails(p)}, nil
 }

@@ -87,7 +87,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Outpost) (managed.E
 	if id == "" {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	o, err := authentik.Read(ctx, e.client, authentik.Outposts, id)
+	o, err := authentik.Outposts.GetCached(ctx, e.client, id)
 	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
@@ -156,7 +156,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Outpost) (managed.Ex
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
 	// The next Observe reads what Authentik answered.
-	authentik.Remember(e.client, authentik.Outposts, o)
+	authentik.Outposts.KeepCreated(e.client, o)
 	meta.SetExternalName(cr, o.Pk)
 	return managed.ExternalCreation{}, nil
 }

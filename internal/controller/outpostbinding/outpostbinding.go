@@ -261,7 +261,7 @@ func (e *external) specOutpost(ctx context.Context, cr *v1alpha1.OutpostBinding)
 
 // outpost reads the outpost with UUID id; nil when it is gone.
 func (e *external) outpost(ctx context.Context, id string) (*api.Outpost, error) {
-	o, err := authentik.Read(ctx, e.client, authentik.Outposts, id)
+	o, err := authentik.Outposts.GetCached(ctx, e.client, id)
 	if err != nil {
 		if authentik.IsNotFound(err) {
 			return nil, nil
@@ -329,7 +329,7 @@ func (e *external) servedBySharedLists(ctx context.Context, required []string, p
 	if err != nil {
 		return false, err
 	}
-	found, ok, err := authentik.All(ctx, apps, authentik.Applications, func(a *api.Application) bool {
+	found, ok, err := authentik.Applications.ListCached(ctx, apps, func(a *api.Application) bool {
 		p := a.Provider.Get()
 		return p != nil && *p == pk
 	})
@@ -341,7 +341,7 @@ func (e *external) servedBySharedLists(ctx context.Context, required []string, p
 		return false, err
 	}
 	target := found[0].Pk
-	bindings, ok, err := authentik.All(ctx, policies, authentik.PolicyBindings, func(b *api.PolicyBinding) bool {
+	bindings, ok, err := authentik.PolicyBindings.ListCached(ctx, policies, func(b *api.PolicyBinding) bool {
 		return strings.EqualFold(b.Target, target)
 	})
 	if err != nil || !ok {
@@ -468,7 +468,7 @@ func (e *external) outpostID(ctx context.Context, fp v1alpha1.OutpostBindingPara
 	}
 	// The embedded outpost's managed key never changes: the shared list of
 	// outposts names its UUID, unless the list cannot be read.
-	embedded, err := authentik.Find(ctx, e.client, authentik.Outposts, func(o *api.Outpost) bool {
+	embedded, err := authentik.Outposts.FindCached(ctx, e.client, func(o *api.Outpost) bool {
 		return strings.EqualFold(o.GetManaged(), EmbeddedOutpost)
 	})
 	if err != nil {

@@ -158,7 +158,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (man
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	b, err := authentik.Read(ctx, e.client, authentik.PolicyBindings, id)
+	b, err := authentik.PolicyBindings.GetCached(ctx, e.client, id)
 	if err != nil {
 		if !authentik.IsNotFound(err) {
 			return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errGet)
@@ -402,7 +402,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
 	}
 	// The next Observe reads what Authentik answered.
-	authentik.Remember(e.client, authentik.PolicyBindings, b)
+	authentik.PolicyBindings.KeepCreated(e.client, b)
 	meta.SetExternalName(cr, b.Pk)
 	cr.Status.AtProvider = observation(b)
 	return managed.ExternalCreation{}, nil

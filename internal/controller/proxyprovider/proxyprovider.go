@@ -97,7 +97,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ProxyProvider) (man
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	p, err := authentik.Read(ctx, e.client, authentik.ProxyProviders, strconv.Itoa(int(pk)))
+	p, err := authentik.ProxyProviders.GetCached(ctx, e.client, strconv.Itoa(int(pk)))
 	if err != nil {
 		if authentik.IsNotFound(err) {
 			return managed.ExternalObservation{ResourceExists: false}, nil
@@ -159,7 +159,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (mana
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}
 	// The next Observe reads what Authentik answered.
-	authentik.Remember(e.client, authentik.ProxyProviders, p)
+	authentik.ProxyProviders.KeepCreated(e.client, p)
 	meta.SetExternalName(cr, strconv.Itoa(int(p.Pk)))
 	cr.Status.AtProvider = observation(p)
 	return managed.ExternalCreation{}, nil
@@ -172,7 +172,7 @@ func (e *external) nameListed(ctx context.Context, name *string) (bool, error) {
 	if name == nil {
 		return false, nil
 	}
-	p, err := authentik.Find(ctx, e.client, authentik.ProxyProviders, func(p *api.ProxyProvider) bool { return p.Name == *name })
+	p, err := authentik.ProxyProviders.FindCached(ctx, e.client, func(p *api.ProxyProvider) bool { return p.Name == *name })
 	return p != nil, err
 }
 

@@ -37,7 +37,7 @@ func TestNoTakeover(t *testing.T) {
 		Count: func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
 		ListBefore: func(t *testing.T, e *mrtest.Env) {
 			c := e.ClientAs(&v1alpha1.ProxyProvider{})
-			if _, err := authentik.Find(context.Background(), c, authentik.ProxyProviders, func(*api.ProxyProvider) bool { return false }); err != nil {
+			if _, err := authentik.ProxyProviders.FindCached(context.Background(), c, func(*api.ProxyProvider) bool { return false }); err != nil {
 				t.Fatal(err)
 			}
 		},
