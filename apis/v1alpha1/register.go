@@ -18,7 +18,7 @@ var (
 	SchemeGroupVersion = schema.GroupVersion{Group: GroupName, Version: Version}
 
 	// SchemeBuilder is used to add go types to the GroupVersionKind scheme.
-	SchemeBuilder = &scheme.Builder{GroupVersion: SchemeGroupVersion}
+	SchemeBuilder = &scheme.Builder{GroupVersion: SchemeGroupVersion} //nolint:staticcheck // The kubebuilder layout controller-gen and angryjet expect; the package imports controller-runtime already.
 )
 
 // kindOf returns the kind, group kind and group version kind of an API type.

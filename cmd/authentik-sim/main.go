@@ -118,7 +118,7 @@ func parseFault(spec string) (string, authentiksim.Fault, error) {
 	var f authentiksim.Fault
 	op, opts, ok := strings.Cut(spec, ":")
 	if !ok || op == "" {
-		return "", f, errors.Errorf("%q: want OPERATION_ID:key=value,...", spec)
+		return "", f, errors.Errorf("%q: want OPERATION_ID:key=value[,key=value]", spec)
 	}
 	for _, opt := range strings.Split(opts, ",") {
 		key, value, _ := strings.Cut(strings.TrimSpace(opt), "=")

@@ -235,7 +235,7 @@ func groupNames(t *testing.T, url string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // test
+	defer resp.Body.Close()
 	var l struct {
 		Results []struct {
 			Pk   string `json:"pk"`

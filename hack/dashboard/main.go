@@ -73,8 +73,9 @@ func graph(title, description, unit string, queries ...cog.Builder[variants.Data
 }
 
 // Build returns the dashboard.
-func Build() (dashboard.Dashboard, error) {
+func Build() (dashboard.Dashboard, error) { //nolint:staticcheck // The classic JSON model, which Grafana's file provisioning loads in every version we support.
 	mr := `gvk=~"authentik\\.m\\.crossplane\\.io/.*"`
+	//nolint:staticcheck // As Build's result type.
 	b := dashboard.NewDashboardBuilder("provider-authentik").
 		Uid(uid).
 		Description("Crossplane provider for Authentik: its health, its managed resources, the Authentik API as it sees it, and its outposts' provider lists.").

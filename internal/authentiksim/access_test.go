@@ -473,7 +473,7 @@ func TestAccessControlEndpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close() //nolint:errcheck // test
+		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, strings.TrimSpace(string(b))
 	}
@@ -631,7 +631,7 @@ func TestExpressionPolicyAdmits(t *testing.T) {
 				}
 			}
 			for i, g := range tc.groups {
-				w.bind(t, e, bindingSpec{group: g, order: int32(len(tc.policies) + i)})
+				w.bind(t, e, bindingSpec{group: g, order: int32(len(tc.policies) + i)}) //nolint:gosec // A handful of test cases.
 			}
 			if tc.deleteGroup != "" {
 				if _, err := e.c.CoreAPI.CoreGroupsDestroy(e.ctx, w.groups[tc.deleteGroup].Pk).Execute(); err != nil {
@@ -710,7 +710,7 @@ func TestUnevaluablePolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close() //nolint:errcheck // test
+		defer resp.Body.Close()
 		var body map[string]any
 		_ = json.NewDecoder(resp.Body).Decode(&body)
 		return resp.StatusCode, body
@@ -735,7 +735,7 @@ func TestUnevaluablePolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // test
+	defer resp.Body.Close()
 	var listed []AccessError
 	if err := json.NewDecoder(resp.Body).Decode(&listed); err != nil {
 		t.Fatal(err)

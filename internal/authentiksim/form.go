@@ -148,7 +148,7 @@ func (f *form) boolean(key string) (bool, bool) {
 	return v, true
 }
 
-func (f *form) integer(key string, required bool, min, max int64) (int64, bool) {
+func (f *form) integer(key string, required bool, lowest, highest int64) (int64, bool) {
 	if !f.present(key, required) {
 		return 0, false
 	}
@@ -161,12 +161,12 @@ func (f *form) integer(key string, required bool, min, max int64) (int64, bool) 
 		f.errs.add(key, msgNotInt)
 		return 0, false
 	}
-	if v < min {
-		f.errs.add(key, fmt.Sprintf(msgTooSmall, min))
+	if v < lowest {
+		f.errs.add(key, fmt.Sprintf(msgTooSmall, lowest))
 		return 0, false
 	}
-	if v > max {
-		f.errs.add(key, fmt.Sprintf(msgTooLarge, max))
+	if v > highest {
+		f.errs.add(key, fmt.Sprintf(msgTooLarge, highest))
 		return 0, false
 	}
 	return v, true

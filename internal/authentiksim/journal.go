@@ -63,7 +63,7 @@ func replay(s *Server, path string) error {
 	if err != nil {
 		return errors.Wrap(err, errReadState)
 	}
-	defer f.Close() //nolint:errcheck // read only
+	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 2*maxBodyBytes)
 	for line := 1; sc.Scan(); line++ {

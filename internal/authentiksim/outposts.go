@@ -44,7 +44,7 @@ type outpostJSON struct {
 // authentik/outposts/models.py, with the log level and namespace an install
 // in the "authentik" namespace has.
 func defaultOutpostConfig(host string) map[string]any {
-	return map[string]any{
+	return map[string]any{ //nolint:gosec // Outpost settings, no credentials.
 		"authentik_host":                   host,
 		"authentik_host_insecure":          false,
 		"authentik_host_browser":           "",

@@ -260,7 +260,7 @@ func (sc *schema) tolerated(err error, line Line) bool {
 		return len(me) > 0
 	}
 	var re *openapi3filter.ResponseError
-	if errors.As(err, &re) && re.Err != nil && re.Err != err {
+	if errors.As(err, &re) && re.Err != nil && re.Err != err { //nolint:errorlint // Identity, not equality: an error that wraps itself ends the recursion.
 		return sc.tolerated(re.Err, line)
 	}
 	var se *openapi3.SchemaError

@@ -250,7 +250,7 @@ func (st *state) newUUID() string {
 	for i := 0; i < 16; i += 8 {
 		v := st.rng.Uint64()
 		for j := range 8 {
-			b[i+j] = byte(v >> (8 * j))
+			b[i+j] = byte(v >> (8 * j)) //nolint:gosec // Keeps the low byte on purpose.
 		}
 	}
 	b[6] = b[6]&0x0f | 0x40

@@ -18,7 +18,7 @@ import (
 
 const (
 	errNoURL       = "the Authentik URL is empty"
-	errNoToken     = "the Authentik API token is empty"
+	errNoToken     = "the Authentik API token is empty" //nolint:gosec // An error message, not a credential.
 	errBadCABundle = "the CA bundle holds no PEM certificate"
 	errSystemRoots = "cannot load the system certificate pool"
 

@@ -28,7 +28,7 @@ const (
 	teamSecret  = "team-token"
 	teamToken   = "team-s3cret"
 	adminToken  = "admin-s3cret"
-	tokenEnvVar = "AUTHENTIK_TEST_TOKEN"
+	tokenEnvVar = "AUTHENTIK_TEST_TOKEN" //nolint:gosec // The name of a variable, not a token.
 )
 
 // tokenSecret holds token and a CA bundle under the names the configs in

@@ -101,7 +101,7 @@ func (c *Client) CheckHealth(ctx context.Context) Health {
 		h.Unreachable = err
 		return h
 	}
-	defer resp.Body.Close() //nolint:errcheck // Only read from.
+	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxHealthBody))
 	if err != nil {
 		h.Unreachable = err

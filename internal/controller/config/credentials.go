@@ -27,7 +27,7 @@ import (
 
 // FinalizerCredentialsInUse keeps a ProviderConfig, and the Secrets it
 // reads, while managed resources in its namespace refer to it.
-const FinalizerCredentialsInUse = "authentik.m.crossplane.io/credentials-in-use"
+const FinalizerCredentialsInUse = "authentik.m.crossplane.io/credentials-in-use" //nolint:gosec // A finalizer name, not a credential.
 
 const (
 	errListManaged    = "cannot list the managed resources in the namespace"

@@ -45,7 +45,7 @@ const (
 	Namespace     = "team-a"
 	ConfigName    = "default"
 	SecretName    = "authentik-token"
-	SecretNS      = "crossplane-system"
+	SecretNS      = "crossplane-system" //nolint:gosec // A namespace, not a credential.
 	SecretKey     = "token"
 	maxIterations = 10
 )

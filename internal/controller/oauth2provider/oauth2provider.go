@@ -28,7 +28,7 @@ const (
 	errUpdate       = "cannot update OAuth2 provider"
 	errDelete       = "cannot delete OAuth2 provider"
 	errObserve      = "cannot compare the OAuth2 provider with spec.forProvider"
-	errNoSecret     = "Authentik's answer holds no client_secret, which the connection Secret needs"
+	errNoSecret     = "Authentik's answer holds no client_secret, which the connection Secret needs" //nolint:gosec // An error message, not a credential.
 )
 
 // fieldPaths maps Authentik's request fields to this resource's fields, so

@@ -509,6 +509,6 @@ func observation(o *api.Outpost, pk int32) v1alpha1.OutpostBindingObservation {
 		OutpostID:   ptr.To(o.Pk),
 		OutpostName: ptr.To(o.Name),
 		ProviderID:  ptr.To(pk),
-		Providers:   ptr.To(int32(len(o.Providers))),
+		Providers:   ptr.To(int32(len(o.Providers))), //nolint:gosec // Authentik stores the list in a Postgres array of int32 keys; it cannot hold 2^31 entries.
 	}
 }
