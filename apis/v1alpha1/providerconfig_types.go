@@ -164,6 +164,10 @@ const (
 	// TypeVersionSupported says whether the Authentik version that answers
 	// is in the range the provider supports.
 	TypeVersionSupported xpv2.ConditionType = "VersionSupported"
+	// TypeRouteDiscovery, on a ClusterProviderConfig of a provider started
+	// with --enable-discovery, says whether the provider may list and watch
+	// the route kinds discovery reads; a kind it may not stays off.
+	TypeRouteDiscovery xpv2.ConditionType = "RouteDiscovery"
 )
 
 // Reasons of a provider config's conditions.
@@ -180,6 +184,11 @@ const (
 	ReasonConfigInvalid xpv2.ConditionReason = "ConfigInvalid"
 	// ReasonNotChecked: an earlier check failed, so this one was not made.
 	ReasonNotChecked xpv2.ConditionReason = "NotChecked"
+	// ReasonDiscoveryPermitted: route discovery may read every route kind.
+	ReasonDiscoveryPermitted xpv2.ConditionReason = "Permitted"
+	// ReasonPermissionMissing: a route kind's discovery is off for want of
+	// RBAC permissions, which the message names.
+	ReasonPermissionMissing xpv2.ConditionReason = "PermissionMissing"
 )
 
 // +kubebuilder:object:root=true

@@ -150,6 +150,10 @@ YAML
       k wait --for=condition=Ready --timeout=1s -n "${pc%/*}" "proxyconfig/${pc#*/}"
   done
 
+  if ! $DEMO; then
+    log "the provider as a pod, and its RBAC: go test -tags node ./cluster/package"
+    (cd "$ROOT" && NODE_TEST_ROOT=$ROOT go test -count=1 -v -tags node -run 'TestProviderRunsAsAPod|TestRBAC' ./cluster/package/)
+  fi
   echo
   k get pods -A -o wide
   echo

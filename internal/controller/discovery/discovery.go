@@ -29,6 +29,8 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 )
 
 // The annotations a route carries, and the label discovery puts on the
@@ -93,10 +95,34 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 			log.Info("Route discovery started", "kind", r.GroupVersionKind.Kind)
 		}
 	}
-	o.Gate.Register(gated(Ingress), ProxyConfigGroupVersionKind)
-	o.Gate.Register(gated(HTTPRoute), ProxyConfigGroupVersionKind, HTTPRoute.GroupVersionKind)
+	// Asked once, at start: a route kind the provider may not list and watch
+	// stays off (its informer would only log errors), everything else runs.
+	var offs []off
+	for _, r := range []Route{Ingress, HTTPRoute} {
+		missing, err := Missing(context.Background(), mgr.GetClient(), r.Permissions())
+		if err != nil {
+			log.Info("Cannot check route discovery's permissions; starting it anyway", "kind", r.GroupVersionKind.Kind, "error", err)
+		}
+		if len(missing) > 0 {
+			f := off{kind: r.GroupVersionKind.Kind, missing: missing}
+			offs = append(offs, f)
+			log.Info(f.String())
+			continue
+		}
+		deps := []schema.GroupVersionKind{ProxyConfigGroupVersionKind}
+		if r.GroupVersionKind != Ingress.GroupVersionKind {
+			deps = append(deps, r.GroupVersionKind)
+		}
+		o.Gate.Register(gated(r), deps...)
+	}
+	cond := discoveryCondition(offs)
+	o.Gate.Register(func() {
+		if err := setupStatus(mgr, o, cond); err != nil {
+			log.Info(errSetup, "kind", "ClusterProviderConfig status", "error", err)
+		}
+	}, v1alpha1.ClusterProviderConfigGroupVersionKind)
 
-	log.Info("Route discovery enabled: Ingress discovery starts once the ProxyConfig CRD exists", "proxyConfig", ProxyConfigGroupVersionKind.String())
+	log.Info("Route discovery enabled: it starts once the ProxyConfig CRD exists", "proxyConfig", ProxyConfigGroupVersionKind.String())
 	if _, err := mgr.GetRESTMapper().RESTMapping(HTTPRoute.GroupVersionKind.GroupKind(), HTTPRoute.GroupVersionKind.Version); meta.IsNoMatchError(err) {
 		log.Info("HTTPRoute discovery is off: the Gateway API's HTTPRoute CRD is not installed; it starts when the CRD is")
 	}
@@ -135,7 +161,17 @@ type Reconciler struct {
 }
 
 // Reconcile makes, updates or deletes the ProxyConfig named like the route.
+// A permission the provider lacks is logged with the API server's message,
+// which names it: controller-runtime's own error log is off without --debug.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	if kerrors.IsForbidden(err) {
+		r.log.Info("Route discovery lacks a permission; "+rbacHint, "kind", r.route.GroupVersionKind.Kind, "namespace", req.Namespace, "name", req.Name, "error", err.Error())
+	}
+	return res, err
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	route := r.route.New()
 	if err := r.kube.Get(ctx, req.NamespacedName, route); err != nil {
 		// A deleted route's ProxyConfig goes with it: the garbage collector

@@ -50,6 +50,8 @@ func (m missingService) Error() string { return string(m) }
 type Route struct {
 	// GroupVersionKind of the route, for the ProxyConfig's owner reference.
 	GroupVersionKind schema.GroupVersionKind
+	// Resource is the route kind's resource name, for RBAC.
+	Resource string
 	// New returns an empty route of the kind.
 	New func() client.Object
 	// Backend reads the route's first host and the Service behind it. It
@@ -60,6 +62,7 @@ type Route struct {
 // Ingress is discovery of networking.k8s.io/v1 Ingresses.
 var Ingress = Route{
 	GroupVersionKind: networkingv1.SchemeGroupVersion.WithKind("Ingress"),
+	Resource:         "ingresses",
 	New:              func() client.Object { return &networkingv1.Ingress{} },
 	Backend: func(ctx context.Context, r client.Reader, route client.Object) (Backend, error) {
 		ing, ok := route.(*networkingv1.Ingress)
@@ -74,6 +77,7 @@ var Ingress = Route{
 // HTTPRoutes.
 var HTTPRoute = Route{
 	GroupVersionKind: schema.GroupVersionKind{Group: gatewayv1.GroupName, Version: "v1", Kind: "HTTPRoute"},
+	Resource:         "httproutes",
 	New:              func() client.Object { return &gatewayv1.HTTPRoute{} },
 	Backend: func(_ context.Context, _ client.Reader, route client.Object) (Backend, error) {
 		hr, ok := route.(*gatewayv1.HTTPRoute)
