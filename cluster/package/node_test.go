@@ -3,13 +3,23 @@
 package pkgtest
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 // The tests behind the build tag node run on the local node after
@@ -17,7 +27,8 @@ import (
 // provider as a pod with the permissions its RBAC manager grants plus
 // discovery-rbac.yaml. Each takes one permission away, shows what the
 // provider does without it, and gives it back. They read KUBECONFIG and
-// NODE_TEST_ROOT.
+// NODE_TEST_ROOT, and NODE_TEST_SIM_URL and NODE_TEST_TOKEN for the
+// Authentik simulator.
 
 const (
 	xpNamespace      = "crossplane-system"
@@ -267,4 +278,186 @@ spec:
 		out, err := n.kubectl("", "get", "proxyconfig", "whoami", "-n", ns, "-o", "jsonpath={.spec.internalHost}")
 		return err == nil && out == "http://whoami."+ns+".svc.cluster.local:8080", out
 	})
+}
+
+// proxyConfigs are count ProxyConfigs named prefix-NN in ns, each with its
+// own Authentik provider name.
+func proxyConfigs(ns, prefix string, count int) string {
+	var b strings.Builder
+	for i := range count {
+		name := fmt.Sprintf("%s-%02d", prefix, i)
+		fmt.Fprintf(&b, `---
+apiVersion: gitops.io/v1
+kind: ProxyConfig
+metadata: {name: %s, namespace: %s}
+spec:
+  serviceName: longhorn-frontend
+  serviceNamespace: longhorn-system
+  externalHost: %s.k8s.example.com
+  internalHost: http://longhorn-frontend.longhorn-system.svc.cluster.local:80
+  authentikConfig: {providerName: %s, mode: forward_single}
+`, name, ns, name, name)
+	}
+	return b.String()
+}
+
+// allReady waits until every ProxyConfig in ns is Ready.
+func (n *node) allReady(t *testing.T, ns string, count int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		out, _ := n.kubectl("", "get", "proxyconfigs", "-n", ns, "-o", `jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`)
+		if strings.Count(out, "True") == count {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d ProxyConfigs in %s Ready after 5 minutes", strings.Count(out, "True"), count, ns)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// authentikProviders is how many proxy providers Authentik has by each name.
+func authentikProviders(t *testing.T, names []string) map[string]int {
+	t.Helper()
+	ak, err := authentik.New(authentik.Config{URL: os.Getenv("NODE_TEST_SIM_URL"), Token: os.Getenv("NODE_TEST_TOKEN")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, name := range names {
+		l, resp, err := ak.API.ProvidersAPI.ProvidersProxyList(context.Background()).NameIexact(name).Execute()
+		if err := authentik.Classify(resp, err); err != nil {
+			t.Fatal(err)
+		}
+		got[name] = len(l.Results)
+	}
+	return got
+}
+
+func TestProviderPodDeletedDuringCreation(t *testing.T) {
+	n := setupNode(t)
+	const ns, count = "node-restart", 20
+	n.mustKubectl(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n", "apply", "-f", "-")
+	t.Cleanup(func() { _, _ = n.kubectl("", "delete", "namespace", ns, "--wait=false") })
+
+	n.mustKubectl(t, proxyConfigs(ns, ns, count), "apply", "-f", "-")
+	time.Sleep(2 * time.Second) // the provider is mid-way through them
+	start := time.Now()
+	n.restartProvider(t)
+	n.allReady(t, ns, count)
+	t.Logf("%d ProxyConfigs Ready %s after the provider's pod was deleted", count, time.Since(start).Round(time.Second))
+
+	names := make([]string, count)
+	want := map[string]int{}
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%02d", ns, i)
+		want[names[i]] = 1
+	}
+	if diff := cmp.Diff(want, authentikProviders(t, names)); diff != "" {
+		t.Errorf("proxy providers in Authentik by name: -want, +got:\n%s", diff)
+	}
+}
+
+// providerPods are the names and IPs of the provider's Ready pods.
+func (n *node) providerPods(t *testing.T) map[string]string {
+	t.Helper()
+	out, _ := n.kubectl("", "get", "pods", "-n", xpNamespace, "-l", providerSelector, "-o",
+		`jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}`)
+	pods := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[2] == "True" {
+			pods[f[0]] = f[1]
+		}
+	}
+	return pods
+}
+
+// leaseHolder is the pod that leads, as the provider's Lease names it
+// (controller-runtime's identity is the host name, then _ and a UUID).
+func (n *node) leaseHolder() string {
+	out, _ := n.kubectl("", "get", "lease", "-n", xpNamespace, "crossplane-leader-election-provider-authentik", "-o", "jsonpath={.spec.holderIdentity}")
+	pod, _, _ := strings.Cut(out, "_")
+	return pod
+}
+
+// apiRequests is the provider pod's count of requests to Authentik, read
+// from its metrics port on the pod's address.
+func apiRequests(t *testing.T, ip string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + ip + ":8080/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // test
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, metrics.NameAPIRequests+"{") {
+			continue
+		}
+		f := strings.Fields(l)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += v
+	}
+	return sum
+}
+
+func TestLeaderHandOverTwoReplicas(t *testing.T) {
+	n := setupNode(t)
+	const ns, count = "node-leader", 10
+	replicas := func(r int) {
+		n.mustKubectl(t, "", "patch", "deploymentruntimeconfig", "provider-authentik", "--type=merge", "-p",
+			fmt.Sprintf(`{"spec":{"deploymentTemplate":{"spec":{"replicas":%d}}}}`, r))
+	}
+	replicas(2)
+	t.Cleanup(func() { replicas(1) })
+	var pods map[string]string
+	eventually(t, "two provider pods Ready", func() (bool, string) {
+		pods = n.providerPods(t)
+		return len(pods) == 2, fmt.Sprint(pods)
+	})
+	var leader, follower string
+	eventually(t, "one of them leads", func() (bool, string) {
+		leader = n.leaseHolder()
+		_, ok := pods[leader]
+		return ok, leader
+	})
+	for p := range pods {
+		if p != leader {
+			follower = p
+		}
+	}
+	n.mustKubectl(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n", "apply", "-f", "-")
+	t.Cleanup(func() { _, _ = n.kubectl("", "delete", "namespace", ns, "--wait=false") })
+	n.mustKubectl(t, proxyConfigs(ns, ns, count), "apply", "-f", "-")
+	n.allReady(t, ns, count)
+	if c := apiRequests(t, pods[follower]); c != 0 {
+		t.Errorf("the follower %s made %v Authentik requests while %s led, want 0", follower, c, leader)
+	}
+
+	// The follower, or the pod the ReplicaSet makes for the deleted one,
+	// whichever asks first once the leader lets go.
+	deleted := time.Now()
+	before := apiRequests(t, pods[follower])
+	n.mustKubectl(t, "", "delete", "pod", "-n", xpNamespace, leader, "--wait=false")
+	var next string
+	eventually(t, "another pod takes the lease", func() (bool, string) {
+		next = n.leaseHolder()
+		return next != "" && next != leader, next
+	})
+	t.Logf("hand-over %s after the leader's pod %s was deleted; %s leads (the follower was %s)", time.Since(deleted).Round(100*time.Millisecond), leader, next, follower)
+	if next != follower {
+		if c := apiRequests(t, pods[follower]); c != before {
+			t.Errorf("the follower %s made %v Authentik requests while %s led, want 0", follower, c-before, next)
+		}
+	}
+	n.mustKubectl(t, proxyConfigs(ns, ns+"-after", count), "apply", "-f", "-")
+	n.allReady(t, ns, 2*count)
 }
