@@ -91,16 +91,19 @@ bench-scale: build tools ## Scale bench on the local control plane (not in `make
 
 .PHONY: node-smoke
 node-smoke: tools ## Prove the local node (not in `make test`; root, Debian's containerd, runc, CNI plugins): a pod reaches the API server through the kubernetes Service.
+	cluster/local/node-deps.sh
 	cluster/build-tools.sh node
 	cluster/local/node-smoke.sh
 
 .PHONY: node-test
-node-test: build xpkg ## examples/gitops on the local node (not in `make test` yet): Crossplane from its chart, the provider and the functions as pods from their packages; always tears down.
+node-test: build xpkg ## examples/gitops on the local node (not in `make test` yet): Crossplane from its chart, the provider and the functions as pods from their packages, then the provider pod's RBAC, restart and hand-over tests; always tears down.
+	cluster/local/node-deps.sh
 	cluster/build-tools.sh node
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/node-test.sh
 
 .PHONY: demo-node
-demo-node: build xpkg ## What node-test does, left running: `kubectl get pods -n crossplane-system` shows Crossplane, the provider and the functions.
+demo-node: build xpkg ## What node-test does (without its tests), left running: `kubectl get pods -n crossplane-system` shows Crossplane, the provider and the functions.
+	cluster/local/node-deps.sh
 	cluster/build-tools.sh node
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/node-test.sh --demo
 
