@@ -49,7 +49,7 @@ func setupNode(t *testing.T) *node {
 }
 
 func (n *node) kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(n.root, "_output", "bin", "kubectl"), args...)
+	cmd := exec.Command(filepath.Join(n.root, "_output", "bin", "kubectl"), args...) //nolint:gosec // the stack's own kubectl
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
@@ -389,7 +389,7 @@ func apiRequests(t *testing.T, ip string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // test
+	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -171,20 +173,18 @@ func dirEntries(d Dir) ([]entry, error) {
 	for p := filepath.Dir(target); p != "."; p = filepath.Dir(p) {
 		es = append([]entry{{path: p, mode: 0o755, dir: true}}, es...)
 	}
-	err := filepath.WalkDir(d.Source, func(path string, de os.DirEntry, err error) error {
+	// Read through the directory's own file system: nothing outside it.
+	src := os.DirFS(d.Source)
+	err := fs.WalkDir(src, ".", func(p string, de fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(d.Source, path)
-		if err != nil {
-			return err
-		}
-		name := filepath.ToSlash(filepath.Join(target, rel))
+		name := path.Join(target, p)
 		switch {
 		case de.IsDir():
 			es = append(es, entry{path: name, mode: 0o755, dir: true})
 		case de.Type().IsRegular():
-			b, err := os.ReadFile(filepath.Clean(path))
+			b, err := fs.ReadFile(src, p)
 			if err != nil {
 				return err
 			}
