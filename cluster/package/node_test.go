@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -357,6 +358,57 @@ func TestProviderPodDeletedDuringCreation(t *testing.T) {
 	if diff := cmp.Diff(want, authentikProviders(t, names)); diff != "" {
 		t.Errorf("proxy providers in Authentik by name: -want, +got:\n%s", diff)
 	}
+}
+
+func TestProviderContainerKilled(t *testing.T) {
+	n := setupNode(t)
+	const ns, count = "node-kill", 5
+	pod := n.mustKubectl(t, "", "get", "pods", "-n", xpNamespace, "-l", providerSelector, "-o", "jsonpath={.items[0].metadata.name}")
+	restarts := func() string {
+		out, _ := n.kubectl("", "get", "pod", "-n", xpNamespace, pod, "-o", "jsonpath={.status.containerStatuses[0].restartCount}")
+		return out
+	}
+	before := restarts()
+	// As an OOM kill does: SIGKILL to the container's process, no lease
+	// released; the kubelet starts the container again in the same pod.
+	pids := providerPIDs(t)
+	if len(pids) != 1 {
+		t.Fatalf("%d provider processes on this machine, want 1: %v", len(pids), pids)
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	eventually(t, "the kubelet restarts the provider's container", func() (bool, string) {
+		r := restarts()
+		return r != before && r != "", r
+	})
+	n.mustKubectl(t, "", "wait", "--for=condition=Ready", "--timeout=120s", "-n", xpNamespace, "pod/"+pod)
+	n.mustKubectl(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: "+ns+"}\n", "apply", "-f", "-")
+	t.Cleanup(func() { _, _ = n.kubectl("", "delete", "namespace", ns, "--wait=false") })
+	n.mustKubectl(t, proxyConfigs(ns, ns, count), "apply", "-f", "-")
+	n.allReady(t, ns, count)
+	t.Logf("container restarted (restartCount %s -> %s); %d new ProxyConfigs Ready %s after the kill (the old lease runs out first)",
+		before, restarts(), count, time.Since(killed).Round(time.Second))
+}
+
+// providerPIDs are the processes on this machine that run the provider's
+// image's entrypoint.
+func providerPIDs(t *testing.T) []int {
+	t.Helper()
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	var pids []int
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "cmdline")) //nolint:gosec // /proc, on purpose
+		if err != nil || !strings.HasPrefix(string(b), "/usr/local/bin/provider\x00") {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(d))
+		if err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // providerPods are the names and IPs of the provider's Ready pods.
