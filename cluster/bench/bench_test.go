@@ -197,11 +197,11 @@ func (e *env) waitReady(t *testing.T, ns string, names []string, start time.Time
 
 func (e *env) counts(t *testing.T, what string) map[string]int {
 	t.Helper()
-	resp, err := http.Get(e.simURL + "/_sim/" + what) //nolint:gosec,noctx // The local simulator.
+	resp, err := http.Get(e.simURL + "/_sim/" + what)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // Only read from.
+	defer resp.Body.Close()
 	out := map[string]int{}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func sum(m map[string]int) int {
 
 func (e *env) resetCounts(t *testing.T) {
 	t.Helper()
-	resp, err := http.Post(e.simURL+"/_sim/reset-counters", "", nil) //nolint:gosec,noctx // The local simulator.
+	resp, err := http.Post(e.simURL+"/_sim/reset-counters", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,11 +261,11 @@ func (e *env) goMemory(t *testing.T) string {
 		return ""
 	}
 	text := func(what string) string {
-		resp, err := http.Get(e.pprofURL + "/" + what) //nolint:gosec,noctx // The local provider.
+		resp, err := http.Get(e.pprofURL + "/" + what)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close() //nolint:errcheck // Only read from.
+		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
 		if err != nil {
 			t.Fatal(err)
@@ -368,19 +368,19 @@ func (e *env) profile(t *testing.T, what, file string) {
 	if e.pprofURL == "" || e.out == "" {
 		return
 	}
-	resp, err := http.Get(e.pprofURL + "/" + what) //nolint:gosec,noctx // The local provider.
+	resp, err := http.Get(e.pprofURL + "/" + what)
 	if err != nil {
 		t.Logf("profile %s: %v", what, err)
 		return
 	}
-	defer resp.Body.Close() //nolint:errcheck // Only read from.
+	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Logf("profile %s: %d %v", what, resp.StatusCode, err)
 		return
 	}
 	path := strings.TrimSuffix(e.out, ".md") + "-" + file + ".pprof"
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Logf("profile %s: %v", what, err)
 		return
 	}
@@ -559,7 +559,7 @@ func TestScale(t *testing.T) {
 	}
 	fmt.Println(b.String())
 	if e.out != "" {
-		if err := os.WriteFile(e.out, []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(e.out, []byte(b.String()), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

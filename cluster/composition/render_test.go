@@ -72,7 +72,7 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir) //nolint:errcheck // best effort
+	defer os.RemoveAll(dir)
 
 	stop, err := startFunctions(dir)
 	defer stop()
@@ -148,7 +148,7 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close() //nolint:errcheck // only probing for a free port
+	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 

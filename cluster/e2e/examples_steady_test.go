@@ -15,11 +15,11 @@ const steadyPolls = 3
 // simWrites reads the simulator's writes per operation.
 func simWrites(t *testing.T) map[string]int {
 	t.Helper()
-	resp, err := http.Get(simURL() + "/_sim/writes") //nolint:gosec,noctx // The local simulator.
+	resp, err := http.Get(simURL() + "/_sim/writes")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // Only read from.
+	defer resp.Body.Close()
 	out := map[string]int{}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func sim(t *testing.T, method, path, body string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // a test's request
+	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +378,7 @@ func (e *env) rawApplication(t *testing.T, slug string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // a test's request
+	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET application %s: %d %s %v", slug, resp.StatusCode, b, err)

@@ -48,7 +48,7 @@ func scrape(t *testing.T) map[string]*dto.MetricFamily {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // Only read from.
+	defer resp.Body.Close()
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
@@ -313,11 +313,11 @@ func TestAPICallsPerPoll(t *testing.T) {
 	e := setup(t)
 	const polls = 6
 	counters := func() map[string]int {
-		resp, err := http.Get(simURL() + "/_sim/counters") //nolint:gosec,noctx // The local simulator.
+		resp, err := http.Get(simURL() + "/_sim/counters")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close() //nolint:errcheck // Only read from.
+		defer resp.Body.Close()
 		out := map[string]int{}
 		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 			t.Fatal(err)

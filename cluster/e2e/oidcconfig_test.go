@@ -174,7 +174,7 @@ func TestOIDCConfigGrafana(t *testing.T) {
 	secret := creds["client_secret"]
 	forms := []string{secret, base64.StdEncoding.EncodeToString([]byte(secret))}
 	logFile := os.Getenv("E2E_PROVIDER_LOG")
-	providerLog, err := os.ReadFile(logFile) //nolint:gosec // the path run.sh names
+	providerLog, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatalf("cannot read the provider's log (E2E_PROVIDER_LOG=%q): %v", logFile, err)
 	}

@@ -50,7 +50,7 @@ func setupNode(t *testing.T) *node {
 }
 
 func (n *node) kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(n.root, "_output", "bin", "kubectl"), args...) //nolint:gosec // the stack's own kubectl
+	cmd := exec.Command(filepath.Join(n.root, "_output", "bin", "kubectl"), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
@@ -399,7 +399,7 @@ func providerPIDs(t *testing.T) []int {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var pids []int
 	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, "cmdline")) //nolint:gosec // /proc, on purpose
+		b, err := os.ReadFile(filepath.Join(d, "cmdline"))
 		if err != nil || !strings.HasPrefix(string(b), "/usr/local/bin/provider\x00") {
 			continue
 		}

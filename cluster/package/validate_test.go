@@ -73,7 +73,7 @@ func crankValidate(t testing.TB, resources string) (string, error) {
 	cache := t.TempDir()
 	image := seedValidateCache(t, cache)
 	extensions := filepath.Join(root, crdsDir) + "," + filepath.Join(root, xrdFile)
-	cmd := exec.Command(crankBin(t), "beta", "validate", extensions, resources, //nolint:gosec // our own tool
+	cmd := exec.Command(crankBin(t), "beta", "validate", extensions, resources,
 		"--cache-dir="+cache, "--crossplane-image="+image, "--error-on-missing-schemas")
 	out, err := cmd.CombinedOutput()
 	return string(out), err

@@ -402,7 +402,7 @@ func TestXpkgPushedLayerAnnotations(t *testing.T) {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/gitops-lifecycle/provider-authentik:" + version
-	if out, err := exec.Command(crankBin(t), "xpkg", "push", "-f", xpkg, ref).CombinedOutput(); err != nil { //nolint:gosec // our own tool
+	if out, err := exec.Command(crankBin(t), "xpkg", "push", "-f", xpkg, ref).CombinedOutput(); err != nil {
 		t.Fatalf("crank xpkg push: %v\n%s", err, out)
 	}
 	r, err := name.ParseReference(ref, name.Insecure)

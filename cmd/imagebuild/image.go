@@ -388,7 +388,7 @@ func WriteImage(o Options, ref, out string) (string, error) {
 	if err != nil {
 		return "", wrap(err, errTag)
 	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(out), 0o750); err != nil {
 		return "", wrap(err, errMkdirOut)
 	}
 	tmp := out + ".tmp"
@@ -459,7 +459,7 @@ func ExtractFile(image, path, out string) error {
 		if strings.TrimPrefix(filepath.Clean("/"+h.Name), "/") != want || h.Typeflag != tar.TypeReg {
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(out), 0o750); err != nil {
 			return wrap(err, errMkdirOut)
 		}
 		f, err := os.OpenFile(filepath.Clean(out), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755) //nolint:gosec // an executable on purpose

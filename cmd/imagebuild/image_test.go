@@ -298,8 +298,14 @@ func TestRunWritesATarballCrankReads(t *testing.T) {
 	if err := run([]string{"extract", "--image", out, "--path", EntrypointPath, "--out", bin}, &stdout, &stderr); err != nil {
 		t.Fatalf("extract: %v", err)
 	}
-	got, _ := os.ReadFile(bin)
-	want, _ := os.ReadFile(o.Binary)
+	got, err := os.ReadFile(filepath.Clean(bin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Clean(o.Binary))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("extracted %s differs from the binary built in", EntrypointPath)
 	}

@@ -119,7 +119,7 @@ type proc struct {
 
 func (e *env) start(t *testing.T, name string, bin string, args ...string) *proc {
 	t.Helper()
-	f, err := os.OpenFile(filepath.Join(e.logs, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(filepath.Join(e.logs, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func (e *env) start(t *testing.T, name string, bin string, args ...string) *proc
 	}
 	p := &proc{name: name, cmd: cmd, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait(); _ = f.Close() }()
-	t.Cleanup(func() { p.stop(syscall.SIGKILL) })
+	t.Cleanup(func() { _ = p.stop(syscall.SIGKILL) })
 	return p
 }
 
@@ -237,7 +237,7 @@ func (e *env) counts(t *testing.T) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close() //nolint:errcheck // test
+	defer resp.Body.Close()
 	counts := map[string]int{}
 	if err := json.NewDecoder(resp.Body).Decode(&counts); err != nil {
 		t.Fatal(err)

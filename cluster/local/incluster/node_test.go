@@ -24,7 +24,7 @@ func TestPodReachesAPIServer(t *testing.T) {
 	}
 	kubectl := func(stdin string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(filepath.Join(root, "_output", "bin", "kubectl"), args...) //nolint:gosec // the stack's own kubectl
+		cmd := exec.Command(filepath.Join(root, "_output", "bin", "kubectl"), args...)
 		cmd.Stdin = strings.NewReader(stdin)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -74,17 +74,17 @@ func parentOf(t *testing.T, cmdline string) string {
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	var found []string
 	for _, d := range dirs {
-		b, err := os.ReadFile(filepath.Join(d, "cmdline")) //nolint:gosec // /proc, on purpose
+		b, err := os.ReadFile(filepath.Join(d, "cmdline"))
 		if err != nil || strings.TrimRight(string(b), "\x00") != cmdline {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join(d, "stat")) //nolint:gosec // /proc, on purpose
+		stat, err := os.ReadFile(filepath.Join(d, "stat"))
 		if err != nil {
 			continue
 		}
 		// pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
 		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		p, _ := os.ReadFile(filepath.Join("/proc", f[1], "cmdline")) //nolint:gosec // /proc, on purpose
+		p, _ := os.ReadFile(filepath.Join("/proc", f[1], "cmdline"))
 		found = append(found, strings.ReplaceAll(strings.TrimRight(string(p), "\x00"), "\x00", " "))
 	}
 	if len(found) != 1 {
