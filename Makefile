@@ -57,7 +57,7 @@ check-diff: generate ## Fail if generated files are not committed.
 reviewable: generate vet unit ## What to run before sending a change.
 
 .PHONY: test
-test: check-diff vet unit ## Every test: generated files, vet, unit tests, the end-to-end suite, the package.
+test: check-diff vet lint unit ## Every test: generated files, vet, lint, unit tests, the end-to-end suite, the package.
 	$(MAKE) rules-test
 	$(MAKE) render
 	$(MAKE) e2e
