@@ -44,9 +44,18 @@ composed:
       slug: grafana-oidc
       providerRef: {kind: OAuth2Provider, name: grafana}
       policyEngineMode: any` + detach + `
+      requiredGroups: [platform]
       metaLaunchUrl: https://grafana.k8s.example.com
       group: Monitoring
       metaDescription: Dashboards and alerts
+- kind: ExpressionPolicy
+  namespace: monitoring
+  name: grafana-access
+  resource: access-policy
+  labels: {gitops.io/oidcconfig: grafana}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {name: "grafana-oidc: allowed groups", expression: 'return ak_is_group_member(request.user, name="platform")'}
 - kind: OAuth2Provider
   namespace: monitoring
   name: grafana
@@ -61,6 +70,14 @@ composed:
       redirectUris: [{url: https://grafana.k8s.example.com/login/generic_oauth, matchingMode: strict}]
       scopeMappings: [goauthentik.io/providers/oauth2/scope-openid, goauthentik.io/providers/oauth2/scope-email, goauthentik.io/providers/oauth2/scope-profile]
       signingKey: authentik Self-signed Certificate
+- kind: PolicyBinding
+  namespace: monitoring
+  name: grafana-access
+  resource: access-policy-binding
+  labels: {gitops.io/oidcconfig: grafana}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {applicationRef: {name: grafana}, policyRef: {name: grafana-access}, order: 1000}
 - kind: PolicyBinding
   namespace: monitoring
   name: grafana-platform-` + groupHash("platform") + `
@@ -87,8 +104,9 @@ const (
 
 // observedGrafanaOIDC is what Crossplane observes of the Grafana example's
 // composed resources: the provider (with its issuer once known), the
-// application (detached or serving) and the platform group's binding.
-func observedGrafanaOIDC(issuer string, detached bool, providerName, binding string) string {
+// application (detached or serving), the platform group's binding and the
+// access policy's binding ("" when it does not exist).
+func observedGrafanaOIDC(issuer string, detached bool, providerName, binding, access string) string {
 	spec := "{name: Grafana, slug: grafana-oidc, providerRef: {kind: OAuth2Provider, name: grafana}, provider: 11}"
 	if detached {
 		spec = "{name: Grafana, slug: grafana-oidc, providerRef: {kind: OAuth2Provider, name: grafana}, provider: 11, detachProvider: true}"
@@ -132,6 +150,33 @@ metadata:
   annotations: {crossplane.io/composition-resource-name: policybinding-platform}
 status:
   conditions: ` + binding + `
+` + accessBindingObserved(access)
+}
+
+// accessBindingObserved is the observed binding of the Grafana example's
+// access policy with the given conditions, "" for none.
+func accessBindingObserved(conditions string) string {
+	if conditions == "" {
+		return ""
+	}
+	return `---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ExpressionPolicy
+metadata:
+  name: grafana-access
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: access-policy}
+status:
+  conditions: ` + ready + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: PolicyBinding
+metadata:
+  name: grafana-access
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: access-policy-binding}
+status:
+  conditions: ` + conditions + `
 `
 }
 
@@ -148,16 +193,16 @@ func TestRenderOIDCConfig(t *testing.T) {
 			xr:     grafanaOIDCXR,
 			want: `
 ready: "False"
-why: 'Unready resources: application, oauth2provider, and policybinding-platform'
+why: 'Unready resources: access-policy, access-policy-binding, application, and 2 more'
 status:
   access: not served
-  accessReason: 'the application gets its provider once every allowed group is bound: group "platform": its policy binding does not exist in Authentik yet'
+  accessReason: 'the application gets its provider once every allowed group is bound: group "platform": its policy binding does not exist in Authentik yet; access policy: its policy binding does not exist in Authentik yet'
 ` + grafanaOIDCComposed(true),
 		},
 		"GroupBoundAttaches": {
 			reason:   "Once the PolicyBinding is Ready the Application is no longer detached; until Authentik's application has the provider and the issuer is known neither counts as Ready.",
 			xr:       grafanaOIDCXR,
-			observed: observedGrafanaOIDC("", true, "", ready),
+			observed: observedGrafanaOIDC("", true, "", ready, ready),
 			want: `
 ready: "False"
 why: 'Unready resources: application, oauth2provider'
@@ -173,9 +218,42 @@ status:
 		"Served": {
 			reason:   "With the binding Ready, the application serving the provider and the issuer known, the OIDCConfig is Ready and says who can log in; the status has the client id and issuer, never the secret.",
 			xr:       grafanaOIDCXR,
-			observed: observedGrafanaOIDC(issuer, false, "grafana-oidc", ready),
+			observed: observedGrafanaOIDC(issuer, false, "grafana-oidc", ready, ready),
 			want: `
 ready: "True"
+status:
+  providerPk: 11
+  clientId: grafana-client
+  issuer: ` + issuer + `
+  applicationSlug: grafana-oidc
+  launchUrl: https://grafana.k8s.example.com
+  access: restricted to platform
+  accessReason: ""
+` + grafanaOIDCComposed(false),
+		},
+		"AccessPolicyPendingStaysDetached": {
+			reason:   "A new OIDCConfig's application gets its provider only once the access policy is bound too, beside every group.",
+			xr:       grafanaOIDCXR,
+			observed: observedGrafanaOIDC("", true, "", ready, ""),
+			want: `
+ready: "False"
+why: 'Unready resources: access-policy, access-policy-binding, application, and 1 more'
+status:
+  providerPk: 11
+  clientId: grafana-client
+  applicationSlug: grafana-oidc
+  launchUrl: https://grafana.k8s.example.com
+  access: not served
+  accessReason: 'the application gets its provider once every allowed group is bound: access policy: its policy binding does not exist in Authentik yet'
+` + grafanaOIDCComposed(true),
+		},
+		"AccessPolicyAddedToServedOIDCConfig": {
+			reason:   "An OIDCConfig made before the access policy existed keeps serving while the policy is added: the application is not detached first.",
+			xr:       grafanaOIDCXR,
+			observed: observedGrafanaOIDC(issuer, false, "grafana-oidc", ready, ""),
+			want: `
+ready: "False"
+why: 'Unready resources: access-policy, access-policy-binding'
 status:
   providerPk: 11
   clientId: grafana-client
@@ -189,7 +267,7 @@ status:
 		"GroupDeletedDetaches": {
 			reason:   "A binding that is no longer Ready (its group was deleted) detaches the provider again at once, and the status says why in the binding's words.",
 			xr:       grafanaOIDCXR,
-			observed: observedGrafanaOIDC(issuer, false, "grafana-oidc", platformDeleted),
+			observed: observedGrafanaOIDC(issuer, false, "grafana-oidc", platformDeleted, ready),
 			want: `
 ready: "False"
 why: 'Unready resources: application, policybinding-platform'
@@ -257,7 +335,7 @@ composed:
 func TestValidateRenderedOIDCConfigs(t *testing.T) {
 	runs := map[string][2]string{
 		"grafana":        {grafanaOIDCXR, ""},
-		"grafana-served": {grafanaOIDCXR, observedGrafanaOIDC("https://authentik.example.com/application/o/grafana-oidc/", false, "grafana-oidc", ready)},
+		"grafana-served": {grafanaOIDCXR, observedGrafanaOIDC("https://authentik.example.com/application/o/grafana-oidc/", false, "grafana-oidc", ready, ready)},
 		"immich":         {immichOIDCXR, ""},
 	}
 	checkRenderedValidate(t, oidcXRDFile, oidcCompositionFile, oidcExamplesDir, runs)

@@ -444,14 +444,16 @@ composed:
 const (
 	ready        = `[{type: Ready, status: "True", reason: Available, lastTransitionTime: "2026-01-01T00:00:00Z"}, {type: Synced, status: "True", reason: ReconcileSuccess, lastTransitionTime: "2026-01-01T00:00:00Z"}]`
 	missingGroup = `[{type: Ready, status: "False", reason: Creating, lastTransitionTime: "2026-01-01T00:00:00Z"}, {type: Synced, status: "False", reason: ReconcileError, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'create failed: cannot create policy binding: no Authentik group is named "monitoring-viewers" (spec.forProvider.groupName)'}]`
+	pending      = `[{type: Ready, status: "False", reason: Creating, lastTransitionTime: "2026-01-01T00:00:00Z"}, {type: Synced, status: "False", reason: ReconcileError, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'cannot resolve references: spec.forProvider.policyRef: referenced ExpressionPolicy has no UUID yet'}]`
 	deletedGroup = `[{type: Ready, status: "False", reason: Unavailable, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'group "authentik Admins" bound by this PolicyBinding no longer exists in Authentik'}, {type: Synced, status: "False", reason: ReconcileError, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'observe failed: group "authentik Admins" bound by this PolicyBinding no longer exists in Authentik'}]`
 )
 
 // grafanaObserved is what Crossplane observes of the grafana example's composed
 // resources: provider and application Ready, the two PolicyBindings with
-// the given conditions, and the OutpostBinding with the given conditions
-// ("" when it does not exist).
-func grafanaObserved(admins, viewers, outpostBinding string) string {
+// the given conditions, the access policy's binding with its conditions
+// and the OutpostBinding with its conditions ("" when either does not
+// exist).
+func grafanaObserved(admins, viewers, access, outpostBinding string) string {
 	out := `
 apiVersion: authentik.m.crossplane.io/v1alpha1
 kind: ProxyProvider
@@ -493,6 +495,27 @@ metadata:
 status:
   conditions: ` + viewers + `
 `
+	if access != "" {
+		out += `---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ExpressionPolicy
+metadata:
+  name: grafana-access
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: access-policy}
+status:
+  conditions: ` + ready + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: PolicyBinding
+metadata:
+  name: grafana-access
+  namespace: monitoring
+  annotations: {crossplane.io/composition-resource-name: access-policy-binding}
+status:
+  conditions: ` + access + `
+`
+	}
 	if outpostBinding != "" {
 		out += `---
 apiVersion: authentik.m.crossplane.io/v1alpha1
@@ -512,7 +535,7 @@ status:
 // grafanaWithheld is what Crossplane observes when the grafana example's
 // OutpostBinding has found the authentik Admins binding gone (and taken the
 // provider off the outpost) before the PolicyBinding's next poll.
-var grafanaWithheld = strings.Replace(grafanaObserved(ready, ready,
+var grafanaWithheld = strings.Replace(grafanaObserved(ready, ready, ready,
 	`[{type: Ready, status: "False", reason: Unavailable, lastTransitionTime: "2026-01-01T00:00:00Z", message: 'not served: group "authentik Admins" has no policy binding on application "grafana"'}, {type: Synced, status: "True", reason: ReconcileSuccess, lastTransitionTime: "2026-01-01T00:00:00Z"}]`),
 	"atProvider: {outpostName: authentik Embedded Outpost}",
 	`atProvider: {outpostName: authentik Embedded Outpost, notServedReason: 'not served: group "authentik Admins" has no policy binding on application "grafana"'}`, 1)
@@ -534,9 +557,20 @@ composed:
       slug: grafana
       providerRef: {name: grafana}
       policyEngineMode: any
+      requiredGroups: [authentik Admins, monitoring-viewers]
       metaLaunchUrl: https://grafana.k8s.example.com/dashboards
       group: Monitoring
       metaDescription: Dashboards and alerts
+- kind: ExpressionPolicy
+  namespace: monitoring
+  name: grafana-access
+  resource: access-policy
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: "grafana-proxy: allowed groups"
+      expression: 'return ak_is_group_member(request.user, name="authentik Admins") or ak_is_group_member(request.user, name="monitoring-viewers")'
 `
 	if served {
 		out += `- kind: OutpostBinding
@@ -550,6 +584,14 @@ composed:
 `
 	}
 	return out + `- kind: PolicyBinding
+  namespace: monitoring
+  name: grafana-access
+  resource: access-policy-binding
+  labels: {gitops.io/service-name: grafana, gitops.io/service-namespace: monitoring}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {applicationRef: {name: grafana}, policyRef: {name: grafana-access}, order: 1000}
+- kind: PolicyBinding
   namespace: monitoring
   name: grafana-authentik-admins-ebd15a
   resource: policybinding-authentik Admins
@@ -813,16 +855,16 @@ why: 'Unready resources: application, outpostbinding, and proxyprovider'
 			xr:     grafanaXR,
 			want: `
 ready: "False"
-why: 'Unready resources: application, policybinding-authentik Admins, policybinding-monitoring-viewers, and 1 more'
+why: 'Unready resources: access-policy, access-policy-binding, application, and 3 more'
 status:
   access: not served
-  accessReason: 'no outpost serves it until every allowed group is bound: group "authentik Admins": its policy binding does not exist in Authentik yet; group "monitoring-viewers": its policy binding does not exist in Authentik yet'
+  accessReason: 'no outpost serves it until every allowed group is bound: group "authentik Admins": its policy binding does not exist in Authentik yet; group "monitoring-viewers": its policy binding does not exist in Authentik yet; access policy: its policy binding does not exist in Authentik yet'
 ` + grafanaComposed(false),
 		},
 		"GroupsBoundThenServed": {
 			reason:   "Once every PolicyBinding is observed Ready, the OutpostBinding is composed; the ProxyConfig is not Ready until it is.",
 			xr:       grafanaXR,
-			observed: grafanaObserved(ready, ready, ""),
+			observed: grafanaObserved(ready, ready, ready, ""),
 			want: `
 ready: "False"
 why: 'Unready resources: outpostbinding-authentik-embedded-outpost-7d7e5b'
@@ -834,10 +876,41 @@ status:
   accessReason: waiting for the application and the outpost binding to be Ready
 ` + grafanaComposed(true),
 		},
+		"AccessPolicyPendingNotServed": {
+			reason:   "A new ProxyConfig is served only once the access policy is bound too, beside every group, so that no single deletion in Authentik can open it.",
+			xr:       grafanaXR,
+			observed: grafanaObserved(ready, ready, pending, ""),
+			want: `
+ready: "False"
+why: 'Unready resources: access-policy-binding'
+status:
+  providerPk: 9
+  applicationSlug: grafana
+  launchUrl: https://grafana.k8s.example.com/dashboards
+  access: not served
+  accessReason: 'no outpost serves it until every allowed group is bound: access policy: cannot resolve references: spec.forProvider.policyRef: referenced ExpressionPolicy has no UUID yet'
+` + grafanaComposed(false),
+		},
+		"AccessPolicyAddedToServedProxyConfig": {
+			reason:   "A ProxyConfig made before the access policy existed stays served while the policy is added: its OutpostBinding is kept, nothing is removed first.",
+			xr:       grafanaXR,
+			observed: grafanaObserved(ready, ready, "", ready),
+			want: `
+ready: "False"
+why: 'Unready resources: access-policy, access-policy-binding'
+status:
+  providerPk: 9
+  applicationSlug: grafana
+  launchUrl: https://grafana.k8s.example.com/dashboards
+  outpost: authentik Embedded Outpost
+  access: restricted to authentik Admins, monitoring-viewers
+  accessReason: ""
+` + grafanaComposed(true),
+		},
 		"GroupsRestricted": {
 			reason:   "With every binding and the OutpostBinding Ready the ProxyConfig is Ready and says who can get in.",
 			xr:       grafanaXR,
-			observed: grafanaObserved(ready, ready, ready),
+			observed: grafanaObserved(ready, ready, ready, ready),
 			want: `
 ready: "True"
 status:
@@ -852,7 +925,7 @@ status:
 		"GroupMissing": {
 			reason:   "A group that does not exist keeps its binding from being made: no OutpostBinding, the ProxyConfig not Ready, its Ready message naming the binding by its group, and its status names the group in the binding's words.",
 			xr:       grafanaXR,
-			observed: grafanaObserved(ready, missingGroup, ""),
+			observed: grafanaObserved(ready, missingGroup, ready, ""),
 			want: `
 ready: "False"
 why: 'Unready resources: policybinding-monitoring-viewers'
@@ -882,7 +955,7 @@ status:
 		"BoundGroupDeleted": {
 			reason:   "A bound group deleted in Authentik takes its binding with it: the OutpostBinding is no longer desired (Crossplane deletes it, so the provider leaves the outpost) and the ProxyConfig says why.",
 			xr:       grafanaXR,
-			observed: grafanaObserved(deletedGroup, ready, ready),
+			observed: grafanaObserved(deletedGroup, ready, ready, ready),
 			want: `
 ready: "False"
 why: 'Unready resources: policybinding-authentik Admins'
