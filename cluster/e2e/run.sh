@@ -11,7 +11,9 @@
 #   cluster/e2e/run.sh --demo           leave the stack running with the examples applied (make demo)
 # E2E_AUTHENTIK_VERSION picks the Authentik release line the simulator answers as
 # (default: the simulator's, the line of the provider's API client).
-# E2E_RUN picks the e2e tests to run by pattern (go test -run), e.g. E2E_RUN=TestNamespaceDeletion.
+# E2E_RUN picks the e2e tests to run by pattern (go test -run), e.g. E2E_RUN=TestNamespaceDeletion;
+# E2E_CLOSED_RUN those of the second phase, the provider at its default --poll (default ^TestClosed,
+# empty to skip it).
 set -euo pipefail
 # shellcheck source=../local/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
@@ -180,4 +182,16 @@ fi
 log "running the e2e suite"
 cd "$ROOT"
 E2E_SIM_URL=$SIM_URL E2E_TOKEN=$TOKEN E2E_ROOT=$ROOT E2E_METRICS_URL=$METRICS_URL E2E_PROVIDER_LOG=$LOGS/provider.log \
-  go test -count=1 -tags e2e -v -timeout 20m -run "${E2E_RUN:-.}" ./cluster/e2e/
+  go test -count=1 -tags e2e -v -timeout 20m -run "${E2E_RUN:-.}" -skip '^TestClosed' ./cluster/e2e/
+
+# Second phase: the closed-by-construction tests, against the provider at its default --poll (1m), so
+# that nothing they check depends on how soon the provider notices a deletion in Authentik.
+[ -n "${E2E_CLOSED_RUN-^TestClosed}" ] || exit 0
+log "restarting the provider at its default --poll for the closed-by-construction tests"
+stop_bg provider
+start_bg provider "$BIN/provider" --debug --leader-election-namespace=crossplane-system \
+  --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
+  --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT"
+wait_for_pid_url provider "http://127.0.0.1:$E2E_PROVIDER_HEALTH_PORT/readyz" 60
+E2E_SIM_URL=$SIM_URL E2E_TOKEN=$TOKEN E2E_ROOT=$ROOT E2E_POLL=1m \
+  go test -count=1 -tags e2e -v -timeout 15m -parallel 16 -run "${E2E_CLOSED_RUN-^TestClosed}" ./cluster/e2e/

@@ -131,15 +131,11 @@ up_crossplane() {
   log "crossplane core init: $(since "$T")s"
 
   mkdir -p "$RUN/xpkg-cache" "$RUN/xfn-cache"
-  # A ProxyConfig's deleted group leaves the outpost through the OutpostBinding's requiredGroups even
-  # when Crossplane's XR circuit breaker (default burst 100, 5 m cool-down) drops the event; an
-  # OIDCConfig detaches its provider only through the Composition, so the breaker is raised here.
   POD_NAMESPACE=$XP_NS TLS_CLIENT_CERTS_DIR="$PKI/xp-client-dir" \
   start_bg crossplane "$BIN/crossplane" core start --enable-webhooks=false --package-runtime=External \
     --xpkg-cache-dir="$RUN/xpkg-cache" --xfn-cache-dir="$RUN/xfn-cache" \
     --metrics-port="$CLUSTER_XP_METRICS_PORT" --health-probe-port="$CLUSTER_XP_HEALTH_PORT" \
-    --poll-interval=10s "${DEBUG_FLAG[@]}" \
-    --circuit-breaker-burst=1000 --circuit-breaker-refill-rate=10
+    --poll-interval=10s "${DEBUG_FLAG[@]}"
   wait_for_pid_url crossplane "http://127.0.0.1:$CLUSTER_XP_HEALTH_PORT/healthz" 120
   for fn in "${FUNCTIONS[@]}"; do wait_for_pid_port "$fn" "$(fn_port "$fn")" 30; done
 
