@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	api "goauthentik.io/api/v3"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -57,6 +58,20 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.OAuth2ProviderGroupKind,
 	Object:           &v1alpha1.OAuth2Provider{},
 	List:             &v1alpha1.OAuth2ProviderList{},
+	Dependencies: []mrsetup.Dependency{{
+		// An application that starts serving the provider wakes it: its
+		// issuer names the application's slug, which it reads from Authentik.
+		Object: &v1alpha1.Application{},
+		Value: func(o client.Object) string {
+			return ptr.Deref(o.(*v1alpha1.Application).Status.AtProvider.ProviderName, "")
+		},
+		Wakes: func(o client.Object) []string {
+			if r := o.(*v1alpha1.Application).Spec.ForProvider.ProviderRef; r != nil && r.Kind == v1alpha1.OAuth2ProviderKind {
+				return []string{r.Name}
+			}
+			return nil
+		},
+	}},
 }
 
 // ReconcilerOptions are the options particular to OAuth2Providers: the
