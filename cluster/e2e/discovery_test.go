@@ -330,7 +330,11 @@ func TestDiscoveryHTTPRoute(t *testing.T) {
 	crd := filepath.Join(strings.TrimSpace(string(dir)), "config", "crd", "standard", "gateway.networking.k8s.io_httproutes.yaml")
 	e.mustKubectl(t, "", "apply", "--server-side", "-f", crd)
 	t.Cleanup(func() { _, _ = e.kubectl("", "delete", "-f", crd, "--ignore-not-found", "--wait=false") })
-	e.mustKubectl(t, "", "wait", "--for=condition=Established", "--timeout=60s", "crd/"+httpRouteCRD)
+	// kubectl wait fails at once on a CRD that has no conditions yet.
+	waitUntil(t, "CRD "+httpRouteCRD+" Established", time.Minute, func() (bool, string) {
+		out, _ := e.kubectl("", "get", "crd", httpRouteCRD, "-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`)
+		return out == "True", out
+	})
 	start := time.Now()
 
 	e.ensureNamespace(t, discoveryNamespace)

@@ -402,10 +402,11 @@ spec:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("policy bindings of application e2e-wiki (group uuid: order): -want, +got:\n%s", diff)
 	}
-	// ProxyConfig, ProxyProvider, Application, OutpostBinding, two PolicyBindings.
+	// ProxyConfig, ProxyProvider, Application, OutpostBinding, two PolicyBindings, the access policy
+	// and its PolicyBinding.
 	rows, notReady := e.trace(t, ns, name)
-	if rows != 6 || len(notReady) > 0 {
-		t.Errorf("crank beta trace: %d resources (want 6), not Ready and Synced: %q", rows, notReady)
+	if rows != 8 || len(notReady) > 0 {
+		t.Errorf("crank beta trace: %d resources (want 8), not Ready and Synced: %q", rows, notReady)
 	}
 	e.noWriteLoop(t)
 

@@ -80,8 +80,9 @@ spec:
 	if app == nil {
 		t.Fatalf("Authentik has no application %s", names[0])
 	}
-	if n := e.bindingsOf(t, app.Pk); n != 1 {
-		t.Fatalf("application %s has %d policy bindings, want 1", names[0], n)
+	// The group's binding and the access policy's.
+	if n := e.bindingsOf(t, app.Pk); n != 2 {
+		t.Fatalf("application %s has %d policy bindings, want 2", names[0], n)
 	}
 
 	start := time.Now()
@@ -109,6 +110,9 @@ spec:
 	}
 	if n := e.bindingsOf(t, app.Pk); n != 0 {
 		left = append(left, fmt.Sprintf("%d policy bindings of %s", n, names[0]))
+	}
+	if n := e.expressionPolicies(t, names[0]+": allowed groups"); n != 0 {
+		left = append(left, fmt.Sprintf("%d access policies of %s", n, names[0]))
 	}
 	o := e.embeddedOutpost(t)
 	for _, pk := range pks {
