@@ -230,9 +230,11 @@ func TestProxyConfigGroupMissingThenDeleted(t *testing.T) {
 	setUser(t, outsiderUser)
 
 	e.applyProxyConfig(t, ns, name, "    providerName: "+provider+"\n    allowedGroups: ["+group+"]\n")
+	// Crossplane's Ready message names at most three unready resources; the
+	// access policy and its binding are among them until they are Ready.
 	waitUntil(t, "the ProxyConfig says the group is missing", proxyConfigReady, func() (bool, string) {
 		a := e.access(t, ns, name)
-		return a.Access == "not served" && strings.Contains(a.AccessReason, `no Authentik group is named "`+group+`"`), fmt.Sprintf("%+v", a)
+		return a.Access == "not served" && strings.Contains(a.AccessReason, `no Authentik group is named "`+group+`"`) && strings.Contains(a.ReadyMessage, group), fmt.Sprintf("%+v", a)
 	})
 	// Crossplane's Ready message names the unready composed resources; a
 	// PolicyBinding's is named after its group.

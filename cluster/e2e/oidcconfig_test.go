@@ -230,7 +230,7 @@ spec:
 
 	waitUntil(t, "the OIDCConfig says the group is missing", oidcConfigReady, func() (bool, string) {
 		o := e.oidcConfig(t, ns, name)
-		return o.Access == "not served" && strings.Contains(o.AccessReason, `no Authentik group is named "`+group+`"`) && providerOf() == "none", fmt.Sprintf("%+v; application's provider: %s", o, providerOf())
+		return o.Access == "not served" && strings.Contains(o.AccessReason, `no Authentik group is named "`+group+`"`) && strings.Contains(o.ReadyMessage, group) && providerOf() == "none", fmt.Sprintf("%+v; application's provider: %s", o, providerOf())
 	})
 	o := e.oidcConfig(t, ns, name)
 	t.Logf("missing group: Ready=%s %q; access %q: %q; application's provider: %s", o.Ready, o.ReadyMessage, o.Access, o.AccessReason, providerOf())
