@@ -260,7 +260,10 @@ spec:
 		return got == "none", "application's provider: " + got
 	})
 	off := time.Since(start).Round(100 * time.Millisecond)
-	waitUntil(t, "the OIDCConfig says why it is not served", time.Minute, func() (bool, string) {
+	// Its status follows at the composite's next reconcile, which
+	// Crossplane's XR circuit breaker (default burst and cool-down) may
+	// hold back for a minute after a burst of events.
+	waitUntil(t, "the OIDCConfig says why it is not served", xrStatusLag, func() (bool, string) {
 		o := e.oidcConfig(t, ns, name)
 		return o.Access == "not served" && strings.Contains(o.AccessReason, group) && o.Ready == "False", fmt.Sprintf("%+v", o)
 	})
