@@ -350,7 +350,7 @@ func TestClosedUpgrade(t *testing.T) {
 		t.Run(c.kind, func(t *testing.T) {
 			t.Parallel()
 			old := "released-" + c.name
-			out, err := exec.Command("git", "-C", e.root, "show", releasedCommit+":"+c.file).Output() //nolint:gosec // fixed arguments
+			out, err := exec.Command("git", "-C", e.root, "show", releasedCommit+":"+c.file).Output()
 			if err != nil {
 				t.Fatalf("git show %s:%s (the tests need the repository's history): %v", releasedCommit, c.file, err)
 			}
