@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -663,15 +662,14 @@ func TestExpressionPolicyAdmits(t *testing.T) {
 // Admits, in the record and at the control endpoints; never a verdict.
 func TestUnevaluablePolicy(t *testing.T) {
 	t.Parallel()
-	// Not NewTest: it fails a test that leaves access errors behind, and
+	// Not newTest: it fails a test that leaves access errors behind, and
 	// this one makes them on purpose.
 	sim, err := New(Options{Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	e := &env{Test: &Test{Server: ts, Sim: sim}, c: newClient(ts.URL, testToken), ctx: context.Background()}
+	ts := serve(t, sim)
+	e := &env{testServer: ts, c: newClient(ts.URL, testToken), ctx: context.Background()}
 	flows := sim.Fixtures().Flows
 	e.authFlow, e.invFlow = flows[slugImplicitConsent], flows[slugProviderLogout]
 

@@ -32,14 +32,8 @@
 // decision that needs any other expression is recorded as an error
 // (AccessErrors, GET /_sim/access-errors), never guessed.
 //
-// In a test:
-//
-//	sim := authentiksim.NewTest(t, "token") // fails t on any schema violation
-//	old := authentiksim.NewTest(t, "token", authentiksim.WithAuthentikVersion("2024.12"))
-//	cfg := api.NewConfiguration()
-//	cfg.Servers = api.ServerConfigurations{{URL: sim.URL + "/api/v3"}}
-//	cfg.AddDefaultHeader("Authorization", "Bearer token")
-//	sim.Sim.SetFault("providers_proxy_update", authentiksim.Fault{Status: 503, Times: 1})
+// In a Go test, package simtest starts one behind an httptest server and
+// fails the test on any problem it saw (Problems).
 //
 // Users (beyond the fixtures), roles, sources, service connections and
 // policies of types other than expression are not simulated: a reference

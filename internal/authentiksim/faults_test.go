@@ -232,7 +232,7 @@ func TestRewriteFault(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			sim := NewTest(t, testToken)
+			sim := newTest(t, Options{Token: testToken})
 			sim.Sim.SetFault(tc.op, tc.fault)
 			got := rawJSON(t, http.MethodGet, sim.URL+"/api/v3"+tc.path, "")
 			if results, ok := got["results"].([]any); ok {

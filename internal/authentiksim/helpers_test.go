@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	api "goauthentik.io/api/v3"
@@ -22,11 +23,42 @@ const (
 // env is a simulator with schema checking on, a client for it, and the ids
 // tests need most.
 type env struct {
-	*Test
+	*testServer
 	c        *api.APIClient
 	ctx      context.Context
 	authFlow string // pk of the implicit-consent authorization flow
 	invFlow  string // pk of the provider invalidation flow
+}
+
+// A testServer is a simulator behind an httptest server: simtest.Server for
+// this package's own tests, which cannot import simtest (it imports this
+// package).
+type testServer struct {
+	*httptest.Server
+	Sim *Server
+}
+
+// serve puts sim behind an httptest server until the test ends.
+func serve(t testing.TB, sim *Server) *testServer {
+	ts := &testServer{Server: httptest.NewServer(sim), Sim: sim}
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// newTest starts a simulator and, as simtest.New does, fails t for each of
+// its Problems when the test ends.
+func newTest(t testing.TB, o Options) *testServer {
+	t.Helper()
+	sim, err := New(o)
+	if err != nil {
+		t.Fatalf("cannot start the Authentik simulator: %v", err)
+	}
+	t.Cleanup(func() {
+		for _, p := range sim.Problems() {
+			t.Error(p)
+		}
+	})
+	return serve(t, sim)
 }
 
 func newClient(base, token string) *api.APIClient {
@@ -38,7 +70,7 @@ func newClient(base, token string) *api.APIClient {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{Test: NewTest(t, testToken), ctx: context.Background()}
+	e := &env{testServer: newTest(t, Options{Token: testToken}), ctx: context.Background()}
 	e.c = newClient(e.URL, testToken)
 	e.authFlow = e.flowPK(t, slugImplicitConsent)
 	e.invFlow = e.flowPK(t, slugProviderLogout)
@@ -49,7 +81,7 @@ func newEnv(t *testing.T) *env {
 // pks from the fixtures: older lines' flows lack keys the client needs.
 func newEnvAt(t *testing.T, line string) *env {
 	t.Helper()
-	e := &env{Test: NewTest(t, testToken, WithAuthentikVersion(line)), ctx: context.Background()}
+	e := &env{testServer: newTest(t, Options{Token: testToken, AuthentikVersion: line}), ctx: context.Background()}
 	e.c = newClient(e.URL, testToken)
 	flows := e.Sim.Fixtures().Flows
 	e.authFlow, e.invFlow = flows[slugImplicitConsent], flows[slugProviderLogout]

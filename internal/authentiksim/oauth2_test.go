@@ -225,7 +225,7 @@ func TestOAuth2ProviderDefaults(t *testing.T) {
 		t.Run(l, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			e.Test = NewTest(t, testToken, WithAuthentikVersion(l))
+			e.testServer = newTest(t, Options{Token: testToken, AuthentikVersion: l})
 			e.c = newClient(e.URL, testToken)
 			// Older lines' flows do not decode with the strict client.
 			fx := e.Sim.Fixtures()

@@ -2,9 +2,7 @@ package authentiksim
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,16 +11,15 @@ import (
 )
 
 // newCheckedServer is a simulator with schema checking whose violations the
-// test inspects itself, instead of NewTest failing the test for them.
+// test inspects itself, instead of newTest failing the test for them.
 func newCheckedServer(t *testing.T) (*Server, *api.APIClient, *env) {
 	t.Helper()
 	sim, err := New(Options{Token: testToken})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ts := httptest.NewServer(sim)
-	t.Cleanup(ts.Close)
-	e := &env{Test: &Test{Server: ts, Sim: sim}, c: newClient(ts.URL, testToken)}
+	ts := serve(t, sim)
+	e := &env{testServer: ts, c: newClient(ts.URL, testToken)}
 	e.ctx = t.Context()
 	e.authFlow = e.flowPK(t, slugImplicitConsent)
 	e.invFlow = e.flowPK(t, slugProviderLogout)
@@ -161,56 +158,6 @@ func TestRefusedRequestChangesNothing(t *testing.T) {
 	}
 	if len(sim.Violations()) != 1 {
 		t.Errorf("Violations(): %v, want the one refused create", sim.Violations())
-	}
-}
-
-// recordingTB stands in for the testing.T that NewTest reports to, so this
-// test can check that a violation fails the test that caused it.
-type recordingTB struct {
-	testing.TB
-	cleanups []func()
-	errors   []string
-}
-
-func (r *recordingTB) Helper()                   {}
-func (r *recordingTB) Cleanup(f func())          { r.cleanups = append(r.cleanups, f) }
-func (r *recordingTB) Errorf(f string, a ...any) { r.errors = append(r.errors, fmt.Sprintf(f, a...)) }
-func (r *recordingTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
-
-func TestNewTestFailsOnViolation(t *testing.T) {
-	t.Parallel()
-	cases := map[string]struct {
-		reason     string
-		badRequest bool
-		wantErrors int
-	}{
-		"Clean": {
-			reason:     "A test whose traffic fits the schema passes.",
-			wantErrors: 0,
-		},
-		"Violation": {
-			reason:     "A test that sent a request the real API would refuse fails at cleanup.",
-			badRequest: true,
-			wantErrors: 1,
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			rec := &recordingTB{}
-			sim := NewTest(rec, testToken)
-			c := newClient(sim.URL, testToken)
-			id := "my-outpost"
-			if !tc.badRequest {
-				id = sim.Sim.Fixtures().EmbeddedOutpost
-			}
-			_, _, _ = c.OutpostsAPI.OutpostsInstancesRetrieve(t.Context(), id).Execute()
-			for i := len(rec.cleanups) - 1; i >= 0; i-- {
-				rec.cleanups[i]()
-			}
-			if diff := cmp.Diff(tc.wantErrors, len(rec.errors)); diff != "" {
-				t.Errorf("%s\nerrors reported %v: -want, +got:\n%s", tc.reason, rec.errors, diff)
-			}
-		})
 	}
 }
 

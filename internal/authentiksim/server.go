@@ -71,6 +71,8 @@ type Server struct {
 	faults     *faultTable
 
 	journal *journal // nil without a state file
+
+	unreachable atomic.Bool
 }
 
 // New returns a Server seeded like a fresh Authentik install.
@@ -162,6 +164,26 @@ func (s *Server) Violations() []error {
 	return append([]error(nil), s.violations...)
 }
 
+// Problems returns, one message each, the schema violations seen so far
+// and the access decisions the simulator could not make: a test that leaves
+// any behind has sent or received traffic the real Authentik would not.
+func (s *Server) Problems() []string {
+	var out []string
+	for _, v := range s.Violations() {
+		out = append(out, fmt.Sprintf("Authentik simulator %s: %v", s.line.Name, v))
+	}
+	for _, e := range s.AccessErrors("", "") {
+		out = append(out, fmt.Sprintf("Authentik simulator %s: after write %d, whether %s may use %s: %s", s.line.Name, e.FirstWrite, e.User, e.ProviderName, e.Error))
+	}
+	return out
+}
+
+// GoDown makes the simulator unreachable: every request's connection is
+// closed without an answer. Unlike closing its listener it keeps the port,
+// so another test's simulator can never take it over and answer in its
+// place.
+func (s *Server) GoDown() { s.unreachable.Store(true) }
+
 // Counts returns how many requests reached each operation, by operation id
 // as the schema names it (for example providers_proxy_update). Requests
 // refused for authentication or answered with an injected fault count too.
@@ -217,6 +239,10 @@ func (s *Server) count(op string) {
 // ServeHTTP answers Authentik API requests under /api/v3 and the
 // simulator's control endpoints under /_sim/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.unreachable.Load() {
+		dropConnection(w)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, controlPrefix) {
 		s.serveControl(w, r)
 		return

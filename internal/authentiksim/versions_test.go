@@ -47,7 +47,7 @@ func TestVersionEndpoint(t *testing.T) {
 	for _, line := range Lines {
 		t.Run(line.Name, func(t *testing.T) {
 			t.Parallel()
-			sim := NewTest(t, testToken, WithAuthentikVersion(line.Name))
+			sim := newTest(t, Options{Token: testToken, AuthentikVersion: line.Name})
 			v, resp, err := newClient(sim.URL, testToken).AdminAPI.AdminVersionRetrieve(context.Background()).Execute()
 			if err != nil {
 				t.Fatalf("GET /admin/version/: %v", err)
@@ -65,7 +65,7 @@ func TestVersionEndpoint(t *testing.T) {
 
 func TestVersionNeedsToken(t *testing.T) {
 	t.Parallel()
-	sim := NewTest(t, testToken)
+	sim := newTest(t, Options{Token: testToken})
 	_, resp, err := newClient(sim.URL, "wrong").AdminAPI.AdminVersionRetrieve(context.Background()).Execute()
 	if diff := cmp.Diff(detailError(http.StatusForbidden, "Token invalid/expired"), outcomeOf(t, resp, err)); diff != "" {
 		t.Errorf("-want, +got:\n%s", diff)
@@ -97,7 +97,7 @@ func TestRootConfig(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			sim := NewTest(t, testToken)
+			sim := newTest(t, Options{Token: testToken})
 			cfg := api.NewConfiguration()
 			cfg.Servers = api.ServerConfigurations{{URL: sim.URL + "/api/v3"}}
 			if tc.header != "" {
@@ -206,9 +206,9 @@ func TestLinesShapeAnswers(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			// NewTest fails the test if any answer breaks the schema beyond
+			// newTest fails the test if any answer breaks the schema beyond
 			// what the line really sends.
-			sim := NewTest(t, testToken, WithAuthentikVersion(name))
+			sim := newTest(t, Options{Token: testToken, AuthentikVersion: name})
 			api := sim.URL + "/api/v3"
 			g := rawJSON(t, http.MethodPost, api+"/core/groups/", `{"name":"devs"}`)
 			check(t, "created group", g, tc.group)
@@ -236,7 +236,7 @@ func TestLinesShapeAnswers(t *testing.T) {
 
 func TestSchemaCheckKnowsLines(t *testing.T) {
 	t.Parallel()
-	sim := NewTest(t, testToken)
+	sim := newTest(t, Options{Token: testToken})
 	api := sim.URL + "/api/v3"
 	g := rawJSON(t, http.MethodPost, api+"/core/groups/", `{"name":"devs"}`)
 	groupPath := "/core/groups/" + g["pk"].(string) + "/"

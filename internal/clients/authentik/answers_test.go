@@ -11,6 +11,7 @@ import (
 	api "goauthentik.io/api/v3"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim/simtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
@@ -23,7 +24,7 @@ func TestReadsEveryLine(t *testing.T) {
 	for _, line := range authentiksim.Lines {
 		t.Run(line.Name, func(t *testing.T) {
 			t.Parallel()
-			sim := authentiksim.NewTest(t, mrtest.Token, authentiksim.WithAuthentikVersion(line.Name))
+			sim := simtest.New(t, mrtest.Token, simtest.WithAuthentikVersion(line.Name))
 			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -177,7 +178,7 @@ func TestTolerantReads(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			sim := authentiksim.NewTest(t, mrtest.Token)
+			sim := simtest.New(t, mrtest.Token)
 			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token, Kind: tc.kind}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -217,7 +218,7 @@ func getProxy(ctx context.Context, c *authentik.Client, pk int32) (*http.Respons
 	return resp, err
 }
 
-func newProxy(t *testing.T, sim *authentiksim.Test, c *authentik.Client) int32 {
+func newProxy(t *testing.T, sim *simtest.Server, c *authentik.Client) int32 {
 	t.Helper()
 	fx := sim.Sim.Fixtures()
 	r := api.NewProxyProviderRequest("wiki", fx.Flows[authentik.DefaultAuthorizationFlow], fx.Flows[authentik.DefaultInvalidationFlow], "https://wiki.example.com")

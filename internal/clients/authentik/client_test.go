@@ -14,13 +14,14 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim/simtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
-	sim := authentiksim.NewTest(t, mrtest.Token)
+	sim := simtest.New(t, mrtest.Token)
 	good, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func TestRetry(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			sim := authentiksim.NewTest(t, mrtest.Token)
+			sim := simtest.New(t, mrtest.Token)
 			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -170,7 +171,7 @@ func TestRetry(t *testing.T) {
 
 func TestFlowCache(t *testing.T) {
 	t.Parallel()
-	sim := authentiksim.NewTest(t, mrtest.Token)
+	sim := simtest.New(t, mrtest.Token)
 	c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, authentik.NewConnector(nil, authentik.DefaultReadAge))
 	if err != nil {
 		t.Fatal(err)

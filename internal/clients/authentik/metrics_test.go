@@ -14,6 +14,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim/simtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
@@ -89,7 +90,7 @@ func TestRequestMetrics(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sim := authentiksim.NewTest(t, mrtest.Token)
+			sim := simtest.New(t, mrtest.Token)
 			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -121,7 +122,7 @@ func TestRequestMetrics(t *testing.T) {
 // every label is a method and a route template, or "other".
 func TestOperationLabelsBounded(t *testing.T) {
 	ctx := context.Background()
-	sim := authentiksim.NewTest(t, mrtest.Token)
+	sim := simtest.New(t, mrtest.Token)
 	c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
 	if err != nil {
 		t.Fatal(err)

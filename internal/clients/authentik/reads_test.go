@@ -11,6 +11,7 @@ import (
 	api "goauthentik.io/api/v3"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim/simtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
@@ -19,7 +20,7 @@ import (
 // client that writes as someone outside the provider would (its writes
 // are not recorded in the shared reads) and a clock for the read age.
 type readFixture struct {
-	sim      *authentiksim.Test
+	sim      *simtest.Server
 	provider *authentik.Client
 	outside  *api.APIClient
 	groups   map[string]string // name to pk
@@ -29,7 +30,7 @@ type readFixture struct {
 
 func newReadFixture(t *testing.T, names ...string) *readFixture {
 	t.Helper()
-	f := &readFixture{sim: authentiksim.NewTest(t, mrtest.Token), groups: map[string]string{}, now: time.Now()}
+	f := &readFixture{sim: simtest.New(t, mrtest.Token), groups: map[string]string{}, now: time.Now()}
 	conn := authentik.NewConnector(nil, authentik.DefaultReadAge)
 	conn.SetReadClock(func() time.Time {
 		f.mu.Lock()

@@ -34,7 +34,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis"
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
-	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
+	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim/simtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
@@ -54,7 +54,7 @@ const (
 type Env struct {
 	T testing.TB
 	// Sim is the Authentik simulator the controllers talk to.
-	Sim *authentiksim.Test
+	Sim *simtest.Server
 	// Kube is the fake Kubernetes API.
 	Kube client.Client
 	// Authentik is a client for changing Authentik behind the provider's
@@ -71,7 +71,7 @@ type Env struct {
 // token Secret matches the simulator's token, and the supplied objects.
 func New(t testing.TB, objs ...client.Object) *Env {
 	t.Helper()
-	sim := authentiksim.NewTest(t, Token, authentiksim.WithAuthentikVersion(line))
+	sim := simtest.New(t, Token, simtest.WithAuthentikVersion(line))
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		t.Fatal(err)
