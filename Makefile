@@ -125,7 +125,7 @@ xpkg: image tools ## Build the Crossplane packages: $(OUTPUT)/xpkg/provider-auth
 
 .PHONY: xpkg-test
 xpkg-test: xpkg ## Check the image and both packages layer by layer; validate examples/gitops with crank.
-	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) go test -count=1 -tags xpkg ./cluster/package/... ./cmd/imagebuild/...
+	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) go test -count=1 -tags xpkg ./cluster/package/... ./cluster/image/imagebuild/...
 
 .PHONY: install-test
 install-test: build xpkg ## Install the .xpkg on a local Crossplane from a loopback registry (own ports); always tears down.

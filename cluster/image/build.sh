@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds provider-authentik's OCI image without a container engine (make image):
 #   1. the provider as a static binary (CGO_ENABLED=0, GOOS=linux),
-#   2. cmd/imagebuild assembles the image from layers it writes itself (users and groups with the
+#   2. cluster/image/imagebuild assembles the image from layers it writes itself (users and groups with the
 #      non-root user 65532, the build machine's Debian CA bundle, the binary) on an empty base and
 #      writes a docker-style image tarball, the format `crank xpkg build --embed-runtime-image-tarball`
 #      reads.
@@ -39,5 +39,5 @@ CGO_ENABLED=0 GOOS=linux GOARCH=$ARCH go build -trimpath \
   -o "$BINARY" ./cmd/provider
 
 # imagebuild runs on the build machine: no GOOS/GOARCH for it.
-env -u GOOS -u GOARCH go run ./cmd/imagebuild build --binary "$BINARY" --ca-bundle "$CA_BUNDLE" \
+env -u GOOS -u GOARCH go run ./cluster/image/imagebuild build --binary "$BINARY" --ca-bundle "$CA_BUNDLE" \
   --tag "$VERSION" --revision "$REVISION" --arch "$ARCH" --out "$IMAGE"

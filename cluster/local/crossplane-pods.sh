@@ -4,7 +4,7 @@
 # chart's default values (only the image's registry and tag are set: the chart in the module source
 # names version 0.0.1), and the Configuration's functions installed from .xpkg packages with their
 # runtime images embedded, which Crossplane runs as pods (its default Deployment runtime).
-# Images: built here with cmd/imagebuild from the static binaries of cluster/build-tools.sh node,
+# Images: built here with cluster/image/imagebuild from the static binaries of cluster/build-tools.sh node,
 # pushed to the loopback registry.
 # Usage: cluster/local/crossplane-pods.sh [--no-function-objects]   (same CLUSTER_* env as up.sh)
 # --no-function-objects pushes the function packages but leaves installing them to the caller (a layout's

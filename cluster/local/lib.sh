@@ -100,9 +100,9 @@ ts() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1f", b-a}'; }
 k() { "$BIN/kubectl" "$@"; }
 
-# imagebuild ARGS... : the project's image builder (cmd/imagebuild), built once per state dir.
+# imagebuild ARGS... : the project's image builder (cluster/image/imagebuild), built once per state dir.
 imagebuild() {
-  [ -x "$RUN/imagebuild" ] || (cd "$ROOT" && go build -o "$RUN/imagebuild" ./cmd/imagebuild)
+  [ -x "$RUN/imagebuild" ] || (cd "$ROOT" && go build -o "$RUN/imagebuild" ./cluster/image/imagebuild)
   "$RUN/imagebuild" "$@"
 }
 

@@ -167,7 +167,7 @@ spec:
   rewriteImage:
     prefix: $REG/
 YAML
-  (cd "$ROOT" && go run ./cmd/imagebuild extract --image "$PROVIDER_XPKG" --path "$ENTRYPOINT" --out "$RUN/provider-from-xpkg")
+  (cd "$ROOT" && go run ./cluster/image/imagebuild extract --image "$PROVIDER_XPKG" --path "$ENTRYPOINT" --out "$RUN/provider-from-xpkg")
   start_bg gitops-authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$GITOPS_SIM_PORT" --token "$TOKEN"
   wait_for_pid_port gitops-authentik-sim "$GITOPS_SIM_PORT" 30
 

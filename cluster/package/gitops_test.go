@@ -15,7 +15,7 @@ import (
 )
 
 // Packages the layout installs, and the user the image runs as
-// (cmd/imagebuild).
+// (cluster/image/imagebuild).
 const (
 	providerRepo     = "xpkg.crossplane.io/gitops-lifecycle/provider-authentik"
 	functionRepoBase = "xpkg.crossplane.io/crossplane-contrib/"

@@ -95,7 +95,7 @@ main() {
   T=$(ts)
   "$BIN/crank" xpkg push -f "$XPKG" "$PKG_REF" >/dev/null
   log "pushed $XPKG to $PKG_REF ($(since "$T")s)"
-  (cd "$ROOT" && go run ./cmd/imagebuild extract --image "$XPKG" --path "$ENTRYPOINT" --out "$RUN/provider-from-xpkg")
+  (cd "$ROOT" && go run ./cluster/image/imagebuild extract --image "$XPKG" --path "$ENTRYPOINT" --out "$RUN/provider-from-xpkg")
   log "copied $ENTRYPOINT out of the package to $RUN/provider-from-xpkg"
 
   # The Secret Crossplane's runtime would create for the provider's webhook server; the revision

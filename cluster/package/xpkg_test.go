@@ -34,7 +34,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
-// What Crossplane and the image builder promise (cmd/imagebuild; the xpkg
+// What Crossplane and the image builder promise (cluster/image/imagebuild; the xpkg
 // format of crossplane/crossplane internal/xpkg).
 const (
 	entrypoint       = "/usr/local/bin/provider"
