@@ -713,20 +713,20 @@ func TestUnevaluablePolicy(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&body)
 		return resp.StatusCode, body
 	}
-	type answer struct {
+	type response struct {
 		Status int
 		Detail any
 	}
-	got := map[string]answer{}
+	got := map[string]response{}
 	for _, path := range []string{"/_sim/exposures?provider=svc", "/_sim/access?application=svc&user=member"} {
 		st, body := get(path)
-		got[path] = answer{st, body["detail"]}
+		got[path] = response{st, body["detail"]}
 	}
-	wantAnswers := map[string]answer{
+	wantResponses := map[string]response{
 		"/_sim/exposures?provider=svc":             {http.StatusConflict, msgUndecided},
 		"/_sim/access?application=svc&user=member": {http.StatusConflict, wantErr},
 	}
-	if diff := cmp.Diff(wantAnswers, got); diff != "" {
+	if diff := cmp.Diff(wantResponses, got); diff != "" {
 		t.Errorf("control endpoints: -want, +got:\n%s", diff)
 	}
 	resp, err := http.Get(ts.URL + "/_sim/access-errors?user=member") //nolint:noctx // a test's request

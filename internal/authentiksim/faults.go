@@ -62,11 +62,11 @@ func RewriteObjects(edit func(obj map[string]any)) func([]byte) []byte {
 	}
 }
 
-func (f *Fault) replacesAnswer() bool { return f != nil && (f.Drop || f.Status != 0) }
+func (f *Fault) replacesResponse() bool { return f != nil && (f.Drop || f.Status != 0) }
 
-func (f *Fault) firesBefore() bool { return f.replacesAnswer() && !f.AfterHandler }
+func (f *Fault) firesBefore() bool { return f.replacesResponse() && !f.AfterHandler }
 
-func (f *Fault) firesAfter() bool { return f.replacesAnswer() && f.AfterHandler }
+func (f *Fault) firesAfter() bool { return f.replacesResponse() && f.AfterHandler }
 
 // faultTable holds the faults set per operation id and draws from its own
 // seeded generator, so a test that sets a seed sees the same calls hit on

@@ -145,7 +145,7 @@ func rawJSON(t *testing.T, method, url, body string) map[string]any {
 	return out
 }
 
-func TestLinesShapeAnswers(t *testing.T) {
+func TestLinesShapeResponses(t *testing.T) {
 	t.Parallel()
 	// What each line sends of the keys that differ, from
 	// ../shared/authentik-versions.md. Keys not named are checked nowhere.
@@ -294,7 +294,7 @@ func TestSchemaCheckKnowsLines(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			body := rawJSON(t, http.MethodGet, api+tc.path, "")
 			tc.change(body)
-			err := checkAnswer(t, sim.Sim, tc.operation, api+tc.path, body, tc.line)
+			err := checkResponse(t, sim.Sim, tc.operation, api+tc.path, body, tc.line)
 			if (err != nil) != tc.violation {
 				t.Errorf("%s\nschema check: %v, want a violation: %t", tc.reason, err, tc.violation)
 			}
@@ -302,9 +302,9 @@ func TestSchemaCheckKnowsLines(t *testing.T) {
 	}
 }
 
-// checkAnswer runs the simulator's schema check of an answer to GET url as
+// checkResponse runs the simulator's schema check of an answer to GET url as
 // the given line would send it.
-func checkAnswer(t *testing.T, s *Server, operation, url string, body map[string]any, line string) error {
+func checkResponse(t *testing.T, s *Server, operation, url string, body map[string]any, line string) error {
 	t.Helper()
 	l, err := LookupLine(line)
 	if err != nil {

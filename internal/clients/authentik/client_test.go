@@ -75,7 +75,7 @@ func TestClassify(t *testing.T) {
 			},
 			want: want{transient: true, message: "Authentik answered 500: injected fault: 500 Internal Server Error"},
 		},
-		"NoAnswer": {
+		"NoResponse": {
 			reason: "A dropped connection on a create, which is never retried, is transient.",
 			call: func() error {
 				sim.Sim.SetFault("core_groups_create", authentiksim.Fault{Drop: true, Times: 1})

@@ -166,7 +166,7 @@ func Classify(resp *http.Response, err error) error {
 			// The body is what the client decoded, after the transport
 			// made decodable all that its reader does without, so what
 			// is left is what that reader needs.
-			de.Fields = reader{}.answerProblems(r.Method, r.URL.Path, body)
+			de.Fields = reader{}.responseProblems(r.Method, r.URL.Path, body)
 		}
 		return de
 	}
@@ -237,9 +237,9 @@ func IsUnauthorized(err error) bool {
 	return ok && (s == http.StatusUnauthorized || s == http.StatusForbidden)
 }
 
-// IsUnreadableAnswer tells whether Authentik answered 2xx with a body that
+// IsUnreadableResponse tells whether Authentik answered 2xx with a body that
 // could not be read: the request took effect.
-func IsUnreadableAnswer(err error) bool {
+func IsUnreadableResponse(err error) bool {
 	var de *DecodeError
 	return errors.As(err, &de)
 }
@@ -248,7 +248,7 @@ func IsUnreadableAnswer(err error) bool {
 // the object in Authentik: no answer, a server-side failure, or a success
 // whose answer could not be read. Such a create counts as unconfirmed.
 func CreateMayHaveSucceeded(err error) bool {
-	return IsTransient(err) || IsUnreadableAnswer(err)
+	return IsTransient(err) || IsUnreadableResponse(err)
 }
 
 // IsTransient tells whether the same request may succeed later: no answer,

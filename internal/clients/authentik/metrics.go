@@ -18,7 +18,7 @@ func operationOf(req *http.Request) string {
 	default:
 		method = "OTHER"
 	}
-	r, ok := routeOf(req.URL.Path, func(answerRoute) bool { return true })
+	r, ok := routeOf(req.URL.Path, func(responseRoute) bool { return true })
 	if !ok {
 		return method + " other"
 	}

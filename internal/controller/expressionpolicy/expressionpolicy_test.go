@@ -288,7 +288,7 @@ func TestReconcile(t *testing.T) {
 			messageHas: "differs from this resource",
 			want:       outcome{Policies: 1, Expression: foreign, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
 		},
-		"LostCreateAnswerAdopts": {
+		"LostCreateResponseAdopts": {
 			reason: "A create whose answer was lost after Authentik made the policy is adopted on the next reconcile.",
 			cr:     policy(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {

@@ -275,7 +275,7 @@ func TestReconcile(t *testing.T) {
 			messageHas: "differs from this resource",
 			want:       outcome{Groups: 1, Team: "someone-else", Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
 		},
-		"LostCreateAnswerAdopts": {
+		"LostCreateResponseAdopts": {
 			reason: "A create whose answer was lost after Authentik made the group is adopted on the next reconcile.",
 			cr:     group(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {

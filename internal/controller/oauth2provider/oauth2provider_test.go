@@ -452,7 +452,7 @@ func TestReconcile(t *testing.T) {
 			want: outcome{Providers: 1, RedirectURIs: "strict https://someone-else.example.com/cb", ScopeMappings: "scope-email,scope-openid,scope-profile", SigningKey: true,
 				Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
 		},
-		"LostCreateAnswerAdopts": {
+		"LostCreateResponseAdopts": {
 			reason: "A create whose answer was lost after Authentik made the provider is adopted on the next reconcile.",
 			cr:     oauth2Provider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {

@@ -375,7 +375,7 @@ func TestReconcile(t *testing.T) {
 				return outcome{Outposts: 1, Providers: []int32{f.p1}, LogLevel: "error", Replicas: float64(1), Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse}
 			},
 		},
-		"LostCreateAnswerAdopts": {
+		"LostCreateResponseAdopts": {
 			reason: "A create whose answer was lost after Authentik made the outpost is adopted on the next reconcile.",
 			cr:     func(f fixture) *v1alpha1.Outpost { return outpostCR(withProviders(f.p1)) },
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Outpost, _ fixture) {

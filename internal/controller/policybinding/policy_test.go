@@ -250,7 +250,7 @@ func TestReconcilePolicy(t *testing.T) {
 			},
 			want: settled,
 		},
-		"LostCreateAnswerAdopts": {
+		"LostCreateResponseAdopts": {
 			reason: "A create whose answer was lost after Authentik made the binding is adopted on the next reconcile.",
 			cr:     policyBinding(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.PolicyBinding, _ fixture) {

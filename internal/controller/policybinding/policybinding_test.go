@@ -468,7 +468,7 @@ func TestReconcile(t *testing.T) {
 			messageHas: "several resources in Authentik match this resource",
 			want:       outcome{Bindings: []string{groupName + "@10", groupName + "@10"}, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
 		},
-		"LostCreateAnswerAdopts": {
+		"LostCreateResponseAdopts": {
 			reason: "A create whose answer was lost after Authentik made the binding is adopted on the next reconcile.",
 			cr:     binding(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.PolicyBinding, _ fixture) {

@@ -271,7 +271,7 @@ func TestReconcile(t *testing.T) {
 			messageHas: "differs from this resource",
 			want:       outcome{Providers: 1, ExternalHost: "https://someone-else.example.com", Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
 		},
-		"LostCreateAnswerAdopts": {
+		"LostCreateResponseAdopts": {
 			reason: "A create whose answer was lost after Authentik made the provider is adopted on the next reconcile.",
 			cr:     proxyProvider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {

@@ -1,5 +1,5 @@
 // Command schemagen writes the table by which the Authentik client reads
-// answers tolerantly (zz_answers.go): for each answer the provider reads,
+// responses tolerantly (zz_responses.go): for each response the provider reads,
 // the schema model it decodes into, and for each model reachable from
 // those, the keys the generated client requires and the properties that
 // are enums or nested models. It reads api/openapi.yaml of the
@@ -23,7 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// operations are the calls provider-authentik makes whose answers it
+// operations are the calls provider-authentik makes whose responses it
 // decodes. A test in the package checks that every operation the simulator
 // serves, and so every one the provider's tests use, is here.
 var operations = []string{
@@ -45,7 +45,7 @@ var operations = []string{
 const componentPrefix = "#/components/schemas/"
 
 func main() {
-	out := flag.String("o", "zz_answers.go", "file to write")
+	out := flag.String("o", "zz_responses.go", "file to write")
 	flag.Parse()
 	if err := run(*out); err != nil {
 		fmt.Fprintln(os.Stderr, "schemagen:", err)
@@ -198,8 +198,8 @@ func (g *generator) render(routes []route) []byte {
 	fmt.Fprintln(&b)
 	fmt.Fprintln(&b, "package authentik")
 	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "// answerRoutes name the schema model of each answer the provider decodes.")
-	fmt.Fprintln(&b, "var answerRoutes = []answerRoute{")
+	fmt.Fprintln(&b, "// responseRoutes name the schema model of each response the provider decodes.")
+	fmt.Fprintln(&b, "var responseRoutes = []responseRoute{")
 	sort.Slice(routes, func(i, j int) bool {
 		if routes[i].path != routes[j].path {
 			return routes[i].path < routes[j].path
@@ -211,12 +211,12 @@ func (g *generator) render(routes []route) []byte {
 	}
 	fmt.Fprintln(&b, "}")
 	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "// answerModels are the models those answers hold: the keys the generated")
+	fmt.Fprintln(&b, "// responseModels are the models those responses hold: the keys the generated")
 	fmt.Fprintln(&b, "// client requires, and the properties that are required, enums or models.")
-	fmt.Fprintln(&b, "var answerModels = map[string]answerModel{")
+	fmt.Fprintln(&b, "var responseModels = map[string]responseModel{")
 	for _, name := range sortedKeys(g.models) {
 		m := g.models[name]
-		fmt.Fprintf(&b, "%q: {properties: map[string]answerProperty{\n", name)
+		fmt.Fprintf(&b, "%q: {properties: map[string]responseProperty{\n", name)
 		for _, key := range sortedKeys(m.properties) {
 			p := m.properties[key]
 			var fields []string
@@ -240,8 +240,8 @@ func (g *generator) render(routes []route) []byte {
 	}
 	fmt.Fprintln(&b, "}")
 	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "// answerEnums are the values the generated client accepts for each enum.")
-	fmt.Fprintln(&b, "var answerEnums = map[string][]string{")
+	fmt.Fprintln(&b, "// responseEnums are the values the generated client accepts for each enum.")
+	fmt.Fprintln(&b, "var responseEnums = map[string][]string{")
 	for _, name := range sortedKeys(g.enums) {
 		fmt.Fprintf(&b, "%q: {", name)
 		for i, v := range g.enums[name] {

@@ -12,25 +12,25 @@ import (
 // The operations whose answers the PolicyBinding controller reads.
 var readOps = []string{"policies_bindings_create", "policies_bindings_retrieve", "policies_bindings_list", "policies_bindings_update", "core_groups_list", "core_applications_list"}
 
-// TestAnswers: a binding's answer holds no enum (see zz_answers.go); the
+// TestResponses: a binding's answer holds no enum (see zz_responses.go); the
 // applications it lists when a binding went missing do, and it manages
 // none of theirs.
-func TestAnswers(t *testing.T) {
+func TestResponses(t *testing.T) {
 	t.Parallel()
 	byGroupName := func(cr *v1alpha1.PolicyBinding) {
 		cr.Spec.ForProvider.GroupRef = nil
 		cr.Spec.ForProvider.GroupName = ptr.To(groupName)
 	}
 	cases := map[string]struct {
-		mrtest.AnswerCase
+		mrtest.ResponseCase
 		groupGone bool
 	}{
-		"UnknownKey": {AnswerCase: mrtest.AnswerCase{
+		"UnknownKey": {ResponseCase: mrtest.ResponseCase{
 			Reason:     "Keys a newer Authentik adds are ignored.",
 			Operations: readOps,
 			Edit:       func(o map[string]any) { o["added_in_a_later_release"] = true },
 		}},
-		"MissingUnneededKey": {AnswerCase: mrtest.AnswerCase{
+		"MissingUnneededKey": {ResponseCase: mrtest.ResponseCase{
 			Reason:     "Required keys the provider does not use may be missing, as older releases leave some out.",
 			Operations: readOps,
 			Edit: func(o map[string]any) {
@@ -40,7 +40,7 @@ func TestAnswers(t *testing.T) {
 			},
 		}},
 		"UnknownEnumInUnmanagedField": {
-			AnswerCase: mrtest.AnswerCase{
+			ResponseCase: mrtest.ResponseCase{
 				Reason:     "An application's policy engine mode, which no PolicyBinding manages, may hold a value the client does not know: the binding still reports its deleted group.",
 				Operations: []string{"core_applications_list"},
 				Edit:       func(o map[string]any) { o["policy_engine_mode"] = "most" },
@@ -60,7 +60,7 @@ func TestAnswers(t *testing.T) {
 				env.Settle(r, cr)
 				deleteGroup(t, env, f.group)
 			}
-			env.CheckAnswers(r, cr, tc.AnswerCase)
+			env.CheckResponses(r, cr, tc.ResponseCase)
 		})
 	}
 }

@@ -9,11 +9,11 @@ import (
 // The operations whose answers the ExpressionPolicy controller reads.
 var readOps = []string{"policies_expression_create", "policies_expression_retrieve", "policies_expression_list", "policies_expression_update"}
 
-// TestAnswers: an expression policy's answer holds no enum at all (see
-// zz_answers.go).
-func TestAnswers(t *testing.T) {
+// TestResponses: an expression policy's answer holds no enum at all (see
+// zz_responses.go).
+func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.AnswerCase{
+	cases := map[string]mrtest.ResponseCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
 			Operations: readOps,
@@ -41,7 +41,7 @@ func TestAnswers(t *testing.T) {
 			t.Parallel()
 			cr := policy()
 			env := mrtest.New(t, cr)
-			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
+			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
 		})
 	}
 }

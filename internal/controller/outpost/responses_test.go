@@ -9,11 +9,11 @@ import (
 // The operations whose answers the Outpost controller reads.
 var readOps = []string{"outposts_instances_create", "outposts_instances_retrieve", "outposts_instances_list", "outposts_instances_partial_update", "outposts_instances_default_settings_retrieve"}
 
-// TestAnswers: an outpost's answer holds no enum the Outpost kind does not
-// manage (see zz_answers.go), so its unknown enum case is one it manages.
-func TestAnswers(t *testing.T) {
+// TestResponses: an outpost's answer holds no enum the Outpost kind does not
+// manage (see zz_responses.go), so its unknown enum case is one it manages.
+func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.AnswerCase{
+	cases := map[string]mrtest.ResponseCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
 			Operations: readOps,
@@ -42,7 +42,7 @@ func TestAnswers(t *testing.T) {
 			env := mrtest.New(t)
 			cr := outpostCR(withProviders(newProvider(t, env, "longhorn")))
 			env.Create(cr)
-			env.CheckAnswers(env.Reconciler(Kind, reconcilerOptions(env)...), cr, tc)
+			env.CheckResponses(env.Reconciler(Kind, reconcilerOptions(env)...), cr, tc)
 		})
 	}
 }

@@ -12,12 +12,12 @@ import (
 // The operations whose answers the Application controller reads.
 var readOps = []string{"core_applications_create", "core_applications_retrieve", "core_applications_list", "core_applications_update"}
 
-// TestAnswers: an application's answer holds no enum the Application kind
-// does not manage (see zz_answers.go), so its unknown enum case is one the
+// TestResponses: an application's answer holds no enum the Application kind
+// does not manage (see zz_responses.go), so its unknown enum case is one the
 // kind manages.
-func TestAnswers(t *testing.T) {
+func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.AnswerCase{
+	cases := map[string]mrtest.ResponseCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
 			Operations: readOps,
@@ -46,7 +46,7 @@ func TestAnswers(t *testing.T) {
 			cr := application()
 			env := mrtest.New(t, cr)
 			proxyProvider(t, env, providerKind)
-			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
+			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
 		})
 	}
 }

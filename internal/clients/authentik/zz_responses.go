@@ -2,8 +2,8 @@
 
 package authentik
 
-// answerRoutes name the schema model of each answer the provider decodes.
-var answerRoutes = []answerRoute{
+// responseRoutes name the schema model of each response the provider decodes.
+var responseRoutes = []responseRoute{
 	{method: "GET", path: "/admin/version/", model: "Version"},
 	{method: "GET", path: "/core/applications/", model: "PaginatedApplicationList"},
 	{method: "POST", path: "/core/applications/", model: "Application"},
@@ -51,10 +51,10 @@ var answerRoutes = []answerRoute{
 	{method: "GET", path: "/root/config/", model: "Config"},
 }
 
-// answerModels are the models those answers hold: the keys the generated
+// responseModels are the models those responses hold: the keys the generated
 // client requires, and the properties that are required, enums or models.
-var answerModels = map[string]answerModel{
-	"Application": {properties: map[string]answerProperty{
+var responseModels = map[string]responseModel{
+	"Application": {properties: map[string]responseProperty{
 		"backchannel_providers_obj": {model: "Provider", list: true, required: true},
 		"launch_url":                {nullable: true, required: true},
 		"meta_icon_themed_urls":     {model: "ThemedUrls", nullable: true, required: true},
@@ -65,7 +65,7 @@ var answerModels = map[string]answerModel{
 		"provider_obj":              {model: "Provider", nullable: true, required: true},
 		"slug":                      {required: true},
 	}},
-	"CertificateKeyPair": {properties: map[string]answerProperty{
+	"CertificateKeyPair": {properties: map[string]responseProperty{
 		"cert_expiry":              {nullable: true, required: true},
 		"cert_subject":             {nullable: true, required: true},
 		"certificate_download_url": {required: true},
@@ -78,21 +78,21 @@ var answerModels = map[string]answerModel{
 		"private_key_available":    {required: true},
 		"private_key_download_url": {required: true},
 	}},
-	"Config": {properties: map[string]answerProperty{
+	"Config": {properties: map[string]responseProperty{
 		"cache_timeout":          {required: true},
 		"cache_timeout_flows":    {required: true},
 		"cache_timeout_policies": {required: true},
 		"capabilities":           {enum: "CapabilitiesEnum", list: true, required: true},
 		"error_reporting":        {model: "ErrorReportingConfig", required: true},
 	}},
-	"ErrorReportingConfig": {properties: map[string]answerProperty{
+	"ErrorReportingConfig": {properties: map[string]responseProperty{
 		"enabled":            {required: true},
 		"environment":        {required: true},
 		"send_pii":           {required: true},
 		"sentry_dsn":         {required: true},
 		"traces_sample_rate": {required: true},
 	}},
-	"ExpressionPolicy": {properties: map[string]answerProperty{
+	"ExpressionPolicy": {properties: map[string]responseProperty{
 		"bound_to":            {required: true},
 		"component":           {required: true},
 		"expression":          {required: true},
@@ -102,7 +102,7 @@ var answerModels = map[string]answerModel{
 		"verbose_name":        {required: true},
 		"verbose_name_plural": {required: true},
 	}},
-	"Flow": {properties: map[string]answerProperty{
+	"Flow": {properties: map[string]responseProperty{
 		"authentication":            {enum: "AuthenticationEnum"},
 		"background_themed_urls":    {model: "ThemedUrls", nullable: true, required: true},
 		"background_url":            {required: true},
@@ -120,7 +120,7 @@ var answerModels = map[string]answerModel{
 		"stages":                    {list: true, required: true},
 		"title":                     {required: true},
 	}},
-	"Group": {properties: map[string]answerProperty{
+	"Group": {properties: map[string]responseProperty{
 		"children":            {list: true, required: true},
 		"children_obj":        {model: "RelatedGroup", list: true, nullable: true, required: true},
 		"inherited_roles_obj": {model: "Role", list: true, nullable: true, required: true},
@@ -131,7 +131,7 @@ var answerModels = map[string]answerModel{
 		"roles_obj":           {model: "Role", list: true, required: true},
 		"users_obj":           {model: "PartialUser", list: true, nullable: true, required: true},
 	}},
-	"OAuth2Provider": {properties: map[string]answerProperty{
+	"OAuth2Provider": {properties: map[string]responseProperty{
 		"assigned_application_name":             {nullable: true, required: true},
 		"assigned_application_slug":             {nullable: true, required: true},
 		"assigned_backchannel_application_name": {nullable: true, required: true},
@@ -151,7 +151,7 @@ var answerModels = map[string]answerModel{
 		"verbose_name":                          {required: true},
 		"verbose_name_plural":                   {required: true},
 	}},
-	"Outpost": {properties: map[string]answerProperty{
+	"Outpost": {properties: map[string]responseProperty{
 		"config":                 {required: true},
 		"name":                   {required: true},
 		"pk":                     {required: true},
@@ -162,65 +162,65 @@ var answerModels = map[string]answerModel{
 		"token_identifier":       {required: true},
 		"type":                   {enum: "OutpostTypeEnum", required: true},
 	}},
-	"OutpostDefaultConfig": {properties: map[string]answerProperty{
+	"OutpostDefaultConfig": {properties: map[string]responseProperty{
 		"config": {required: true},
 	}},
-	"PaginatedApplicationList": {properties: map[string]answerProperty{
+	"PaginatedApplicationList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "Application", list: true, required: true},
 	}},
-	"PaginatedCertificateKeyPairList": {properties: map[string]answerProperty{
+	"PaginatedCertificateKeyPairList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "CertificateKeyPair", list: true, required: true},
 	}},
-	"PaginatedExpressionPolicyList": {properties: map[string]answerProperty{
+	"PaginatedExpressionPolicyList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "ExpressionPolicy", list: true, required: true},
 	}},
-	"PaginatedFlowList": {properties: map[string]answerProperty{
+	"PaginatedFlowList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "Flow", list: true, required: true},
 	}},
-	"PaginatedGroupList": {properties: map[string]answerProperty{
+	"PaginatedGroupList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "Group", list: true, required: true},
 	}},
-	"PaginatedOAuth2ProviderList": {properties: map[string]answerProperty{
+	"PaginatedOAuth2ProviderList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "OAuth2Provider", list: true, required: true},
 	}},
-	"PaginatedOutpostList": {properties: map[string]answerProperty{
+	"PaginatedOutpostList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "Outpost", list: true, required: true},
 	}},
-	"PaginatedPolicyBindingList": {properties: map[string]answerProperty{
+	"PaginatedPolicyBindingList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "PolicyBinding", list: true, required: true},
 	}},
-	"PaginatedProviderList": {properties: map[string]answerProperty{
+	"PaginatedProviderList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "Provider", list: true, required: true},
 	}},
-	"PaginatedProxyProviderList": {properties: map[string]answerProperty{
+	"PaginatedProxyProviderList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "ProxyProvider", list: true, required: true},
 	}},
-	"PaginatedScopeMappingList": {properties: map[string]answerProperty{
+	"PaginatedScopeMappingList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "ScopeMapping", list: true, required: true},
 	}},
-	"Pagination": {properties: map[string]answerProperty{
+	"Pagination": {properties: map[string]responseProperty{
 		"count":       {required: true},
 		"current":     {required: true},
 		"end_index":   {required: true},
@@ -229,18 +229,18 @@ var answerModels = map[string]answerModel{
 		"start_index": {required: true},
 		"total_pages": {required: true},
 	}},
-	"PartialGroup": {properties: map[string]answerProperty{
+	"PartialGroup": {properties: map[string]responseProperty{
 		"name":   {required: true},
 		"num_pk": {required: true},
 		"pk":     {required: true},
 	}},
-	"PartialUser": {properties: map[string]answerProperty{
+	"PartialUser": {properties: map[string]responseProperty{
 		"name":     {required: true},
 		"pk":       {required: true},
 		"uid":      {required: true},
 		"username": {required: true},
 	}},
-	"Policy": {properties: map[string]answerProperty{
+	"Policy": {properties: map[string]responseProperty{
 		"bound_to":            {required: true},
 		"component":           {required: true},
 		"meta_model_name":     {required: true},
@@ -249,7 +249,7 @@ var answerModels = map[string]answerModel{
 		"verbose_name":        {required: true},
 		"verbose_name_plural": {required: true},
 	}},
-	"PolicyBinding": {properties: map[string]answerProperty{
+	"PolicyBinding": {properties: map[string]responseProperty{
 		"group_obj":  {model: "PartialGroup", nullable: true, required: true},
 		"order":      {required: true},
 		"pk":         {required: true},
@@ -257,7 +257,7 @@ var answerModels = map[string]answerModel{
 		"target":     {required: true},
 		"user_obj":   {model: "PartialUser", nullable: true, required: true},
 	}},
-	"Provider": {properties: map[string]answerProperty{
+	"Provider": {properties: map[string]responseProperty{
 		"assigned_application_name":             {nullable: true, required: true},
 		"assigned_application_slug":             {nullable: true, required: true},
 		"assigned_backchannel_application_name": {nullable: true, required: true},
@@ -271,7 +271,7 @@ var answerModels = map[string]answerModel{
 		"verbose_name":                          {required: true},
 		"verbose_name_plural":                   {required: true},
 	}},
-	"ProxyProvider": {properties: map[string]answerProperty{
+	"ProxyProvider": {properties: map[string]responseProperty{
 		"assigned_application_name":             {nullable: true, required: true},
 		"assigned_application_slug":             {nullable: true, required: true},
 		"assigned_backchannel_application_name": {nullable: true, required: true},
@@ -290,21 +290,21 @@ var answerModels = map[string]answerModel{
 		"verbose_name":                          {required: true},
 		"verbose_name_plural":                   {required: true},
 	}},
-	"RedirectURI": {properties: map[string]answerProperty{
+	"RedirectURI": {properties: map[string]responseProperty{
 		"matching_mode":     {enum: "MatchingModeEnum", required: true},
 		"redirect_uri_type": {enum: "RedirectURITypeEnum"},
 		"url":               {required: true},
 	}},
-	"RelatedGroup": {properties: map[string]answerProperty{
+	"RelatedGroup": {properties: map[string]responseProperty{
 		"group_uuid": {required: true},
 		"name":       {required: true},
 		"pk":         {required: true},
 	}},
-	"Role": {properties: map[string]answerProperty{
+	"Role": {properties: map[string]responseProperty{
 		"name": {required: true},
 		"pk":   {required: true},
 	}},
-	"ScopeMapping": {properties: map[string]answerProperty{
+	"ScopeMapping": {properties: map[string]responseProperty{
 		"component":           {required: true},
 		"expression":          {required: true},
 		"meta_model_name":     {required: true},
@@ -314,7 +314,7 @@ var answerModels = map[string]answerModel{
 		"verbose_name":        {required: true},
 		"verbose_name_plural": {required: true},
 	}},
-	"ServiceConnection": {properties: map[string]answerProperty{
+	"ServiceConnection": {properties: map[string]responseProperty{
 		"component":           {required: true},
 		"meta_model_name":     {required: true},
 		"name":                {required: true},
@@ -322,8 +322,8 @@ var answerModels = map[string]answerModel{
 		"verbose_name":        {required: true},
 		"verbose_name_plural": {required: true},
 	}},
-	"ThemedUrls": {properties: map[string]answerProperty{}},
-	"Version": {properties: map[string]answerProperty{
+	"ThemedUrls": {properties: map[string]responseProperty{}},
+	"Version": {properties: map[string]responseProperty{
 		"build_hash":           {required: true},
 		"outdated":             {required: true},
 		"outpost_outdated":     {required: true},
@@ -333,8 +333,8 @@ var answerModels = map[string]answerModel{
 	}},
 }
 
-// answerEnums are the values the generated client accepts for each enum.
-var answerEnums = map[string][]string{
+// responseEnums are the values the generated client accepts for each enum.
+var responseEnums = map[string][]string{
 	"AuthenticationEnum":             {"none", "require_authenticated", "require_unauthenticated", "require_superuser", "require_redirect", "require_outpost", "require_token"},
 	"CapabilitiesEnum":               {"can_save_media", "can_save_reports", "can_geo_ip", "can_asn", "can_impersonate", "can_debug", "is_enterprise"},
 	"CertificateKeyPairKeyTypeEnum":  {"rsa", "ec", "dsa", "ed25519", "ed448"},

@@ -16,13 +16,13 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 )
 
-//go:generate go run ./schemagen -o zz_answers.go
+//go:generate go run ./schemagen -o zz_responses.go
 
 // The generated client (goauthentik.io/api/v3) decodes strictly: a key its
 // schema requires must be present and an enum must hold a value it knows.
 // Authentik releases differ in both (older ones leave out keys that came
 // later, newer ones add enum values), so the client's transport reads each
-// answer against a table derived from the client's schema (zz_answers.go)
+// response against a table derived from the client's schema (zz_responses.go)
 // before the client decodes it:
 //
 //   - a required key the provider does not need is filled with an empty
@@ -31,25 +31,25 @@ import (
 //     not need, becomes a value it knows;
 //   - keys the provider needs are never touched: a missing one, or an
 //     unknown value in one, fails the decode, and Classify names the key and
-//     the value (see answerProblems).
+//     the value (see responseProblems).
 //
 // The values put in are never sent back: every write the provider makes is
-// built from a resource's spec, not from an answer.
+// built from a resource's spec, not from a response.
 
-// An answerRoute is an API path (below /api/v3) and method whose answer is
+// A responseRoute is an API path (below /api/v3) and method whose response is
 // a schema model.
-type answerRoute struct {
+type responseRoute struct {
 	method, path, model string
 }
 
-// An answerModel describes a schema model by its properties that are
+// A responseModel describes a schema model by its properties that are
 // required, enums or nested models.
-type answerModel struct {
-	properties map[string]answerProperty
+type responseModel struct {
+	properties map[string]responseProperty
 }
 
-// An answerProperty is one property of an answerModel.
-type answerProperty struct {
+// A responseProperty is one property of a responseModel.
+type responseProperty struct {
 	// model or enum names the property's schema component, if any.
 	model, enum string
 	// list is set for a list of values of the property's kind.
@@ -137,7 +137,7 @@ func kindOf(mg resource.Managed) string {
 	return ""
 }
 
-// A reader is who reads an answer: a client for a managed resource needs
+// A reader is who reads a response: a client for a managed resource needs
 // the keys its kind manages and every model's identity keys; a client for
 // no kind in particular needs every key any kind manages.
 type reader struct {
@@ -166,10 +166,10 @@ func (r reader) manages(model, key string) bool {
 	return false
 }
 
-// answerModelOf finds the schema model of the answer to method on path
+// responseModelOf finds the schema model of the response to method on path
 // (the URL path, which may have a prefix before /api/v3).
-func answerModelOf(method, path string) string {
-	r, ok := routeOf(path, func(r answerRoute) bool { return r.method == method })
+func responseModelOf(method, path string) string {
+	r, ok := routeOf(path, func(r responseRoute) bool { return r.method == method })
 	if !ok {
 		return ""
 	}
@@ -179,15 +179,15 @@ func answerModelOf(method, path string) string {
 // routeOf finds the known route that path (a URL path, which may have a
 // prefix before /api/v3) matches, among those accept takes. A literal
 // segment (default_settings/) wins over a templated one ({id}/).
-func routeOf(path string, accept func(answerRoute) bool) (answerRoute, bool) {
+func routeOf(path string, accept func(responseRoute) bool) (responseRoute, bool) {
 	i := strings.Index(path, APIPath+"/")
 	if i < 0 {
-		return answerRoute{}, false
+		return responseRoute{}, false
 	}
 	segments := strings.Split(strings.Trim(path[i+len(APIPath):], "/"), "/")
-	var best answerRoute
+	var best responseRoute
 	bestLiterals := -1
-	for _, r := range answerRoutes {
+	for _, r := range responseRoutes {
 		if !accept(r) {
 			continue
 		}
@@ -212,7 +212,7 @@ func routeOf(path string, accept func(answerRoute) bool) (answerRoute, bool) {
 	return best, bestLiterals >= 0
 }
 
-// tolerantTransport rewrites 2xx JSON answers so that the generated client
+// tolerantTransport rewrites 2xx JSON responses so that the generated client
 // decodes what it can do without; see the comment at the top of this file.
 type tolerantTransport struct {
 	next   http.RoundTripper
@@ -224,7 +224,7 @@ func (t *tolerantTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 || !isJSON(resp.Header) {
 		return resp, err
 	}
-	model := answerModelOf(req.Method, req.URL.Path)
+	model := responseModelOf(req.Method, req.URL.Path)
 	if model == "" {
 		return resp, nil
 	}
@@ -278,7 +278,7 @@ func decodeObject(body []byte) (map[string]any, bool) {
 // it changed anything. managed says the object is held by a key the reader
 // manages, so that every key of it is needed.
 func (r reader) tolerateObject(model string, obj map[string]any, managed bool) bool {
-	m, ok := answerModels[model]
+	m, ok := responseModels[model]
 	if !ok {
 		return false
 	}
@@ -293,14 +293,14 @@ func (r reader) tolerateObject(model string, obj map[string]any, managed bool) b
 			changed = true
 		case !present || v == nil:
 		case need && p.enum != "":
-			// Left for the decode to refuse and answerProblems to name.
+			// Left for the decode to refuse and responseProblems to name.
 		case p.enum != "" && p.list:
 			if known, dropped := knownValues(p.enum, v); dropped {
 				obj[key] = known
 				changed = true
 			}
 		case p.enum != "":
-			if s, isString := v.(string); !isString || !slices.Contains(answerEnums[p.enum], s) {
+			if s, isString := v.(string); !isString || !slices.Contains(responseEnums[p.enum], s) {
 				obj[key] = r.emptyValue(p)
 				changed = true
 			}
@@ -320,10 +320,10 @@ func (r reader) tolerateObject(model string, obj map[string]any, managed bool) b
 	return changed
 }
 
-// emptyValue is what stands in for a property the answer lacks: null where
+// emptyValue is what stands in for a property the response lacks: null where
 // the client takes null, else an empty list, a model with its own required
 // keys filled, or the first value of an enum.
-func (r reader) emptyValue(p answerProperty) any {
+func (r reader) emptyValue(p responseProperty) any {
 	switch {
 	case p.nullable:
 		return nil
@@ -333,8 +333,8 @@ func (r reader) emptyValue(p answerProperty) any {
 		o := map[string]any{}
 		r.tolerateObject(p.model, o, false)
 		return o
-	case p.enum != "" && len(answerEnums[p.enum]) > 0:
-		return answerEnums[p.enum][0]
+	case p.enum != "" && len(responseEnums[p.enum]) > 0:
+		return responseEnums[p.enum][0]
 	}
 	return nil
 }
@@ -345,19 +345,19 @@ func knownValues(enum string, v any) ([]any, bool) {
 	items, _ := v.([]any)
 	known := make([]any, 0, len(items))
 	for _, it := range items {
-		if s, ok := it.(string); ok && slices.Contains(answerEnums[enum], s) {
+		if s, ok := it.(string); ok && slices.Contains(responseEnums[enum], s) {
 			known = append(known, it)
 		}
 	}
 	return known, len(known) != len(items)
 }
 
-// answerProblems explains why a 2xx answer could not be decoded, by the
+// responseProblems explains why a 2xx response could not be decoded, by the
 // keys the provider needs: each that is missing or holds a value the
 // client does not know, with that value. Keys of list items are named by
 // the key alone, as the resource's fields are.
-func (r reader) answerProblems(method, path string, body []byte) map[string]string {
-	model := answerModelOf(method, path)
+func (r reader) responseProblems(method, path string, body []byte) map[string]string {
+	model := responseModelOf(method, path)
 	obj, ok := decodeObject(body)
 	if model == "" || !ok {
 		return nil
@@ -371,7 +371,7 @@ func (r reader) answerProblems(method, path string, body []byte) map[string]stri
 }
 
 func (r reader) collectProblems(model string, obj map[string]any, managed bool, problems map[string]string) {
-	m := answerModels[model]
+	m := responseModels[model]
 	keys := make([]string, 0, len(m.properties))
 	for k := range m.properties {
 		keys = append(keys, k)
@@ -387,9 +387,9 @@ func (r reader) collectProblems(model string, obj map[string]any, managed bool, 
 			problems[key] = "Authentik's answer lacks it"
 		case !present || v == nil:
 		case need && p.enum != "" && !p.list:
-			if s, isString := v.(string); !isString || !slices.Contains(answerEnums[p.enum], s) {
+			if s, isString := v.(string); !isString || !slices.Contains(responseEnums[p.enum], s) {
 				problems[key] = fmt.Sprintf("Authentik answered %s, which this provider does not know (it knows %s)",
-					jsonText(v), strings.Join(answerEnums[p.enum], ", "))
+					jsonText(v), strings.Join(responseEnums[p.enum], ", "))
 			}
 		case p.model != "" && p.list:
 			items, _ := v.([]any)
@@ -415,7 +415,7 @@ func jsonText(v any) string {
 }
 
 // Needs tells whether a client working for the given managed resource kind
-// relies on key of the model that kind manages: an answer that lacks it,
+// relies on key of the model that kind manages: a response that lacks it,
 // or holds a value the client does not know in it, fails the read.
 func Needs(kind, key string) bool {
 	m, ok := managedModels[kind]

@@ -14,14 +14,14 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
-// An AnswerCase alters what Authentik answers a kind's controller, as a
+// A ResponseCase alters what Authentik answers a kind's controller, as a
 // release the simulator does not speak might, and says what the resource
 // then shows.
-type AnswerCase struct {
+type ResponseCase struct {
 	Reason string
-	// Operations are the operation ids whose answers are altered.
+	// Operations are the operation ids whose responses are altered.
 	Operations []string
-	// Edit changes each object of those answers (each result of a list).
+	// Edit changes each object of those responses (each result of a list).
 	Edit func(obj map[string]any)
 	// WantSynced is "" when the resource must become Ready and Synced;
 	// otherwise its Synced condition must be False with a message that
@@ -29,12 +29,12 @@ type AnswerCase struct {
 	WantSynced string
 }
 
-// CheckAnswers reconciles cr, which the Env must already hold, until it
+// CheckResponses reconciles cr, which the Env must already hold, until it
 // settles while Authentik answers as c says, and checks its conditions.
 // A case that must fail is settled again once the shared lists are past
 // their read age: until then a resource may read its create's own answer,
 // which c need not alter.
-func (e *Env) CheckAnswers(r reconcile.Reconciler, cr resource.Managed, c AnswerCase) {
+func (e *Env) CheckResponses(r reconcile.Reconciler, cr resource.Managed, c ResponseCase) {
 	e.T.Helper()
 	for _, op := range c.Operations {
 		e.Sim.Sim.SetFault(op, authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(c.Edit)})
@@ -65,7 +65,7 @@ func containsAll(msg, want string) bool {
 	return true
 }
 
-// UnreadableCreate is the Synced message of a create whose 201 answer was
+// UnreadableCreate is the Synced message of a create whose 201 response was
 // cut in half: the operation, the status and the decode error.
 func UnreadableCreate(path string) string {
 	return "cannot read Authentik's answer to POST /api/v3" + path + " (201): unexpected end of JSON input"
@@ -73,7 +73,7 @@ func UnreadableCreate(path string) string {
 
 // CheckUnreadableCreate answers the first create of cr, which the Env must
 // already hold, with a 201 whose body is cut in half: the object is made
-// but the answer cannot be read. The resource must say so in Synced
+// but the response cannot be read. The resource must say so in Synced
 // (wantSynced), and after the next reconciles Authentik must hold exactly
 // one object for it, as count tells, and the resource must be Ready.
 func (e *Env) CheckUnreadableCreate(r reconcile.Reconciler, cr resource.Managed, createOp, wantSynced string, count func() int) {

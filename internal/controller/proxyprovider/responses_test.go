@@ -9,9 +9,9 @@ import (
 // The operations whose answers the ProxyProvider controller reads.
 var readOps = []string{"providers_proxy_create", "providers_proxy_retrieve", "providers_proxy_list", "providers_proxy_update", "flows_instances_retrieve", "flows_instances_list"}
 
-func TestAnswers(t *testing.T) {
+func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.AnswerCase{
+	cases := map[string]mrtest.ResponseCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
 			Operations: readOps,
@@ -56,7 +56,7 @@ func TestAnswers(t *testing.T) {
 			t.Parallel()
 			cr := proxyProvider()
 			env := mrtest.New(t, cr)
-			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
+			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
 		})
 	}
 }

@@ -12,9 +12,9 @@ var readOps = []string{
 	"propertymappings_provider_scope_list", "crypto_certificatekeypairs_list", "flows_instances_retrieve", "flows_instances_list",
 }
 
-func TestAnswers(t *testing.T) {
+func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.AnswerCase{
+	cases := map[string]mrtest.ResponseCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
 			Operations: readOps,
@@ -69,7 +69,7 @@ func TestAnswers(t *testing.T) {
 			t.Parallel()
 			cr := oauth2Provider()
 			env := mrtest.New(t, cr)
-			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
+			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
 		})
 	}
 }

@@ -190,7 +190,7 @@ func TestTolerantReads(t *testing.T) {
 			}
 			sim.Sim.SetFault(tc.op, tc.fault)
 			err = authentik.WithFieldPaths(authentik.Classify(tc.call(ctx, c, p)), tc.paths)
-			got := want{unreadable: authentik.IsUnreadableAnswer(err)}
+			got := want{unreadable: authentik.IsUnreadableResponse(err)}
 			if err != nil {
 				got.err = err.Error()
 			}

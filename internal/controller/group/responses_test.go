@@ -9,10 +9,10 @@ import (
 // The operations whose answers the Group controller reads.
 var readOps = []string{"core_groups_create", "core_groups_retrieve", "core_groups_list", "core_groups_update"}
 
-// TestAnswers: a group's answer holds no enum at all (see zz_answers.go).
-func TestAnswers(t *testing.T) {
+// TestResponses: a group's answer holds no enum at all (see zz_responses.go).
+func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.AnswerCase{
+	cases := map[string]mrtest.ResponseCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
 			Operations: readOps,
@@ -41,7 +41,7 @@ func TestAnswers(t *testing.T) {
 			cr := group()
 			env := mrtest.New(t, cr)
 			parentGroup(t, env)
-			env.CheckAnswers(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
+			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
 		})
 	}
 }

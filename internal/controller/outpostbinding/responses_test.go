@@ -10,11 +10,11 @@ import (
 // The operations whose answers the OutpostBinding controller reads.
 var readOps = []string{"outposts_instances_retrieve", "outposts_instances_list", "outposts_instances_partial_update"}
 
-// TestAnswers: an OutpostBinding manages only an outpost's provider list,
+// TestResponses: an OutpostBinding manages only an outpost's provider list,
 // so the outpost's type is a field it does not manage.
-func TestAnswers(t *testing.T) {
+func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.AnswerCase{
+	cases := map[string]mrtest.ResponseCase{
 		"UnknownKey": {
 			Reason:     "Keys a newer Authentik adds are ignored.",
 			Operations: readOps,
@@ -42,7 +42,7 @@ func TestAnswers(t *testing.T) {
 			cr := binding("longhorn", withProvider(newProvider(t, env, "longhorn")))
 			env.Create(cr)
 			r := env.Reconciler(Kind, reconcilerOptions(env, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
-			env.CheckAnswers(r, cr, tc)
+			env.CheckResponses(r, cr, tc)
 		})
 	}
 }
