@@ -50,8 +50,8 @@ lint: vet ## Lint with golangci-lint (built from the module proxy on first use).
 
 .PHONY: check-diff
 check-diff: generate ## Fail if generated files are not committed.
-	@git diff --exit-code -- apis package/crds internal/clients/authentik || { echo "go generate changed files: commit them"; exit 1; }
-	@test -z "$$(git status --porcelain -- apis package/crds internal/clients/authentik)" || { git status --porcelain -- apis package/crds internal/clients/authentik; echo "go generate left untracked files"; exit 1; }
+	@git diff --exit-code -- apis package/provider/crds internal/clients/authentik || { echo "go generate changed files: commit them"; exit 1; }
+	@test -z "$$(git status --porcelain -- apis package/provider/crds internal/clients/authentik)" || { git status --porcelain -- apis package/provider/crds internal/clients/authentik; echo "go generate left untracked files"; exit 1; }
 
 .PHONY: reviewable
 reviewable: generate vet unit ## What to run before sending a change.

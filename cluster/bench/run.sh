@@ -45,8 +45,8 @@ trap 'exit 130' INT TERM
 
 require_bins provider authentik-sim
 "$LOCAL_DIR/up.sh" --with-crossplane
-k apply --server-side -f "$ROOT/package/crds" >/dev/null
-k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
+k apply --server-side -f "$ROOT/package/provider/crds" >/dev/null
+k wait --for=condition=Established --timeout=60s -f "$ROOT/package/provider/crds" >/dev/null
 install_configuration_apis
 
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN"

@@ -30,7 +30,7 @@ render_functions_yaml "$CLUSTER_RENDER_PORT_BASE" > "$OUT/functions.yaml"
 cat "$OUT/rendered.yaml"
 
 rm -rf "$OUT/schemas"; mkdir -p "$OUT/schemas"
-cp "$ROOT"/package/crds/*.yaml "$CONF/xrd.yaml" "$WORK"/pkg/function-go-templating/input/*.yaml "$OUT/schemas/"
+cp "$ROOT"/package/provider/crds/*.yaml "$CONF/xrd.yaml" "$WORK"/pkg/function-go-templating/input/*.yaml "$OUT/schemas/"
 seed_validate_cache "$RUN/validate-cache"
 "$BIN/crank" beta validate "$OUT/schemas" "$OUT/rendered.yaml,$CONF/xrd.yaml,$CONF/composition.yaml,$ROOT/examples/proxyconfig" \
   --cache-dir="$RUN/validate-cache" --crossplane-image="$(validate_image)" --error-on-missing-schemas >&2

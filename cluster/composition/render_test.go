@@ -199,7 +199,7 @@ func prepareValidate(dir, work string) error {
 	if err := os.MkdirAll(env.schemas, 0o755); err != nil {
 		return err
 	}
-	sources, _ := filepath.Glob(filepath.Join(env.root, "package", "crds", "*.yaml"))
+	sources, _ := filepath.Glob(filepath.Join(env.root, "package", "provider", "crds", "*.yaml"))
 	sources = append(sources, filepath.Join(env.root, xrdFile), filepath.Join(env.root, oidcXRDFile))
 	for _, fn := range renderFunctions {
 		in, _ := filepath.Glob(filepath.Join(work, "pkg", fn, "input", "*.yaml"))

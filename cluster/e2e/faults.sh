@@ -38,8 +38,8 @@ t0=$(ts)
 "$LOCAL_DIR/up.sh" --with-crossplane
 
 log "installing the provider's CRDs, the ProxyConfig Configuration and the ClusterProviderConfig"
-k apply --server-side -f "$ROOT/package/crds" >/dev/null
-k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
+k apply --server-side -f "$ROOT/package/provider/crds" >/dev/null
+k wait --for=condition=Established --timeout=60s -f "$ROOT/package/provider/crds" >/dev/null
 install_configuration_apis
 # The example's ClusterProviderConfig points at the simulator's default port.
 sed "s#http://127.0.0.1:9000#http://127.0.0.1:$E2E_SIM_PORT#" "$ROOT/examples/providerconfig.yaml" | k apply -f - >/dev/null

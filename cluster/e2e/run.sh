@@ -55,8 +55,8 @@ require_bins provider authentik-sim
 "$LOCAL_DIR/up.sh" --with-crossplane
 
 log "installing the provider's CRDs"
-k apply --server-side -f "$ROOT/package/crds" >/dev/null
-k wait --for=condition=Established --timeout=60s -f "$ROOT/package/crds" >/dev/null
+k apply --server-side -f "$ROOT/package/provider/crds" >/dev/null
+k wait --for=condition=Established --timeout=60s -f "$ROOT/package/provider/crds" >/dev/null
 
 log "installing the Configuration's XRDs and Compositions (ProxyConfig, OIDCConfig)"
 install_configuration_apis

@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# Builds the Crossplane packages (make xpkg) with the Crossplane CLI (_output/bin/crank):
-#   the provider's: package/crossplane.yaml + package/crds, the provider's examples, and the runtime
-#     image from cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the
-#     provider. Left out on purpose (crank applies --ignore below both roots, relative, one path level
-#     per `*`): package/configuration/ (the Configuration below), examples/proxyconfig/ and
-#     examples/oidcconfig/ (its examples),
+# Builds the Crossplane packages (make xpkg) with the Crossplane CLI (_output/bin/crank), one from
+# each of the sibling package roots:
+#   package/provider (crossplane.yaml + crds), the provider's examples, and the runtime image from
+#     cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the provider.
+#     Left out on purpose (crank applies --ignore below both roots, relative, one path level per `*`):
+#     examples/proxyconfig/ and examples/oidcconfig/ (the Configuration's examples),
 #     examples/gitops/ (a Flux layout) and examples/monitoring/ (Prometheus Operator objects), not
 #     objects of this provider;
-#   the ProxyConfig Configuration's: package/configuration (meta, XRD, Composition) with the ProxyConfigs
-#     of examples/proxyconfig.
+#   package/configuration (meta, XRDs, Compositions) with the ProxyConfigs of examples/proxyconfig.
 # Output: $OUTPUT/xpkg/provider-authentik-$VERSION.xpkg, $OUTPUT/xpkg/configuration-authentik-proxyconfig-$VERSION.xpkg
 # Env: VERSION (v0.1.0-dev), OUTPUT (_output), TOOLS_BIN (_output/bin).
 set -euo pipefail
@@ -27,7 +26,6 @@ die() { log "ERROR: $*"; exit 1; }
 [ -f "$IMAGE" ] || die "$IMAGE missing: run make image (cluster/image/build.sh) with VERSION=$VERSION"
 
 IGNORE=(
-  'configuration/*' 'configuration/*/*'
   'proxyconfig/*' 'oidcconfig/*'
   'monitoring/*'
   'gitops/*' 'gitops/*/*' 'gitops/*/*/*' 'gitops/*/*/*/*'
@@ -39,7 +37,7 @@ mkdir -p "$(dirname "$XPKG")"
 # a relative "examples" would drop the whole package when the checkout lives under a directory named
 # like that.
 "$BIN/crank" xpkg build \
-  --package-root="$ROOT/package" \
+  --package-root="$ROOT/package/provider" \
   --examples-root="$ROOT/examples" \
   --ignore="$ignore" \
   --embed-runtime-image-tarball="$IMAGE" \

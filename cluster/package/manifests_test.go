@@ -22,8 +22,8 @@ import (
 // Paths relative to the repository root.
 const (
 	gitopsDir           = "examples/gitops"
-	crdsDir             = "package/crds"
-	providerMetaFile    = "package/crossplane.yaml"
+	crdsDir             = "package/provider/crds"
+	providerMetaFile    = "package/provider/crossplane.yaml"
 	configurationMeta   = "package/configuration/crossplane.yaml"
 	compositionFile     = "package/configuration/composition.yaml"
 	xrdFile             = "package/configuration/xrd.yaml"
@@ -165,7 +165,7 @@ func shellVar(t testing.TB, path, name string) string {
 	return strings.Trim(string(m[1]), `"'`)
 }
 
-// crdNames lists the CRDs in package/crds by name, with their kinds.
+// crdNames lists the CRDs in package/provider/crds by name, with their kinds.
 func crdNames(t testing.TB) map[string]string {
 	t.Helper()
 	docs, err := loadDocs(filepath.Join(repoRoot(t), crdsDir))

@@ -300,9 +300,9 @@ func TestXpkgLayers(t *testing.T) {
 	checkExamples(t, files[examplesFile])
 }
 
-// checkPackageYAML: the Provider meta of package/crossplane.yaml, then every
-// CRD of package/crds unchanged, and nothing else (no Configuration, XRD or
-// Composition from package/configuration).
+// checkPackageYAML: the Provider meta of package/provider/crossplane.yaml,
+// then every CRD of package/provider/crds unchanged, and nothing else (no
+// Configuration, XRD or Composition from the sibling package/configuration).
 func checkPackageYAML(t *testing.T, data []byte) {
 	t.Helper()
 	docs, err := parseDocs(packageFile, data)
