@@ -43,3 +43,6 @@ func (mg *OAuth2Provider) AdoptsExisting() bool { return mg.Spec.AdoptsExisting(
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *ExpressionPolicy) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *ScopeMapping) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }

@@ -27,6 +27,9 @@ var (
 	_ resource.ModernManaged = &ExpressionPolicy{}
 	_ resource.ManagedList   = &ExpressionPolicyList{}
 
+	_ resource.ModernManaged = &ScopeMapping{}
+	_ resource.ManagedList   = &ScopeMappingList{}
+
 	_ resource.ModernManaged = &PolicyBinding{}
 	_ resource.ManagedList   = &PolicyBindingList{}
 

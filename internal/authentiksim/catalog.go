@@ -1,68 +1,12 @@
 package authentiksim
 
 import (
-	"slices"
 	"sort"
 	"time"
 )
 
-// The seeded objects that providers refer to by key: scope mappings and
-// certificate key pairs. The simulator lists them; it does not create them.
-
-type scopeMappingJSON struct {
-	PK                string  `json:"pk"`
-	Managed           *string `json:"managed"`
-	Name              string  `json:"name"`
-	Expression        string  `json:"expression"`
-	Component         string  `json:"component"`
-	VerboseName       string  `json:"verbose_name"`
-	VerboseNamePlural string  `json:"verbose_name_plural"`
-	MetaModelName     string  `json:"meta_model_name"`
-	ScopeName         string  `json:"scope_name"`
-	Description       string  `json:"description"`
-}
-
-// renderScopeMapping is ScopeMappingSerializer
-// (authentik/providers/oauth2/api/scopes.py); the component and names are
-// ScopeMapping's (authentik/providers/oauth2/models.py).
-func renderScopeMapping(m *scopeMapping) scopeMappingJSON {
-	out := scopeMappingJSON{
-		PK:                m.pk,
-		Name:              m.name,
-		Expression:        "# Managed by authentik; the simulator does not evaluate expressions.",
-		Component:         "ak-property-mapping-provider-scope-form",
-		VerboseName:       "Scope Mapping",
-		VerboseNamePlural: "Scope Mappings",
-		MetaModelName:     "authentik_providers_oauth2.scopemapping",
-		ScopeName:         m.scopeName,
-	}
-	if m.managed != "" {
-		managed := m.managed
-		out.Managed = &managed
-	}
-	return out
-}
-
-// listScopeMappings filters as ScopeMappingFilter does: managed (any of
-// several values), managed__isnull, name and scope_name exactly, search on
-// the name; ordered by name.
-func listScopeMappings(st *state, c *call) reply {
-	q := c.query
-	items := []scopeMappingJSON{}
-	for _, pk := range sortedKeys(st.mappings) {
-		m := st.mappings[pk]
-		if managed, ok := q["managed"]; ok && !slices.Contains(managed, m.managed) {
-			continue
-		}
-		if !exact(q, "name", m.name) || !exact(q, "scope_name", m.scopeName) ||
-			!boolMatches(q, "managed__isnull", m.managed == "") || !search(q, m.name) {
-			continue
-		}
-		items = append(items, renderScopeMapping(m))
-	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].Name < items[j].Name })
-	return paginate(q, items)
-}
+// The seeded certificate key pairs that providers refer to by name. The
+// simulator lists them; it does not create them.
 
 type certificateKeyPairJSON struct {
 	PK                     string  `json:"pk"`

@@ -61,6 +61,11 @@ func TestRequiredFields(t *testing.T) {
 			method: http.MethodPost, path: "/policies/expression/", body: `{"expression": " "}`,
 			want: map[string]any{"name": required, "expression": []any{msgBlank}},
 		},
+		"ScopeMapping": {
+			reason: "name, scope_name and expression are required; a blank scope name is refused.",
+			method: http.MethodPost, path: "/propertymappings/provider/scope/", body: `{"scope_name": " "}`,
+			want: map[string]any{"name": required, "scope_name": []any{msgBlank}, "expression": required},
+		},
 		"MalformedJSON": {
 			reason: "A body that is not JSON gets DRF's parse error.",
 			method: http.MethodPost, path: "/core/groups/", body: `{"name":`,

@@ -44,6 +44,11 @@ func apiRoutes() []*route {
 		{method: http.MethodPatch, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_partial_update", model: "OAuth2Provider", handle: updateOAuth2Provider},
 		{method: http.MethodDelete, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_destroy", handle: destroyOAuth2Provider},
 		{method: http.MethodGet, pattern: "/propertymappings/provider/scope/", operationID: "propertymappings_provider_scope_list", model: "ScopeMapping", handle: listScopeMappings},
+		{method: http.MethodPost, pattern: "/propertymappings/provider/scope/", operationID: "propertymappings_provider_scope_create", model: "ScopeMapping", handle: createScopeMapping},
+		{method: http.MethodGet, pattern: "/propertymappings/provider/scope/{pm_uuid}/", operationID: "propertymappings_provider_scope_retrieve", model: "ScopeMapping", handle: retrieveScopeMapping},
+		{method: http.MethodPut, pattern: "/propertymappings/provider/scope/{pm_uuid}/", operationID: "propertymappings_provider_scope_update", model: "ScopeMapping", handle: updateScopeMapping},
+		{method: http.MethodPatch, pattern: "/propertymappings/provider/scope/{pm_uuid}/", operationID: "propertymappings_provider_scope_partial_update", model: "ScopeMapping", handle: updateScopeMapping},
+		{method: http.MethodDelete, pattern: "/propertymappings/provider/scope/{pm_uuid}/", operationID: "propertymappings_provider_scope_destroy", handle: destroyScopeMapping},
 		{method: http.MethodGet, pattern: "/crypto/certificatekeypairs/", operationID: "crypto_certificatekeypairs_list", model: "CertificateKeyPair", handle: listCertificateKeyPairs},
 
 		{method: http.MethodGet, pattern: "/providers/all/", operationID: "providers_all_list", model: "Provider", handle: listAllProviders},

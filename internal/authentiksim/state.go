@@ -54,11 +54,15 @@ type flow struct {
 	background     string
 }
 
+// scopeMapping is a ScopeMapping row with its PropertyMapping base
+// (authentik/providers/oauth2/models.py, authentik/core/models.py).
 type scopeMapping struct {
-	pk        string
-	name      string
-	managed   string
-	scopeName string
+	pk          string
+	name        string
+	managed     string
+	scopeName   string
+	expression  string
+	description string
 }
 
 // policy is an ExpressionPolicy row with its Policy base
@@ -225,6 +229,7 @@ func newState(seed int64, line Line) *state {
 	}
 	for _, m := range defaultScopeMappings {
 		m.pk = st.newUUID()
+		m.expression = seededMappingExpression
 		st.mappings[m.pk] = &m
 	}
 	p := &policy{pk: st.newUUID(), name: seededPolicyName, expression: seededPolicyExpression}

@@ -15,6 +15,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/policybinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/scopemapping"
 )
 
 // setups lists every controller's gated setup function.
@@ -27,6 +28,7 @@ var setups = []func(ctrl.Manager, controller.Options, *authentik.Connector) erro
 	application.SetupGated,
 	group.SetupGated,
 	expressionpolicy.SetupGated,
+	scopemapping.SetupGated,
 	policybinding.SetupGated,
 }
 

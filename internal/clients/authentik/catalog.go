@@ -15,23 +15,23 @@ const (
 	catalogPageSize = 500
 )
 
-// ScopeMappings names Authentik's scope property mappings both ways: a
+// ScopeMappingNames names Authentik's scope property mappings both ways: a
 // mapping is named by its managed key (goauthentik.io/providers/oauth2/
 // scope-openid) when it has one, else by its name; either resolves to it.
-type ScopeMappings struct {
+type ScopeMappingNames struct {
 	byKey  map[string]string
 	labels map[string]string
 }
 
 // UUID resolves a managed key or a name to the mapping's UUID.
-func (m ScopeMappings) UUID(keyOrName string) (string, bool) {
+func (m ScopeMappingNames) UUID(keyOrName string) (string, bool) {
 	pk, ok := m.byKey[keyOrName]
 	return pk, ok
 }
 
 // Label names the mapping with UUID pk: its managed key, else its name, else
 // the UUID itself for a mapping the list did not hold.
-func (m ScopeMappings) Label(pk string) string {
+func (m ScopeMappingNames) Label(pk string) string {
 	if l, ok := m.labels[pk]; ok {
 		return l
 	}
@@ -39,12 +39,12 @@ func (m ScopeMappings) Label(pk string) string {
 }
 
 // ScopeMappings lists every scope mapping.
-func (c *Client) ScopeMappings(ctx context.Context) (ScopeMappings, error) {
-	out := ScopeMappings{byKey: map[string]string{}, labels: map[string]string{}}
+func (c *Client) ScopeMappings(ctx context.Context) (ScopeMappingNames, error) {
+	out := ScopeMappingNames{byKey: map[string]string{}, labels: map[string]string{}}
 	for page := int32(1); page > 0; {
 		l, resp, err := c.API.PropertymappingsAPI.PropertymappingsProviderScopeList(ctx).Page(page).PageSize(catalogPageSize).Execute()
 		if err := Classify(resp, err); err != nil {
-			return ScopeMappings{}, errors.Wrap(err, errListScopeMappings)
+			return ScopeMappingNames{}, errors.Wrap(err, errListScopeMappings)
 		}
 		for _, sm := range l.Results {
 			out.labels[sm.Pk] = sm.Name

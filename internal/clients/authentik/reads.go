@@ -161,6 +161,21 @@ var (
 			return c.PoliciesAPI.PoliciesExpressionRetrieve(ctx, id).Execute()
 		},
 	}
+	ScopeMappings = &Collection[api.ScopeMapping]{
+		Trim: trimScopeMapping,
+		Path: "propertymappings/provider/scope",
+		ID:   func(m *api.ScopeMapping) string { return m.Pk },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.ScopeMapping, int32, *http.Response, error) {
+			l, resp, err := c.PropertymappingsAPI.PropertymappingsProviderScopeList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.ScopeMapping, *http.Response, error) {
+			return c.PropertymappingsAPI.PropertymappingsProviderScopeRetrieve(ctx, id).Execute()
+		},
+	}
 	Outposts = &Collection[api.Outpost]{
 		Trim: trimOutpost,
 		Path: "outposts/instances",

@@ -111,6 +111,7 @@ var managedModels = map[string]managedModel{
 	"OutpostBinding":   {model: "Outpost", keys: []string{"providers"}},
 	"PolicyBinding":    {model: "PolicyBinding", keys: []string{"order", "policy", "group", "user", "negate", "enabled", "timeout"}},
 	"ExpressionPolicy": {model: "ExpressionPolicy", keys: []string{"expression", "execution_logging"}},
+	"ScopeMapping":     {model: "ScopeMapping", keys: []string{"scope_name", "expression", "description"}},
 }
 
 // kindOf names the kind of a managed resource as managedModels does; ""
@@ -133,6 +134,8 @@ func kindOf(mg resource.Managed) string {
 		return "PolicyBinding"
 	case *v1alpha1.ExpressionPolicy:
 		return "ExpressionPolicy"
+	case *v1alpha1.ScopeMapping:
+		return "ScopeMapping"
 	}
 	return ""
 }

@@ -86,6 +86,10 @@ func trimExpressionPolicy(p *api.ExpressionPolicy) {
 	dropEmpty(&p.AdditionalProperties)
 }
 
+func trimScopeMapping(m *api.ScopeMapping) {
+	dropEmpty(&m.AdditionalProperties)
+}
+
 func trimOutpost(o *api.Outpost) {
 	dropEmpty(&o.AdditionalProperties)
 	for i := range o.ProvidersObj {

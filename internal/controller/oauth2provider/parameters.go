@@ -97,7 +97,7 @@ func (e *external) signingKeys(ctx context.Context, name string) ([]string, erro
 	return uuids, nil
 }
 
-func scopeMappingUUIDs(m authentik.ScopeMappings, labels []string) ([]string, error) {
+func scopeMappingUUIDs(m authentik.ScopeMappingNames, labels []string) ([]string, error) {
 	out := make([]string, 0, len(labels))
 	for _, l := range labels {
 		pk, ok := m.UUID(l)

@@ -1,0 +1,29 @@
+package scopemapping
+
+import (
+	"testing"
+
+	api "goauthentik.io/api/v3"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+func TestNoTakeover(t *testing.T) {
+	t.Parallel()
+	mrtest.RunTakeover(t, mrtest.Takeover{
+		Kind:    Kind,
+		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Existing: func(t *testing.T, e *mrtest.Env) string {
+			return authentikMapping(t, e, *api.NewScopeMappingRequest(mappingName, "return {}", "roles"))
+		},
+		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
+			return mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.AdoptExisting = adopt })
+		},
+		Path:  func(id string) string { return "/propertymappings/provider/scope/" + id + "/" },
+		Count: func(t *testing.T, e *mrtest.Env) int { return len(mappingsNamed(t, e, mappingName)) },
+	})
+}
