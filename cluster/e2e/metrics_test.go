@@ -101,7 +101,7 @@ samples:
 // renamed metric fails here.
 func TestMetricsServeWhatRulesAndDashboardUse(t *testing.T) {
 	e := setup(t)
-	pr, err := monitoring.LoadRules(filepath.Join(e.root, "examples", "monitoring", "prometheusrule.yaml"))
+	pr, err := monitoring.LoadRules(filepath.Join(e.root, monitoring.RulesFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,5 @@
-// Package monitoring checks the provider's alert rules and dashboard:
-// examples/monitoring/prometheusrule.yaml (copied unchanged into
-// examples/gitops/infrastructure/monitoring) and the Grafana dashboard there.
+// Package monitoring checks the provider's alert rules and Grafana
+// dashboard, both in examples/gitops/infrastructure/monitoring.
 // The tests without a build tag run with every `go test ./...`: each rule has
 // a severity, a summary and a runbook line, and rules_test.yaml has a firing
 // and a quiet case for each. promtool_test.go (build tag rules) runs

@@ -12,6 +12,10 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
+// RulesFile is the provider's PrometheusRule, relative to the repository
+// root.
+const RulesFile = "examples/gitops/infrastructure/monitoring/prometheusrule.yaml"
+
 const (
 	errReadRules      = "cannot read the PrometheusRule"
 	errParseRules     = "cannot parse the PrometheusRule"

@@ -1,9 +1,7 @@
 package monitoring
 
 import (
-	"bytes"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -12,10 +10,9 @@ import (
 )
 
 const (
-	rulesFile       = "../../examples/monitoring/prometheusrule.yaml"
-	gitopsRulesFile = "../../examples/gitops/infrastructure/monitoring/prometheusrule.yaml"
-	ruleTestsFile   = "rules_test.yaml"
-	minRules        = 15
+	rulesFile     = "../../" + RulesFile
+	ruleTestsFile = "rules_test.yaml"
+	minRules      = 15
 )
 
 // ruleTests is the part of promtool's test file the checks read.
@@ -58,20 +55,6 @@ func TestRulesAreComplete(t *testing.T) {
 		if len(MetricNames(r.Expr)) == 0 {
 			t.Errorf("alert %s: no metric found in %q", r.Alert, r.Expr)
 		}
-	}
-}
-
-func TestGitOpsRulesAreTheExample(t *testing.T) {
-	a, err := os.ReadFile(rulesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(gitopsRulesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a, b) {
-		t.Errorf("%s differs from %s: copy it (cp %s %s)", gitopsRulesFile, rulesFile, filepath.Clean(rulesFile), filepath.Clean(gitopsRulesFile))
 	}
 }
 

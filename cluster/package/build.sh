@@ -5,8 +5,7 @@
 #     cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the provider.
 #     Left out on purpose (crank applies --ignore below both roots, relative, one path level per `*`):
 #     examples/proxyconfig/ and examples/oidcconfig/ (the Configuration's examples),
-#     examples/gitops/ (a Flux layout) and examples/monitoring/ (Prometheus Operator objects), not
-#     objects of this provider;
+#     examples/gitops/ (a Flux layout, monitoring included), not objects of this provider;
 #   package/configuration (meta, XRDs, Compositions) with the ProxyConfigs of examples/proxyconfig.
 # Output: $OUTPUT/xpkg/provider-authentik-$VERSION.xpkg, $OUTPUT/xpkg/configuration-authentik-proxyconfig-$VERSION.xpkg
 # Env: VERSION (v0.1.0-dev), OUTPUT (_output), TOOLS_BIN (_output/bin).
@@ -27,7 +26,6 @@ die() { log "ERROR: $*"; exit 1; }
 
 IGNORE=(
   'proxyconfig/*' 'oidcconfig/*'
-  'monitoring/*'
   'gitops/*' 'gitops/*/*' 'gitops/*/*/*' 'gitops/*/*/*/*'
 )
 IFS=, ; ignore="${IGNORE[*]}"; unset IFS

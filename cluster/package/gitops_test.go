@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/version"
 )
 
@@ -645,6 +646,23 @@ func TestGitopsFluxOrder(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Flux Kustomizations and their dependsOn: got %v, want %v", got, want)
+	}
+}
+
+// TestGitopsAppIsTheSeed: the layout's one app is the seed's ProxyConfig of
+// examples/proxyconfig. examples/gitops keeps its own file so it can be
+// copied into a Flux repository on its own; the two objects must not drift.
+func TestGitopsAppIsTheSeed(t *testing.T) {
+	const (
+		seed = "examples/proxyconfig/longhorn-proxy.yaml"
+		app  = gitopsDir + "/apps/longhorn-proxy.yaml"
+	)
+	want, got := readDocs(t, seed), readDocs(t, app)
+	if len(want) != 1 || len(got) != 1 {
+		t.Fatalf("%s has %d objects, %s has %d: want one each", seed, len(want), app, len(got))
+	}
+	if diff := cmp.Diff(want[0].obj, got[0].obj); diff != "" {
+		t.Errorf("%s differs from %s: -seed, +app:\n%s", app, seed, diff)
 	}
 }
 
