@@ -190,9 +190,9 @@ func TestFinalizerBeforeCreate(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			writes := env.Sim.Sim.WriteCounts()
+			writes := env.Sim.WriteCounts()
 			_, _ = env.Reconcile(tc.r, client.ObjectKeyFromObject(tc.mr))
-			if cmp.Equal(writes, env.Sim.Sim.WriteCounts()) {
+			if cmp.Equal(writes, env.Sim.WriteCounts()) {
 				t.Fatalf("%s made nothing in Authentik", name)
 			}
 			env.Get(tc.mr)

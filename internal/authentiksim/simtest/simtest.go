@@ -9,7 +9,7 @@
 //	cfg := api.NewConfiguration()
 //	cfg.Servers = api.ServerConfigurations{{URL: sim.URL + "/api/v3"}}
 //	cfg.AddDefaultHeader("Authorization", "Bearer token")
-//	sim.Sim.SetFault("providers_proxy_update", authentiksim.Fault{Status: 503, Times: 1})
+//	sim.SetFault("providers_proxy_update", authentiksim.Fault{Status: 503, Times: 1})
 package simtest
 
 import (
@@ -19,11 +19,13 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
 )
 
-// A Server is a simulator behind an httptest server. URL is the base URL,
-// without /api/v3.
+// A Server is a simulator behind an httptest server.
 type Server struct {
-	*httptest.Server
-	Sim *authentiksim.Server
+	*authentiksim.Server
+	// HTTP serves the simulator.
+	HTTP *httptest.Server
+	// URL is the base URL, without /api/v3.
+	URL string
 }
 
 // An Option changes the simulator New starts.
@@ -50,15 +52,13 @@ func New(t testing.TB, token string, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("cannot start the Authentik simulator: %v", err)
 	}
-	s := &Server{Server: httptest.NewServer(sim), Sim: sim}
+	hs := httptest.NewServer(sim)
+	s := &Server{Server: sim, HTTP: hs, URL: hs.URL}
 	t.Cleanup(func() {
-		s.Close()
+		hs.Close()
 		for _, p := range sim.Problems() {
 			t.Error(p)
 		}
 	})
 	return s
 }
-
-// GoDown makes the simulator unreachable (authentiksim.Server.GoDown).
-func (s *Server) GoDown() { s.Sim.GoDown() }

@@ -51,7 +51,7 @@ func TestNewFailsOnViolation(t *testing.T) {
 			cfg.AddDefaultHeader("Authorization", "Bearer "+testToken)
 			id := "my-outpost"
 			if !tc.badRequest {
-				id = sim.Sim.Fixtures().EmbeddedOutpost
+				id = sim.Fixtures().EmbeddedOutpost
 			}
 			_, _, _ = api.NewAPIClient(cfg).OutpostsAPI.OutpostsInstancesRetrieve(t.Context(), id).Execute()
 			for i := len(rec.cleanups) - 1; i >= 0; i-- {

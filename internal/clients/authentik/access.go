@@ -60,7 +60,7 @@ func ApplicationBindings(ctx context.Context, c *Client, target string) ([]*api.
 // while it is fresh; otherwise the application's bindings are read fresh,
 // so a binding made since the list was requested never counts as missing.
 func UnboundGroupsOf(ctx context.Context, c *Client, required []string, target string) ([]string, error) {
-	shared, err := c.As(&v1alpha1.PolicyBinding{})
+	shared, err := c.ForKindOf(&v1alpha1.PolicyBinding{})
 	if err != nil {
 		return nil, err
 	}

@@ -106,11 +106,11 @@ func newClient(cfg Config, conn *Connector, flows *FlowCache) (*Client, error) {
 	return &Client{API: api.NewAPIClient(c), baseURL: base, reads: conn.reads, flows: flows, conn: conn, tokenSum: sha256.Sum256([]byte(token)), kind: cfg.Kind, cfg: cfg}, nil
 }
 
-// As returns a client for the same Authentik and token that reads answers
+// ForKindOf returns a client for the same Authentik and token that reads answers
 // as a client for mg's kind does, and so reads that kind's shared lists: a
 // resource that checks objects of another kind reads the list those
 // objects' own resources read, with what they wrote in it.
-func (c *Client) As(mg resource.Managed) (*Client, error) {
+func (c *Client) ForKindOf(mg resource.Managed) (*Client, error) {
 	cfg := c.cfg
 	cfg.Kind = kindOf(mg)
 	return newClient(cfg, c.conn, c.flows)

@@ -69,7 +69,7 @@ func TestClassify(t *testing.T) {
 		"ServerError": {
 			reason: "A 500 is transient.",
 			call: func() error {
-				sim.Sim.SetFault("flows_instances_list", authentiksim.Fault{Status: http.StatusInternalServerError, Times: 1})
+				sim.SetFault("flows_instances_list", authentiksim.Fault{Status: http.StatusInternalServerError, Times: 1})
 				_, resp, err := good.API.FlowsAPI.FlowsInstancesList(ctx).Execute()
 				return authentik.Classify(resp, err)
 			},
@@ -78,7 +78,7 @@ func TestClassify(t *testing.T) {
 		"NoResponse": {
 			reason: "A dropped connection on a create, which is never retried, is transient.",
 			call: func() error {
-				sim.Sim.SetFault("core_groups_create", authentiksim.Fault{Drop: true, Times: 1})
+				sim.SetFault("core_groups_create", authentiksim.Fault{Drop: true, Times: 1})
 				_, resp, err := good.API.CoreAPI.CoreGroupsCreate(ctx).GroupRequest(*apiGroup("admins")).Execute()
 				return authentik.Classify(resp, err)
 			},
@@ -156,13 +156,13 @@ func TestRetry(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !reflect.ValueOf(tc.fault).IsZero() {
-				sim.Sim.SetFault(tc.op, tc.fault)
+				sim.SetFault(tc.op, tc.fault)
 			}
 			err = tc.call(c)
 			if (err != nil) != tc.wantErr {
 				t.Errorf("%s\nerror = %v, want error %v", tc.reason, err, tc.wantErr)
 			}
-			if got := sim.Sim.Counts()[tc.op]; got != tc.wantCalls {
+			if got := sim.Counts()[tc.op]; got != tc.wantCalls {
 				t.Errorf("%s\n%s called %d times, want %d", tc.reason, tc.op, got, tc.wantCalls)
 			}
 		})
@@ -189,7 +189,7 @@ func TestFlowCache(t *testing.T) {
 	if err != nil || slug != authentik.DefaultInvalidationFlow {
 		t.Fatalf("FlowSlug(%q) = %q, %v", id, slug, err)
 	}
-	if got := sim.Sim.Counts()["flows_instances_retrieve"] + sim.Sim.Counts()["flows_instances_list"]; got != 1 {
+	if got := sim.Counts()["flows_instances_retrieve"] + sim.Counts()["flows_instances_list"]; got != 1 {
 		t.Errorf("three lookups of one flow made %d API calls, want 1", got)
 	}
 }

@@ -302,7 +302,7 @@ func TestNamespacedConfigKeepsToItsNamespace(t *testing.T) {
 			}
 			env.Get(cr)
 			synced := cr.GetCondition(xpv2.TypeSynced)
-			got := want{synced: synced.Status, reached: countRequests(env.Sim.Sim) > 0}
+			got := want{synced: synced.Status, reached: countRequests(env.Sim.Server) > 0}
 			if tc.want.message != "" && strings.Contains(synced.Message, tc.want.message) {
 				got.message = tc.want.message
 			}

@@ -100,7 +100,7 @@ func TestRequestMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.faultOn != "" {
-				sim.Sim.SetFault(tc.faultOn, tc.fault)
+				sim.SetFault(tc.faultOn, tc.fault)
 			}
 			before := read(tc.op)
 			if err := tc.call(c, p.Pk); err != nil {

@@ -223,7 +223,7 @@ func TestRead(t *testing.T) {
 			reason: "While the list cannot be read, each group is read with a GET, and the list is not asked for again until the read age has passed.",
 			between: func(t *testing.T, f *readFixture) string {
 				f.pass()
-				f.sim.Sim.SetFault("core_groups_list", authentiksim.Fault{Status: http.StatusInternalServerError})
+				f.sim.SetFault("core_groups_list", authentiksim.Fault{Status: http.StatusInternalServerError})
 				for _, n := range []string{"b", "c"} {
 					if _, err := authentik.Groups.GetCached(ctx, f.provider, f.groups[n]); err != nil {
 						t.Fatal(err)
@@ -240,7 +240,7 @@ func TestRead(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := newReadFixture(t, "a", "b", "c")
-			f.sim.Sim.ResetCounts()
+			f.sim.ResetCounts()
 			for n, pk := range f.groups {
 				g, err := authentik.Groups.GetCached(ctx, f.provider, pk)
 				if err != nil || g.Name != n {
@@ -262,7 +262,7 @@ func TestRead(t *testing.T) {
 			case !authentik.IsNotFound(err):
 				t.Fatalf("read: %v", err)
 			}
-			for op, n := range f.sim.Sim.Counts() {
+			for op, n := range f.sim.Counts() {
 				if n > 0 {
 					got.Calls[op] = n
 				}

@@ -188,7 +188,7 @@ func TestTolerantReads(t *testing.T) {
 			if _, _, err := c.API.CoreAPI.CoreApplicationsCreate(ctx).ApplicationRequest(*api.NewApplicationRequest("Wiki", "wiki")).Execute(); err != nil {
 				t.Fatal(err)
 			}
-			sim.Sim.SetFault(tc.op, tc.fault)
+			sim.SetFault(tc.op, tc.fault)
 			err = authentik.WithFieldPaths(authentik.Classify(tc.call(ctx, c, p)), tc.paths)
 			got := want{unreadable: authentik.IsUnreadableResponse(err)}
 			if err != nil {
@@ -220,7 +220,7 @@ func getProxy(ctx context.Context, c *authentik.Client, pk int32) (*http.Respons
 
 func newProxy(t *testing.T, sim *simtest.Server, c *authentik.Client) int32 {
 	t.Helper()
-	fx := sim.Sim.Fixtures()
+	fx := sim.Fixtures()
 	r := api.NewProxyProviderRequest("wiki", fx.Flows[authentik.DefaultAuthorizationFlow], fx.Flows[authentik.DefaultInvalidationFlow], "https://wiki.example.com")
 	r.SetInternalHost("http://wiki:8080")
 	p, _, err := c.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(*r).Execute()

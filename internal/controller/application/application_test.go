@@ -263,7 +263,7 @@ func TestReconcile(t *testing.T) {
 				if resp, err := env.Authentik.API.CoreAPI.CoreApplicationsDestroy(context.Background(), appSlug).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Settle(r, cr)
 			},
 			want: func(s setup) outcome {
@@ -275,7 +275,7 @@ func TestReconcile(t *testing.T) {
 			cr:     application(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, s setup) {
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 				if _, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyRetrieve(context.Background(), s.provider).Execute(); authentik.Classify(resp, err) != nil {

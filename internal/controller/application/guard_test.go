@@ -144,7 +144,7 @@ func TestRequiredGroups(t *testing.T) {
 			cr:     restricted("admins"),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application) {
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -164,7 +164,7 @@ func TestRequiredGroups(t *testing.T) {
 			t.Parallel()
 			env := mrtest.New(t)
 			pk := proxyProvider(t, env, providerKind)
-			outpost := env.Sim.Sim.Fixtures().EmbeddedOutpost
+			outpost := env.Sim.Fixtures().EmbeddedOutpost
 			if _, resp, err := env.Authentik.API.OutpostsAPI.OutpostsInstancesPartialUpdate(context.Background(), outpost).
 				PatchedOutpostRequest(api.PatchedOutpostRequest{Providers: []int32{pk}}).Execute(); authentik.Classify(resp, err) != nil {
 				t.Fatal(authentik.Classify(resp, err))
@@ -172,7 +172,7 @@ func TestRequiredGroups(t *testing.T) {
 			if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(*api.NewGroupRequest("admins")).Execute(); authentik.Classify(resp, err) != nil {
 				t.Fatal(authentik.Classify(resp, err))
 			}
-			if err := env.Sim.Sim.SetUser(outsider); err != nil {
+			if err := env.Sim.SetUser(outsider); err != nil {
 				t.Fatal(err)
 			}
 			cr := tc.cr
@@ -181,7 +181,7 @@ func TestRequiredGroups(t *testing.T) {
 			tc.steps(t, env, r, cr)
 
 			got := guardOutcome{}
-			for _, x := range env.Sim.Sim.Exposures("longhorn-proxy", outsider) {
+			for _, x := range env.Sim.Exposures("longhorn-proxy", outsider) {
 				got.ExposedWrites += x.Writes
 			}
 			if a, err := retrieve(env, appSlug); err == nil {

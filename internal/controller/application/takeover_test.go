@@ -93,7 +93,7 @@ func TestTakeOverByProvider(t *testing.T) {
 				owner = ptr.To(authentikProvider(t, env, "grafana"))
 			}
 			existing := existingApplication(t, env, appSlug, owner)
-			env.Sim.Sim.ResetCounts()
+			env.Sim.ResetCounts()
 
 			cr := application(func(cr *v1alpha1.Application) { cr.Spec.AdoptExisting = true })
 			env.Create(cr)
@@ -118,7 +118,7 @@ func TestTakeOverByProvider(t *testing.T) {
 				Name:         a.Name,
 				OwnedByOurs:  a.Provider.Get() != nil && *a.Provider.Get() == ours,
 				Refused:      strings.Contains(synced.Message, `application "Existing longhorn" (longhorn) exists in Authentik but is never taken over by this resource, even with spec.adoptExisting, so nothing was changed: it belongs to provider "grafana-proxy"`),
-				Writes:       env.Sim.Sim.WriteCounts(),
+				Writes:       env.Sim.WriteCounts(),
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, synced)

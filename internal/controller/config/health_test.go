@@ -84,7 +84,7 @@ func teamSecret(token string) *corev1.Secret {
 // and reads back what it recorded on the config.
 func TestHealth(t *testing.T) {
 	t.Parallel()
-	line, err := authentiksim.LookupLine(mrtest.Line())
+	line, err := authentiksim.LookupLine(mrtest.ReleaseLine())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestHealth(t *testing.T) {
 			reason: "Authentik answers only 503 (after the client's retries): unreachable, with the answer.",
 			kind:   clusterKind,
 			setup: func(_ *testing.T, env *mrtest.Env) {
-				env.Sim.Sim.SetFault("admin_version_retrieve", authentiksim.Fault{Status: http.StatusServiceUnavailable})
+				env.Sim.SetFault("admin_version_retrieve", authentiksim.Fault{Status: http.StatusServiceUnavailable})
 			},
 			want:     health{Ready: "False", Reachable: "False", Token: "Unknown", Version: "Unknown", Reason: v1alpha1.ReasonUnreachable, Message: "is unreachable: Authentik answered 503", Requeue: poll},
 			requests: true,
@@ -157,7 +157,7 @@ func TestHealth(t *testing.T) {
 			reason: "A 403 that is not an authentication failure comes after the token was accepted (a token without rights to the view): Ready, version unknown, never 'refused'.",
 			kind:   clusterKind,
 			setup: func(_ *testing.T, env *mrtest.Env) {
-				env.Sim.Sim.SetFault("admin_version_retrieve", authentiksim.Fault{Status: http.StatusForbidden})
+				env.Sim.SetFault("admin_version_retrieve", authentiksim.Fault{Status: http.StatusForbidden})
 			},
 			want:     health{Ready: "True", Reachable: "True", Token: "True", Version: "Unknown", Reason: xpv2.ReasonAvailable, Message: "its version is unknown", Requeue: poll},
 			requests: true,
@@ -199,7 +199,7 @@ func TestHealth(t *testing.T) {
 			if diff := cmp.Diff(tc.want, healthOf(pc, res, tc.want.Message)); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
 			}
-			if got := countRequests(env.Sim.Sim) > 0; got != tc.requests {
+			if got := countRequests(env.Sim.Server) > 0; got != tc.requests {
 				t.Errorf("%s\nrequests reached the simulator: %v, want %v", tc.reason, got, tc.requests)
 			}
 		})
@@ -301,7 +301,7 @@ func TestHealthKeepsUsageCount(t *testing.T) {
 		Version string
 	}
 	got := want{Users: pc.GetUsers(), Ready: pc.GetCondition(xpv2.TypeReady).Status, Version: pc.GetAuthentikVersion()}
-	if diff := cmp.Diff(want{Users: 1, Ready: "True", Version: env.Sim.Sim.Line().Release}, got); diff != "" {
+	if diff := cmp.Diff(want{Users: 1, Ready: "True", Version: env.Sim.Line().Release}, got); diff != "" {
 		t.Errorf("usage count and health must both survive the other's writes (-want, +got):\n%s", diff)
 	}
 }

@@ -49,7 +49,7 @@ func readConfigMetrics(release string) configMetrics {
 // into the metrics, and that counting unmanaged objects costs two list
 // requests per check, whatever the number of managed resources.
 func TestHealthMetrics(t *testing.T) {
-	line, err := authentiksim.LookupLine(mrtest.Line())
+	line, err := authentiksim.LookupLine(mrtest.ReleaseLine())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +98,12 @@ func TestHealthMetrics(t *testing.T) {
 			metrics.Configs.Reset()
 			metrics.Unmanaged.Reset()
 			tc.setup(t, env)
-			env.Sim.Sim.ResetCounts()
+			env.Sim.ResetCounts()
 			if _, err := env.Reconcile(r, defaultKey); err != nil {
 				t.Fatal(err)
 			}
 			got := readConfigMetrics(release)
-			got.Requests = countRequests(env.Sim.Sim)
+			got.Requests = countRequests(env.Sim.Server)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
 			}

@@ -219,7 +219,7 @@ func TestReconcile(t *testing.T) {
 				if resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.PassReadAge()
 				env.Settle(r, cr)
 				if meta.GetExternalName(cr) == old {
@@ -234,7 +234,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
 				env.Settle(r, cr)
 				id := meta.GetExternalName(cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 				if _, err := retrieve(env, id); !authentik.IsNotFound(err) {

@@ -25,7 +25,7 @@ import (
 // then settles cr, which must adopt the object and drop the mark.
 func (e *Env) CheckLostCreateAdopted(r reconcile.Reconciler, cr resource.Managed, createOp string) {
 	e.T.Helper()
-	e.Sim.Sim.SetFault(createOp, authentiksim.Fault{Status: 502, AfterHandler: true, Times: 1})
+	e.Sim.SetFault(createOp, authentiksim.Fault{Status: 502, AfterHandler: true, Times: 1})
 	if _, err := e.Reconcile(r, client.ObjectKeyFromObject(cr)); err != nil {
 		e.T.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func (e *Env) CheckLostCreateAdopted(r reconcile.Reconciler, cr resource.Managed
 func CheckObserveOnlyImport[T any](e *Env, r reconcile.Reconciler, cr resource.Managed, observed func(), before T, read func() (T, error)) {
 	e.T.Helper()
 	e.Create(cr)
-	e.Sim.Sim.ResetCounts()
+	e.Sim.ResetCounts()
 	e.Settle(r, cr)
 	if got := cr.GetCondition(xpv2.TypeReady).Status; got != corev1.ConditionTrue {
 		e.T.Errorf("Ready = %s, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
@@ -56,7 +56,7 @@ func CheckObserveOnlyImport[T any](e *Env, r reconcile.Reconciler, cr resource.M
 	e.Delete(cr)
 	e.SettleDeletion(r, cr)
 
-	for op, n := range e.Sim.Sim.Counts() {
+	for op, n := range e.Sim.Counts() {
 		if n > 0 && !strings.HasSuffix(op, "_retrieve") && !strings.HasSuffix(op, "_list") {
 			e.T.Errorf("an Observe-only resource called %s %d times", op, n)
 		}

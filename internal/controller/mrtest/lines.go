@@ -19,8 +19,8 @@ const VersionsEnv = "AUTHENTIK_TEST_VERSIONS"
 // line is the release line the running tests talk to.
 var line = authentiksim.DefaultVersion
 
-// Line returns the Authentik release line the running tests talk to.
-func Line() string { return line }
+// ReleaseLine returns the Authentik release line the running tests talk to.
+func ReleaseLine() string { return line }
 
 // Main runs a package's tests once per Authentik release line, so that
 // every controller test runs against what each line answers. Call it from

@@ -123,7 +123,7 @@ func (e *Env) WriteToken(token string) {
 // once the old token is deleted, and moves the test's own client to it.
 func (e *Env) AcceptOnlyToken(token string) {
 	e.T.Helper()
-	if err := e.Sim.Sim.SetToken(token); err != nil {
+	if err := e.Sim.SetToken(token); err != nil {
 		e.T.Fatal(err)
 	}
 	ac, err := authentik.New(authentik.Config{URL: e.Sim.URL, Token: token}, e.Connector)
@@ -275,13 +275,13 @@ func (e *Env) NoWriteLoop(r reconcile.Reconciler, obj client.Object) {
 func (e *Env) NoWrites(r reconcile.Reconciler, obj client.Object) {
 	e.T.Helper()
 	key := client.ObjectKeyFromObject(obj)
-	before := e.Sim.Sim.WriteCounts()
+	before := e.Sim.WriteCounts()
 	for range SteadyPolls {
 		if _, err := e.Reconcile(r, key); err != nil {
 			e.T.Fatalf("reconcile %s: %v", key, err)
 		}
 	}
-	after := e.Sim.Sim.WriteCounts()
+	after := e.Sim.WriteCounts()
 	for op, n := range after {
 		if n != before[op] {
 			e.T.Errorf("%s has settled, yet in %d more polls it called %s %d times (a write loop)", key, SteadyPolls, op, n-before[op])
@@ -311,9 +311,9 @@ func (e *Env) SettleDeletion(r reconcile.Reconciler, obj client.Object) {
 	e.T.Fatalf("%s was not deleted in %d reconciles: %+v", key, maxIterations, cur)
 }
 
-// Age moves the object's create annotations an hour back, as for a
+// BackdateCreate moves the object's create annotations an hour back, as for a
 // resource created long ago.
-func (e *Env) Age(obj client.Object) {
+func (e *Env) BackdateCreate(obj client.Object) {
 	e.T.Helper()
 	if err := e.Kube.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
 		e.T.Fatal(err)
@@ -329,10 +329,10 @@ func (e *Env) Age(obj client.Object) {
 // operation.
 func (e *Env) Calls(steps func()) map[string]int {
 	e.T.Helper()
-	e.Sim.Sim.ResetCounts()
+	e.Sim.ResetCounts()
 	steps()
 	out := map[string]int{}
-	for op, n := range e.Sim.Sim.Counts() {
+	for op, n := range e.Sim.Counts() {
 		if n > 0 {
 			out[op] = n
 		}
@@ -344,7 +344,7 @@ func (e *Env) Calls(steps func()) map[string]int {
 // the shared lists, as the provider's client for mg's kind does.
 func (e *Env) ClientAs(mg resource.Managed) *authentik.Client {
 	e.T.Helper()
-	c, err := e.Authentik.As(mg)
+	c, err := e.Authentik.ForKindOf(mg)
 	if err != nil {
 		e.T.Fatal(err)
 	}

@@ -37,7 +37,7 @@ type ResponseCase struct {
 func (e *Env) CheckResponses(r reconcile.Reconciler, cr resource.Managed, c ResponseCase) {
 	e.T.Helper()
 	for _, op := range c.Operations {
-		e.Sim.Sim.SetFault(op, authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(c.Edit)})
+		e.Sim.SetFault(op, authentiksim.Fault{Rewrite: authentiksim.RewriteObjects(c.Edit)})
 	}
 	e.Settle(r, cr)
 	if c.WantSynced != "" {
@@ -47,12 +47,12 @@ func (e *Env) CheckResponses(r reconcile.Reconciler, cr resource.Managed, c Resp
 	synced, ready := cr.GetCondition(xpv2.TypeSynced), cr.GetCondition(xpv2.TypeReady)
 	if c.WantSynced == "" {
 		if synced.Status != "True" || ready.Status != "True" {
-			e.T.Errorf("%s\nat Authentik %s: Synced %s (%s), Ready %s (%s); want both True", c.Reason, Line(), synced.Status, synced.Message, ready.Status, ready.Message)
+			e.T.Errorf("%s\nat Authentik %s: Synced %s (%s), Ready %s (%s); want both True", c.Reason, ReleaseLine(), synced.Status, synced.Message, ready.Status, ready.Message)
 		}
 		return
 	}
 	if synced.Status != "False" || !containsAll(synced.Message, c.WantSynced) {
-		e.T.Errorf("%s\nat Authentik %s: Synced %s with message\n%s\nwant False with\n%s", c.Reason, Line(), synced.Status, synced.Message, c.WantSynced)
+		e.T.Errorf("%s\nat Authentik %s: Synced %s with message\n%s\nwant False with\n%s", c.Reason, ReleaseLine(), synced.Status, synced.Message, c.WantSynced)
 	}
 }
 
@@ -78,30 +78,30 @@ func UnreadableCreate(path string) string {
 // one object for it, as count tells, and the resource must be Ready.
 func (e *Env) CheckUnreadableCreate(r reconcile.Reconciler, cr resource.Managed, createOp, wantSynced string, count func() int) {
 	e.T.Helper()
-	e.Sim.Sim.ResetCounts()
-	e.Sim.Sim.SetFault(createOp, authentiksim.Fault{Times: 1, Rewrite: func(b []byte) []byte { return b[:len(b)/2] }})
+	e.Sim.ResetCounts()
+	e.Sim.SetFault(createOp, authentiksim.Fault{Times: 1, Rewrite: func(b []byte) []byte { return b[:len(b)/2] }})
 	key := client.ObjectKeyFromObject(cr)
 	for range maxIterations {
 		if _, err := e.Reconcile(r, key); err != nil {
 			e.T.Fatalf("reconcile %s: %v", key, err)
 		}
 		e.Get(cr)
-		if e.Sim.Sim.Counts()[createOp] > 0 {
+		if e.Sim.Counts()[createOp] > 0 {
 			break
 		}
 	}
 	if synced := cr.GetCondition(xpv2.TypeSynced); synced.Status != "False" || !strings.Contains(synced.Message, wantSynced) {
-		e.T.Errorf("at Authentik %s: after the unreadable create Synced is %s with message\n%s\nwant False with\n%s", Line(), synced.Status, synced.Message, wantSynced)
+		e.T.Errorf("at Authentik %s: after the unreadable create Synced is %s with message\n%s\nwant False with\n%s", ReleaseLine(), synced.Status, synced.Message, wantSynced)
 	}
 	e.Settle(r, cr)
 	if n := count(); n != 1 {
-		e.T.Errorf("at Authentik %s: after the unreadable create Authentik holds %d objects for %s, want 1", Line(), n, key)
+		e.T.Errorf("at Authentik %s: after the unreadable create Authentik holds %d objects for %s, want 1", ReleaseLine(), n, key)
 	}
 	if ready := cr.GetCondition(xpv2.TypeReady); ready.Status != "True" {
-		e.T.Errorf("at Authentik %s: after the unreadable create Ready is %s (%s), want True", Line(), ready.Status, ready.Message)
+		e.T.Errorf("at Authentik %s: after the unreadable create Ready is %s (%s), want True", ReleaseLine(), ready.Status, ready.Message)
 	}
-	if n := e.Sim.Sim.Counts()[createOp]; n != 1 {
-		e.T.Errorf("at Authentik %s: %d creates sent for %s, want 1", Line(), n, key)
+	if n := e.Sim.Counts()[createOp]; n != 1 {
+		e.T.Errorf("at Authentik %s: %d creates sent for %s, want 1", ReleaseLine(), n, key)
 	}
 }
 

@@ -187,7 +187,7 @@ func RunOtherType(t *testing.T, ot OtherType) {
 			e := New(t)
 			path, obstacle := ot.Other(t, e)
 			before := e.RawJSON(t, path)
-			accepted := e.Sim.Sim.Writes()
+			accepted := e.Sim.Writes()
 
 			mg := ot.Resource(e, tc.adopt)
 			e.Create(mg)
@@ -202,7 +202,7 @@ func RunOtherType(t *testing.T, ot OtherType) {
 				ExternalName:   meta.GetExternalName(mg),
 				Synced:         synced.Status,
 				NamesObstacle:  strings.Contains(synced.Message, obstacle),
-				AcceptedWrites: e.Sim.Sim.Writes() - accepted,
+				AcceptedWrites: e.Sim.Writes() - accepted,
 				Unchanged:      before == e.RawJSON(t, path),
 			}
 			want := otherTypeOutcome{Synced: corev1.ConditionFalse, NamesObstacle: true, Unchanged: true}

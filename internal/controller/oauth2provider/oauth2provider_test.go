@@ -183,7 +183,7 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.OAuth2Provider, message
 	}
 	o.RedirectURIs = strings.Join(uris, ",")
 	o.ScopeMappings = scopeLabels(t, env, p.PropertyMappings)
-	o.SigningKey = p.SigningKey.Get() != nil && *p.SigningKey.Get() == env.Sim.Sim.Fixtures().Certificate
+	o.SigningKey = p.SigningKey.Get() != nil && *p.SigningKey.Get() == env.Sim.Fixtures().Certificate
 	if slices.Contains(knownSecrets, p.GetClientSecret()) {
 		o.Secret = p.GetClientSecret()
 	}
@@ -205,7 +205,7 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.OAuth2Provider, message
 // scopeLabels names mappings by managed key, sorted.
 func scopeLabels(t *testing.T, env *mrtest.Env, pks []string) string {
 	t.Helper()
-	fx := env.Sim.Sim.Fixtures()
+	fx := env.Sim.Fixtures()
 	var out []string
 	for _, pk := range pks {
 		for key, id := range fx.ScopeMappings {
@@ -312,7 +312,7 @@ func TestReconcile(t *testing.T) {
 				if resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2Destroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Settle(r, cr)
 				if mrtest.ExternalPK(t, cr) == old {
 					t.Errorf("external name still names the deleted provider %d", old)

@@ -63,7 +63,7 @@ func TestNoSecretInLogsOrStatus(t *testing.T) {
 				writeSourceSecret(t, env, rotated)
 				// A refused update: the secret differs, and Authentik's
 				// answer is an error the resource reports.
-				env.Sim.Sim.SetFault("providers_oauth2_partial_update", authentiksim.Fault{Status: 400, Times: 1})
+				env.Sim.SetFault("providers_oauth2_partial_update", authentiksim.Fault{Status: 400, Times: 1})
 				_, _ = env.Reconcile(r, keyOf(cr))
 				env.Settle(r, cr)
 				return []string{first, rotated}

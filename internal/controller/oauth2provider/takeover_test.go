@@ -43,7 +43,7 @@ func TestOtherTypeIsRefused(t *testing.T) {
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
 		Other: func(t *testing.T, e *mrtest.Env) (string, string) {
-			fx := e.Sim.Sim.Fixtures()
+			fx := e.Sim.Fixtures()
 			req := api.NewProxyProviderRequest(providerName, fx.Flows[authentik.DefaultAuthorizationFlow], fx.Flows[authentik.DefaultInvalidationFlow], "https://grafana.example.com")
 			req.SetMode(api.PROXYMODE_FORWARD_SINGLE)
 			proxy, resp, err := e.Authentik.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(*req).Execute()

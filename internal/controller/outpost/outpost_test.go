@@ -294,7 +294,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Outpost, _ fixture) {
 				env.Settle(r, cr)
 				id := meta.GetExternalName(cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 				if _, err := retrieve(t, env, id); !authentik.IsNotFound(err) {

@@ -156,7 +156,7 @@ func TestListEditorApply(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			env := mrtest.New(t)
-			id := env.Sim.Sim.Fixtures().EmbeddedOutpost
+			id := env.Sim.Fixtures().EmbeddedOutpost
 			mine, other := newProvider(t, env, "longhorn"), newProvider(t, env, "grafana")
 			setProviders(t, env, id, tc.before(mine, other)...)
 			target := id
@@ -164,7 +164,7 @@ func TestListEditorApply(t *testing.T) {
 				target = tc.id
 			}
 			c := clientThrough(env, &racer{env: env, id: id, n: tc.races})
-			env.Sim.Sim.ResetCounts()
+			env.Sim.ResetCounts()
 			outpost := map[string]string{"outpost": strings.ToLower(target)}
 			writesBefore := metrics.Value(metrics.NameOutpostListWrites, outpost)
 			mismatchesBefore := metrics.Value(metrics.NameOutpostListMismatches, outpost)
@@ -186,7 +186,7 @@ func TestListEditorApply(t *testing.T) {
 			if diff := cmp.Diff(w, got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s\nerror: %v", tc.reason, diff, err)
 			}
-			if n := env.Sim.Sim.Counts()["outposts_instances_partial_update"]; err == nil && n != tc.races+writes {
+			if n := env.Sim.Counts()["outposts_instances_partial_update"]; err == nil && n != tc.races+writes {
 				t.Errorf("%s\n%d PATCHes, want %d", tc.reason, n, writes+tc.races)
 			}
 		})
@@ -220,7 +220,7 @@ func TestListEditorBatches(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			env := mrtest.New(t)
-			id := env.Sim.Sim.Fixtures().EmbeddedOutpost
+			id := env.Sim.Fixtures().EmbeddedOutpost
 			seeded := newProvider(t, env, "seeded")
 			setProviders(t, env, id, seeded)
 			pks := make([]int32, 0, edits+1)
@@ -231,9 +231,9 @@ func TestListEditorBatches(t *testing.T) {
 				pks = append(pks, tc.bad)
 			}
 			slow := authentiksim.Fault{Latency: 10 * time.Millisecond}
-			env.Sim.Sim.SetFault("outposts_instances_retrieve", slow)
-			env.Sim.Sim.SetFault("outposts_instances_partial_update", slow)
-			env.Sim.Sim.ResetCounts()
+			env.Sim.SetFault("outposts_instances_retrieve", slow)
+			env.Sim.SetFault("outposts_instances_partial_update", slow)
+			env.Sim.ResetCounts()
 
 			lists := authentik.NewOutpostLists(authentik.SerializePerOutpost)
 			var mu sync.Mutex
@@ -254,8 +254,8 @@ func TestListEditorBatches(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			env.Sim.Sim.ClearFaults()
-			patches := env.Sim.Sim.Counts()["outposts_instances_partial_update"]
+			env.Sim.ClearFaults()
+			patches := env.Sim.Counts()["outposts_instances_partial_update"]
 
 			served := providersOf(t, env, id)
 			for _, pk := range append(pks, seeded) {
@@ -289,7 +289,7 @@ func TestListEditorJoinsReadBack(t *testing.T) {
 		Writes  []int
 	}
 	env := mrtest.New(t)
-	id := env.Sim.Sim.Fixtures().EmbeddedOutpost
+	id := env.Sim.Fixtures().EmbeddedOutpost
 	seeded := newProvider(t, env, "seeded")
 	setProviders(t, env, id, seeded)
 	pks := make([]int32, 0, edits)
@@ -297,8 +297,8 @@ func TestListEditorJoinsReadBack(t *testing.T) {
 		pks = append(pks, newProvider(t, env, fmt.Sprintf("app-%02d", i)))
 	}
 	// Each edit arrives while the write before it is still under way.
-	env.Sim.Sim.SetFault("outposts_instances_partial_update", authentiksim.Fault{Latency: 50 * time.Millisecond})
-	env.Sim.Sim.ResetCounts()
+	env.Sim.SetFault("outposts_instances_partial_update", authentiksim.Fault{Latency: 50 * time.Millisecond})
+	env.Sim.ResetCounts()
 
 	lists := authentik.NewOutpostLists(authentik.SerializePerOutpost)
 	writes := make([]int, edits)
@@ -316,8 +316,8 @@ func TestListEditorJoinsReadBack(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	wg.Wait()
-	env.Sim.Sim.ClearFaults()
-	counts := env.Sim.Sim.Counts()
+	env.Sim.ClearFaults()
+	counts := env.Sim.Counts()
 	patches := counts["outposts_instances_partial_update"]
 
 	got := want{Reads: counts["outposts_instances_retrieve"], Writes: writes}

@@ -78,7 +78,7 @@ func deleteGroup(t testing.TB, env *mrtest.Env, id string) {
 // longhorn while its application admitted the outsider.
 func exposedWrites(env *mrtest.Env) int {
 	n := 0
-	for _, x := range env.Sim.Sim.Exposures("longhorn", outsider) {
+	for _, x := range env.Sim.Exposures("longhorn", outsider) {
 		n += x.Writes
 	}
 	return n
@@ -169,7 +169,7 @@ func TestRequiredGroups(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *guardFixture) {
 				env.Settle(r, cr)
 				env.NoWrites(r, cr)
-				if got := env.Sim.Sim.WriteCounts(); len(got) != 0 {
+				if got := env.Sim.WriteCounts(); len(got) != 0 {
 					t.Errorf("a binding whose group is not bound wrote to Authentik: %v", got)
 				}
 			},
@@ -259,7 +259,7 @@ func TestRequiredGroups(t *testing.T) {
 				}
 				deleteGroup(t, env, f.groups["admins"])
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -274,7 +274,7 @@ func TestRequiredGroups(t *testing.T) {
 				env.Settle(r, cr)
 				deleteGroup(t, env, f.groups["admins"])
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -300,13 +300,13 @@ func TestRequiredGroups(t *testing.T) {
 			f := &guardFixture{outpost: embedded(env), mine: newProvider(t, env, "longhorn"), other: newProvider(t, env, "grafana")}
 			f.app = newApplication(t, env, "longhorn", f.mine)
 			f.groups = map[string]string{"admins": newGroup(t, env, "admins"), "operators": newGroup(t, env, "operators")}
-			if err := env.Sim.Sim.SetUser(outsider); err != nil {
+			if err := env.Sim.SetUser(outsider); err != nil {
 				t.Fatal(err)
 			}
 			setProviders(t, env, f.outpost, f.other)
 			cr := tc.setup(t, env, f)
 			exposedBefore := exposedWrites(env)
-			env.Sim.Sim.ResetCounts()
+			env.Sim.ResetCounts()
 			env.Create(cr)
 			r := env.Reconciler(Kind, reconcilerOptions(env, authentik.NewOutpostLists(authentik.SerializePerOutpost))...)
 			tc.steps(t, env, r, cr, f)
@@ -329,12 +329,12 @@ func TestRequiredGroups(t *testing.T) {
 // Authentik by operation.
 func pollCalls(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding) map[string]int {
 	t.Helper()
-	env.Sim.Sim.ResetCounts()
+	env.Sim.ResetCounts()
 	if _, err := env.Reconcile(r, client.ObjectKeyFromObject(cr)); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]int{}
-	for op, n := range env.Sim.Sim.Counts() {
+	for op, n := range env.Sim.Counts() {
 		if n > 0 {
 			out[op] = n
 		}

@@ -325,7 +325,7 @@ func (e *external) notServedReason(ctx context.Context, required []string, pk in
 // PolicyBinding resources read show each required group bound on provider
 // pk's one application. False means only that they do not show it.
 func (e *external) servedBySharedLists(ctx context.Context, required []string, pk int32) (bool, error) {
-	apps, err := e.client.As(&v1alpha1.Application{})
+	apps, err := e.client.ForKindOf(&v1alpha1.Application{})
 	if err != nil {
 		return false, err
 	}
@@ -336,7 +336,7 @@ func (e *external) servedBySharedLists(ctx context.Context, required []string, p
 	if err != nil || !ok || len(found) != 1 {
 		return false, errors.Wrapf(err, "%s of provider %d", errGetApplication, pk)
 	}
-	policies, err := e.client.As(&v1alpha1.PolicyBinding{})
+	policies, err := e.client.ForKindOf(&v1alpha1.PolicyBinding{})
 	if err != nil {
 		return false, err
 	}

@@ -103,7 +103,7 @@ func setProviders(t testing.TB, env *mrtest.Env, id string, providers ...int32) 
 	}
 }
 
-func embedded(env *mrtest.Env) string { return env.Sim.Sim.Fixtures().EmbeddedOutpost }
+func embedded(env *mrtest.Env) string { return env.Sim.Fixtures().EmbeddedOutpost }
 
 // outcome summarises a binding and its outpost after a test's steps.
 type outcome struct {
@@ -160,7 +160,7 @@ func TestReconcile(t *testing.T) {
 				if err != nil || obs.ResourceExists {
 					t.Errorf("Observe after removal: exists=%v err=%v, want not exists", obs.ResourceExists, err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Settle(r, cr)
 			},
 			want: func(f *fixture) outcome {
@@ -175,7 +175,7 @@ func TestReconcile(t *testing.T) {
 			},
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -192,7 +192,7 @@ func TestReconcile(t *testing.T) {
 				if cr.GetAnnotations()[AnnotationFoundAttached] != "true" {
 					t.Errorf("binding lacks %s: %v", AnnotationFoundAttached, cr.GetAnnotations())
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -212,7 +212,7 @@ func TestReconcile(t *testing.T) {
 					t.Fatalf("the crash left providers %v and external name %q, want %d attached and no name", got, meta.GetExternalName(cr), f.mine)
 				}
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -227,7 +227,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
 				before := env.RawJSON(t, "/outposts/instances/"+f.outpost+"/")
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 				if diff := cmp.Diff(before, env.RawJSON(t, "/outposts/instances/"+f.outpost+"/")); diff != "" {
@@ -243,9 +243,9 @@ func TestReconcile(t *testing.T) {
 				return binding("longhorn", withProvider(f.mine), func(cr *v1alpha1.OutpostBinding) { cr.Spec.AdoptExisting = true })
 			},
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
-				env.Sim.Sim.ResetCounts()
+				env.Sim.ResetCounts()
 				env.Settle(r, cr)
-				if w := env.Sim.Sim.WriteCounts(); len(w) != 0 {
+				if w := env.Sim.WriteCounts(); len(w) != 0 {
 					t.Errorf("adopting an attachment wrote to Authentik (a detach and attach would interrupt the service): %v", w)
 				}
 				if _, found := cr.GetAnnotations()[AnnotationFoundAttached]; found {
@@ -254,7 +254,7 @@ func TestReconcile(t *testing.T) {
 				if got := providersOf(t, env, f.outpost); !cmp.Equal(got, sorted(f.mine, f.other)) {
 					t.Errorf("adopting duplicated or dropped a provider: %v", got)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -271,19 +271,19 @@ func TestReconcile(t *testing.T) {
 				if cr.GetAnnotations()[AnnotationFoundAttached] != "true" {
 					t.Fatalf("binding lacks %s before consent: %v", AnnotationFoundAttached, cr.GetAnnotations())
 				}
-				env.Sim.Sim.ResetCounts()
+				env.Sim.ResetCounts()
 				cr.Spec.AdoptExisting = true
 				if err := env.Kube.Update(context.Background(), cr); err != nil {
 					t.Fatal(err)
 				}
 				env.Settle(r, cr)
-				if w := env.Sim.Sim.WriteCounts(); len(w) != 0 {
+				if w := env.Sim.WriteCounts(); len(w) != 0 {
 					t.Errorf("consent wrote to Authentik: %v", w)
 				}
 				if _, found := cr.GetAnnotations()[AnnotationFoundAttached]; found {
 					t.Errorf("the binding still has %s after consent", AnnotationFoundAttached)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -299,7 +299,7 @@ func TestReconcile(t *testing.T) {
 			},
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -540,9 +540,9 @@ func TestConcurrentBindings(t *testing.T) {
 			// Slow reads and writes of the outpost so that unserialized
 			// read-modify-writes overlap.
 			slow := authentiksim.Fault{Latency: 10 * time.Millisecond}
-			env.Sim.Sim.SetFault("outposts_instances_retrieve", slow)
-			env.Sim.Sim.SetFault("outposts_instances_partial_update", slow)
-			env.Sim.Sim.ResetCounts()
+			env.Sim.SetFault("outposts_instances_retrieve", slow)
+			env.Sim.SetFault("outposts_instances_partial_update", slow)
+			env.Sim.ResetCounts()
 
 			start := time.Now()
 			var wg sync.WaitGroup
@@ -560,7 +560,7 @@ func TestConcurrentBindings(t *testing.T) {
 			close(gate)
 			wg.Wait()
 			elapsed := time.Since(start)
-			env.Sim.Sim.ClearFaults()
+			env.Sim.ClearFaults()
 
 			got := providersOf(t, env, id)
 			var missing, lostAfterSuccess []int32
@@ -574,7 +574,7 @@ func TestConcurrentBindings(t *testing.T) {
 					lostAfterSuccess = append(lostAfterSuccess, pks[i])
 				}
 			}
-			writes := env.Sim.Sim.Counts()["outposts_instances_partial_update"]
+			writes := env.Sim.Counts()["outposts_instances_partial_update"]
 			t.Logf("%d bindings reconciled concurrently in %v: %d PATCHes, %d of %d providers missing, %d of them after their create had succeeded",
 				bindings, elapsed.Round(time.Millisecond), writes, len(missing), bindings, len(lostAfterSuccess))
 			for _, pk := range seeded {

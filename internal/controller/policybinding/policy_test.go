@@ -134,7 +134,7 @@ func TestReconcilePolicy(t *testing.T) {
 				if resp, err := env.Authentik.API.PoliciesAPI.PoliciesBindingsDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Settle(r, cr)
 				if meta.GetExternalName(cr) == old {
 					t.Errorf("external name still names the deleted binding %s", old)
@@ -147,7 +147,7 @@ func TestReconcilePolicy(t *testing.T) {
 			cr:     policyBinding(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.PolicyBinding, f fixture) {
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 				if _, resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionRetrieve(context.Background(), f.policy).Execute(); authentik.Classify(resp, err) != nil {
@@ -163,7 +163,7 @@ func TestReconcilePolicy(t *testing.T) {
 				env.Settle(r, cr)
 				deletePolicy(t, env, f.policy)
 				reconcileN(t, env, r, cr, 3)
-				if got := env.Sim.Sim.Counts()["policies_bindings_create"]; got != 1 {
+				if got := env.Sim.Counts()["policies_bindings_create"]; got != 1 {
 					t.Errorf("policies_bindings_create called %d times, want only the first create", got)
 				}
 				want := `policy "` + policyName + `" (` + f.policy + `) bound by this PolicyBinding no longer exists in Authentik; application "longhorn" (` + f.app + `) is open to every user until it is restored (Authentik deleted the binding with the policy`
@@ -203,7 +203,7 @@ func TestReconcilePolicy(t *testing.T) {
 				if err := env.Kube.Update(context.Background(), p); err != nil {
 					t.Fatal(err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Settle(r, cr)
 				if got := ptr.Deref(cr.Spec.ForProvider.Policy, ""); got != id {
 					t.Errorf("spec.forProvider.policy = %q, want the new policy %q", got, id)
@@ -264,7 +264,7 @@ func TestReconcilePolicy(t *testing.T) {
 			env := mrtest.New(t, tc.cr)
 			f := newFixture(t, env)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-			env.Sim.Sim.ResetCounts()
+			env.Sim.ResetCounts()
 			metrics.OpenApplications.Forget(openKey(tc.cr))
 			cr := tc.cr.DeepCopy()
 			tc.steps(t, env, r, cr, f)

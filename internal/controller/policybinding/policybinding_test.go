@@ -181,7 +181,7 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.PolicyBinding, f fixtur
 // binding found missing is not mistaken for one not yet visible.
 func reconcileN(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.PolicyBinding, n int) {
 	t.Helper()
-	env.Age(cr)
+	env.BackdateCreate(cr)
 	for range n {
 		_, _ = env.Reconcile(r, keyOf(cr))
 	}
@@ -265,7 +265,7 @@ func TestReconcile(t *testing.T) {
 				if resp, err := env.Authentik.API.PoliciesAPI.PoliciesBindingsDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Settle(r, cr)
 				if meta.GetExternalName(cr) == old {
 					t.Errorf("external name still names the deleted binding %s", old)
@@ -278,7 +278,7 @@ func TestReconcile(t *testing.T) {
 			cr:     binding(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.PolicyBinding, _ fixture) {
 				env.Settle(r, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 			},
@@ -291,7 +291,7 @@ func TestReconcile(t *testing.T) {
 				env.Settle(r, cr)
 				deleteGroup(t, env, f.group)
 				reconcileN(t, env, r, cr, 3)
-				if got := env.Sim.Sim.Counts()["policies_bindings_create"]; got != 1 {
+				if got := env.Sim.Counts()["policies_bindings_create"]; got != 1 {
 					t.Errorf("policies_bindings_create called %d times, want only the first create", got)
 				}
 				want := `group "longhorn-users" (` + f.group + `) bound by this PolicyBinding no longer exists in Authentik; application "longhorn" (` + f.app + `) is open to every user until it is restored`
@@ -330,7 +330,7 @@ func TestReconcile(t *testing.T) {
 				if err := env.Kube.Update(context.Background(), g); err != nil {
 					t.Fatal(err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Settle(r, cr)
 				if got := ptr.Deref(cr.Spec.ForProvider.Group, ""); got != id {
 					t.Errorf("spec.forProvider.group = %q, want the new group %q", got, id)
@@ -482,7 +482,7 @@ func TestReconcile(t *testing.T) {
 			env := mrtest.New(t, tc.cr)
 			f := newFixture(t, env)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-			env.Sim.Sim.ResetCounts()
+			env.Sim.ResetCounts()
 			// The metric outlives a case; start each from what it left.
 			metrics.OpenApplications.Forget(openKey(tc.cr))
 			cr := tc.cr.DeepCopy()
@@ -651,7 +651,7 @@ func TestCreateCalls(t *testing.T) {
 	env := mrtest.New(t, cr)
 	newFixture(t, env)
 	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.Sim.Sim.ResetCounts()
+	env.Sim.ResetCounts()
 	key := types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
 	for range 3 {
 		if _, err := env.Reconcile(r, key); err != nil {
@@ -663,7 +663,7 @@ func TestCreateCalls(t *testing.T) {
 		t.Fatalf("Ready = %s after three reconciles, want True: %+v", got, cr.GetCondition(xpv2.TypeSynced))
 	}
 	got := map[string]int{}
-	for op, n := range env.Sim.Sim.Counts() {
+	for op, n := range env.Sim.Counts() {
 		if n > 0 {
 			got[op] = n
 		}

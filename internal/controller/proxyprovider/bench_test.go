@@ -23,7 +23,7 @@ func BenchmarkObserveUpToDate(b *testing.B) {
 	if _, err := e.Observe(context.Background(), cr); err != nil {
 		b.Fatal(err)
 	}
-	env.Sim.Sim.ResetCounts()
+	env.Sim.ResetCounts()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -34,7 +34,7 @@ func BenchmarkObserveUpToDate(b *testing.B) {
 	}
 	b.StopTimer()
 	calls := 0
-	for _, n := range env.Sim.Sim.Counts() {
+	for _, n := range env.Sim.Counts() {
 		calls += n
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "api-calls/op")

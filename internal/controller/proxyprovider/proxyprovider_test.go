@@ -177,7 +177,7 @@ func TestReconcile(t *testing.T) {
 				if resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Settle(r, cr)
 				if mrtest.ExternalPK(t, cr) == old {
 					t.Errorf("external name still names the deleted provider %d", old)
@@ -191,7 +191,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
 				env.Settle(r, cr)
 				pk := mrtest.ExternalPK(t, cr)
-				env.Age(cr)
+				env.BackdateCreate(cr)
 				env.Delete(cr)
 				env.SettleDeletion(r, cr)
 				if _, err := retrieve(t, env, pk); !authentik.IsNotFound(err) {

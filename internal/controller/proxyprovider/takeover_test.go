@@ -57,7 +57,7 @@ func TestTakeOverInPlace(t *testing.T) {
 	jobs.InternalHost = ptr.To("http://longhorn-frontend.longhorn-system.svc.cluster.local")
 	jobs.CookieDomain = ptr.To("old.example.com")
 	pk := existingProvider(t, env, jobs)
-	env.Sim.Sim.ResetCounts()
+	env.Sim.ResetCounts()
 
 	cr := proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = true })
 	env.Create(cr)
@@ -79,7 +79,7 @@ func TestTakeOverInPlace(t *testing.T) {
 	got := result{
 		ExternalName: meta.GetExternalName(cr),
 		Ready:        cr.GetCondition(xpv2.TypeReady).Status,
-		Writes:       env.Sim.Sim.WriteCounts(),
+		Writes:       env.Sim.WriteCounts(),
 		Mode:         string(p.GetMode()),
 		ExternalHost: p.ExternalHost,
 		InternalHost: p.GetInternalHost(),
@@ -111,7 +111,7 @@ func TestOtherTypeIsRefused(t *testing.T) {
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
 		Other: func(t *testing.T, e *mrtest.Env) (string, string) {
-			flows := e.Sim.Sim.Fixtures().Flows
+			flows := e.Sim.Fixtures().Flows
 			req := api.NewOAuth2ProviderRequest(providerName, flows[authentik.DefaultAuthorizationFlow], flows[authentik.DefaultInvalidationFlow],
 				[]api.RedirectURIRequest{*api.NewRedirectURIRequest(api.MATCHINGMODEENUM_STRICT, "https://longhorn.example.com/oauth/callback")})
 			oauth, resp, err := e.Authentik.API.ProvidersAPI.ProvidersOauth2Create(context.Background()).OAuth2ProviderRequest(*req).Execute()
