@@ -1,8 +1,12 @@
 package v1alpha1
 
 import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"context"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reference"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
@@ -100,11 +104,31 @@ type OAuth2ProviderParameters struct {
 
 	// ScopeMappings are the scope property mappings the provider offers,
 	// each named by its managed key (for Authentik's own, for example
-	// goauthentik.io/providers/oauth2/scope-openid) or by its name.
-	// Compared as a set with Authentik's.
+	// goauthentik.io/providers/oauth2/scope-openid) or by its name; those
+	// of scopeMappingRefs come beside them. Compared as a set with
+	// Authentik's.
 	// +optional
 	// +listType=set
 	ScopeMappings []string `json:"scopeMappings,omitempty"`
+
+	// ScopeMappingIDs are the UUIDs of more scope mappings the provider
+	// offers, beside scopeMappings; usually filled from scopeMappingRefs or
+	// scopeMappingSelector. Together with scopeMappings they are compared
+	// as a set with Authentik's.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:items:Format=uuid
+	ScopeMappingIDs []string `json:"scopeMappingIds,omitempty"`
+
+	// ScopeMappingRefs name ScopeMappings in this namespace whose UUIDs fill
+	// scopeMappingIds. They are resolved on every reconcile.
+	// +optional
+	ScopeMappingRefs []xpv2.Reference `json:"scopeMappingRefs,omitempty"`
+
+	// ScopeMappingSelector selects ScopeMappings in this namespace by their
+	// labels to fill scopeMappingRefs.
+	// +optional
+	ScopeMappingSelector *xpv2.Selector `json:"scopeMappingSelector,omitempty"`
 
 	// AccessCodeValidity is how long authorization codes stay valid, in
 	// Authentik's format, for example "minutes=1".
@@ -178,6 +202,25 @@ type OAuth2ProviderObservation struct {
 	// ScopeMappings are the provider's scope mappings, by managed key or name.
 	ScopeMappings []string `json:"scopeMappings,omitempty"`
 
+	// ScopeMappingIDs are the UUIDs of more scope mappings the provider
+	// offers, beside scopeMappings; usually filled from scopeMappingRefs or
+	// scopeMappingSelector. Together with scopeMappings they are compared
+	// as a set with Authentik's.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:items:Format=uuid
+	ScopeMappingIDs []string `json:"scopeMappingIds,omitempty"`
+
+	// ScopeMappingRefs name ScopeMappings in this namespace whose UUIDs fill
+	// scopeMappingIds. They are resolved on every reconcile.
+	// +optional
+	ScopeMappingRefs []xpv2.Reference `json:"scopeMappingRefs,omitempty"`
+
+	// ScopeMappingSelector selects ScopeMappings in this namespace by their
+	// labels to fill scopeMappingRefs.
+	// +optional
+	ScopeMappingSelector *xpv2.Selector `json:"scopeMappingSelector,omitempty"`
+
 	// SigningKeyUUID is the UUID the signing key's name resolved to.
 	SigningKeyUUID *string `json:"signingKeyUUID,omitempty"`
 
@@ -232,6 +275,36 @@ type OAuth2ProviderList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []OAuth2Provider `json:"items"`
+}
+
+// ResolveReferences sets spec.forProvider.scopeMappingIds from the
+// ScopeMappings that scopeMappingRefs or scopeMappingSelector name.
+// References are resolved on every reconcile, so a mapping that was made
+// again with a new UUID is followed; a selector only fills empty
+// references.
+func (mg *OAuth2Provider) ResolveReferences(ctx context.Context, c client.Reader) error {
+	fp := &mg.Spec.ForProvider
+	if len(fp.ScopeMappingRefs) == 0 && fp.ScopeMappingSelector == nil {
+		return nil
+	}
+	var current []string
+	if len(fp.ScopeMappingRefs) == 0 {
+		current = fp.ScopeMappingIDs
+	}
+	rsp, err := reference.NewAPINamespacedResolver(c, mg).ResolveMultiple(ctx, reference.MultiNamespacedResolutionRequest{
+		CurrentValues: current,
+		References:    inNamespaces(fp.ScopeMappingRefs),
+		Selector:      selectInNamespace(fp.ScopeMappingSelector),
+		To:            reference.To{Managed: &ScopeMapping{}, List: &ScopeMappingList{}},
+		Extract:       reference.ExternalName(),
+		Namespace:     mg.GetNamespace(),
+	})
+	if err != nil {
+		return errors.Wrap(err, "spec.forProvider.scopeMappingRefs")
+	}
+	fp.ScopeMappingIDs = rsp.ResolvedValues
+	fp.ScopeMappingRefs = locals(rsp.ResolvedReferences)
+	return nil
 }
 
 // OAuth2Provider type metadata.

@@ -15,6 +15,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -52,13 +53,24 @@ var fieldPaths = map[string]string{
 	"invalidation_flow":          "spec.forProvider.invalidationFlow",
 }
 
-// Kind describes the OAuth2Provider managed resource.
+// Kind describes the OAuth2Provider managed resource. A ScopeMapping that
+// gets its UUID wakes the providers whose scopeMappingRefs name it.
 var Kind = mrsetup.Kind{
 	GroupVersionKind: v1alpha1.OAuth2ProviderGroupVersionKind,
 	GroupKind:        v1alpha1.OAuth2ProviderGroupKind,
 	Object:           &v1alpha1.OAuth2Provider{},
 	List:             &v1alpha1.OAuth2ProviderList{},
 	Dependencies: []mrsetup.Dependency{{
+		Object: &v1alpha1.ScopeMapping{},
+		Value:  mrsetup.ExternalName,
+		Names: func(mg resource.Managed) []string {
+			var names []string
+			for _, r := range mg.(*v1alpha1.OAuth2Provider).Spec.ForProvider.ScopeMappingRefs {
+				names = append(names, r.Name)
+			}
+			return names
+		},
+	}, {
 		// An application that starts serving the provider wakes it: its
 		// issuer names the application's slug, which it reads from Authentik.
 		Object: &v1alpha1.Application{},
@@ -83,6 +95,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 		return &external{client: ac, kube: kube}
 	})
 	return []managed.ReconcilerOption{
+		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
 		managed.WithTypedExternalConnector[*v1alpha1.OAuth2Provider](c),
 		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.External)}),
 	}

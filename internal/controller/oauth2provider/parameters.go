@@ -60,12 +60,12 @@ func (e *external) resolve(ctx context.Context, cr *v1alpha1.OAuth2Provider) (wa
 	if w.invalidationFlow, err = e.client.FlowUUID(ctx, ptr.Deref(p.InvalidationFlow, authentik.DefaultInvalidationFlow)); err != nil {
 		return wanted{}, errors.Wrap(err, errResolveFlow)
 	}
-	if p.ScopeMappings != nil {
+	if managesScopeMappings(p) {
 		mappings, err := e.client.ScopeMappings(ctx)
 		if err != nil {
 			return wanted{}, err
 		}
-		if w.scopeMappings, err = scopeMappingUUIDs(mappings, p.ScopeMappings); err != nil {
+		if w.scopeMappings, err = scopeMappingUUIDs(mappings, p); err != nil {
 			return wanted{}, err
 		}
 	}
@@ -97,14 +97,25 @@ func (e *external) signingKeys(ctx context.Context, name string) ([]string, erro
 	return uuids, nil
 }
 
-func scopeMappingUUIDs(m authentik.ScopeMappingNames, labels []string) ([]string, error) {
-	out := make([]string, 0, len(labels))
-	for _, l := range labels {
+// managesScopeMappings tells whether the spec sets the provider's scope
+// mappings, by key or name, by UUID, or by reference.
+func managesScopeMappings(p v1alpha1.OAuth2ProviderParameters) bool {
+	return p.ScopeMappings != nil || p.ScopeMappingIDs != nil || p.ScopeMappingRefs != nil || p.ScopeMappingSelector != nil
+}
+
+// scopeMappingUUIDs are the UUIDs of every scope mapping the spec names:
+// scopeMappings by key or name, then scopeMappingIds.
+func scopeMappingUUIDs(m authentik.ScopeMappingNames, p v1alpha1.OAuth2ProviderParameters) ([]string, error) {
+	out := make([]string, 0, len(p.ScopeMappings)+len(p.ScopeMappingIDs))
+	for _, l := range p.ScopeMappings {
 		pk, ok := m.UUID(l)
 		if !ok {
 			return nil, errors.Errorf("%s %q", errUnknownScope, l)
 		}
 		out = append(out, pk)
+	}
+	for _, id := range p.ScopeMappingIDs {
+		out = append(out, strings.ToLower(id))
 	}
 	return out, nil
 }
@@ -189,7 +200,7 @@ func (e *external) compare(ctx context.Context, cr *v1alpha1.OAuth2Provider, p *
 		o.Issuer = ptr.To(issuer)
 	}
 
-	if spec.ScopeMappings != nil || len(p.PropertyMappings) > 0 {
+	if managesScopeMappings(spec) || len(p.PropertyMappings) > 0 {
 		mappings, err := e.client.ScopeMappings(ctx)
 		if err != nil {
 			return comparison{}, err
@@ -198,14 +209,12 @@ func (e *external) compare(ctx context.Context, cr *v1alpha1.OAuth2Provider, p *
 			o.ScopeMappings = append(o.ScopeMappings, mappings.Label(pk))
 		}
 		observed.ScopeMappings = o.ScopeMappings
-		if spec.ScopeMappings != nil {
-			want, err := scopeMappingUUIDs(mappings, spec.ScopeMappings)
+		if managesScopeMappings(spec) {
+			want, err := scopeMappingUUIDs(mappings, spec)
 			if err != nil {
 				return comparison{}, err
 			}
-			if sameSet(want, p.PropertyMappings) {
-				observed.ScopeMappings = spec.ScopeMappings
-			}
+			observed.ScopeMappings, observed.ScopeMappingIDs = observedScopeMappings(mappings, spec, want, p.PropertyMappings)
 		}
 	}
 
@@ -278,6 +287,27 @@ func (e *external) connectionDetails(p *api.OAuth2Provider) managed.ConnectionDe
 	return cd
 }
 
+// observedScopeMappings names the provider's mappings (pks) the way the
+// spec does: as the spec's own lists when Authentik holds just what they
+// name (want), else each mapping the spec names only by UUID by its UUID
+// and every other by its managed key or name, so that a diff shows what
+// is missing and what is extra.
+func observedScopeMappings(m authentik.ScopeMappingNames, spec v1alpha1.OAuth2ProviderParameters, want, pks []string) (labels, ids []string) {
+	if sameSet(want, pks) {
+		return spec.ScopeMappings, spec.ScopeMappingIDs
+	}
+	byName, _ := scopeMappingUUIDs(m, v1alpha1.OAuth2ProviderParameters{ScopeMappings: spec.ScopeMappings})
+	specIDs, _ := scopeMappingUUIDs(m, v1alpha1.OAuth2ProviderParameters{ScopeMappingIDs: spec.ScopeMappingIDs})
+	for _, pk := range pks {
+		if slices.Contains(specIDs, pk) && !slices.Contains(byName, pk) {
+			ids = append(ids, pk)
+			continue
+		}
+		labels = append(labels, m.Label(pk))
+	}
+	return labels, ids
+}
+
 func sameSet(a, b []string) bool {
 	x, y := slices.Clone(a), slices.Clone(b)
 	slices.Sort(x)
@@ -329,6 +359,8 @@ func redirectURIRequests(in []v1alpha1.RedirectURI) []api.RedirectURIRequest {
 func Diff(spec, observed v1alpha1.OAuth2ProviderParameters) string {
 	s, got := spec, onlySetFields(spec, observed)
 	s.ClientSecretSecretRef, got.ClientSecretSecretRef = nil, nil
+	s.ScopeMappingRefs, s.ScopeMappingSelector = nil, nil
+	s.ScopeMappingIDs = lowered(s.ScopeMappingIDs)
 	s.RedirectURIs, got.RedirectURIs = normalized(s.RedirectURIs), normalized(got.RedirectURIs)
 	return cmp.Diff(s, got, cmpopts.SortSlices(func(a, b string) bool { return a < b }), cmpopts.EquateEmpty())
 }
@@ -352,10 +384,22 @@ func onlySetFields(spec, observed v1alpha1.OAuth2ProviderParameters) v1alpha1.OA
 	if spec.RedirectURIs != nil {
 		got.RedirectURIs = observed.RedirectURIs
 	}
-	if spec.ScopeMappings != nil {
+	if managesScopeMappings(spec) {
 		got.ScopeMappings = observed.ScopeMappings
+		got.ScopeMappingIDs = lowered(observed.ScopeMappingIDs)
 	}
 	return got
+}
+
+func lowered(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, 0, len(in))
+	for _, v := range in {
+		out = append(out, strings.ToLower(v))
+	}
+	return out
 }
 
 func keep[T any](s, o *T) *T {
