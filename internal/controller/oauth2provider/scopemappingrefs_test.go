@@ -181,7 +181,7 @@ func TestScopeMappingRefs(t *testing.T) {
 				}
 				return
 			}
-			fx := env.Sim.Sim.Fixtures()
+			fx := env.Sim.Fixtures()
 			wantPKs := append([]string{fx.ScopeMappings[scopeOpenID], fx.ScopeMappings[scopeEmail], fx.ScopeMappings[scopeProfile]}, extra...)
 			slices.Sort(wantPKs)
 			if diff := cmp.Diff(wantPKs, providerMappings(t, env)); diff != "" {
