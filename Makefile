@@ -15,6 +15,8 @@ BIN := $(OUTPUT)/bin
 VERSION ?= v0.1.0-dev
 LDFLAGS := -s -w -X github.com/gitops-lifecycle/provider-authentik/internal/version.Version=$(VERSION)
 GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+# What `go generate ./...` writes; check-diff fails when it changes them.
+GENERATED := apis package/provider/crds internal/clients/authentik examples/gitops/infrastructure/monitoring
 # The oldest and newest Authentik release lines the provider supports (as
 # the simulator names them): make e2e runs its suite against the newest and
 # applies the examples and the seed's ProxyConfig against the oldest.
@@ -26,7 +28,7 @@ help: ## List the targets.
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: generate
-generate: ## Regenerate deep copies, method sets and CRDs from the API types.
+generate: ## Regenerate deep copies, method sets and CRDs from the API types, the client's response table (hack/schemagen) and the dashboard (hack/dashboard).
 	go generate ./...
 
 .PHONY: build
@@ -50,8 +52,8 @@ lint: vet ## Lint with golangci-lint (built from the module proxy on first use).
 
 .PHONY: check-diff
 check-diff: generate ## Fail if generated files are not committed.
-	@git diff --exit-code -- apis package/provider/crds internal/clients/authentik || { echo "go generate changed files: commit them"; exit 1; }
-	@test -z "$$(git status --porcelain -- apis package/provider/crds internal/clients/authentik)" || { git status --porcelain -- apis package/provider/crds internal/clients/authentik; echo "go generate left untracked files"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "go generate changed files: commit them"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "go generate left untracked files"; exit 1; }
 
 .PHONY: reviewable
 reviewable: generate vet unit ## What to run before sending a change.

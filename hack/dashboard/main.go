@@ -3,7 +3,7 @@
 // dashboard's JSON (to import by hand) and a ConfigMap holding it (for
 // Grafana's dashboard sidecar). main_test.go checks the committed files are
 // what it writes; cluster/e2e checks the provider serves every metric its
-// queries name.
+// queries name. `go generate ./...` runs it, or by hand:
 //
 //	go run ./hack/dashboard
 package main
@@ -26,6 +26,8 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
+
+//go:generate go run . -root ../..
 
 const (
 	// OutputDir is where the files go, relative to the repository root.

@@ -16,7 +16,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 )
 
-//go:generate go run ./schemagen -o zz_responses.go
+//go:generate go run ../../../hack/schemagen -o zz_responses.go
 
 // The generated client (goauthentik.io/api/v3) decodes strictly: a key its
 // schema requires must be present and an enum must hold a value it knows.
