@@ -132,7 +132,7 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// ReleaseLine returns the Authentik release line the simulator speaks.
+// Line returns the Authentik release line the simulator speaks.
 func (s *Server) Line() Line { return s.line }
 
 // A Violation is a request or a response that breaks Authentik's OpenAPI

@@ -21,7 +21,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/application"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/policybinding"
@@ -110,9 +110,9 @@ func TestCreateWrites(t *testing.T) {
 			// to is being made.
 			reconcilers := map[string]reconcile.Reconciler{
 				"ProxyProvider":  env.Reconciler(proxyprovider.Kind, proxyprovider.ReconcilerOptions(env.Kube, env.Connector)...),
-				"Application":    mrsetup.WaitsForDependencies(env.Kube, application.Kind, env.Reconciler(application.Kind, application.ReconcilerOptions(env.Kube, env.Connector)...), time.Minute),
-				"PolicyBinding":  mrsetup.WaitsForDependencies(env.Kube, policybinding.Kind, env.Reconciler(policybinding.Kind, policybinding.ReconcilerOptions(env.Kube, env.Connector)...), time.Minute),
-				"OutpostBinding": mrsetup.WaitsForDependencies(env.Kube, outpostbinding.Kind, env.Reconciler(outpostbinding.Kind, outpostbinding.ReconcilerOptions(env.Kube, env.Connector, authentik.NewOutpostLists(authentik.SerializePerOutpost))...), time.Minute),
+				"Application":    mrbehavior.WaitsForDependencies(env.Kube, application.Kind.Object, application.Kind.Dependencies, env.Reconciler(application.Kind, application.ReconcilerOptions(env.Kube, env.Connector)...), time.Minute),
+				"PolicyBinding":  mrbehavior.WaitsForDependencies(env.Kube, policybinding.Kind.Object, policybinding.Kind.Dependencies, env.Reconciler(policybinding.Kind, policybinding.ReconcilerOptions(env.Kube, env.Connector)...), time.Minute),
+				"OutpostBinding": mrbehavior.WaitsForDependencies(env.Kube, outpostbinding.Kind.Object, outpostbinding.Kind.Dependencies, env.Reconciler(outpostbinding.Kind, outpostbinding.ReconcilerOptions(env.Kube, env.Connector, authentik.NewOutpostLists(authentik.SerializePerOutpost))...), time.Minute),
 			}
 			mrs := composed(tc.groups)
 			for _, mr := range mrs {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const (
@@ -21,8 +21,8 @@ const (
 
 // candidates finds the application with the slug this resource would
 // create: slugs are unique in Authentik, so there is at most one.
-func candidates(connect func(context.Context, *v1alpha1.Application) (*authentik.Client, error)) mrsetup.CandidateFinder {
-	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+func candidates(connect func(context.Context, *v1alpha1.Application) (*authentik.Client, error)) mrbehavior.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrbehavior.Candidate, error) {
 		cr, ok := mg.(*v1alpha1.Application)
 		if !ok {
 			return nil, errors.New(errNotApplication)
@@ -42,7 +42,7 @@ func candidates(connect func(context.Context, *v1alpha1.Application) (*authentik
 			}
 			return nil, errors.Wrap(err, errFindBySlug)
 		}
-		return []mrsetup.Candidate{{
+		return []mrbehavior.Candidate{{
 			ExternalName: slug,
 			Description:  fmt.Sprintf("application %q", a.Name),
 			Diff:         Diff(cr.Spec.ForProvider, parametersOf(a)),

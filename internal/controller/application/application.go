@@ -21,6 +21,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -74,13 +75,13 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.ApplicationGroupKind,
 	Object:           &v1alpha1.Application{},
 	List:             &v1alpha1.ApplicationList{},
-	Dependencies: append(mrsetup.ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
+	Dependencies: append(mrbehavior.ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
 		return mg.(*v1alpha1.Application).Spec.ForProvider.ProviderRef
-	}), mrsetup.Dependency{
+	}), mrbehavior.Dependency{
 		// A binding made wakes the application it binds, which may be
 		// waiting for it to serve its provider (requiredGroups).
 		Object: &v1alpha1.PolicyBinding{},
-		Value:  mrsetup.ExternalName,
+		Value:  mrbehavior.ExternalName,
 		Wakes: func(o client.Object) []string {
 			if r := o.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef; r != nil {
 				return []string{r.Name}
@@ -100,9 +101,9 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 		return &external{client: ac}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
-		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.Application](c)),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
+		managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)),
+		managed.WithTypedExternalConnector(mrbehavior.ObserveAfterCreate[*v1alpha1.Application](c)),
+		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }
 
@@ -235,7 +236,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (manage
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
-	adopt := func() (bool, error) { return mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)) }
+	adopt := func() (bool, error) { return mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.connected)) }
 	listed, err := authentik.Applications.FindCached(ctx, e.client, func(a *api.Application) bool { return a.Slug == slug })
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errFindBySlug)
@@ -260,7 +261,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Application) (manage
 			// Authentik may have made the application although its answer
 			// was lost or unreadable; the adopter looks for it before
 			// creating again.
-			mrsetup.MarkCreateUnconfirmed(cr)
+			mrbehavior.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const (
@@ -19,8 +19,8 @@ const (
 
 // candidates finds the group an unconfirmed create may have made: group
 // names are unique in Authentik, so it is the one with the spec's name.
-func candidates(connect func(context.Context, *v1alpha1.Group) (*authentik.Client, error)) mrsetup.CandidateFinder {
-	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+func candidates(connect func(context.Context, *v1alpha1.Group) (*authentik.Client, error)) mrbehavior.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrbehavior.Candidate, error) {
 		cr, ok := mg.(*v1alpha1.Group)
 		if !ok {
 			return nil, errors.New(errNotGroup)
@@ -37,13 +37,13 @@ func candidates(connect func(context.Context, *v1alpha1.Group) (*authentik.Clien
 		if err := authentik.Classify(resp, err); err != nil {
 			return nil, errors.Wrap(err, errFindByName)
 		}
-		var out []mrsetup.Candidate
+		var out []mrbehavior.Candidate
 		for i := range l.Results {
 			g := &l.Results[i]
 			if g.Name != name {
 				continue
 			}
-			out = append(out, mrsetup.Candidate{ExternalName: g.Pk, Description: fmt.Sprintf("group %q", g.Name), Diff: Diff(cr.Spec.ForProvider, parametersOf(g))})
+			out = append(out, mrbehavior.Candidate{ExternalName: g.Pk, Description: fmt.Sprintf("group %q", g.Name), Diff: Diff(cr.Spec.ForProvider, parametersOf(g))})
 		}
 		return out, nil
 	}

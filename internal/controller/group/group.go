@@ -18,6 +18,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -56,9 +57,9 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 		return &external{client: ac}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
-		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.Group](c)),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
+		managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)),
+		managed.WithTypedExternalConnector(mrbehavior.ObserveAfterCreate[*v1alpha1.Group](c)),
+		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }
 
@@ -110,7 +111,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Group) (managed.Ext
 
 // Create makes the group and records its UUID as the external name.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalCreation, error) {
-	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+	if adopted, err := mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
 		return managed.ExternalCreation{}, err
 	}
 	req, err := request(cr.Spec.ForProvider)
@@ -123,7 +124,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 			// Authentik may have made the group although its answer was
 			// lost or unreadable; the adopter looks for it before
 			// creating again.
-			mrsetup.MarkCreateUnconfirmed(cr)
+			mrbehavior.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}

@@ -1,10 +1,10 @@
 // Package mrsetup wires a managed resource kind into crossplane-runtime's
-// managed reconciler the same way for every kind, so each kind's package
-// holds only what is particular to it.
+// managed reconciler the same way for every kind, with the behaviours of
+// package mrbehavior, so each kind's package holds only what is particular
+// to it.
 package mrsetup
 
 import (
-	"context"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -25,6 +25,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/statemetrics"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
@@ -41,7 +42,7 @@ type Kind struct {
 	// List is an empty list of the kind, for the state metrics.
 	List resource.ManagedList
 	// Dependencies are the kinds its references name.
-	Dependencies []Dependency
+	Dependencies []mrbehavior.Dependency
 }
 
 // ReconcilerOptions are the options every managed reconciler of this
@@ -59,7 +60,7 @@ func ReconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []ma
 		// is gone; the grace period also held up deleting a resource that
 		// was just created.
 		managed.WithCreationGracePeriod(0),
-		RecordsFinalizerWithCreate(mgr.GetClient()),
+		mrbehavior.RecordsFinalizerWithCreate(mgr.GetClient()),
 		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime's event package still takes the legacy recorder.
 	}
 	if o.Features != nil && o.Features.Enabled(feature.EnableBetaManagementPolicies) {
@@ -89,7 +90,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 		if !ok {
 			return errors.Errorf("%s for %s", errStateMetrics, k.GroupKind)
 		}
-		rec := statemetrics.NewMRStateRecorder(CacheLister{mgr.GetClient()}, o.Logger, o.MetricOptions.MRStateMetrics, own, o.MetricOptions.PollStateMetricInterval)
+		rec := statemetrics.NewMRStateRecorder(mrbehavior.CacheLister{Client: mgr.GetClient()}, o.Logger, o.MetricOptions.MRStateMetrics, own, o.MetricOptions.PollStateMetricInterval)
 		if err := mgr.Add(rec); err != nil {
 			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
 		}
@@ -99,7 +100,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 		}
 	}
 
-	r := managed.NewReconciler(clientManager{Manager: mgr, client: SkipsUnchangedStatus(mgr.GetClient())}, resource.ManagedKind(k.GroupVersionKind), opts...)
+	r := managed.NewReconciler(clientManager{Manager: mgr, client: mrbehavior.SkipsUnchangedStatus(mgr.GetClient())}, resource.ManagedKind(k.GroupVersionKind), opts...)
 	copts := o.ForControllerRuntime()
 	copts.RateLimiter = ErrorBackoff(o.PollInterval)
 	b := ctrl.NewControllerManagedBy(mgr).
@@ -107,21 +108,9 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 		WithOptions(copts).
 		For(k.Object, builder.WithPredicates(resource.DesiredStateChanged()))
 	for _, d := range k.Dependencies {
-		b = b.Watches(d.Object, handler.EnqueueRequestsFromMapFunc(d.referrers(mgr.GetClient(), k.List)), builder.WithPredicates(d.valueChanged()))
+		b = b.Watches(d.Object, handler.EnqueueRequestsFromMapFunc(d.Referrers(mgr.GetClient(), k.List)), builder.WithPredicates(d.ValueChanged()))
 	}
-	return b.Complete(ratelimiter.NewReconciler(name, WaitsForDependencies(mgr.GetClient(), k, r, o.PollInterval), o.GlobalRateLimiter))
-}
-
-// A CacheLister is a client whose List fills the list with the cache's own
-// objects rather than deep copies of them. It is for readers that never
-// modify what they list: crossplane-runtime's state recorder keeps its last
-// list of every resource of its kind until the next, which with copies
-// held a second copy of each resource.
-type CacheLister struct{ client.Client }
-
-// List lists from the cache without copying the objects.
-func (c CacheLister) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	return c.Client.List(ctx, list, append(opts, client.UnsafeDisableDeepCopy)...)
+	return b.Complete(ratelimiter.NewReconciler(name, mrbehavior.WaitsForDependencies(mgr.GetClient(), k.Object, k.Dependencies, r, o.PollInterval), o.GlobalRateLimiter))
 }
 
 // KindOptions makes a kind's own reconciler options (its connector,
@@ -150,3 +139,12 @@ func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connecto
 func ErrorBackoff(poll time.Duration) workqueue.TypedRateLimiter[reconcile.Request] {
 	return workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, max(poll, time.Second))
 }
+
+// clientManager is a manager whose client is another one, for the
+// managed reconciler, which takes its client from the manager.
+type clientManager struct {
+	ctrl.Manager
+	client client.Client
+}
+
+func (m clientManager) GetClient() client.Client { return m.client }

@@ -16,7 +16,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 // CheckLostCreateAdopted makes Authentik lose its answer to the next
@@ -30,12 +30,12 @@ func (e *Env) CheckLostCreateAdopted(r reconcile.Reconciler, cr resource.Managed
 		e.T.Fatal(err)
 	}
 	e.Get(cr)
-	if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; !ok {
-		e.T.Errorf("a lost create answer did not mark the resource %s", mrsetup.AnnotationCreateUnconfirmed)
+	if _, ok := cr.GetAnnotations()[mrbehavior.AnnotationCreateUnconfirmed]; !ok {
+		e.T.Errorf("a lost create answer did not mark the resource %s", mrbehavior.AnnotationCreateUnconfirmed)
 	}
 	e.Settle(r, cr)
-	if _, ok := cr.GetAnnotations()[mrsetup.AnnotationCreateUnconfirmed]; ok {
-		e.T.Errorf("%s is still set after adoption", mrsetup.AnnotationCreateUnconfirmed)
+	if _, ok := cr.GetAnnotations()[mrbehavior.AnnotationCreateUnconfirmed]; ok {
+		e.T.Errorf("%s is still set after adoption", mrbehavior.AnnotationCreateUnconfirmed)
 	}
 }
 

@@ -36,6 +36,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim/simtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -182,12 +183,12 @@ func statusObjects(s *runtime.Scheme) []client.Object {
 // does, with management policies on, no creation grace period, the
 // finalizer recorded with the create and unchanged statuses not written.
 func (e *Env) Reconciler(k mrsetup.Kind, opts ...managed.ReconcilerOption) *managed.Reconciler {
-	m := &resourcefake.Manager{Client: mrsetup.SkipsUnchangedStatus(e.Kube), Scheme: e.Kube.Scheme()}
+	m := &resourcefake.Manager{Client: mrbehavior.SkipsUnchangedStatus(e.Kube), Scheme: e.Kube.Scheme()}
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
 		managed.WithCreationGracePeriod(0),
-		mrsetup.RecordsFinalizerWithCreate(m.Client),
+		mrbehavior.RecordsFinalizerWithCreate(m.Client),
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
 }
@@ -209,12 +210,12 @@ func (e *Env) CrashingReconciler(k mrsetup.Kind, opts ...managed.ReconcilerOptio
 			return c.Update(ctx, obj, opts...)
 		},
 	})
-	m := &resourcefake.Manager{Client: mrsetup.SkipsUnchangedStatus(crashing), Scheme: e.Kube.Scheme()}
+	m := &resourcefake.Manager{Client: mrbehavior.SkipsUnchangedStatus(crashing), Scheme: e.Kube.Scheme()}
 	all := append([]managed.ReconcilerOption{
 		managed.WithLogger(logging.NewNopLogger()),
 		managed.WithManagementPolicies(),
 		managed.WithCreationGracePeriod(0),
-		mrsetup.RecordsFinalizerWithCreate(m.Client),
+		mrbehavior.RecordsFinalizerWithCreate(m.Client),
 	}, opts...)
 	return managed.NewReconciler(m, resource.ManagedKind(k.GroupVersionKind), all...)
 }

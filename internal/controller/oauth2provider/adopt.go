@@ -9,7 +9,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const (
@@ -28,8 +28,8 @@ const (
 // every provider type, so it is the one with the spec's name, if any. A
 // provider of another type with that name is never a candidate: it is an
 // error that says so.
-func candidates(connect func(context.Context, *v1alpha1.OAuth2Provider) (*external, error)) mrsetup.CandidateFinder {
-	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+func candidates(connect func(context.Context, *v1alpha1.OAuth2Provider) (*external, error)) mrbehavior.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrbehavior.Candidate, error) {
 		cr, ok := mg.(*v1alpha1.OAuth2Provider)
 		if !ok {
 			return nil, errors.New(errNotOAuth2Provider)
@@ -45,7 +45,7 @@ func candidates(connect func(context.Context, *v1alpha1.OAuth2Provider) (*extern
 		if err := authentik.Classify(resp, err); err != nil {
 			return nil, errors.Wrap(err, errFindByName)
 		}
-		var out []mrsetup.Candidate
+		var out []mrbehavior.Candidate
 		for i := range l.Results {
 			p := &l.Results[i]
 			if p.Name != *cr.Spec.ForProvider.Name {
@@ -55,7 +55,7 @@ func candidates(connect func(context.Context, *v1alpha1.OAuth2Provider) (*extern
 			if err != nil {
 				return nil, errors.Wrap(err, errObserve)
 			}
-			out = append(out, mrsetup.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Description: describe(p), Diff: seen.diff})
+			out = append(out, mrbehavior.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Description: describe(p), Diff: seen.diff})
 		}
 		if len(out) > 0 {
 			return out, nil

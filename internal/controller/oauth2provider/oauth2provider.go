@@ -20,6 +20,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -60,9 +61,9 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.OAuth2ProviderGroupKind,
 	Object:           &v1alpha1.OAuth2Provider{},
 	List:             &v1alpha1.OAuth2ProviderList{},
-	Dependencies: []mrsetup.Dependency{{
+	Dependencies: []mrbehavior.Dependency{{
 		Object: &v1alpha1.ScopeMapping{},
-		Value:  mrsetup.ExternalName,
+		Value:  mrbehavior.ExternalName,
 		Names: func(mg resource.Managed) []string {
 			var names []string
 			for _, r := range mg.(*v1alpha1.OAuth2Provider).Spec.ForProvider.ScopeMappingRefs {
@@ -95,9 +96,9 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 		return &external{client: ac, kube: kube}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
+		managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)),
 		managed.WithTypedExternalConnector[*v1alpha1.OAuth2Provider](c),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.External)}),
+		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(c.External)}),
 	}
 }
 
@@ -158,7 +159,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.OAuth2Provider) (ma
 
 // Create makes the provider and records its pk as the external name.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.OAuth2Provider) (managed.ExternalCreation, error) {
-	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+	if adopted, err := mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
 		return managed.ExternalCreation{}, err
 	}
 	want, err := e.resolve(ctx, cr)
@@ -171,7 +172,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.OAuth2Provider) (man
 			// Authentik may have made the provider although its answer was
 			// lost or unreadable; the adopter looks for it before
 			// creating again.
-			mrsetup.MarkCreateUnconfirmed(cr)
+			mrbehavior.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -201,7 +201,7 @@ func TestWaitsForScopeMapping(t *testing.T) {
 	mapping := authentikScopeMapping(t, env, groupsMapping)
 	pending := scopeMappingResource("")
 	env.Create(pending)
-	r := mrsetup.WaitsForDependencies(env.Kube, Kind, env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), time.Minute)
+	r := mrbehavior.WaitsForDependencies(env.Kube, Kind.Object, Kind.Dependencies, env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), time.Minute)
 
 	res, err := env.Reconcile(r, keyOf(cr))
 	if err != nil || res.RequeueAfter != time.Minute || env.Changes(cr) != 0 || len(providersNamed(t, env, providerName)) != 0 {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const (
@@ -21,8 +21,8 @@ const (
 // outpost names are unique in Authentik, so it is the one with the spec's
 // name; it matches if every field the spec sets does and it serves every
 // provider the spec names.
-func candidates(connect func(context.Context, *v1alpha1.Outpost) (*authentik.Client, error)) mrsetup.CandidateFinder {
-	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+func candidates(connect func(context.Context, *v1alpha1.Outpost) (*authentik.Client, error)) mrbehavior.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrbehavior.Candidate, error) {
 		cr, ok := mg.(*v1alpha1.Outpost)
 		if !ok {
 			return nil, errors.New(errNotOutpost)
@@ -42,13 +42,13 @@ func candidates(connect func(context.Context, *v1alpha1.Outpost) (*authentik.Cli
 		if err := authentik.Classify(resp, err); err != nil {
 			return nil, errors.Wrap(err, errFindByName)
 		}
-		var out []mrsetup.Candidate
+		var out []mrbehavior.Candidate
 		for i := range l.Results {
 			o := &l.Results[i]
 			if o.Name != *cr.Spec.ForProvider.Name {
 				continue
 			}
-			out = append(out, mrsetup.Candidate{ExternalName: o.Pk, Description: fmt.Sprintf("outpost %q", o.Name), Diff: Diff(spec, observedView(o), nil)})
+			out = append(out, mrbehavior.Candidate{ExternalName: o.Pk, Description: fmt.Sprintf("outpost %q", o.Name), Diff: Diff(spec, observedView(o), nil)})
 		}
 		return out, nil
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -57,9 +58,9 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *aut
 		return &external{client: ac, lists: lists}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.Outpost](c)),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
-		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
+		managed.WithTypedExternalConnector(mrbehavior.ObserveAfterCreate[*v1alpha1.Outpost](c)),
+		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(c.Client)}),
+		managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)),
 	}
 }
 
@@ -124,7 +125,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Outpost) (managed.E
 // refuses an outpost without providers, so spec.forProvider.providerIds (or
 // providerRefs) must name at least one; its answer says so otherwise.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.Outpost) (managed.ExternalCreation, error) {
-	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+	if adopted, err := mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
 		return managed.ExternalCreation{}, err
 	}
 	p := cr.Spec.ForProvider
@@ -151,7 +152,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Outpost) (managed.Ex
 			// Authentik may have made the outpost although its answer was
 			// lost or unreadable; the adopter looks for it before
 			// creating again.
-			mrsetup.MarkCreateUnconfirmed(cr)
+			mrbehavior.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}

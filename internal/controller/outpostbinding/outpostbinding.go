@@ -24,6 +24,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -76,12 +77,12 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.OutpostBindingGroupKind,
 	Object:           &v1alpha1.OutpostBinding{},
 	List:             &v1alpha1.OutpostBindingList{},
-	Dependencies: append(mrsetup.ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
+	Dependencies: append(mrbehavior.ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
 		return mg.(*v1alpha1.OutpostBinding).Spec.ForProvider.ProviderRef
-	}), mrsetup.Dependency{
+	}), mrbehavior.Dependency{
 		Object: &v1alpha1.Outpost{},
-		Value:  mrsetup.ExternalName,
-		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
+		Value:  mrbehavior.ExternalName,
+		Names: mrbehavior.NamedBy(func(mg resource.Managed) *xpv2.Reference {
 			return mg.(*v1alpha1.OutpostBinding).Spec.ForProvider.OutpostRef
 		}),
 	}),
@@ -101,7 +102,7 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector, lists *aut
 		managed.WithTypedExternalConnector[*v1alpha1.OutpostBinding](c),
 		managed.WithInitializers(),
 		managed.WithDeterministicExternalName(true),
-		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
+		managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)),
 	}
 }
 

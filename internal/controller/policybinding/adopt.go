@@ -13,7 +13,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const (
@@ -26,9 +26,9 @@ const (
 // policy's, at another order) bindings to an application unique, so they
 // are all the application's bindings of the group or policy, each with how
 // it differs from the spec.
-func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*external, error)) mrsetup.CandidateFinder {
+func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*external, error)) mrbehavior.CandidateFinder {
 	a := &adopter{connect: connect}
-	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+	return func(ctx context.Context, mg resource.Managed) ([]mrbehavior.Candidate, error) {
 		cr, ok := mg.(*v1alpha1.PolicyBinding)
 		if !ok {
 			return nil, errors.New(errNotPolicyBinding)
@@ -37,9 +37,9 @@ func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*externa
 		if err != nil {
 			return nil, err
 		}
-		out := make([]mrsetup.Candidate, 0, len(bindings))
+		out := make([]mrbehavior.Candidate, 0, len(bindings))
 		for _, b := range bindings {
-			out = append(out, mrsetup.Candidate{
+			out = append(out, mrbehavior.Candidate{
 				ExternalName: b.Pk,
 				Description:  fmt.Sprintf("a binding of %s to application %s", describeSubject(b), b.Target),
 				Diff:         Diff(cr.Spec.ForProvider, parametersOf(&b)),

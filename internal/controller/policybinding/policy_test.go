@@ -19,7 +19,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
@@ -386,7 +386,7 @@ func TestWaitsForPolicy(t *testing.T) {
 	f := newFixture(t, env)
 	pending := &v1alpha1.ExpressionPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "pending"}}
 	env.Create(pending)
-	r := mrsetup.WaitsForDependencies(env.Kube, Kind, env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), time.Minute)
+	r := mrbehavior.WaitsForDependencies(env.Kube, Kind.Object, Kind.Dependencies, env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), time.Minute)
 
 	res, err := env.Reconcile(r, keyOf(cr))
 	if err != nil || res.RequeueAfter != time.Minute || env.Changes(cr) != 0 {

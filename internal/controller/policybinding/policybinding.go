@@ -22,6 +22,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
@@ -89,22 +90,22 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.PolicyBindingGroupKind,
 	Object:           &v1alpha1.PolicyBinding{},
 	List:             &v1alpha1.PolicyBindingList{},
-	Dependencies: []mrsetup.Dependency{{
+	Dependencies: []mrbehavior.Dependency{{
 		Object: &v1alpha1.Application{},
 		Value:  func(o client.Object) string { return ptr.Deref(o.(*v1alpha1.Application).Status.AtProvider.PK, "") },
-		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
+		Names: mrbehavior.NamedBy(func(mg resource.Managed) *xpv2.Reference {
 			return mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef
 		}),
 	}, {
 		Object: &v1alpha1.Group{},
-		Value:  mrsetup.ExternalName,
-		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
+		Value:  mrbehavior.ExternalName,
+		Names: mrbehavior.NamedBy(func(mg resource.Managed) *xpv2.Reference {
 			return mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.GroupRef
 		}),
 	}, {
 		Object: &v1alpha1.ExpressionPolicy{},
-		Value:  mrsetup.ExternalName,
-		Names: mrsetup.NamedBy(func(mg resource.Managed) *xpv2.Reference {
+		Value:  mrbehavior.ExternalName,
+		Names: mrbehavior.NamedBy(func(mg resource.Managed) *xpv2.Reference {
 			return mg.(*v1alpha1.PolicyBinding).Spec.ForProvider.PolicyRef
 		}),
 	}},
@@ -118,9 +119,9 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 		return &external{client: ac}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithReferenceResolver(mrsetup.ReferenceResolver(kube)),
-		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.PolicyBinding](c)),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.External)}),
+		managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)),
+		managed.WithTypedExternalConnector(mrbehavior.ObserveAfterCreate[*v1alpha1.PolicyBinding](c)),
+		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(c.External)}),
 	}
 }
 
@@ -384,7 +385,7 @@ func (e *external) request(ctx context.Context, p v1alpha1.PolicyBindingParamete
 
 // Create makes the binding and records its UUID as the external name.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalCreation, error) {
-	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+	if adopted, err := mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
 		return managed.ExternalCreation{}, err
 	}
 	req, err := e.request(ctx, cr.Spec.ForProvider)
@@ -397,7 +398,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 			// Authentik may have made the binding although its answer was
 			// lost or unreadable; the adopter looks for it before
 			// creating again.
-			mrsetup.MarkCreateUnconfirmed(cr)
+			mrbehavior.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errCreate)
 	}

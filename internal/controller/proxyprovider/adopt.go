@@ -10,7 +10,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const (
@@ -29,8 +29,8 @@ const proxyComponent = "ak-provider-proxy-form"
 // across every provider type, so it is the one with the spec's name, if
 // any. A provider of another type with that name is never a candidate: it
 // is an error that says so.
-func candidates(connect func(context.Context, *v1alpha1.ProxyProvider) (*authentik.Client, error)) mrsetup.CandidateFinder {
-	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+func candidates(connect func(context.Context, *v1alpha1.ProxyProvider) (*authentik.Client, error)) mrbehavior.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrbehavior.Candidate, error) {
 		cr, ok := mg.(*v1alpha1.ProxyProvider)
 		if !ok {
 			return nil, errors.New(errNotProxyProvider)
@@ -47,7 +47,7 @@ func candidates(connect func(context.Context, *v1alpha1.ProxyProvider) (*authent
 		if err := authentik.Classify(resp, err); err != nil {
 			return nil, errors.Wrap(err, errFindByName)
 		}
-		var out []mrsetup.Candidate
+		var out []mrbehavior.Candidate
 		for i := range l.Results {
 			p := &l.Results[i]
 			if p.Name != *cr.Spec.ForProvider.Name {
@@ -57,7 +57,7 @@ func candidates(connect func(context.Context, *v1alpha1.ProxyProvider) (*authent
 			if err != nil {
 				return nil, errors.Wrap(err, errObserveFlow)
 			}
-			out = append(out, mrsetup.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Description: fmt.Sprintf("proxy provider %q", p.Name), Diff: Diff(cr.Spec.ForProvider, observed)})
+			out = append(out, mrbehavior.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Description: fmt.Sprintf("proxy provider %q", p.Name), Diff: Diff(cr.Spec.ForProvider, observed)})
 		}
 		if len(out) > 0 {
 			return out, nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -68,8 +69,8 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 		return &external{client: ac}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.ProxyProvider](c)),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
+		managed.WithTypedExternalConnector(mrbehavior.ObserveAfterCreate[*v1alpha1.ProxyProvider](c)),
+		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }
 
@@ -129,7 +130,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ProxyProvider) (man
 // adopter settles it (taken over with consent, else named as the
 // obstacle) and nothing else is written.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (managed.ExternalCreation, error) {
-	adopt := func() (bool, error) { return mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)) }
+	adopt := func() (bool, error) { return mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.connected)) }
 	listed, err := e.nameListed(ctx, cr.Spec.ForProvider.Name)
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errFindByName)
@@ -154,7 +155,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ProxyProvider) (mana
 			// Authentik may have made the provider although its answer was
 			// lost or unreadable; the adopter looks for it before
 			// creating again.
-			mrsetup.MarkCreateUnconfirmed(cr)
+			mrbehavior.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const (
@@ -22,8 +22,8 @@ const (
 // Authentik, so it is the scope mapping with the spec's name. A mapping of
 // another type with the name is not listed here; Authentik refuses the
 // create on spec.forProvider.name.
-func candidates(connect func(context.Context, *v1alpha1.ScopeMapping) (*authentik.Client, error)) mrsetup.CandidateFinder {
-	return func(ctx context.Context, mg resource.Managed) ([]mrsetup.Candidate, error) {
+func candidates(connect func(context.Context, *v1alpha1.ScopeMapping) (*authentik.Client, error)) mrbehavior.CandidateFinder {
+	return func(ctx context.Context, mg resource.Managed) ([]mrbehavior.Candidate, error) {
 		cr, ok := mg.(*v1alpha1.ScopeMapping)
 		if !ok {
 			return nil, errors.New(errNotScopeMapping)
@@ -40,13 +40,13 @@ func candidates(connect func(context.Context, *v1alpha1.ScopeMapping) (*authenti
 		if err := authentik.Classify(resp, err); err != nil {
 			return nil, errors.Wrap(err, errFindByName)
 		}
-		var out []mrsetup.Candidate
+		var out []mrbehavior.Candidate
 		for i := range l.Results {
 			m := &l.Results[i]
 			if m.Name != name {
 				continue
 			}
-			out = append(out, mrsetup.Candidate{ExternalName: m.Pk, Description: fmt.Sprintf("scope mapping %q", m.Name), Diff: Diff(cr.Spec.ForProvider, parametersOf(m))})
+			out = append(out, mrbehavior.Candidate{ExternalName: m.Pk, Description: fmt.Sprintf("scope mapping %q", m.Name), Diff: Diff(cr.Spec.ForProvider, parametersOf(m))})
 		}
 		return out, nil
 	}

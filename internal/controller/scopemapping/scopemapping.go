@@ -20,6 +20,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -58,8 +59,8 @@ func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.
 		return &external{client: ac}
 	})
 	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector(mrsetup.ObserveAfterCreate[*v1alpha1.ScopeMapping](c)),
-		managed.WithInitializers(&mrsetup.Adopter{Kube: kube, Find: candidates(c.Client)}),
+		managed.WithTypedExternalConnector(mrbehavior.ObserveAfterCreate[*v1alpha1.ScopeMapping](c)),
+		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(c.Client)}),
 	}
 }
 
@@ -111,7 +112,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ScopeMapping) (mana
 
 // Create makes the mapping and records its UUID as the external name.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.ScopeMapping) (managed.ExternalCreation, error) {
-	if adopted, err := mrsetup.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
+	if adopted, err := mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
 		return managed.ExternalCreation{}, err
 	}
 	m, resp, err := e.api().PropertymappingsProviderScopeCreate(ctx).ScopeMappingRequest(request(cr.Spec.ForProvider)).Execute()
@@ -120,7 +121,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ScopeMapping) (manag
 			// Authentik may have made the mapping although its answer was
 			// lost or unreadable; the adopter looks for it before creating
 			// again.
-			mrsetup.MarkCreateUnconfirmed(cr)
+			mrbehavior.MarkCreateUnconfirmed(cr)
 		}
 		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
 	}

@@ -1,4 +1,4 @@
-package mrsetup
+package mrbehavior
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package mrsetup
+package mrbehavior
 
 import (
 	"context"
@@ -44,8 +44,8 @@ type Dependency struct {
 	Wakes func(client.Object) []string
 }
 
-// valueChanged passes updates that change what references resolve to.
-func (d Dependency) valueChanged() predicate.Predicate {
+// ValueChanged passes updates that change what references resolve to.
+func (d Dependency) ValueChanged() predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc:  func(event.CreateEvent) bool { return false },
 		DeleteFunc:  func(event.DeleteEvent) bool { return false },
@@ -56,9 +56,9 @@ func (d Dependency) valueChanged() predicate.Predicate {
 	}
 }
 
-// referrers maps an object of the referenced kind to the resources of the
+// Referrers maps an object of the referenced kind to the resources of the
 // depending kind, listed as an empty list, that name it.
-func (d Dependency) referrers(kube client.Reader, list resource.ManagedList) handler.MapFunc {
+func (d Dependency) Referrers(kube client.Reader, list resource.ManagedList) handler.MapFunc {
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
 		if d.Wakes != nil {
 			var reqs []reconcile.Request
@@ -117,17 +117,18 @@ func ProviderDependencies(ref func(resource.Managed) *v1alpha1.ProviderReference
 // only while the resource is younger than awaitMissing (the provider may
 // see a resource before the object made with it); one that is still
 // missing then, being deleted or failing (Synced False) is not waited for,
-// so the resource reports it in its own status.
-func WaitsForDependencies(kube client.Reader, k Kind, r reconcile.Reconciler, poll time.Duration) reconcile.Reconciler {
-	if len(k.Dependencies) == 0 {
+// so the resource reports it in its own status. object is an empty
+// resource of r's kind, deps the kinds its references name.
+func WaitsForDependencies(kube client.Reader, object client.Object, deps []Dependency, r reconcile.Reconciler, poll time.Duration) reconcile.Reconciler {
+	if len(deps) == 0 {
 		return r
 	}
 	return reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
-		mg, ok := k.Object.DeepCopyObject().(resource.Managed)
+		mg, ok := object.DeepCopyObject().(resource.Managed)
 		if !ok || kube.Get(ctx, req.NamespacedName, mg) != nil || meta.GetExternalName(mg) != "" || meta.WasDeleted(mg) {
 			return r.Reconcile(ctx, req)
 		}
-		for _, d := range k.Dependencies {
+		for _, d := range deps {
 			if d.Names == nil {
 				continue
 			}

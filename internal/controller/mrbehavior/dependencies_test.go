@@ -1,4 +1,4 @@
-package mrsetup
+package mrbehavior
 
 import (
 	"context"
@@ -84,8 +84,8 @@ func TestProviderDependencies(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var got []reconcile.Request
-			if d.valueChanged().Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}) {
-				got = d.referrers(kube, &v1alpha1.ApplicationList{})(context.Background(), tc.new)
+			if d.ValueChanged().Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}) {
+				got = d.Referrers(kube, &v1alpha1.ApplicationList{})(context.Background(), tc.new)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nrequests (-want, +got):\n%s", tc.reason, diff)
@@ -158,9 +158,9 @@ func TestWaitsForDependencies(t *testing.T) {
 	if err := apis.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
-	k := Kind{Object: &v1alpha1.Application{}, Dependencies: ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
+	deps := ProviderDependencies(func(mg resource.Managed) *v1alpha1.ProviderReference {
 		return mg.(*v1alpha1.Application).Spec.ForProvider.ProviderRef
-	})}
+	})
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.objects...).Build()
@@ -169,7 +169,7 @@ func TestWaitsForDependencies(t *testing.T) {
 				reconciled = true
 				return reconcile.Result{}, nil
 			})
-			got, err := WaitsForDependencies(kube, k, inner, time.Minute).Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "team-a", Name: "grafana"}})
+			got, err := WaitsForDependencies(kube, &v1alpha1.Application{}, deps, inner, time.Minute).Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "team-a", Name: "grafana"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +234,7 @@ func TestDependencyWakes(t *testing.T) {
 	kube := fake.NewClientBuilder().WithScheme(s).Build()
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := d.referrers(kube, &v1alpha1.ApplicationList{})(context.Background(), tc.obj)
+			got := d.Referrers(kube, &v1alpha1.ApplicationList{})(context.Background(), tc.obj)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
 			}

@@ -1,11 +1,10 @@
-package mrsetup
+package mrbehavior
 
 import (
 	"context"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -61,12 +60,3 @@ func (w *statusWriter) unchanged(ctx context.Context, obj client.Object) bool {
 	}
 	return equality.Semantic.DeepEqual(want["status"], have["status"])
 }
-
-// clientManager is a manager whose client is another one, for the
-// managed reconciler, which takes its client from the manager.
-type clientManager struct {
-	ctrl.Manager
-	client client.Client
-}
-
-func (m clientManager) GetClient() client.Client { return m.client }
