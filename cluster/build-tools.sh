@@ -2,11 +2,13 @@
 # Builds the local control-plane tools from pinned Go modules (no Docker, no release downloads):
 #   kube        etcd, kube-apiserver, kube-controller-manager, kubectl
 #   node        kube-scheduler, kubelet, kube-proxy, pause (a node that runs pods; not part of `all`
-#               yet), CoreDNS (the node's cluster DNS), helm (to render Crossplane's chart), and static
-#               builds of Crossplane and the functions for their images (after `crossplane functions`).
+#               yet), CoreDNS (the node's cluster DNS), helm (to render Crossplane's chart), and the
+#               *-static binaries of Crossplane's and the functions' images (after `crossplane functions`).
 #               The container runtime, runc, CNI plugins and iptables are Debian's packages.
 #   crossplane  crossplane (core), crank (the `crossplane` CLI), localreg (in-memory OCI registry)
 #   functions   function-patch-and-transform, function-go-templating, function-auto-ready
+#               Crossplane and the functions are built static (CGO_ENABLED=0), as their images need:
+#               one build of their packages serves the host's binaries and the images'.
 #   promtool    Prometheus' rule checker, for `make rules-test` (not part of `all`: e2e does not need it)
 # Binaries land in _output/bin (override with TOOLS_BIN). A binary is rebuilt only when its stamp
 # (version, ldflags, Go version, sha256 of the wrapper go.sum) changed or it is missing.
@@ -54,7 +56,7 @@ log() { printf '[build-tools %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 stamp_for() {
   local sum
   sum=$(sha256sum "$1/go.sum" "$1/go.mod" | sha256sum | cut -c1-16)
-  printf 'version=%s go=%s gosum=%s ldflags=%s\n' "$2" "$GO_VERSION" "$sum" "$3"
+  printf 'version=%s go=%s gosum=%s ldflags=%s%s\n' "$2" "$GO_VERSION" "$sum" "$3" "${CGO_ENABLED:+ cgo=$CGO_ENABLED}"
 }
 
 # build NAME MODULE_DIR VERSION LDFLAGS PKG : go build PKG inside MODULE_DIR -> $BIN/NAME, unless up to date.
@@ -114,8 +116,9 @@ build_node() {
   # The wrapper's own main.go picks CoreDNS' plugins: it is part of the stamp.
   build coredns "$TOOLS/addons" "$COREDNS_VERSION+main=$(sha256sum < "$TOOLS/addons/coredns/main.go" | cut -c1-12)" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" ./coredns
   build helm "$TOOLS/addons" "$HELM_VERSION" "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" helm.sh/helm/v4/cmd/helm
-  # Static builds for images, which have no C library: Crossplane core and the Configuration's
-  # functions, as Crossplane's node deploys them from their packages.
+  # The binaries of the images the node runs (crossplane-pods.sh): Crossplane core and the
+  # Configuration's functions. `all` builds them static already, so these are links of cached
+  # packages; their own names keep an image's binary static whatever rebuilt the host's.
   CGO_ENABLED=0 build crossplane-static "$TOOLS/crossplane" "$XP_CORE_VERSION" "$(xp_ldflags)" \
     github.com/crossplane/crossplane/v2/cmd/crossplane
   CGO_ENABLED=0 build function-go-templating-static "$TOOLS/functions" "$FN_GOTPL_VERSION" "-s -w" github.com/crossplane-contrib/function-go-templating
@@ -138,7 +141,7 @@ xp_ldflags() { echo "-s -w -X github.com/crossplane/crossplane-runtime/v2/pkg/ve
 build_crossplane() {
   # The version string matters: the package manager checks packages' crossplane.version constraints
   # against it. It moved from crossplane/internal/version (v2.2) to crossplane-runtime/pkg/version (v2.4).
-  build crossplane "$TOOLS/crossplane" "$XP_CORE_VERSION" "$(xp_ldflags)" github.com/crossplane/crossplane/v2/cmd/crossplane
+  CGO_ENABLED=0 build crossplane "$TOOLS/crossplane" "$XP_CORE_VERSION" "$(xp_ldflags)" github.com/crossplane/crossplane/v2/cmd/crossplane
   build crank "$TOOLS/crank" "$XP_CLI_VERSION" \
     "-s -w -X github.com/crossplane/crossplane/v2/internal/version.version=$XP_CLI_VERSION" \
     github.com/crossplane/crossplane/v2/cmd/crank
@@ -155,8 +158,8 @@ build_crossplane() {
 }
 
 build_functions() {
-  build function-patch-and-transform "$TOOLS/functions" "$FN_PAT_VERSION" "-s -w" github.com/crossplane-contrib/function-patch-and-transform
-  build function-go-templating "$TOOLS/functions" "$FN_GOTPL_VERSION" "-s -w" github.com/crossplane-contrib/function-go-templating
+  CGO_ENABLED=0 build function-patch-and-transform "$TOOLS/functions" "$FN_PAT_VERSION" "-s -w" github.com/crossplane-contrib/function-patch-and-transform
+  CGO_ENABLED=0 build function-go-templating "$TOOLS/functions" "$FN_GOTPL_VERSION" "-s -w" github.com/crossplane-contrib/function-go-templating
   # function-auto-ready's go.mod says github.com/crossplane/function-auto-ready, so it cannot be required
   # under its crossplane-contrib path: copy the verified module zip into .work and build it as a main module.
   # Its function-sdk-go also always serves metrics on *:8080 (the provider's metrics port), so a small
@@ -173,7 +176,7 @@ build_functions() {
     patch -s -p1 -d "$d" < "$patch"
     echo "$want" > "$d/.module-sum"
   fi
-  build function-auto-ready "$d" "$FN_READY_VERSION+${want#* }" "-s -w" .
+  CGO_ENABLED=0 build function-auto-ready "$d" "$FN_READY_VERSION+${want#* }" "-s -w" .
   # Package metadata (crossplane.yaml + input CRDs) for `crank xpkg build` and `crank beta validate`.
   local f v
   for f in function-patch-and-transform@$FN_PAT_VERSION function-go-templating@$FN_GOTPL_VERSION function-auto-ready@$FN_READY_VERSION; do
