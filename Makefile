@@ -103,19 +103,15 @@ node-test: build xpkg ## examples/gitops on the local node (not in `make test` y
 	cluster/build-tools.sh node
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/node-test.sh
 
-.PHONY: demo-node
-demo-node: build xpkg ## What node-test does (without its tests), left running: `kubectl get pods -n crossplane-system` shows Crossplane, the provider and the functions.
+.PHONY: demo
+demo: build xpkg ## The whole stack on a local node (root), left running: Crossplane from its chart, the provider and the functions as pods from their packages, examples/gitops and the examples applied.
 	cluster/local/node-deps.sh
 	cluster/build-tools.sh node
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/node-test.sh --demo
 
-.PHONY: demo
-demo: build tools ## Bring the whole stack up locally with the examples applied and leave it running.
-	cluster/e2e/run.sh --demo
-
 .PHONY: demo-down
 demo-down: ## Stop everything `make demo` started.
-	cluster/local/down.sh
+	CLUSTER_NODE=1 cluster/local/down.sh
 
 .PHONY: image
 image: ## Build the provider's OCI image without Docker: $(OUTPUT)/image/provider-authentik-$(VERSION).tar.

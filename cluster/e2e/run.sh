@@ -8,7 +8,6 @@
 #   cluster/e2e/run.sh                  the e2e suite (make e2e)
 #   cluster/e2e/run.sh --examples-only  apply the examples and the seed's ProxyConfig, wait until all
 #                                       are Ready, tear down (make e2e, at the oldest Authentik line)
-#   cluster/e2e/run.sh --demo           leave the stack running with the examples applied (make demo)
 # E2E_AUTHENTIK_VERSION picks the Authentik release line the simulator answers as
 # (default: the simulator's, the line of the provider's API client).
 # E2E_RUN picks the e2e tests to run by pattern (go test -run), e.g. E2E_RUN=TestNamespaceDeletion;
@@ -18,14 +17,12 @@ set -euo pipefail
 # shellcheck source=../local/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 
-DEMO=false
 EXAMPLES_ONLY=false
 for a in "$@"; do
   case "$a" in
-    --demo) DEMO=true ;;
     --examples-only) EXAMPLES_ONLY=true ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) die "unknown argument $a (usage: $0 [--demo | --examples-only])" ;;
+    *) die "unknown argument $a (usage: $0 [--examples-only])" ;;
   esac
 done
 
@@ -40,7 +37,6 @@ TOKEN=$(openssl rand -hex 24)
 
 teardown() {
   local rc=$?
-  if $DEMO && [ "$rc" -eq 0 ]; then return 0; fi
   if [ "$rc" -ne 0 ]; then
     log "FAILED (exit $rc); provider log tail:"
     tail -30 "$LOGS/provider.log" 2>/dev/null >&2 || true
@@ -64,10 +60,10 @@ install_configuration_apis
 start_bg authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$E2E_SIM_PORT" --token "$TOKEN" \
   ${E2E_AUTHENTIK_VERSION:+--authentik-version "$E2E_AUTHENTIK_VERSION"}
 wait_for_pid_port authentik-sim "$E2E_SIM_PORT" 30
-# The suite tests route discovery (cluster/e2e/discovery_test.go); the examples-only run and the demo
-# keep the provider's default, discovery off, and the examples-only run checks it costs nothing there.
+# The suite tests route discovery (cluster/e2e/discovery_test.go); the examples-only run keeps the
+# provider's default, discovery off, and checks it costs nothing there.
 DISCOVERY=()
-if ! $EXAMPLES_ONLY && ! $DEMO; then DISCOVERY=(--enable-discovery); fi
+if ! $EXAMPLES_ONLY; then DISCOVERY=(--enable-discovery); fi
 start_bg provider "$BIN/provider" --debug --poll=5s --leader-election-namespace=crossplane-system \
   --metrics-bind-address="127.0.0.1:$E2E_PROVIDER_METRICS_PORT" \
   --health-probe-bind-address="127.0.0.1:$E2E_PROVIDER_HEALTH_PORT" "${DISCOVERY[@]}"
@@ -139,43 +135,6 @@ if $EXAMPLES_ONLY; then
   ! grep -E 'Starting EventSource.*(Ingress|HTTPRoute|ProxyConfig)' "$LOGS/provider.log" || die "the provider watches routes or ProxyConfigs although --enable-discovery was not given"
   log "route discovery is off by default: no discovery controller in the metrics, no Ingress/HTTPRoute/ProxyConfig watch in the log"
   log "examples and the seed's ProxyConfig are Ready against Authentik $(curl -fsS -H "Authorization: Bearer $TOKEN" "$SIM_URL/api/v3/admin/version/" | sed -n 's/.*"version_current":"\([^"]*\)".*/\1/p')"
-  exit 0
-fi
-
-if $DEMO; then
-  apply_seed_proxyconfig
-  apply_oidcconfigs
-  echo
-  "$BIN/crank" beta trace proxyconfig/longhorn-proxy -n longhorn-system || true
-  echo
-  "$BIN/crank" beta trace proxyprovider/longhorn -n default || true
-  echo
-  log "the provider's metrics at $METRICS_URL, 15s apart:"
-  show_metrics() {
-    curl -s "$METRICS_URL" | grep -E '^provider_authentik_(api_requests_total\{code_class="2xx",operation="GET /(providers/proxy|core/applications|admin/version)/|provider_configs\{condition="AuthentikReachable"|unmanaged_objects|applications_open)' | sort
-  }
-  show_metrics; sleep 15; echo "  ..."; show_metrics
-  cat <<TXT
-
-The stack is running: kube-apiserver, Crossplane, the Authentik simulator on
-$SIM_URL and provider-authentik (log: $LOGS/provider.log).
-
-What to try next:
-  export KUBECONFIG=$KUBECONFIG PATH=$BIN:\$PATH
-  curl -s $METRICS_URL | grep ^provider_authentik_   # the provider's own metrics
-  kubectl get managed -A; kubectl get proxyconfig -A
-  # Change a field behind the provider's back and watch it come back within seconds:
-  curl -s -X PATCH -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' \\
-    -d '{"mode":"forward_single","external_host":"https://changed.example.com"}' \\
-    $SIM_URL/api/v3/providers/proxy/\$(kubectl get proxyprovider longhorn -n default -o jsonpath='{.status.atProvider.pk}')/
-  kubectl get proxyprovider longhorn -n default -o jsonpath='{.status.atProvider}' ; echo
-  # Delete a resource and see it leave Authentik:
-  kubectl delete proxyprovider longhorn -n default
-  curl -s -H 'Authorization: Bearer $TOKEN' '$SIM_URL/api/v3/providers/proxy/?name__iexact=longhorn-example'
-  crossplane beta trace is '$BIN/crank beta trace'
-
-Stop everything with: make demo-down
-TXT
   exit 0
 fi
 
