@@ -165,7 +165,7 @@ YAML
   fi
   log "the provider as a pod: its RBAC, a deleted pod, two replicas (go test -tags node ./cluster/package)"
   (cd "$ROOT" && NODE_TEST_ROOT=$ROOT NODE_TEST_SIM_URL="http://$NODE_IP:$NODE_TEST_SIM_PORT" NODE_TEST_TOKEN=$TOKEN \
-    go test -count=1 -v -timeout 20m -tags node -run "${NODE_TEST_RUN:-TestProvider|TestRBAC|TestLeader}" ./cluster/package/)
+    go test -count=1 -v -timeout 20m -tags node -run "${NODE_TEST_RUN:-TestProvider|TestPackages|TestRBAC|TestLeader}" ./cluster/package/)
   echo
   k get pods -A -o wide
   echo

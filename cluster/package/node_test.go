@@ -196,6 +196,74 @@ func TestProviderRunsAsAPod(t *testing.T) {
 	if c := n.discoveryCondition(); !strings.HasPrefix(c, "True: ") {
 		t.Errorf("ClusterProviderConfig's RouteDiscovery with discovery-rbac.yaml applied: got %q, want True", c)
 	}
+	// The kubelet ran it through containerd: its parent is the runtime's
+	// shim, not a script of ours.
+	pids := providerPIDs(t)
+	if len(pids) != 1 {
+		t.Errorf("%d provider processes on this machine, want 1: %v", len(pids), pids)
+	}
+	for _, pid := range pids {
+		if p := parentProgram(t, pid); filepath.Base(p) != "containerd-shim-runc-v2" {
+			t.Errorf("the parent of the provider's process %d runs %q, want containerd-shim-runc-v2", pid, p)
+		}
+	}
+}
+
+// TestPackagesInstalledOnce checks what Flux's health checks and the
+// Configuration's dependencies leave: every package Installed and Healthy,
+// and one package object per package path (registry and tag aside). A
+// layout Function named otherwise than Crossplane names a dependency would
+// make it install that function a second time.
+func TestPackagesInstalledOnce(t *testing.T) {
+	n := setupNode(t)
+	out := n.mustKubectl(t, "", "get", "providers.pkg.crossplane.io,functions.pkg.crossplane.io,configurations.pkg.crossplane.io", "-o",
+		`jsonpath={range .items[*]}{.kind}/{.metadata.name} {.spec.package} {.status.conditions[?(@.type=="Installed")].status}{.status.conditions[?(@.type=="Healthy")].status}{"\n"}{end}`)
+	got := map[string][]string{}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			t.Errorf("package %q: want kind/name, package and its Installed and Healthy conditions", l)
+			continue
+		}
+		if f[2] != "TrueTrue" {
+			t.Errorf("%s (%s): Installed and Healthy are %q, want both True", f[0], f[1], f[2])
+		}
+		_, ref, _ := strings.Cut(f[1], "/")
+		ref, _, _ = strings.Cut(ref, "@")
+		if i := strings.LastIndex(ref, ":"); i >= 0 {
+			ref = ref[:i]
+		}
+		got[ref] = append(got[ref], f[0])
+	}
+	want := map[string][]string{
+		"gitops-lifecycle/provider-authentik":                  {"Provider/provider-authentik"},
+		"gitops-lifecycle/configuration-authentik-proxyconfig": {"Configuration/configuration-authentik-proxyconfig"},
+		"crossplane-contrib/function-go-templating":            {"Function/crossplane-contrib-function-go-templating"},
+		"crossplane-contrib/function-auto-ready":               {"Function/crossplane-contrib-function-auto-ready"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("package objects by package path: -want, +got:\n%s", diff)
+	}
+}
+
+// parentProgram is the program pid's parent runs, its first argument.
+func parentProgram(t *testing.T, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the command's name in parentheses: the state, then the parent's PID.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 2 {
+		t.Fatalf("/proc/%d/stat: %q", pid, b)
+	}
+	cmd, err := os.ReadFile(filepath.Join("/proc", f[1], "cmdline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, _, _ := strings.Cut(string(cmd), "\x00")
+	return prog
 }
 
 func TestRBACIngressListRemoved(t *testing.T) {
@@ -490,26 +558,33 @@ func TestLeaderHandOverTwoReplicas(t *testing.T) {
 	t.Cleanup(func() { _, _ = n.kubectl("", "delete", "namespace", ns, "--wait=false") })
 	n.mustKubectl(t, proxyConfigs(ns, ns, count), "apply", "-f", "-")
 	n.allReady(t, ns, count)
-	if c := apiRequests(t, pods[follower]); c != 0 {
-		t.Errorf("the follower %s made %v Authentik requests while %s led, want 0", follower, c, leader)
-	}
 
-	// The follower, or the pod the ReplicaSet makes for the deleted one,
-	// whichever asks first once the leader lets go.
+	// As in a drain: the node is cordoned, so the pod the ReplicaSet makes
+	// for the deleted leader stays Pending and cannot win the race for the
+	// lease; the follower must take over.
+	nodeName := n.mustKubectl(t, "", "get", "nodes", "-o", "jsonpath={.items[0].metadata.name}")
+	n.mustKubectl(t, "", "cordon", nodeName)
+	t.Cleanup(func() { _, _ = n.kubectl("", "uncordon", nodeName) })
+	if c := apiRequests(t, pods[follower]); c != 0 {
+		t.Fatalf("the follower %s made %v Authentik requests while %s led, want 0", follower, c, leader)
+	}
 	deleted := time.Now()
-	before := apiRequests(t, pods[follower])
 	n.mustKubectl(t, "", "delete", "pod", "-n", xpNamespace, leader, "--wait=false")
 	var next string
 	eventually(t, "another pod takes the lease", func() (bool, string) {
 		next = n.leaseHolder()
 		return next != "" && next != leader, next
 	})
-	t.Logf("hand-over %s after the leader's pod %s was deleted; %s leads (the follower was %s)", time.Since(deleted).Round(100*time.Millisecond), leader, next, follower)
 	if next != follower {
-		if c := apiRequests(t, pods[follower]); c != before {
-			t.Errorf("the follower %s made %v Authentik requests while %s led, want 0", follower, c-before, next)
-		}
+		t.Fatalf("%s took the lease after the leader's pod %s was deleted, want the follower %s", next, leader, follower)
+	}
+	t.Logf("hand-over to the follower %s %s after the leader's pod %s was deleted", follower, time.Since(deleted).Round(100*time.Millisecond), leader)
+	if p := n.mustKubectl(t, "", "get", "pods", "-n", xpNamespace, "-l", providerSelector, "--field-selector=status.phase=Pending", "-o", "name"); p == "" {
+		t.Errorf("no Pending provider pod on the cordoned node: the leader's replacement ran")
 	}
 	n.mustKubectl(t, proxyConfigs(ns, ns+"-after", count), "apply", "-f", "-")
 	n.allReady(t, ns, 2*count)
+	if c := apiRequests(t, pods[follower]); c == 0 {
+		t.Errorf("the follower %s made no Authentik request after it took the lease, want the new ProxyConfigs made by it", follower)
+	}
 }
