@@ -119,35 +119,27 @@ type schema struct {
 
 type modelKey struct{ model, key string }
 
-type schemaLoad struct {
-	once   sync.Once
-	schema *schema
-	err    error
-}
+// moduleSchema parses and validates the module's schema (SchemaPath) once
+// per process: parsing the 90k-line document takes about a second and
+// every test builds its own Server.
+var moduleSchema = sync.OnceValues(func() (*schema, error) {
+	path, err := SchemaPath()
+	if err != nil {
+		return nil, err
+	}
+	return parseSchema(path)
+})
 
-var (
-	schemasMu sync.Mutex
-	schemas   = map[string]*schemaLoad{}
-)
-
-// loadSchema parses and validates the schema at path once per process:
-// parsing the 90k-line document takes about a second and every test builds
-// its own Server.
+// loadSchema returns the schema at path, the module's parsed once.
 func loadSchema(path string) (*schema, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, errors.Wrap(err, errLoadSchema)
 	}
-	schemasMu.Lock()
-	l, ok := schemas[abs]
-	if !ok {
-		l = &schemaLoad{}
-		schemas[abs] = l
+	if module, err := SchemaPath(); err == nil && module == abs {
+		return moduleSchema()
 	}
-	schemasMu.Unlock()
-
-	l.once.Do(func() { l.schema, l.err = parseSchema(abs) })
-	return l.schema, l.err
+	return parseSchema(abs)
 }
 
 func parseSchema(path string) (*schema, error) {

@@ -103,15 +103,11 @@ func New(o Options) (*Server, error) {
 	if o.DisableSchema {
 		return s, nil
 	}
-	path := o.SchemaPath
-	if path == "" {
-		p, err := SchemaPath()
-		if err != nil {
-			return nil, errors.Wrap(err, errSchema)
-		}
-		path = p
+	load := moduleSchema
+	if o.SchemaPath != "" {
+		load = func() (*schema, error) { return loadSchema(o.SchemaPath) }
 	}
-	sc, err := loadSchema(path)
+	sc, err := load()
 	if err != nil {
 		return nil, errors.Wrap(err, errSchema)
 	}

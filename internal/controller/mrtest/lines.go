@@ -16,15 +16,21 @@ import (
 // authentiksim.DefaultVersion only.
 const VersionsEnv = "AUTHENTIK_TEST_VERSIONS"
 
-// line is the release line the running tests talk to.
-var line = authentiksim.DefaultVersion
-
-// ReleaseLine returns the Authentik release line the running tests talk to.
-func ReleaseLine() string { return line }
+// ReleaseLine returns the Authentik release line the running tests talk to:
+// the one VersionsEnv names, which Main sets before each run, else
+// authentiksim.DefaultVersion.
+func ReleaseLine() string {
+	if v := os.Getenv(VersionsEnv); v != "" && !strings.Contains(v, ",") {
+		return v
+	}
+	return authentiksim.DefaultVersion
+}
 
 // Main runs a package's tests once per Authentik release line, so that
 // every controller test runs against what each line answers. Call it from
-// TestMain. A failure is reported with the line it happened at.
+// TestMain. A failure is reported with the line it happened at. The line
+// travels in VersionsEnv, set between runs while no test runs: a process
+// per line would parse Authentik's schema once per line.
 func Main(m *testing.M) {
 	flag.Parse()
 	lines := authentiksim.LineNames()
@@ -40,7 +46,10 @@ func Main(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", VersionsEnv, err)
 			os.Exit(2)
 		}
-		line = l
+		if err := os.Setenv(VersionsEnv, l); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", VersionsEnv, err)
+			os.Exit(2)
+		}
 		fmt.Printf("=== Authentik %s\n", l)
 		if c := m.Run(); c != 0 {
 			fmt.Printf("--- FAIL against Authentik %s\n", l)

@@ -72,7 +72,7 @@ type Env struct {
 // token Secret matches the simulator's token, and the supplied objects.
 func New(t testing.TB, objs ...client.Object) *Env {
 	t.Helper()
-	sim := simtest.New(t, Token, simtest.WithAuthentikVersion(line))
+	sim := simtest.New(t, Token, simtest.WithAuthentikVersion(ReleaseLine()))
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		t.Fatal(err)
