@@ -6,30 +6,18 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 )
 
-// DeletionAges holds, per managed resource kind, how long its oldest
-// resource has waited for its deletion to finish: 0 when none is being
-// deleted.
-var DeletionAges = newStateSet[float64](prometheus.NewDesc(NameDeletionAge,
-	"Seconds since the oldest managed resource of the kind was asked to be deleted and still exists (0 when none is being deleted).", []string{labelKind}, nil),
-	func(d *prometheus.Desc, states map[string]float64, ch chan<- prometheus.Metric) {
-		for kind, age := range states {
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, age, kind)
-		}
-	})
-
-func init() { ctrlmetrics.Registry.MustRegister(DeletionAges) }
-
-// A DeletionRecorder records DeletionAges for one kind every interval, from
-// the manager's cache: it makes no request to Authentik and none to the API
-// server beyond the informer the kind's controller already runs.
+// A DeletionRecorder records, every interval, how long the oldest managed
+// resource of one kind has waited for its deletion to finish (0 when none
+// is being deleted), from the manager's cache: it makes no request to
+// Authentik and none to the API server beyond the informer the kind's
+// controller already runs. It is the collector of its kind's series.
 type DeletionRecorder struct {
+	prometheus.Gauge
 	kube     client.Reader
-	kind     string
 	list     resource.ManagedList
 	interval time.Duration
 	now      func() time.Time
@@ -38,7 +26,12 @@ type DeletionRecorder struct {
 // NewDeletionRecorder returns a recorder for the kind whose empty list is
 // list.
 func NewDeletionRecorder(kube client.Reader, kind string, list resource.ManagedList, interval time.Duration) *DeletionRecorder {
-	return &DeletionRecorder{kube: kube, kind: kind, list: list, interval: interval, now: time.Now}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        NameDeletionAge,
+		Help:        "Seconds since the oldest managed resource of the kind was asked to be deleted and still exists (0 when none is being deleted).",
+		ConstLabels: prometheus.Labels{labelKind: kind},
+	})
+	return &DeletionRecorder{Gauge: g, kube: kube, list: list, interval: interval, now: time.Now}
 }
 
 // Start records until ctx ends; it implements manager.Runnable.
@@ -70,5 +63,5 @@ func (r *DeletionRecorder) Record(ctx context.Context) {
 			oldest = max(oldest, r.now().Sub(ts.Time).Seconds())
 		}
 	}
-	DeletionAges.Set(r.kind, oldest)
+	r.Set(oldest)
 }

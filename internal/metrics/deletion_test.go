@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,11 +53,12 @@ func TestDeletionRecorder(t *testing.T) {
 				t.Fatal(err)
 			}
 			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.objs...).Build()
-			DeletionAges.Reset()
 			r := NewDeletionRecorder(kube, "Group", &v1alpha1.GroupList{}, time.Minute)
 			r.now = func() time.Time { return now }
 			r.Record(context.Background())
-			got, known := Value(NameDeletionAge, map[string]string{"kind": "Group"}), len(gather(t, NameDeletionAge))
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(r)
+			got, known := valueIn(reg, NameDeletionAge, map[string]string{"kind": "Group"}), testutil.CollectAndCount(r, NameDeletionAge)
 			if diff := cmp.Diff(tc.want, got); diff != "" || known != 1 {
 				t.Errorf("%s\n-want, +got:\n%s\nseries: %d, want 1", tc.reason, diff, known)
 			}

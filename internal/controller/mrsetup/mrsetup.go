@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
@@ -95,6 +96,9 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
 		}
 		del := metrics.NewDeletionRecorder(mgr.GetClient(), k.GroupVersionKind.Kind, k.List, o.MetricOptions.PollStateMetricInterval)
+		if err := ctrlmetrics.Registry.Register(del); err != nil {
+			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
+		}
 		if err := mgr.Add(del); err != nil {
 			return errors.Wrapf(err, "%s for %s", errStateMetrics, k.GroupKind)
 		}
