@@ -1,12 +1,15 @@
 package application
 
 import (
+	"slices"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	api "goauthentik.io/api/v3"
 	"k8s.io/utils/ptr"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 // request builds the full body for a create or PUT from the spec. Fields the
@@ -96,27 +99,20 @@ func keep[T any](s, o *T) *T {
 // reference nor a selector names one and it is not to be detached.
 func LateInitialize(spec *v1alpha1.ApplicationParameters, observed v1alpha1.ApplicationParameters) bool {
 	changed := false
-	fill := func(s **string, o *string) {
-		if *s == nil && o != nil {
-			*s = ptr.To(*o)
-			changed = true
-		}
-	}
-	fill(&spec.Name, observed.Name)
-	fill(&spec.Slug, observed.Slug)
-	fill(&spec.Group, observed.Group)
-	fill(&spec.PolicyEngineMode, observed.PolicyEngineMode)
-	fill(&spec.MetaLaunchURL, observed.MetaLaunchURL)
-	fill(&spec.MetaDescription, observed.MetaDescription)
-	fill(&spec.MetaPublisher, observed.MetaPublisher)
-	fill(&spec.MetaIcon, observed.MetaIcon)
-	if spec.OpenInNewTab == nil && observed.OpenInNewTab != nil {
-		spec.OpenInNewTab = ptr.To(*observed.OpenInNewTab)
-		changed = true
+	filled := []bool{
+		mrbehavior.FillUnset(&spec.Name, observed.Name),
+		mrbehavior.FillUnset(&spec.Slug, observed.Slug),
+		mrbehavior.FillUnset(&spec.Group, observed.Group),
+		mrbehavior.FillUnset(&spec.PolicyEngineMode, observed.PolicyEngineMode),
+		mrbehavior.FillUnset(&spec.MetaLaunchURL, observed.MetaLaunchURL),
+		mrbehavior.FillUnset(&spec.MetaDescription, observed.MetaDescription),
+		mrbehavior.FillUnset(&spec.MetaPublisher, observed.MetaPublisher),
+		mrbehavior.FillUnset(&spec.MetaIcon, observed.MetaIcon),
+		mrbehavior.FillUnset(&spec.OpenInNewTab, observed.OpenInNewTab),
 	}
 	if spec.Provider == nil && spec.ProviderRef == nil && spec.ProviderSelector == nil && !ptr.Deref(spec.DetachProvider, false) && observed.Provider != nil {
 		spec.Provider = ptr.To(*observed.Provider)
 		changed = true
 	}
-	return changed
+	return changed || slices.Contains(filled, true)
 }

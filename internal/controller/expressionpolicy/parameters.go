@@ -1,6 +1,7 @@
 package expressionpolicy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
@@ -8,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 // What a diff shows of an expression: whether it differs, never the code,
@@ -71,17 +73,13 @@ func Diff(spec, observed v1alpha1.ExpressionPolicyParameters) string {
 // whether it changed anything.
 func LateInitialize(spec *v1alpha1.ExpressionPolicyParameters, observed v1alpha1.ExpressionPolicyParameters) bool {
 	changed := false
-	if spec.Name == nil && observed.Name != nil {
-		spec.Name = ptr.To(*observed.Name)
-		changed = true
-	}
-	if spec.Expression == nil && observed.Expression != nil {
-		spec.Expression = ptr.To(*observed.Expression)
-		changed = true
-	}
 	if spec.ExecutionLogging == nil {
 		spec.ExecutionLogging = ptr.To(ptr.Deref(observed.ExecutionLogging, false))
 		changed = true
 	}
-	return changed
+	filled := []bool{
+		mrbehavior.FillUnset(&spec.Name, observed.Name),
+		mrbehavior.FillUnset(&spec.Expression, observed.Expression),
+	}
+	return changed || slices.Contains(filled, true)
 }

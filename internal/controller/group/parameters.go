@@ -13,6 +13,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const errAttributes = "spec.forProvider.attributes must be a JSON object"
@@ -114,14 +115,6 @@ func Diff(spec, observed v1alpha1.GroupParameters) string {
 // attributes are left unset.
 func LateInitialize(spec *v1alpha1.GroupParameters, observed v1alpha1.GroupParameters) bool {
 	changed := false
-	if spec.Name == nil && observed.Name != nil {
-		spec.Name = ptr.To(*observed.Name)
-		changed = true
-	}
-	if spec.IsSuperuser == nil && observed.IsSuperuser != nil {
-		spec.IsSuperuser = ptr.To(*observed.IsSuperuser)
-		changed = true
-	}
 	if spec.Parents == nil && len(spec.ParentRefs) == 0 && spec.ParentSelector == nil && len(observed.Parents) > 0 {
 		spec.Parents = slices.Clone(observed.Parents)
 		changed = true
@@ -130,5 +123,9 @@ func LateInitialize(spec *v1alpha1.GroupParameters, observed v1alpha1.GroupParam
 		spec.Attributes = observed.Attributes.DeepCopy()
 		changed = true
 	}
-	return changed
+	filled := []bool{
+		mrbehavior.FillUnset(&spec.Name, observed.Name),
+		mrbehavior.FillUnset(&spec.IsSuperuser, observed.IsSuperuser),
+	}
+	return changed || slices.Contains(filled, true)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const (
@@ -414,31 +415,24 @@ func keep[T any](s, o *T) *T {
 // unset: the status shows them, and setting them is the user's choice.
 func LateInitialize(spec *v1alpha1.OAuth2ProviderParameters, observed v1alpha1.OAuth2ProviderParameters) bool {
 	changed := false
-	fill := func(s **string, o *string) {
-		if *s == nil && o != nil {
-			*s = ptr.To(*o)
-			changed = true
-		}
-	}
-	fill(&spec.Name, observed.Name)
-	fill(&spec.ClientType, observed.ClientType)
-	fill(&spec.ClientID, observed.ClientID)
-	fill(&spec.AccessCodeValidity, observed.AccessCodeValidity)
-	fill(&spec.AccessTokenValidity, observed.AccessTokenValidity)
-	fill(&spec.RefreshTokenValidity, observed.RefreshTokenValidity)
-	fill(&spec.SubMode, observed.SubMode)
-	fill(&spec.IssuerMode, observed.IssuerMode)
-	fill(&spec.AuthorizationFlow, observed.AuthorizationFlow)
-	fill(&spec.InvalidationFlow, observed.InvalidationFlow)
-	if spec.IncludeClaimsInIDToken == nil && observed.IncludeClaimsInIDToken != nil {
-		spec.IncludeClaimsInIDToken = ptr.To(*observed.IncludeClaimsInIDToken)
-		changed = true
+	filled := []bool{
+		mrbehavior.FillUnset(&spec.Name, observed.Name),
+		mrbehavior.FillUnset(&spec.ClientType, observed.ClientType),
+		mrbehavior.FillUnset(&spec.ClientID, observed.ClientID),
+		mrbehavior.FillUnset(&spec.AccessCodeValidity, observed.AccessCodeValidity),
+		mrbehavior.FillUnset(&spec.AccessTokenValidity, observed.AccessTokenValidity),
+		mrbehavior.FillUnset(&spec.RefreshTokenValidity, observed.RefreshTokenValidity),
+		mrbehavior.FillUnset(&spec.SubMode, observed.SubMode),
+		mrbehavior.FillUnset(&spec.IssuerMode, observed.IssuerMode),
+		mrbehavior.FillUnset(&spec.AuthorizationFlow, observed.AuthorizationFlow),
+		mrbehavior.FillUnset(&spec.InvalidationFlow, observed.InvalidationFlow),
+		mrbehavior.FillUnset(&spec.IncludeClaimsInIDToken, observed.IncludeClaimsInIDToken),
 	}
 	if spec.RedirectURIs == nil && len(observed.RedirectURIs) > 0 {
 		spec.RedirectURIs = slices.Clone(observed.RedirectURIs)
 		changed = true
 	}
-	return changed
+	return changed || slices.Contains(filled, true)
 }
 
 // createRequest is the body of a create: every field the spec sets, and

@@ -13,6 +13,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 const errConfigNotObject = "spec.forProvider.config must be a JSON object"
@@ -126,17 +127,12 @@ func Diff(spec, observed view, attached []int32) string {
 // the provider list stay unset: Authentik's defaults are not the user's
 // choice, and an unset list is left to OutpostBindings.
 func LateInitialize(spec *v1alpha1.OutpostParameters, observed view) bool {
-	changed := false
-	fill := func(s **string, o *string) {
-		if *s == nil && o != nil {
-			*s = ptr.To(*o)
-			changed = true
-		}
+	filled := []bool{
+		mrbehavior.FillUnset(&spec.Name, observed.Name),
+		mrbehavior.FillUnset(&spec.Type, observed.Type),
+		mrbehavior.FillUnset(&spec.ServiceConnection, observed.ServiceConnection),
 	}
-	fill(&spec.Name, observed.Name)
-	fill(&spec.Type, observed.Type)
-	fill(&spec.ServiceConnection, observed.ServiceConnection)
-	return changed
+	return slices.Contains(filled, true)
 }
 
 // mergedConfig is base with the keys of over set on top; base is not

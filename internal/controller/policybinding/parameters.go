@@ -1,6 +1,7 @@
 package policybinding
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
@@ -8,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 // parametersOf reads a binding as Authentik returned it into the spec's
@@ -82,18 +84,6 @@ func keep[T any](s, o *T) *T {
 // spec names neither in any way.
 func LateInitialize(spec *v1alpha1.PolicyBindingParameters, observed v1alpha1.PolicyBindingParameters) bool {
 	changed := false
-	fill := func(s **int32, o *int32) {
-		if *s == nil && o != nil {
-			*s = ptr.To(*o)
-			changed = true
-		}
-	}
-	fillBool := func(s **bool, o *bool) {
-		if *s == nil && o != nil {
-			*s = ptr.To(*o)
-			changed = true
-		}
-	}
 	if spec.Application == nil && spec.ApplicationRef == nil && spec.ApplicationSelector == nil && observed.Application != nil {
 		spec.Application = ptr.To(*observed.Application)
 		changed = true
@@ -108,11 +98,13 @@ func LateInitialize(spec *v1alpha1.PolicyBindingParameters, observed v1alpha1.Po
 			changed = true
 		}
 	}
-	fill(&spec.Order, observed.Order)
-	fillBool(&spec.Negate, observed.Negate)
-	fillBool(&spec.Enabled, observed.Enabled)
-	fill(&spec.Timeout, observed.Timeout)
-	return changed
+	filled := []bool{
+		mrbehavior.FillUnset(&spec.Order, observed.Order),
+		mrbehavior.FillUnset(&spec.Negate, observed.Negate),
+		mrbehavior.FillUnset(&spec.Enabled, observed.Enabled),
+		mrbehavior.FillUnset(&spec.Timeout, observed.Timeout),
+	}
+	return changed || slices.Contains(filled, true)
 }
 
 // observation is what status.atProvider shows of a binding.

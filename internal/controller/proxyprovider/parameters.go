@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 // request builds the full body for a create or PUT from the spec. Fields the
@@ -150,35 +151,24 @@ func containsAll(set, sub []string) bool {
 // whether it changed anything. Property mappings and the certificate stay
 // unset: Authentik's defaults for them are not the user's choice.
 func LateInitialize(spec *v1alpha1.ProxyProviderParameters, observed v1alpha1.ProxyProviderParameters) bool {
-	changed := false
-	fill := func(s **string, o *string) {
-		if *s == nil && o != nil {
-			*s = ptr.To(*o)
-			changed = true
-		}
+	filled := []bool{
+		mrbehavior.FillUnset(&spec.Name, observed.Name),
+		mrbehavior.FillUnset(&spec.Mode, observed.Mode),
+		mrbehavior.FillUnset(&spec.ExternalHost, observed.ExternalHost),
+		mrbehavior.FillUnset(&spec.InternalHost, observed.InternalHost),
+		mrbehavior.FillUnset(&spec.InternalHostSSLValidation, observed.InternalHostSSLValidation),
+		mrbehavior.FillUnset(&spec.AuthorizationFlow, observed.AuthorizationFlow),
+		mrbehavior.FillUnset(&spec.InvalidationFlow, observed.InvalidationFlow),
+		mrbehavior.FillUnset(&spec.CookieDomain, observed.CookieDomain),
+		mrbehavior.FillUnset(&spec.SkipPathRegex, observed.SkipPathRegex),
+		mrbehavior.FillUnset(&spec.BasicAuthEnabled, observed.BasicAuthEnabled),
+		mrbehavior.FillUnset(&spec.BasicAuthUserAttribute, observed.BasicAuthUserAttribute),
+		mrbehavior.FillUnset(&spec.BasicAuthPasswordAttribute, observed.BasicAuthPasswordAttribute),
+		mrbehavior.FillUnset(&spec.InterceptHeaderAuth, observed.InterceptHeaderAuth),
+		mrbehavior.FillUnset(&spec.AccessTokenValidity, observed.AccessTokenValidity),
+		mrbehavior.FillUnset(&spec.RefreshTokenValidity, observed.RefreshTokenValidity),
 	}
-	fillBool := func(s **bool, o *bool) {
-		if *s == nil && o != nil {
-			*s = ptr.To(*o)
-			changed = true
-		}
-	}
-	fill(&spec.Name, observed.Name)
-	fill(&spec.Mode, observed.Mode)
-	fill(&spec.ExternalHost, observed.ExternalHost)
-	fill(&spec.InternalHost, observed.InternalHost)
-	fillBool(&spec.InternalHostSSLValidation, observed.InternalHostSSLValidation)
-	fill(&spec.AuthorizationFlow, observed.AuthorizationFlow)
-	fill(&spec.InvalidationFlow, observed.InvalidationFlow)
-	fill(&spec.CookieDomain, observed.CookieDomain)
-	fill(&spec.SkipPathRegex, observed.SkipPathRegex)
-	fillBool(&spec.BasicAuthEnabled, observed.BasicAuthEnabled)
-	fill(&spec.BasicAuthUserAttribute, observed.BasicAuthUserAttribute)
-	fill(&spec.BasicAuthPasswordAttribute, observed.BasicAuthPasswordAttribute)
-	fillBool(&spec.InterceptHeaderAuth, observed.InterceptHeaderAuth)
-	fill(&spec.AccessTokenValidity, observed.AccessTokenValidity)
-	fill(&spec.RefreshTokenValidity, observed.RefreshTokenValidity)
-	return changed
+	return slices.Contains(filled, true)
 }
 
 // observation is what status.atProvider shows of a provider.

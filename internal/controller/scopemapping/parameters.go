@@ -1,6 +1,7 @@
 package scopemapping
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
@@ -8,6 +9,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 )
 
 // What a diff shows of an expression: whether it differs, never the code,
@@ -76,18 +78,13 @@ func Diff(spec, observed v1alpha1.ScopeMappingParameters) string {
 // LateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything.
 func LateInitialize(spec *v1alpha1.ScopeMappingParameters, observed v1alpha1.ScopeMappingParameters) bool {
-	changed := false
-	fill := func(s **string, o *string) {
-		if *s == nil && o != nil {
-			*s = ptr.To(*o)
-			changed = true
-		}
+	filled := []bool{
+		mrbehavior.FillUnset(&spec.Name, observed.Name),
+		mrbehavior.FillUnset(&spec.ScopeName, observed.ScopeName),
+		mrbehavior.FillUnset(&spec.Description, observed.Description),
+		mrbehavior.FillUnset(&spec.Expression, observed.Expression),
 	}
-	fill(&spec.Name, observed.Name)
-	fill(&spec.ScopeName, observed.ScopeName)
-	fill(&spec.Description, observed.Description)
-	fill(&spec.Expression, observed.Expression)
-	return changed
+	return slices.Contains(filled, true)
 }
 
 // observation is what status.atProvider shows of a mapping.
