@@ -47,8 +47,8 @@ func main() {
 		leaderElectionNS = app.Flag("leader-election-namespace", "Namespace of the leader election Lease; default: the pod's namespace.").Envar("LEADER_ELECTION_NAMESPACE").String()
 		// Crossplane and its providers lead for 60 s and try to renew for 50:
 		// with controller-runtime's 15 and 10 a loaded API server that
-		// answered a renewal late cost the leader its lease (seen with 500
-		// ProxyConfigs on two cores), and the provider stopped.
+		// answers a renewal late costs the leader its lease, and the
+		// provider stops.
 		leaseDuration = app.Flag("leader-election-lease-duration", "How long a replica waits before it takes over from a leader that stopped renewing.").Default("60s").Duration()
 		renewDeadline = app.Flag("leader-election-renew-deadline", "How long the leader keeps trying to renew before it gives up leading.").Default("50s").Duration()
 		retryPeriod   = app.Flag("leader-election-retry-period", "How often replicas try to acquire or renew the lease.").Default("2s").Duration()

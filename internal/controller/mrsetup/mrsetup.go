@@ -86,7 +86,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 	if o.MetricOptions != nil && o.MetricOptions.MRStateMetrics != nil {
 		// The state recorder lists into the list it is given while the
 		// deletion recorder copies k.List: a list of its own, or the copy
-		// races the listing and panics (seen with 300 resources).
+		// races the listing.
 		own, ok := k.List.DeepCopyObject().(resource.ManagedList)
 		if !ok {
 			return errors.Errorf("%s for %s", errStateMetrics, k.GroupKind)
