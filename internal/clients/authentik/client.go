@@ -59,7 +59,7 @@ type Client struct {
 	// flows its flow cache, shared with the connector's other clients when
 	// the connector built it.
 	reads *readStore
-	flows *FlowCache
+	flows *flowCache
 	// conn built the client, for As.
 	conn *Connector
 	// tokenSum and kind name the shared lists the client reads (reads.go).
@@ -78,10 +78,10 @@ func New(cfg Config, conn *Connector) (*Client, error) {
 	if conn == nil {
 		conn = NewConnector(nil, DefaultReadAge)
 	}
-	return newClient(cfg, conn, NewFlowCache(DefaultFlowCacheTTL))
+	return newClient(cfg, conn, newFlowCache(defaultFlowCacheTTL))
 }
 
-func newClient(cfg Config, conn *Connector, flows *FlowCache) (*Client, error) {
+func newClient(cfg Config, conn *Connector, flows *flowCache) (*Client, error) {
 	if cfg.URL == "" {
 		return nil, errors.New(errNoURL)
 	}
@@ -170,7 +170,7 @@ func (p *httpClientPool) get(cfg Config) (*http.Client, error) {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	c := &http.Client{Transport: NewRetryTransport(&metricsTransport{next: transport}, DefaultRetry), Timeout: timeout}
+	c := &http.Client{Transport: newRetryTransport(&metricsTransport{next: transport}, defaultRetry), Timeout: timeout}
 	p.clients[key] = c
 	return c, nil
 }

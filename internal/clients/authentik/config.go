@@ -47,7 +47,7 @@ type Connector struct {
 	// replace it to see what is built.
 	NewClient func(Config) (*Client, error)
 
-	flows      *FlowCache
+	flows      *flowCache
 	reads      *readStore
 	transports *httpClientPool
 	outposts   *OutpostLists
@@ -60,7 +60,7 @@ func NewConnector(kube client.Client, readAge time.Duration) *Connector {
 	c := &Connector{
 		Kube:       kube,
 		Usage:      resource.NewProviderConfigUsageTracker(kube, &v1alpha1.ProviderConfigUsage{}),
-		flows:      NewFlowCache(DefaultFlowCacheTTL),
+		flows:      newFlowCache(defaultFlowCacheTTL),
 		reads:      newReadStore(readAge),
 		transports: newHTTPClientPool(),
 		outposts:   NewOutpostLists(SerializePerOutpost),
@@ -118,7 +118,7 @@ func checkUnhealthy(ctx context.Context, pc resource.ProviderConfig, ac *Client)
 		return nil
 	}
 	if h := ac.CheckHealth(ctx); !h.Usable() {
-		return errors.Errorf(errUnhealthyConfig, ConfigKind(pc), ConfigName(pc), h.Problem())
+		return errors.Errorf(errUnhealthyConfig, ConfigKind(pc), configName(pc), h.Problem())
 	}
 	return nil
 }
@@ -170,7 +170,7 @@ func (c *Connector) ConfigFor(ctx context.Context, pc resource.ProviderConfig) (
 	if err == nil {
 		cfg, err = c.configFromSpec(ctx, spec)
 	}
-	return cfg, errors.Wrapf(err, errUseConfig, ConfigKind(pc), ConfigName(pc))
+	return cfg, errors.Wrapf(err, errUseConfig, ConfigKind(pc), configName(pc))
 }
 
 // confine turns a ProviderConfig's spec into the form both kinds resolve
@@ -242,7 +242,7 @@ func SecretsOf(pc resource.ProviderConfig) []types.NamespacedName {
 	return out
 }
 
-// ConfigKind and ConfigName identify a provider config in messages: a
+// ConfigKind and configName identify a provider config in messages: a
 // ClusterProviderConfig by its name, a ProviderConfig by namespace/name.
 func ConfigKind(pc resource.ProviderConfig) string {
 	if pc.GetNamespace() == "" {
@@ -251,8 +251,8 @@ func ConfigKind(pc resource.ProviderConfig) string {
 	return v1alpha1.ProviderConfigKind
 }
 
-// ConfigName is the config's name, qualified by its namespace if it has one.
-func ConfigName(pc resource.ProviderConfig) string {
+// configName is the config's name, qualified by its namespace if it has one.
+func configName(pc resource.ProviderConfig) string {
 	if pc.GetNamespace() == "" {
 		return pc.GetName()
 	}

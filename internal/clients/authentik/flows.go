@@ -13,9 +13,9 @@ const (
 	DefaultAuthorizationFlow = "default-provider-authorization-implicit-consent"
 	DefaultInvalidationFlow  = "default-provider-invalidation-flow"
 
-	// DefaultFlowCacheTTL is how long a flow's slug and UUID are trusted.
+	// defaultFlowCacheTTL is how long a flow's slug and UUID are trusted.
 	// Flows are rarely recreated; a stale entry costs one failed write.
-	DefaultFlowCacheTTL = 10 * time.Minute
+	defaultFlowCacheTTL = 10 * time.Minute
 )
 
 const (
@@ -24,9 +24,9 @@ const (
 	errFlowMissing = "no flow has this UUID"
 )
 
-// A FlowCache remembers flow slugs and UUIDs per Authentik server so that a
+// A flowCache remembers flow slugs and UUIDs per Authentik server so that a
 // reconcile does not look a flow up on every call.
-type FlowCache struct {
+type flowCache struct {
 	ttl     time.Duration
 	now     func() time.Time
 	mu      sync.Mutex
@@ -40,12 +40,12 @@ type flowEntry struct {
 	expires time.Time
 }
 
-// NewFlowCache returns a cache whose entries live for ttl.
-func NewFlowCache(ttl time.Duration) *FlowCache {
-	return &FlowCache{ttl: ttl, now: time.Now, entries: map[flowKey]flowEntry{}}
+// newFlowCache returns a cache whose entries live for ttl.
+func newFlowCache(ttl time.Duration) *flowCache {
+	return &flowCache{ttl: ttl, now: time.Now, entries: map[flowKey]flowEntry{}}
 }
 
-func (c *FlowCache) get(k flowKey) (string, bool) {
+func (c *flowCache) get(k flowKey) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
@@ -55,7 +55,7 @@ func (c *FlowCache) get(k flowKey) (string, bool) {
 	return e.value, true
 }
 
-func (c *FlowCache) put(server, slug, uuid string) {
+func (c *flowCache) put(server, slug, uuid string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	exp := c.now().Add(c.ttl)
@@ -65,7 +65,7 @@ func (c *FlowCache) put(server, slug, uuid string) {
 
 // Forget drops what the cache knows of a flow slug, for example after
 // Authentik refused its UUID.
-func (c *FlowCache) Forget(server, slug string) {
+func (c *flowCache) Forget(server, slug string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[flowKey{server: server, slug: slug}]; ok {

@@ -15,7 +15,7 @@ import (
 // Shared reads. Observing each managed resource with its own GET costs one
 // Authentik request per resource per poll. Instead every resource of a
 // kind reads its object from one list of all the collection's objects
-// (ReadPageSize per page), fetched at most once per read age for each
+// (readPageSize per page), fetched at most once per read age for each
 // Authentik server, token and reading kind, and shared by all of them.
 //
 // What a read may return:
@@ -36,9 +36,9 @@ import (
 // DefaultReadAge is how old a shared list may be when nothing else is set.
 const DefaultReadAge = 15 * time.Second
 
-// ReadPageSize is how many objects a shared list asks for per page.
+// readPageSize is how many objects a shared list asks for per page.
 // Authentik may answer fewer; the reader follows the pages.
-const ReadPageSize = 1000
+const readPageSize = 1000
 
 // A Collection is a kind of Authentik object that managed resources read
 // through the shared lists.
@@ -356,7 +356,7 @@ func refresh[T any](ctx context.Context, c *Client, k *Collection[T], st *server
 	for page := int32(1); page > 0 && err == nil; {
 		var objs []T
 		var resp *http.Response
-		objs, page, resp, err = k.List(ctx, c.API, page, ReadPageSize)
+		objs, page, resp, err = k.List(ctx, c.API, page, readPageSize)
 		err = Classify(resp, err)
 		all = append(all, objs...)
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
-// A RetryPolicy bounds how transient failures are retried.
-type RetryPolicy struct {
+// A retryPolicy bounds how transient failures are retried.
+type retryPolicy struct {
 	// Attempts is the most requests sent for one call, the first included.
 	Attempts int
 	// Backoff is the wait before the first retry; it doubles on each retry.
@@ -19,21 +19,21 @@ type RetryPolicy struct {
 	MaxBackoff time.Duration
 }
 
-// DefaultRetry retries a transient failure twice, within about a second, so
+// defaultRetry retries a transient failure twice, within about a second, so
 // a reconcile fails fast and the controller's own backoff takes over.
-var DefaultRetry = RetryPolicy{Attempts: 3, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second}
+var defaultRetry = retryPolicy{Attempts: 3, Backoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second}
 
 // retryTransport retries idempotent requests that failed transiently.
 type retryTransport struct {
 	next   http.RoundTripper
-	policy RetryPolicy
+	policy retryPolicy
 }
 
-// NewRetryTransport wraps a transport so that idempotent requests (GET, HEAD,
+// newRetryTransport wraps a transport so that idempotent requests (GET, HEAD,
 // PUT, DELETE) are retried with exponential backoff after a connection error
 // or a 429, 502, 503 or 504 answer. POST is never retried: Authentik has no
 // idempotency keys, so a retried create could make a duplicate.
-func NewRetryTransport(next http.RoundTripper, p RetryPolicy) http.RoundTripper {
+func newRetryTransport(next http.RoundTripper, p retryPolicy) http.RoundTripper {
 	return &retryTransport{next: next, policy: p}
 }
 

@@ -45,7 +45,7 @@ func candidates(connect func(context.Context, *v1alpha1.Application) (*authentik
 		return []mrbehavior.Candidate{{
 			ExternalName: slug,
 			Description:  fmt.Sprintf("application %q", a.Name),
-			Diff:         Diff(cr.Spec.ForProvider, parametersOf(a)),
+			Diff:         specDiff(cr.Spec.ForProvider, parametersOf(a)),
 			Unadoptable:  otherProvider(cr.Spec.ForProvider.Provider, a),
 		}}, nil
 	}

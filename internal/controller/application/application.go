@@ -204,7 +204,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 		return managed.ExternalObservation{}, err
 	}
 	observed := parametersOf(a)
-	diff := Diff(e.desired(cr.Spec.ForProvider), observed)
+	diff := specDiff(e.desired(cr.Spec.ForProvider), observed)
 	cr.Status.AtProvider = observation(a)
 	if e.withheld != "" {
 		// A provider Authentik still has is not one to copy into the spec.
@@ -214,7 +214,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Application) (manag
 	} else {
 		cr.SetConditions(xpv2.Available())
 	}
-	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	lateInit := lateInitialize(&cr.Spec.ForProvider, observed)
 
 	return managed.ExternalObservation{
 		ResourceExists:          true,

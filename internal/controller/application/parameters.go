@@ -57,11 +57,11 @@ func parametersOf(a *api.Application) v1alpha1.ApplicationParameters {
 	return out
 }
 
-// Diff compares the fields the spec sets with what Authentik has. Unset
+// specDiff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ; the provider reference and
 // selector are not Authentik's and are left out. With detachProvider any
 // provider differs. An empty result means up to date.
-func Diff(spec, observed v1alpha1.ApplicationParameters) string {
+func specDiff(spec, observed v1alpha1.ApplicationParameters) string {
 	want := spec
 	want.ProviderRef, want.ProviderSelector, want.DetachProvider, want.RequiredGroups = nil, nil, nil, nil
 	got := onlySetFields(want, observed)
@@ -94,10 +94,10 @@ func keep[T any](s, o *T) *T {
 	return o
 }
 
-// LateInitialize fills the spec's unset fields from Authentik and reports
+// lateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything. The provider is filled only when neither a
 // reference nor a selector names one and it is not to be detached.
-func LateInitialize(spec *v1alpha1.ApplicationParameters, observed v1alpha1.ApplicationParameters) bool {
+func lateInitialize(spec *v1alpha1.ApplicationParameters, observed v1alpha1.ApplicationParameters) bool {
 	changed := false
 	filled := []bool{
 		mrbehavior.FillUnset(&spec.Name, observed.Name),

@@ -38,7 +38,7 @@ type Kind struct {
 	// namespace.
 	Namespaced bool
 	// New returns an empty config of the kind.
-	New func() CheckedConfig
+	New func() checkedConfig
 	// NewList returns an empty list of the kind.
 	NewList func() client.ObjectList
 	// Items returns the configs in a list of the kind.
@@ -52,7 +52,7 @@ var Kinds = []Kind{
 		GroupKind:        v1alpha1.ProviderConfigGroupKind,
 		GroupVersionKind: v1alpha1.ProviderConfigGroupVersionKind,
 		Namespaced:       true,
-		New:              func() CheckedConfig { return &v1alpha1.ProviderConfig{} },
+		New:              func() checkedConfig { return &v1alpha1.ProviderConfig{} },
 		NewList:          func() client.ObjectList { return &v1alpha1.ProviderConfigList{} },
 		Items: func(l client.ObjectList) []resource.ProviderConfig {
 			items := l.(*v1alpha1.ProviderConfigList).Items //nolint:forcetypeassert // NewList made it.
@@ -66,7 +66,7 @@ var Kinds = []Kind{
 	{
 		GroupKind:        v1alpha1.ClusterProviderConfigGroupKind,
 		GroupVersionKind: v1alpha1.ClusterProviderConfigGroupVersionKind,
-		New:              func() CheckedConfig { return &v1alpha1.ClusterProviderConfig{} },
+		New:              func() checkedConfig { return &v1alpha1.ClusterProviderConfig{} },
 		NewList:          func() client.ObjectList { return &v1alpha1.ClusterProviderConfigList{} },
 		Items: func(l client.ObjectList) []resource.ProviderConfig {
 			items := l.(*v1alpha1.ClusterProviderConfigList).Items //nolint:forcetypeassert // NewList made it.
@@ -147,9 +147,9 @@ func setupUsage(mgr ctrl.Manager, o controller.Options, k Kind) error {
 // own, and the usage count) do not trigger a check.
 func setupHealth(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector, k Kind) error {
 	name := "health/" + strings.ToLower(k.GroupKind)
-	r := NewHealthReconciler(mgr.GetClient(), conn, k.New, o.PollInterval, o.Logger.WithValues("controller", name))
+	r := newHealthReconciler(mgr.GetClient(), conn, k.New, o.PollInterval, o.Logger.WithValues("controller", name))
 	bySecret := func(ctx context.Context, s client.Object) []reconcile.Request {
-		reqs, err := ConfigsUsingSecret(ctx, mgr.GetClient(), k, s)
+		reqs, err := configsUsingSecret(ctx, mgr.GetClient(), k, s)
 		if err != nil {
 			mgr.GetLogger().Error(err, "cannot map a Secret to the provider configs that read it", "controller", name)
 		}

@@ -25,9 +25,9 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
-// FinalizerCredentialsInUse keeps a ProviderConfig, and the Secrets it
+// finalizerCredentialsInUse keeps a ProviderConfig, and the Secrets it
 // reads, while managed resources in its namespace refer to it.
-const FinalizerCredentialsInUse = "authentik.m.crossplane.io/credentials-in-use" //nolint:gosec // A finalizer name, not a credential.
+const finalizerCredentialsInUse = "authentik.m.crossplane.io/credentials-in-use" //nolint:gosec // A finalizer name, not a credential.
 
 const (
 	errListManaged    = "cannot list the managed resources in the namespace"
@@ -56,7 +56,7 @@ func managedLists(s *runtime.Scheme) []resource.ManagedList {
 	return out
 }
 
-// A CredentialsGuard keeps the credentials of namespaced ProviderConfigs
+// A credentialsGuard keeps the credentials of namespaced ProviderConfigs
 // until the managed resources using them are gone. Deleting a namespace
 // deletes everything in it in no particular order: the token Secret, which
 // has no finalizer, and the ProviderConfig, whose in-use finalizer goes as
@@ -68,21 +68,21 @@ func managedLists(s *runtime.Scheme) []resource.ManagedList {
 // on the Secrets that config reads; a config or Secret being deleted stays
 // readable until the last such resource is gone. It reconciles one
 // namespace at a time.
-type CredentialsGuard struct {
+type credentialsGuard struct {
 	kube client.Client
 }
 
-// NewCredentialsGuard returns a guard that reads and updates objects
+// newCredentialsGuard returns a guard that reads and updates objects
 // through kube.
-func NewCredentialsGuard(kube client.Client) *CredentialsGuard {
-	return &CredentialsGuard{kube: kube}
+func newCredentialsGuard(kube client.Client) *credentialsGuard {
+	return &credentialsGuard{kube: kube}
 }
 
 // Reconcile sets or removes the guard's finalizer on the ProviderConfigs
 // and Secrets in the namespace req names. It adds the config's finalizer
 // before the Secrets' and removes it after them, so a config never goes
 // while a Secret still carries the guard's finalizer for it.
-func (g *CredentialsGuard) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+func (g *credentialsGuard) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	ns := req.Name
 	pcs := &v1alpha1.ProviderConfigList{}
 	if err := g.kube.List(ctx, pcs, client.InNamespace(ns)); err != nil {
@@ -142,7 +142,7 @@ func (g *CredentialsGuard) Reconcile(ctx context.Context, req reconcile.Request)
 
 // usedConfigs names the ProviderConfigs that managed resources in ns refer
 // to, those being deleted included: they need the credentials most.
-func (g *CredentialsGuard) usedConfigs(ctx context.Context, ns string) (map[string]bool, error) {
+func (g *credentialsGuard) usedConfigs(ctx context.Context, ns string) (map[string]bool, error) {
 	used := map[string]bool{}
 	for _, l := range managedLists(g.kube.Scheme()) {
 		err := g.kube.List(ctx, l, client.InNamespace(ns))
@@ -178,19 +178,19 @@ func localConfig(o client.Object) (string, bool) {
 // hold adds the guard's finalizer. An object already being deleted takes no
 // new finalizer (the API server refuses it); it goes when its other
 // finalizers do.
-func (g *CredentialsGuard) hold(ctx context.Context, o client.Object, kind string) error {
-	if meta.WasDeleted(o) || meta.FinalizerExists(o, FinalizerCredentialsInUse) {
+func (g *credentialsGuard) hold(ctx context.Context, o client.Object, kind string) error {
+	if meta.WasDeleted(o) || meta.FinalizerExists(o, finalizerCredentialsInUse) {
 		return nil
 	}
-	meta.AddFinalizer(o, FinalizerCredentialsInUse)
+	meta.AddFinalizer(o, finalizerCredentialsInUse)
 	return errors.Wrapf(g.kube.Update(ctx, o), errUpdateFinalize, kind, o.GetNamespace(), o.GetName())
 }
 
-func (g *CredentialsGuard) release(ctx context.Context, o client.Object, kind string) error {
-	if !meta.FinalizerExists(o, FinalizerCredentialsInUse) {
+func (g *credentialsGuard) release(ctx context.Context, o client.Object, kind string) error {
+	if !meta.FinalizerExists(o, finalizerCredentialsInUse) {
 		return nil
 	}
-	meta.RemoveFinalizer(o, FinalizerCredentialsInUse)
+	meta.RemoveFinalizer(o, finalizerCredentialsInUse)
 	return errors.Wrapf(resource.IgnoreNotFound(g.kube.Update(ctx, o)), errUpdateFinalize, kind, o.GetNamespace(), o.GetName())
 }
 
@@ -209,5 +209,5 @@ func setupCredentialsGuard(mgr ctrl.Manager, o controller.Options) error {
 		Watches(&v1alpha1.ProviderConfig{}, byNamespace).
 		Watches(&v1alpha1.ProviderConfigUsage{}, byNamespace).
 		Watches(&corev1.Secret{}, byNamespace).
-		Complete(ratelimiter.NewReconciler(name, NewCredentialsGuard(mgr.GetClient()), o.GlobalRateLimiter))
+		Complete(ratelimiter.NewReconciler(name, newCredentialsGuard(mgr.GetClient()), o.GlobalRateLimiter))
 }

@@ -63,7 +63,7 @@ func guarded(t *testing.T, kube client.Client, objs map[string]client.Object) ma
 			out[key] = "gone"
 		case err != nil:
 			t.Fatal(err)
-		case meta.FinalizerExists(o, FinalizerCredentialsInUse):
+		case meta.FinalizerExists(o, finalizerCredentialsInUse):
 			out[key] = "held"
 		default:
 			out[key] = "free"
@@ -98,7 +98,7 @@ func TestCredentialsGuard(t *testing.T) {
 		},
 		"ReleasesUnusedConfig": {
 			reason: "No managed resource uses the config any more: the guard lets go of it and its Secret.",
-			objs:   []client.Object{teamConfigObj("https://a", FinalizerCredentialsInUse), secretObj(teamSecretName, FinalizerCredentialsInUse)},
+			objs:   []client.Object{teamConfigObj("https://a", finalizerCredentialsInUse), secretObj(teamSecretName, finalizerCredentialsInUse)},
 			want:   map[string]string{"ProviderConfig": "free", "Secret": "free", "other Secret": "free"},
 		},
 		"ClusterConfigOfTheSameName": {
@@ -108,7 +108,7 @@ func TestCredentialsGuard(t *testing.T) {
 		},
 		"SecretNoLongerRead": {
 			reason: "The config now reads another Secret: the one it read before is released.",
-			objs:   []client.Object{teamConfigObj("https://a"), secretObj(teamSecretName), secretObj("unrelated", FinalizerCredentialsInUse), groupUsing(v1alpha1.ProviderConfigKind, teamConfig)},
+			objs:   []client.Object{teamConfigObj("https://a"), secretObj(teamSecretName), secretObj("unrelated", finalizerCredentialsInUse), groupUsing(v1alpha1.ProviderConfigKind, teamConfig)},
 			want:   map[string]string{"ProviderConfig": "held", "Secret": "held", "other Secret": "free"},
 		},
 	}
@@ -119,7 +119,7 @@ func TestCredentialsGuard(t *testing.T) {
 				objs = append(objs, secretObj("unrelated"))
 			}
 			env := mrtest.New(t, objs...)
-			if _, err := env.Reconcile(NewCredentialsGuard(env.Kube), types.NamespacedName{Name: mrtest.Namespace}); err != nil {
+			if _, err := env.Reconcile(newCredentialsGuard(env.Kube), types.NamespacedName{Name: mrtest.Namespace}); err != nil {
 				t.Fatal(err)
 			}
 			got := guarded(t, env.Kube, map[string]client.Object{"ProviderConfig": teamConfigObj(""), "Secret": secretObj(teamSecretName), "other Secret": secretObj("unrelated")})
@@ -164,7 +164,7 @@ func TestNamespaceDeletionKeepsCredentials(t *testing.T) {
 			env.Create(cr)
 			r := env.Reconciler(group.Kind, group.ReconcilerOptions(env.Kube, env.Connector)...)
 			env.Settle(r, cr)
-			guard := NewCredentialsGuard(env.Kube)
+			guard := newCredentialsGuard(env.Kube)
 			ns := types.NamespacedName{Name: mrtest.Namespace}
 			if tc.guard {
 				if _, err := env.Reconcile(guard, ns); err != nil {

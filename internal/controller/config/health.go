@@ -34,9 +34,9 @@ const (
 	errListConfigs  = "cannot list provider configs"
 )
 
-// A CheckedConfig is a provider config whose status records the Authentik
+// A checkedConfig is a provider config whose status records the Authentik
 // version.
-type CheckedConfig interface {
+type checkedConfig interface {
 	resource.ProviderConfig
 	GetAuthentikVersion() string
 	SetAuthentikVersion(v string)
@@ -49,16 +49,16 @@ type CheckedConfig interface {
 type HealthReconciler struct {
 	kube      client.Client
 	conn      *authentik.Connector
-	newConfig func() CheckedConfig
+	newConfig func() checkedConfig
 	poll      time.Duration
 	log       logging.Logger
-	unmanaged *UnmanagedCounter
+	unmanaged *unmanagedCounter
 }
 
-// NewHealthReconciler returns a HealthReconciler for the config kind that
+// newHealthReconciler returns a HealthReconciler for the config kind that
 // newConfig makes, checking again every poll.
-func NewHealthReconciler(kube client.Client, conn *authentik.Connector, newConfig func() CheckedConfig, poll time.Duration, log logging.Logger) *HealthReconciler {
-	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log, unmanaged: NewUnmanagedCounter(kube, conn)}
+func newHealthReconciler(kube client.Client, conn *authentik.Connector, newConfig func() checkedConfig, poll time.Duration, log logging.Logger) *HealthReconciler {
+	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log, unmanaged: newUnmanagedCounter(kube, conn)}
 }
 
 // Reconcile checks one provider config and records what it found. The
@@ -79,7 +79,7 @@ func (r *HealthReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		r.forget(key)
 		return reconcile.Result{}, nil
 	}
-	before := pc.DeepCopyObject().(CheckedConfig) //nolint:forcetypeassert // A deep copy has the type of its original.
+	before := pc.DeepCopyObject().(checkedConfig) //nolint:forcetypeassert // A deep copy has the type of its original.
 
 	checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
 	h, cfgErr := r.check(checkCtx, pc)
@@ -105,7 +105,7 @@ func (r *HealthReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 // check reads the config's credentials and asks Authentik. A config that
 // cannot be used (missing Secret, credentials it may not read) is reported
 // as such and Authentik is not asked.
-func (r *HealthReconciler) check(ctx context.Context, pc CheckedConfig) (authentik.Health, error) {
+func (r *HealthReconciler) check(ctx context.Context, pc checkedConfig) (authentik.Health, error) {
 	cfg, err := r.conn.ConfigFor(ctx, pc)
 	if err != nil {
 		return authentik.Health{}, err
@@ -187,9 +187,9 @@ func healthConditions(h authentik.Health, cfgErr error) (string, []xpv2.Conditio
 	}
 }
 
-// ConfigsUsingSecret returns the configs of kind k that read the Secret s,
+// configsUsingSecret returns the configs of kind k that read the Secret s,
 // so a changed token or CA bundle is checked at once.
-func ConfigsUsingSecret(ctx context.Context, kube client.Client, k Kind, s client.Object) ([]reconcile.Request, error) {
+func configsUsingSecret(ctx context.Context, kube client.Client, k Kind, s client.Object) ([]reconcile.Request, error) {
 	list := k.NewList()
 	var opts []client.ListOption
 	if k.Namespaced {

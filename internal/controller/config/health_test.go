@@ -51,7 +51,7 @@ type health struct {
 	Requeue          time.Duration
 }
 
-func healthOf(pc CheckedConfig, res reconcile.Result, messageHas string) health {
+func healthOf(pc checkedConfig, res reconcile.Result, messageHas string) health {
 	ready := pc.GetCondition(xpv2.TypeReady)
 	h := health{
 		Ready:            ready.Status,
@@ -70,7 +70,7 @@ func healthOf(pc CheckedConfig, res reconcile.Result, messageHas string) health 
 }
 
 func healthReconciler(env *mrtest.Env, k Kind) *HealthReconciler {
-	return NewHealthReconciler(env.Kube, env.Connector, k.New, poll, logging.NewNopLogger())
+	return newHealthReconciler(env.Kube, env.Connector, k.New, poll, logging.NewNopLogger())
 }
 
 func teamSecret(token string) *corev1.Secret {
@@ -422,7 +422,7 @@ func TestConfigsUsingSecret(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			env := mrtest.New(t, objs...)
-			got, err := ConfigsUsingSecret(context.Background(), env.Kube, tc.kind, tc.secret)
+			got, err := configsUsingSecret(context.Background(), env.Kube, tc.kind, tc.secret)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -447,7 +447,7 @@ func (c kindSetting) Get(ctx context.Context, key client.ObjectKey, obj client.O
 	return err
 }
 
-func withKey(pc CheckedConfig, key types.NamespacedName) CheckedConfig {
+func withKey(pc checkedConfig, key types.NamespacedName) checkedConfig {
 	pc.SetNamespace(key.Namespace)
 	pc.SetName(key.Name)
 	return pc

@@ -14,7 +14,7 @@ import (
 // record puts what a check of the config found into the metrics: its
 // health conditions, its Authentik version and, when Authentik can be
 // used, the objects there that no managed resource owns.
-func (r *HealthReconciler) record(ctx context.Context, key string, pc CheckedConfig, h authentik.Health, cfgErr error) {
+func (r *HealthReconciler) record(ctx context.Context, key string, pc checkedConfig, h authentik.Health, cfgErr error) {
 	status := func(t xpv2.ConditionType) string { return string(pc.GetCondition(t).Status) }
 	metrics.Configs.Set(key, metrics.ConfigState{
 		Kind:             authentik.ConfigKind(pc),

@@ -28,27 +28,27 @@ const (
 	scanPageSize = 500
 )
 
-// An UnmanagedCounter counts the objects in a config's Authentik that no
+// An unmanagedCounter counts the objects in a config's Authentik that no
 // managed resource owns. It runs from the health check, once per poll
 // interval per config, and not from the managed resources' reconciles: its
 // cost is two list requests per config and poll, whatever the number of
 // resources, and a reconcile makes no request for it. A resource owns the
 // object its external name names, whichever config it uses: configs that
 // reach one Authentik with different tokens share its objects.
-type UnmanagedCounter struct {
+type unmanagedCounter struct {
 	kube client.Client
 	conn *authentik.Connector
 }
 
-// NewUnmanagedCounter returns a counter that reads managed resources
+// newUnmanagedCounter returns a counter that reads managed resources
 // through kube and reaches Authentik through conn.
-func NewUnmanagedCounter(kube client.Client, conn *authentik.Connector) *UnmanagedCounter {
-	return &UnmanagedCounter{kube: kube, conn: conn}
+func newUnmanagedCounter(kube client.Client, conn *authentik.Connector) *unmanagedCounter {
+	return &unmanagedCounter{kube: kube, conn: conn}
 }
 
 // Count returns pc's Authentik URL and, by kind (metrics.UnmanagedKinds),
 // how many objects there no managed resource owns.
-func (u *UnmanagedCounter) Count(ctx context.Context, pc resource.ProviderConfig) (string, map[string]int, error) {
+func (u *unmanagedCounter) Count(ctx context.Context, pc resource.ProviderConfig) (string, map[string]int, error) {
 	cfg, err := u.conn.ConfigFor(ctx, pc)
 	if err != nil {
 		return "", nil, err
@@ -57,7 +57,7 @@ func (u *UnmanagedCounter) Count(ctx context.Context, pc resource.ProviderConfig
 	return strings.TrimRight(cfg.URL, "/"), counts, err
 }
 
-func (u *UnmanagedCounter) count(ctx context.Context, cfg authentik.Config) (map[string]int, error) {
+func (u *unmanagedCounter) count(ctx context.Context, cfg authentik.Config) (map[string]int, error) {
 	ac, err := u.conn.NewClient(cfg)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (u *UnmanagedCounter) count(ctx context.Context, cfg authentik.Config) (map
 
 // ownedNames returns the external names of the managed resources in list's
 // kind. A kind whose CRD is not installed owns nothing.
-func (u *UnmanagedCounter) ownedNames(ctx context.Context, list resource.ManagedList, errList string) (map[string]bool, error) {
+func (u *unmanagedCounter) ownedNames(ctx context.Context, list resource.ManagedList, errList string) (map[string]bool, error) {
 	if err := u.kube.List(ctx, list); err != nil {
 		if kmeta.IsNoMatchError(err) {
 			return map[string]bool{}, nil

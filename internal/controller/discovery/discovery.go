@@ -36,19 +36,19 @@ import (
 // The annotations a route carries, and the label discovery puts on the
 // ProxyConfigs it makes.
 const (
-	// AnnotationProxy set to "true" asks for the route to be put behind
+	// annotationProxy set to "true" asks for the route to be put behind
 	// Authentik.
-	AnnotationProxy = "authentik.m.crossplane.io/proxy"
-	// AnnotationMode is the ProxyConfig's mode: proxy (the default),
+	annotationProxy = "authentik.m.crossplane.io/proxy"
+	// annotationMode is the ProxyConfig's mode: proxy (the default),
 	// forward_single or forward_domain.
-	AnnotationMode = "authentik.m.crossplane.io/mode"
-	// AnnotationAllowedGroups lists the Authentik groups that may use the
+	annotationMode = "authentik.m.crossplane.io/mode"
+	// annotationAllowedGroups lists the Authentik groups that may use the
 	// application, separated by commas.
-	AnnotationAllowedGroups = "authentik.m.crossplane.io/allowed-groups"
-	// LabelDiscoveredFrom names the kind of route a ProxyConfig was made
+	annotationAllowedGroups = "authentik.m.crossplane.io/allowed-groups"
+	// labelDiscoveredFrom names the kind of route a ProxyConfig was made
 	// from. Discovery changes or deletes only ProxyConfigs with this label
 	// and a controller reference to the route.
-	LabelDiscoveredFrom = "authentik.m.crossplane.io/discovered-from"
+	labelDiscoveredFrom = "authentik.m.crossplane.io/discovered-from"
 )
 
 // Event reasons on the route.
@@ -71,9 +71,9 @@ const (
 	errSetup          = "cannot set up route discovery"
 )
 
-// ProxyConfigGroupVersionKind is the kind discovery writes: the ProxyConfig
+// proxyConfigGroupVersionKind is the kind discovery writes: the ProxyConfig
 // of the Configuration in package/configuration.
-var ProxyConfigGroupVersionKind = schema.GroupVersionKind{Group: "gitops.io", Version: "v1", Kind: "ProxyConfig"}
+var proxyConfigGroupVersionKind = schema.GroupVersionKind{Group: "gitops.io", Version: "v1", Kind: "ProxyConfig"}
 
 // modes are the ProxyConfig's spec.authentikConfig.mode values.
 var modes = []string{"proxy", "forward_single", "forward_domain"}
@@ -88,7 +88,7 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 	log := o.Logger.WithValues("controller", "discovery")
 	gated := func(r Route) func() {
 		return func() {
-			if err := SetupRoute(mgr, o, r); err != nil {
+			if err := setupRoute(mgr, o, r); err != nil {
 				log.Info(errSetup, "kind", r.GroupVersionKind.Kind, "error", err)
 				return
 			}
@@ -109,7 +109,7 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 			log.Info(f.String())
 			continue
 		}
-		deps := []schema.GroupVersionKind{ProxyConfigGroupVersionKind}
+		deps := []schema.GroupVersionKind{proxyConfigGroupVersionKind}
 		if r.GroupVersionKind != Ingress.GroupVersionKind {
 			deps = append(deps, r.GroupVersionKind)
 		}
@@ -122,15 +122,15 @@ func Setup(mgr ctrl.Manager, o controller.Options) error {
 		}
 	}, v1alpha1.ClusterProviderConfigGroupVersionKind)
 
-	log.Info("Route discovery enabled: it starts once the ProxyConfig CRD exists", "proxyConfig", ProxyConfigGroupVersionKind.String())
+	log.Info("Route discovery enabled: it starts once the ProxyConfig CRD exists", "proxyConfig", proxyConfigGroupVersionKind.String())
 	if _, err := mgr.GetRESTMapper().RESTMapping(HTTPRoute.GroupVersionKind.GroupKind(), HTTPRoute.GroupVersionKind.Version); meta.IsNoMatchError(err) {
 		log.Info("HTTPRoute discovery is off: the Gateway API's HTTPRoute CRD is not installed; it starts when the CRD is")
 	}
 	return nil
 }
 
-// SetupRoute adds the discovery controller for one kind of route.
-func SetupRoute(mgr ctrl.Manager, o controller.Options, r Route) error {
+// setupRoute adds the discovery controller for one kind of route.
+func setupRoute(mgr ctrl.Manager, o controller.Options, r Route) error {
 	name := "discovery/" + strings.ToLower(r.GroupVersionKind.Kind)
 	rec := &Reconciler{
 		kube:   mgr.GetClient(),
@@ -141,7 +141,7 @@ func SetupRoute(mgr ctrl.Manager, o controller.Options, r Route) error {
 		retry:  o.PollInterval,
 	}
 	pc := &unstructured.Unstructured{}
-	pc.SetGroupVersionKind(ProxyConfigGroupVersionKind)
+	pc.SetGroupVersionKind(proxyConfigGroupVersionKind)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
@@ -184,7 +184,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 	kind := r.route.GroupVersionKind.Kind
 
 	current := &unstructured.Unstructured{}
-	current.SetGroupVersionKind(ProxyConfigGroupVersionKind)
+	current.SetGroupVersionKind(proxyConfigGroupVersionKind)
 	err := r.kube.Get(ctx, req.NamespacedName, current)
 	if err != nil && !kerrors.IsNotFound(err) {
 		return reconcile.Result{}, errors.Wrap(err, errGetProxyConfig)
@@ -192,7 +192,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 	exists := err == nil
 	ours := exists && r.madeFrom(current, route)
 
-	if route.GetAnnotations()[AnnotationProxy] != "true" {
+	if route.GetAnnotations()[annotationProxy] != "true" {
 		if !ours {
 			return reconcile.Result{}, nil
 		}
@@ -200,7 +200,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 			return reconcile.Result{}, errors.Wrap(err, errDelete)
 		}
 		r.log.Debug("Deleted the ProxyConfig of a route no longer annotated", "kind", kind, "namespace", req.Namespace, "name", req.Name)
-		r.record.Event(route, event.Normal(reasonDeleted, fmt.Sprintf("Deleted ProxyConfig %s: the %s no longer has %s: \"true\"", req.Name, kind, AnnotationProxy)))
+		r.record.Event(route, event.Normal(reasonDeleted, fmt.Sprintf("Deleted ProxyConfig %s: the %s no longer has %s: \"true\"", req.Name, kind, annotationProxy)))
 		return reconcile.Result{}, nil
 	}
 	if exists && !ours {
@@ -268,7 +268,7 @@ var managedFields = [][]string{
 // madeFrom reports whether discovery made pc from this route: it carries
 // the label and the route is its controller.
 func (r *Reconciler) madeFrom(pc *unstructured.Unstructured, route client.Object) bool {
-	if pc.GetLabels()[LabelDiscoveredFrom] != r.route.GroupVersionKind.Kind {
+	if pc.GetLabels()[labelDiscoveredFrom] != r.route.GroupVersionKind.Kind {
 		return false
 	}
 	ref := metav1.GetControllerOfNoCopy(pc)
@@ -279,11 +279,11 @@ func (r *Reconciler) madeFrom(pc *unstructured.Unstructured, route client.Object
 func (r *Reconciler) desired(ctx context.Context, route client.Object) (*unstructured.Unstructured, error) {
 	a := route.GetAnnotations()
 	mode := "proxy"
-	if m, ok := a[AnnotationMode]; ok {
+	if m, ok := a[annotationMode]; ok {
 		mode = strings.TrimSpace(m)
 	}
 	if !slices.Contains(modes, mode) {
-		return nil, routeProblem(fmt.Sprintf("annotation %s is %q; it must be one of %s", AnnotationMode, mode, strings.Join(modes, ", ")))
+		return nil, routeProblem(fmt.Sprintf("annotation %s is %q; it must be one of %s", annotationMode, mode, strings.Join(modes, ", ")))
 	}
 	b, err := r.route.Backend(ctx, r.reader, route)
 	if err != nil {
@@ -291,7 +291,7 @@ func (r *Reconciler) desired(ctx context.Context, route client.Object) (*unstruc
 	}
 	ac := map[string]any{"mode": mode}
 	var groups []any
-	for g := range strings.SplitSeq(a[AnnotationAllowedGroups], ",") {
+	for g := range strings.SplitSeq(a[annotationAllowedGroups], ",") {
 		if g = strings.TrimSpace(g); g != "" && !slices.Contains(groups, any(g)) {
 			groups = append(groups, g)
 		}
@@ -309,10 +309,10 @@ func (r *Reconciler) desired(ctx context.Context, route client.Object) (*unstruc
 			"authentikConfig":  ac,
 		},
 	}}
-	pc.SetGroupVersionKind(ProxyConfigGroupVersionKind)
+	pc.SetGroupVersionKind(proxyConfigGroupVersionKind)
 	pc.SetNamespace(route.GetNamespace())
 	pc.SetName(route.GetName())
-	pc.SetLabels(map[string]string{LabelDiscoveredFrom: r.route.GroupVersionKind.Kind})
+	pc.SetLabels(map[string]string{labelDiscoveredFrom: r.route.GroupVersionKind.Kind})
 	apiVersion, kind := r.route.GroupVersionKind.ToAPIVersionAndKind()
 	pc.SetOwnerReferences([]metav1.OwnerReference{{
 		APIVersion:         apiVersion,

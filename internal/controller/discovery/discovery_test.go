@@ -88,7 +88,7 @@ type pcOption func(*unstructured.Unstructured)
 // with this kind and UID.
 func discoveredFrom(kind, apiVersion string, uid types.UID) pcOption {
 	return func(u *unstructured.Unstructured) {
-		u.SetLabels(map[string]string{LabelDiscoveredFrom: kind})
+		u.SetLabels(map[string]string{labelDiscoveredFrom: kind})
 		u.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: name, UID: uid, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}})
 	}
 }
@@ -119,7 +119,7 @@ func proxyConfig(opts ...pcOption) *unstructured.Unstructured {
 			"authentikConfig":  map[string]any{"mode": "proxy"},
 		},
 	}}
-	u.SetGroupVersionKind(ProxyConfigGroupVersionKind)
+	u.SetGroupVersionKind(proxyConfigGroupVersionKind)
 	u.SetNamespace(ns)
 	u.SetName(name)
 	for _, o := range opts {
@@ -146,7 +146,7 @@ func scheme(t *testing.T) *runtime.Scheme {
 func getProxyConfig(t *testing.T, kube client.Client) *unstructured.Unstructured {
 	t.Helper()
 	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(ProxyConfigGroupVersionKind)
+	u.SetGroupVersionKind(proxyConfigGroupVersionKind)
 	err := kube.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: name}, u)
 	if kerrors.IsNotFound(err) {
 		return nil
@@ -207,7 +207,7 @@ func TestReconcileIngress(t *testing.T) {
 	}{
 		"AnnotatedIngressMakesProxyConfig": {
 			reason: "An annotated Ingress gets a ProxyConfig with its host, its Service's address, mode and groups from the annotations, labelled and owned by the Ingress.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true", AnnotationMode, "forward_single", AnnotationAllowedGroups, " admins, media-users ,,admins"))},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true", annotationMode, "forward_single", annotationAllowedGroups, " admins, media-users ,,admins"))},
 			want: want{
 				pc: proxyConfig(fromIngress(), withRV(rvCreated),
 					withSpec([]string{"spec", "authentikConfig"}, map[string]any{"mode": "forward_single", "allowedGroups": []any{"admins", "media-users"}})),
@@ -217,7 +217,7 @@ func TestReconcileIngress(t *testing.T) {
 		"NamedPortIsResolvedThroughTheService": {
 			reason: "A backend port given by name is looked up in the Service.",
 			objs: []client.Object{
-				ingress(withAnnotations(AnnotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "http"}))),
+				ingress(withAnnotations(annotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "http"}))),
 				&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "jellyfin"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "metrics", Port: 9090}, {Name: "http", Port: 8096}}}},
 			},
 			want: want{
@@ -227,7 +227,7 @@ func TestReconcileIngress(t *testing.T) {
 		},
 		"NamedPortOfMissingServiceIsRetried": {
 			reason: "A port named on a Service that does not exist yet is reported and looked up again later.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "http"})))},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "http"})))},
 			want: want{
 				events: []event.Event{event.Warning(reasonNoServer, missingService(`the backend Service media/jellyfin does not exist, so its port "http" has no number yet`))},
 				result: reconcile.Result{RequeueAfter: time.Minute},
@@ -240,7 +240,7 @@ func TestReconcileIngress(t *testing.T) {
 		},
 		"AnnotationFalseMakesNothing": {
 			reason: "Only \"true\" asks for a ProxyConfig.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "false"))},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "false"))},
 			want:   want{},
 		},
 		"AnnotationRemovedDeletesProxyConfig": {
@@ -257,7 +257,7 @@ func TestReconcileIngress(t *testing.T) {
 		},
 		"AnnotatedIngressLeavesHandWrittenProxyConfig": {
 			reason: "A ProxyConfig of the same name that discovery did not make is never changed; the Ingress gets an Event saying so.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true")), handWritten()},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true")), handWritten()},
 			want: want{
 				pc:     handWritten(withRV(rvGiven)),
 				events: []event.Event{event.Warning(reasonNotOurs, errorString("ProxyConfig jellyfin already exists and was not made from this Ingress; discovery leaves it alone"))},
@@ -266,7 +266,7 @@ func TestReconcileIngress(t *testing.T) {
 		"LabelledButOwnedByAnotherObjectIsLeftAlone": {
 			reason: "The label alone does not make a ProxyConfig discovery's: it must be controlled by this very Ingress (here an earlier Ingress of the same name).",
 			objs: []client.Object{
-				ingress(withAnnotations(AnnotationProxy, "true")),
+				ingress(withAnnotations(annotationProxy, "true")),
 				proxyConfig(discoveredFrom("Ingress", "networking.k8s.io/v1", "an-earlier-ingress")),
 			},
 			want: want{
@@ -284,21 +284,21 @@ func TestReconcileIngress(t *testing.T) {
 		},
 		"NoHostIsReported": {
 			reason: "An annotated Ingress without a host gets an Event naming the problem, and no ProxyConfig.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true"), withRules(rule("", "jellyfin", networkingv1.ServiceBackendPort{Number: 8096})))},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true"), withRules(rule("", "jellyfin", networkingv1.ServiceBackendPort{Number: 8096})))},
 			want: want{
 				events: []event.Event{event.Warning(reasonCannot, routeProblem("the Ingress has no rule with a host (spec.rules[].host; wildcard hosts do not count): Authentik needs the host users open"))},
 			},
 		},
 		"WildcardHostOnlyIsReported": {
 			reason: "A wildcard host names no one service.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true"), withRules(rule("*.example.com", "jellyfin", networkingv1.ServiceBackendPort{Number: 8096})))},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true"), withRules(rule("*.example.com", "jellyfin", networkingv1.ServiceBackendPort{Number: 8096})))},
 			want: want{
 				events: []event.Event{event.Warning(reasonCannot, routeProblem("the Ingress has no rule with a host (spec.rules[].host; wildcard hosts do not count): Authentik needs the host users open"))},
 			},
 		},
 		"FirstHostWithAServiceBackendIsUsed": {
 			reason: "Wildcard hosts and rules without a Service backend are skipped; the first rule with both makes the ProxyConfig.",
-			objs: []client.Object{ingress(withAnnotations(AnnotationProxy, "true"), withRules(
+			objs: []client.Object{ingress(withAnnotations(annotationProxy, "true"), withRules(
 				rule("*.example.com", "catch-all", networkingv1.ServiceBackendPort{Number: 80}),
 				networkingv1.IngressRule{Host: "static.example.com"},
 				rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Number: 8096}),
@@ -311,7 +311,7 @@ func TestReconcileIngress(t *testing.T) {
 		},
 		"HostWithoutServiceBackendIsReported": {
 			reason: "A host with no Service behind it gives no internal host.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true"), withRules(networkingv1.IngressRule{Host: "static.example.com"}))},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true"), withRules(networkingv1.IngressRule{Host: "static.example.com"}))},
 			want: want{
 				events: []event.Event{event.Warning(reasonCannot, routeProblem("the Ingress has no Service backend for host static.example.com (spec.rules[].http.paths[].backend.service)"))},
 			},
@@ -319,7 +319,7 @@ func TestReconcileIngress(t *testing.T) {
 		"UnknownServicePortNameIsReported": {
 			reason: "A port name the Service does not have is reported.",
 			objs: []client.Object{
-				ingress(withAnnotations(AnnotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "web"}))),
+				ingress(withAnnotations(annotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "web"}))),
 				&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "jellyfin"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 8096}}}},
 			},
 			want: want{
@@ -328,7 +328,7 @@ func TestReconcileIngress(t *testing.T) {
 		},
 		"UnknownModeIsReported": {
 			reason: "A mode the ProxyConfig does not know is reported, not written.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true", AnnotationMode, "forward"))},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true", annotationMode, "forward"))},
 			want: want{
 				events: []event.Event{event.Warning(reasonCannot, routeProblem(`annotation authentik.m.crossplane.io/mode is "forward"; it must be one of proxy, forward_single, forward_domain`))},
 			},
@@ -336,7 +336,7 @@ func TestReconcileIngress(t *testing.T) {
 		"ChangedIngressUpdatesOnlyDiscoveredFields": {
 			reason: "A changed host, mode and groups reach the ProxyConfig; fields the user or Crossplane added stay, and groups no longer annotated go.",
 			objs: []client.Object{
-				ingress(withAnnotations(AnnotationProxy, "true", AnnotationMode, "forward_single"), withRules(rule("tv.example.com", "jellyfin", networkingv1.ServiceBackendPort{Number: 8096}))),
+				ingress(withAnnotations(annotationProxy, "true", annotationMode, "forward_single"), withRules(rule("tv.example.com", "jellyfin", networkingv1.ServiceBackendPort{Number: 8096}))),
 				proxyConfig(fromIngress(),
 					withSpec([]string{"spec", "authentikConfig", "allowedGroups"}, []any{"admins"}),
 					withSpec([]string{"spec", "authentikConfig", "skipPathRegex"}, "^/health$"),
@@ -354,7 +354,7 @@ func TestReconcileIngress(t *testing.T) {
 		},
 		"UnchangedIngressWritesNothing": {
 			reason: "A ProxyConfig that already is what the Ingress asks for is left as it is, without an Event.",
-			objs:   []client.Object{ingress(withAnnotations(AnnotationProxy, "true")), proxyConfig(fromIngress())},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true")), proxyConfig(fromIngress())},
 			want:   want{pc: proxyConfig(fromIngress(), withRV(rvGiven))},
 		},
 		"DeletedIngressDoesNothing": {
@@ -392,7 +392,7 @@ func httpRoute(annotations map[string]string, opts ...func(*gatewayv1.HTTPRoute)
 func TestReconcileHTTPRoute(t *testing.T) {
 	t.Parallel()
 	fromRoute := discoveredFrom("HTTPRoute", "gateway.networking.k8s.io/v1", routeUID)
-	asked := map[string]string{AnnotationProxy: "true"}
+	asked := map[string]string{annotationProxy: "true"}
 	cases := map[string]struct {
 		reason string
 		objs   []client.Object

@@ -100,15 +100,15 @@ func discoveryCondition(offs []off) xpv2.Condition {
 	return c
 }
 
-// A StatusReconciler records on every ClusterProviderConfig which route
+// A statusReconciler records on every ClusterProviderConfig which route
 // kinds discovery runs for, as found when the provider started.
-type StatusReconciler struct {
+type statusReconciler struct {
 	kube client.Client
 	cond xpv2.Condition
 }
 
 // Reconcile writes the condition when the config does not have it yet.
-func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+func (r *statusReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	pc := &v1alpha1.ClusterProviderConfig{}
 	if err := r.kube.Get(ctx, req.NamespacedName, pc); err != nil {
 		return reconcile.Result{}, errors.Wrap(client.IgnoreNotFound(err), errGetConfig)
@@ -127,5 +127,5 @@ func setupStatus(mgr ctrl.Manager, o controller.Options, cond xpv2.Condition) er
 		Named("discovery/status").
 		WithOptions(o.ForControllerRuntime()).
 		For(&v1alpha1.ClusterProviderConfig{}).
-		Complete(&StatusReconciler{kube: mgr.GetClient(), cond: cond})
+		Complete(&statusReconciler{kube: mgr.GetClient(), cond: cond})
 }

@@ -179,7 +179,7 @@ func TestStatusReconcile(t *testing.T) {
 					return f(ctx, obj, o...)
 				}
 			}
-			r := &StatusReconciler{kube: tc.kube, cond: cond}
+			r := &statusReconciler{kube: tc.kube, cond: cond}
 			_, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Name: "default"}})
 			if diff := cmp.Diff(tc.wantErr, err, test.EquateErrors()); diff != "" {
 				t.Errorf("%s\nReconcile(...): -want error, +got error:\n%s", tc.reason, diff)
@@ -225,7 +225,7 @@ func TestReconcileLogsAMissingPermission(t *testing.T) {
 				logged = append(logged, m)
 			}, funcr.Options{}))
 			kube := fake.NewClientBuilder().WithScheme(scheme(t)).
-				WithObjects(ingress(withAnnotations(AnnotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "http"})))).
+				WithObjects(ingress(withAnnotations(annotationProxy, "true"), withRules(rule("jellyfin.example.com", "jellyfin", networkingv1.ServiceBackendPort{Name: "http"})))).
 				WithInterceptorFuncs(interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 					if _, ok := obj.(*corev1.Service); ok {
 						return tc.getErr

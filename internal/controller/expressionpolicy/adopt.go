@@ -46,7 +46,7 @@ func candidates(connect func(context.Context, *v1alpha1.ExpressionPolicy) (*auth
 			if p.Name != name {
 				continue
 			}
-			out = append(out, mrbehavior.Candidate{ExternalName: p.Pk, Description: fmt.Sprintf("expression policy %q", p.Name), Diff: Diff(cr.Spec.ForProvider, parametersOf(p))})
+			out = append(out, mrbehavior.Candidate{ExternalName: p.Pk, Description: fmt.Sprintf("expression policy %q", p.Name), Diff: specDiff(cr.Spec.ForProvider, parametersOf(p))})
 		}
 		return out, nil
 	}

@@ -413,7 +413,7 @@ func TestDiff(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := Diff(tc.spec, observed)
+			d := specDiff(tc.spec, observed)
 			if got := d == ""; got != tc.want {
 				t.Errorf("%s\nDiff(...) up to date = %v, want %v; diff:\n%s", tc.reason, got, tc.want, d)
 			}
@@ -448,7 +448,7 @@ func TestLateInitialize(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := tc.spec
-			changed := LateInitialize(&got, observed)
+			changed := lateInitialize(&got, observed)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
 			}

@@ -37,7 +37,7 @@ func parametersOf(p *api.ExpressionPolicy) v1alpha1.ExpressionPolicyParameters {
 	}
 }
 
-// view is what Diff compares, with each expression replaced by whether it
+// view is what specDiff compares, with each expression replaced by whether it
 // is the spec's.
 type view struct {
 	Name             *string
@@ -45,12 +45,12 @@ type view struct {
 	ExecutionLogging *bool
 }
 
-// Diff compares the fields the spec sets with what Authentik has. Unset
+// specDiff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ. Authentik stores an
 // expression without leading and trailing whitespace (DRF's CharField
 // trims it), so the spec's is compared trimmed. An empty result means up
 // to date.
-func Diff(spec, observed v1alpha1.ExpressionPolicyParameters) string {
+func specDiff(spec, observed v1alpha1.ExpressionPolicyParameters) string {
 	want := view{Name: spec.Name, ExecutionLogging: spec.ExecutionLogging}
 	got := view{}
 	if spec.Name != nil {
@@ -69,9 +69,9 @@ func Diff(spec, observed v1alpha1.ExpressionPolicyParameters) string {
 	return cmp.Diff(want, got)
 }
 
-// LateInitialize fills the spec's unset fields from Authentik and reports
+// lateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything.
-func LateInitialize(spec *v1alpha1.ExpressionPolicyParameters, observed v1alpha1.ExpressionPolicyParameters) bool {
+func lateInitialize(spec *v1alpha1.ExpressionPolicyParameters, observed v1alpha1.ExpressionPolicyParameters) bool {
 	changed := false
 	if spec.ExecutionLogging == nil {
 		spec.ExecutionLogging = ptr.To(ptr.Deref(observed.ExecutionLogging, false))

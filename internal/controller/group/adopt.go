@@ -43,7 +43,7 @@ func candidates(connect func(context.Context, *v1alpha1.Group) (*authentik.Clien
 			if g.Name != name {
 				continue
 			}
-			out = append(out, mrbehavior.Candidate{ExternalName: g.Pk, Description: fmt.Sprintf("group %q", g.Name), Diff: Diff(cr.Spec.ForProvider, parametersOf(g))})
+			out = append(out, mrbehavior.Candidate{ExternalName: g.Pk, Description: fmt.Sprintf("group %q", g.Name), Diff: specDiff(cr.Spec.ForProvider, parametersOf(g))})
 		}
 		return out, nil
 	}

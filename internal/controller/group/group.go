@@ -96,8 +96,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Group) (managed.Ext
 	}
 
 	observed := parametersOf(g)
-	diff := Diff(cr.Spec.ForProvider, observed)
-	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	diff := specDiff(cr.Spec.ForProvider, observed)
+	lateInit := lateInitialize(&cr.Spec.ForProvider, observed)
 	cr.Status.AtProvider = observation(g)
 	cr.SetConditions(xpv2.Available())
 

@@ -63,7 +63,7 @@ func parametersOf(g *api.Group) v1alpha1.GroupParameters {
 	return out
 }
 
-// view is what Diff compares: the parameters Authentik holds, with the
+// view is what specDiff compares: the parameters Authentik holds, with the
 // attributes decoded so that key order and spacing do not count.
 type view struct {
 	Name        *string
@@ -85,10 +85,10 @@ func viewOf(p v1alpha1.GroupParameters) view {
 	return v
 }
 
-// Diff compares the fields the spec sets with what Authentik has. Unset
+// specDiff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ; parents are compared as a
 // set, attributes as a whole JSON object. An empty result means up to date.
-func Diff(spec, observed v1alpha1.GroupParameters) string {
+func specDiff(spec, observed v1alpha1.GroupParameters) string {
 	want := viewOf(spec)
 	got := view{}
 	if spec.Name != nil {
@@ -109,11 +109,11 @@ func Diff(spec, observed v1alpha1.GroupParameters) string {
 	return cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b }), cmpopts.EquateEmpty())
 }
 
-// LateInitialize fills the spec's unset fields from Authentik and reports
+// lateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything. Parents are filled only when neither
 // references nor a selector name them, and only when there are some; empty
 // attributes are left unset.
-func LateInitialize(spec *v1alpha1.GroupParameters, observed v1alpha1.GroupParameters) bool {
+func lateInitialize(spec *v1alpha1.GroupParameters, observed v1alpha1.GroupParameters) bool {
 	changed := false
 	if spec.Parents == nil && len(spec.ParentRefs) == 0 && spec.ParentSelector == nil && len(observed.Parents) > 0 {
 		spec.Parents = slices.Clone(observed.Parents)

@@ -46,9 +46,9 @@ type Kind struct {
 	Dependencies []mrbehavior.Dependency
 }
 
-// ReconcilerOptions are the options every managed reconciler of this
+// reconcilerOptions are the options every managed reconciler of this
 // provider gets, given the controller options from main.
-func ReconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []managed.ReconcilerOption {
+func reconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []managed.ReconcilerOption {
 	opts := []managed.ReconcilerOption{
 		managed.WithLogger(o.Logger.WithValues("controller", name)),
 		managed.WithPollInterval(o.PollInterval),
@@ -76,12 +76,12 @@ func ReconcilerOptions(mgr ctrl.Manager, o controller.Options, name string) []ma
 	return opts
 }
 
-// Setup adds a controller for the kind to the manager. The kind's own
+// setupKind adds a controller for the kind to the manager. The kind's own
 // options (its connector, initializers, reference resolver) come last so
 // they win over the common ones.
-func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.ReconcilerOption) error {
+func setupKind(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.ReconcilerOption) error {
 	name := managed.ControllerName(k.GroupKind)
-	opts := append(ReconcilerOptions(mgr, o, name), kindOpts...)
+	opts := append(reconcilerOptions(mgr, o, name), kindOpts...)
 
 	if o.MetricOptions != nil && o.MetricOptions.MRStateMetrics != nil {
 		// The state recorder lists into the list it is given while the
@@ -106,7 +106,7 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 
 	r := managed.NewReconciler(clientManager{Manager: mgr, client: mrbehavior.SkipsUnchangedStatus(mgr.GetClient())}, resource.ManagedKind(k.GroupVersionKind), opts...)
 	copts := o.ForControllerRuntime()
-	copts.RateLimiter = ErrorBackoff(o.PollInterval)
+	copts.RateLimiter = errorBackoff(o.PollInterval)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(copts).
@@ -122,25 +122,25 @@ func Setup(mgr ctrl.Manager, o controller.Options, k Kind, kindOpts ...managed.R
 // provider's connector to Authentik.
 type KindOptions func(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption
 
-// SetupGated defers Setup, with the options kindOptions makes, until the
+// SetupGated defers setupKind, with the options kindOptions makes, until the
 // kind's CRD exists, which Crossplane's safe-start installs only once the
 // kind is activated.
 func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connector, k Kind, kindOptions KindOptions) {
 	o.Gate.Register(func() {
 		opts := kindOptions(mgr.GetClient(), conn)
-		if err := Setup(mgr, o, k, opts...); err != nil {
+		if err := setupKind(mgr, o, k, opts...); err != nil {
 			mgr.GetLogger().Error(err, "cannot set up the controller", "gvk", k.GroupVersionKind.String())
 		}
 	}, k.GroupVersionKind)
 }
 
-// ErrorBackoff retries a failed reconcile after one second, doubling up to
+// errorBackoff retries a failed reconcile after one second, doubling up to
 // one poll interval. While Authentik is unreachable every reconcile fails;
 // capping the wait at the poll interval (crossplane-runtime's default caps
 // it at a minute whatever the interval) brings every resource back within
 // two polls of Authentik's return. The global rate limiter still bounds
 // how many reconciles run at once.
-func ErrorBackoff(poll time.Duration) workqueue.TypedRateLimiter[reconcile.Request] {
+func errorBackoff(poll time.Duration) workqueue.TypedRateLimiter[reconcile.Request] {
 	return workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, max(poll, time.Second))
 }
 

@@ -36,7 +36,7 @@ func TestErrorBackoff(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			rl := ErrorBackoff(tc.poll)
+			rl := errorBackoff(tc.poll)
 			req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "r"}}
 			var got time.Duration
 			for range tc.failures {

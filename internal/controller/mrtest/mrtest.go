@@ -5,7 +5,6 @@ package mrtest
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -255,7 +254,7 @@ func (e *Env) Settle(r reconcile.Reconciler, obj client.Object) {
 }
 
 // NoWriteLoop fails the test if a Ready resource writes to Authentik in
-// any of SteadyPolls further polls. A provider that updates on every poll
+// any of steadyPolls further polls. A provider that updates on every poll
 // leaves the Kubernetes object unchanged, so Settle alone cannot see such a
 // loop; the simulator's write counters can. Settle runs it on every object
 // it leaves Ready; objects that are not Ready are left alone, as a failing
@@ -270,14 +269,14 @@ func (e *Env) NoWriteLoop(r reconcile.Reconciler, obj client.Object) {
 }
 
 // NoWrites fails the test if the resource writes to Authentik in any of
-// SteadyPolls further polls, Ready or not: for a resource that is not Ready
+// steadyPolls further polls, Ready or not: for a resource that is not Ready
 // by design (an OutpostBinding keeping its provider off the outpost), a
 // write on every poll is a loop too.
 func (e *Env) NoWrites(r reconcile.Reconciler, obj client.Object) {
 	e.T.Helper()
 	key := client.ObjectKeyFromObject(obj)
 	before := e.Sim.WriteCounts()
-	for range SteadyPolls {
+	for range steadyPolls {
 		if _, err := e.Reconcile(r, key); err != nil {
 			e.T.Fatalf("reconcile %s: %v", key, err)
 		}
@@ -285,14 +284,14 @@ func (e *Env) NoWrites(r reconcile.Reconciler, obj client.Object) {
 	after := e.Sim.WriteCounts()
 	for op, n := range after {
 		if n != before[op] {
-			e.T.Errorf("%s has settled, yet in %d more polls it called %s %d times (a write loop)", key, SteadyPolls, op, n-before[op])
+			e.T.Errorf("%s has settled, yet in %d more polls it called %s %d times (a write loop)", key, steadyPolls, op, n-before[op])
 		}
 	}
 	e.Get(obj)
 }
 
-// SteadyPolls is how many polls NoWriteLoop runs on a Ready resource.
-const SteadyPolls = 3
+// steadyPolls is how many polls NoWriteLoop runs on a Ready resource.
+const steadyPolls = 3
 
 // SettleDeletion reconciles a deleted object until the API server no longer
 // has it, and fails the test if that takes too long.
@@ -385,19 +384,4 @@ func (e *Env) Delete(obj client.Object) {
 // Condition returns the condition of type ct of a managed resource.
 func Condition(mg resource.Managed, ct xpv2.ConditionType) xpv2.Condition {
 	return mg.GetCondition(ct)
-}
-
-// AsJSON renders an API object as Authentik sends it, for comparing an
-// object before and after a test's steps.
-func AsJSON(t testing.TB, v any) map[string]any {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]any{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -144,7 +144,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.OAuth2Provider) (ma
 	if err != nil {
 		return managed.ExternalObservation{}, errors.Wrap(err, errObserve)
 	}
-	lateInit := LateInitialize(&cr.Spec.ForProvider, seen.observed)
+	lateInit := lateInitialize(&cr.Spec.ForProvider, seen.observed)
 	cr.Status.AtProvider = seen.observation
 	cr.SetConditions(xpv2.Available())
 

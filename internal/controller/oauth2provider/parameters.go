@@ -232,7 +232,7 @@ func (e *external) compare(ctx context.Context, cr *v1alpha1.OAuth2Provider, p *
 		}
 	}
 
-	diff := Diff(spec, observed)
+	diff := specDiff(spec, observed)
 	secret, err := e.clientSecret(ctx, cr)
 	if err != nil {
 		return comparison{}, err
@@ -353,11 +353,11 @@ func redirectURIRequests(in []v1alpha1.RedirectURI) []api.RedirectURIRequest {
 	return out
 }
 
-// Diff compares the fields the spec sets with what Authentik has; unset
+// specDiff compares the fields the spec sets with what Authentik has; unset
 // fields are not managed and never differ. Redirect URIs and scope
 // mappings are sets. The client secret is compared apart (see compare), so
 // that no diff ever holds it. An empty result means up to date.
-func Diff(spec, observed v1alpha1.OAuth2ProviderParameters) string {
+func specDiff(spec, observed v1alpha1.OAuth2ProviderParameters) string {
 	s, got := spec, onlySetFields(spec, observed)
 	s.ClientSecretSecretRef, got.ClientSecretSecretRef = nil, nil
 	s.ScopeMappingRefs, s.ScopeMappingSelector = nil, nil
@@ -410,10 +410,10 @@ func keep[T any](s, o *T) *T {
 	return o
 }
 
-// LateInitialize fills the spec's unset fields from Authentik and reports
+// lateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything. Scope mappings and the signing key stay
 // unset: the status shows them, and setting them is the user's choice.
-func LateInitialize(spec *v1alpha1.OAuth2ProviderParameters, observed v1alpha1.OAuth2ProviderParameters) bool {
+func lateInitialize(spec *v1alpha1.OAuth2ProviderParameters, observed v1alpha1.OAuth2ProviderParameters) bool {
 	changed := false
 	filled := []bool{
 		mrbehavior.FillUnset(&spec.Name, observed.Name),

@@ -48,7 +48,7 @@ func candidates(connect func(context.Context, *v1alpha1.Outpost) (*authentik.Cli
 			if o.Name != *cr.Spec.ForProvider.Name {
 				continue
 			}
-			out = append(out, mrbehavior.Candidate{ExternalName: o.Pk, Description: fmt.Sprintf("outpost %q", o.Name), Diff: Diff(spec, observedView(o), nil)})
+			out = append(out, mrbehavior.Candidate{ExternalName: o.Pk, Description: fmt.Sprintf("outpost %q", o.Name), Diff: specDiff(spec, observedView(o), nil)})
 		}
 		return out, nil
 	}

@@ -101,14 +101,14 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Outpost) (managed.E
 	}
 	observed := observedView(o)
 	attached := cr.Status.AtProvider.AttachedProviderIDs
-	diff := Diff(spec, observed, attached)
+	diff := specDiff(spec, observed, attached)
 	if add, remove := providerChanges(spec.ProviderIDs, attached, observed.ProviderIDs); spec.ProviderIDs != nil && len(add) == 0 && len(remove) == 0 {
 		// Every provider the spec names is served and none this resource
 		// attached is left over: from now on the spec's are the ones it
 		// attached.
 		attached = slices.Clone(spec.ProviderIDs)
 	}
-	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	lateInit := lateInitialize(&cr.Spec.ForProvider, observed)
 	cr.Status.AtProvider = observation(o, attached)
 	cr.SetConditions(xpv2.Available())
 
@@ -215,7 +215,7 @@ func patchOf(spec, observed view) (api.PatchedOutpostRequest, bool) {
 		}
 		changed = true
 	}
-	if spec.Config != nil && Diff(view{Config: spec.Config}, observed, nil) != "" {
+	if spec.Config != nil && specDiff(view{Config: spec.Config}, observed, nil) != "" {
 		req.Config, changed = mergedConfig(observed.Config, spec.Config), true
 	}
 	return req, changed

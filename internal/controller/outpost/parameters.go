@@ -86,12 +86,12 @@ func providerChanges(spec, attached, observed []int32) (add, remove []int32) {
 	return add, remove
 }
 
-// Diff compares the fields the spec sets with what Authentik has. Unset
+// specDiff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ; of the config only the keys
 // the spec sets are compared; of the provider list only the spec's
 // providers and those this resource attached (the attached argument). An
 // empty result means up to date.
-func Diff(spec, observed view, attached []int32) string {
+func specDiff(spec, observed view, attached []int32) string {
 	keep := func(s, o *string) *string {
 		if s == nil {
 			return nil
@@ -122,11 +122,11 @@ func Diff(spec, observed view, attached []int32) string {
 	return cmp.Diff(spec, got, cmpopts.SortSlices(func(a, b int32) bool { return a < b }), cmpopts.EquateEmpty())
 }
 
-// LateInitialize fills the spec's unset name, type and service connection
+// lateInitialize fills the spec's unset name, type and service connection
 // from Authentik and reports whether it changed anything. The config and
 // the provider list stay unset: Authentik's defaults are not the user's
 // choice, and an unset list is left to OutpostBindings.
-func LateInitialize(spec *v1alpha1.OutpostParameters, observed view) bool {
+func lateInitialize(spec *v1alpha1.OutpostParameters, observed view) bool {
 	filled := []bool{
 		mrbehavior.FillUnset(&spec.Name, observed.Name),
 		mrbehavior.FillUnset(&spec.Type, observed.Type),

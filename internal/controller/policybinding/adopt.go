@@ -42,7 +42,7 @@ func candidates(connect func(context.Context, *v1alpha1.PolicyBinding) (*externa
 			out = append(out, mrbehavior.Candidate{
 				ExternalName: b.Pk,
 				Description:  fmt.Sprintf("a binding of %s to application %s", describeSubject(b), b.Target),
-				Diff:         Diff(cr.Spec.ForProvider, parametersOf(&b)),
+				Diff:         specDiff(cr.Spec.ForProvider, parametersOf(&b)),
 			})
 		}
 		return out, nil

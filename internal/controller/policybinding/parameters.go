@@ -35,11 +35,11 @@ func parametersOf(b *api.PolicyBinding) v1alpha1.PolicyBindingParameters {
 	return out
 }
 
-// Diff compares the fields the spec sets with what Authentik has. Unset
+// specDiff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ; references and selectors
 // are not Authentik's and are left out. A group named by name is compared
 // by name, which saves a lookup. An empty result means up to date.
-func Diff(spec, observed v1alpha1.PolicyBindingParameters) string {
+func specDiff(spec, observed v1alpha1.PolicyBindingParameters) string {
 	want := v1alpha1.PolicyBindingParameters{
 		Application: lower(spec.Application),
 		Group:       lower(spec.Group),
@@ -78,11 +78,11 @@ func keep[T any](s, o *T) *T {
 	return o
 }
 
-// LateInitialize fills the spec's unset fields from Authentik and reports
+// lateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything. The application is filled only when the
 // spec names it in no way at all, and the group or policy only when the
 // spec names neither in any way.
-func LateInitialize(spec *v1alpha1.PolicyBindingParameters, observed v1alpha1.PolicyBindingParameters) bool {
+func lateInitialize(spec *v1alpha1.PolicyBindingParameters, observed v1alpha1.PolicyBindingParameters) bool {
 	changed := false
 	if spec.Application == nil && spec.ApplicationRef == nil && spec.ApplicationSelector == nil && observed.Application != nil {
 		spec.Application = ptr.To(*observed.Application)

@@ -357,7 +357,7 @@ func TestDiffPolicy(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := Diff(tc.spec, observed)
+			d := specDiff(tc.spec, observed)
 			if got := d == ""; got != tc.want {
 				t.Errorf("%s\nDiff(...) up to date = %v, want %v; diff:\n%s", tc.reason, got, tc.want, d)
 			}
@@ -369,7 +369,7 @@ func TestLateInitializePolicy(t *testing.T) {
 	t.Parallel()
 	observed := v1alpha1.PolicyBindingParameters{Application: ptr.To("a"), Policy: ptr.To("p"), Order: ptr.To(int32(0))}
 	got := v1alpha1.PolicyBindingParameters{}
-	LateInitialize(&got, observed)
+	lateInitialize(&got, observed)
 	want := v1alpha1.PolicyBindingParameters{Application: ptr.To("a"), Policy: ptr.To("p"), Order: ptr.To(int32(0))}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("a spec that names nothing takes the application and the policy's UUID, no group: -want, +got:\n%s", diff)

@@ -173,8 +173,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (man
 	metrics.OpenApplications.Forget(openKey(cr))
 
 	observed := parametersOf(b)
-	diff := Diff(cr.Spec.ForProvider, observed)
-	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	diff := specDiff(cr.Spec.ForProvider, observed)
+	lateInit := lateInitialize(&cr.Spec.ForProvider, observed)
 	cr.Status.AtProvider = observation(b)
 	cr.SetConditions(xpv2.Available())
 

@@ -571,7 +571,7 @@ func TestDiff(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := Diff(tc.spec, observed)
+			d := specDiff(tc.spec, observed)
 			if got := d == ""; got != tc.want {
 				t.Errorf("%s\nDiff(...) up to date = %v, want %v; diff:\n%s", tc.reason, got, tc.want, d)
 			}
@@ -627,7 +627,7 @@ func TestLateInitialize(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := tc.spec
-			if !LateInitialize(&got, observed) {
+			if !lateInitialize(&got, observed) {
 				t.Errorf("%s\nLateInitialize reported no change", tc.reason)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {

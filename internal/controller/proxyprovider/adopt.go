@@ -57,7 +57,7 @@ func candidates(connect func(context.Context, *v1alpha1.ProxyProvider) (*authent
 			if err != nil {
 				return nil, errors.Wrap(err, errObserveFlow)
 			}
-			out = append(out, mrbehavior.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Description: fmt.Sprintf("proxy provider %q", p.Name), Diff: Diff(cr.Spec.ForProvider, observed)})
+			out = append(out, mrbehavior.Candidate{ExternalName: strconv.Itoa(int(p.Pk)), Description: fmt.Sprintf("proxy provider %q", p.Name), Diff: specDiff(cr.Spec.ForProvider, observed)})
 		}
 		if len(out) > 0 {
 			return out, nil

@@ -88,11 +88,11 @@ func (e *external) parametersOf(ctx context.Context, p *api.ProxyProvider, spec 
 	return out, nil
 }
 
-// Diff compares the fields the spec sets with what Authentik has. Unset
+// specDiff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ; property mappings are a set
 // the provider must contain, since Authentik adds its default mappings on
 // every save. An empty result means up to date.
-func Diff(spec, observed v1alpha1.ProxyProviderParameters) string {
+func specDiff(spec, observed v1alpha1.ProxyProviderParameters) string {
 	got := onlySetFields(spec, observed)
 	return cmp.Diff(spec, got, cmpopts.SortSlices(func(a, b string) bool { return a < b }), cmpopts.EquateEmpty())
 }
@@ -147,10 +147,10 @@ func containsAll(set, sub []string) bool {
 	return true
 }
 
-// LateInitialize fills the spec's unset fields from Authentik and reports
+// lateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything. Property mappings and the certificate stay
 // unset: Authentik's defaults for them are not the user's choice.
-func LateInitialize(spec *v1alpha1.ProxyProviderParameters, observed v1alpha1.ProxyProviderParameters) bool {
+func lateInitialize(spec *v1alpha1.ProxyProviderParameters, observed v1alpha1.ProxyProviderParameters) bool {
 	filled := []bool{
 		mrbehavior.FillUnset(&spec.Name, observed.Name),
 		mrbehavior.FillUnset(&spec.Mode, observed.Mode),

@@ -110,8 +110,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ProxyProvider) (man
 	if err != nil {
 		return managed.ExternalObservation{}, errors.Wrap(err, errObserveFlow)
 	}
-	diff := Diff(cr.Spec.ForProvider, observed)
-	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	diff := specDiff(cr.Spec.ForProvider, observed)
+	lateInit := lateInitialize(&cr.Spec.ForProvider, observed)
 	cr.Status.AtProvider = observation(p)
 	cr.SetConditions(xpv2.Available())
 

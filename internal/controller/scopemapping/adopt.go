@@ -46,7 +46,7 @@ func candidates(connect func(context.Context, *v1alpha1.ScopeMapping) (*authenti
 			if m.Name != name {
 				continue
 			}
-			out = append(out, mrbehavior.Candidate{ExternalName: m.Pk, Description: fmt.Sprintf("scope mapping %q", m.Name), Diff: Diff(cr.Spec.ForProvider, parametersOf(m))})
+			out = append(out, mrbehavior.Candidate{ExternalName: m.Pk, Description: fmt.Sprintf("scope mapping %q", m.Name), Diff: specDiff(cr.Spec.ForProvider, parametersOf(m))})
 		}
 		return out, nil
 	}

@@ -38,7 +38,7 @@ func parametersOf(m *api.ScopeMapping) v1alpha1.ScopeMappingParameters {
 	}
 }
 
-// view is what Diff compares, with each expression replaced by whether it
+// view is what specDiff compares, with each expression replaced by whether it
 // is the spec's.
 type view struct {
 	Name        *string
@@ -47,12 +47,12 @@ type view struct {
 	Expression  *string
 }
 
-// Diff compares the fields the spec sets with what Authentik has. Unset
+// specDiff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ. Authentik stores the
 // description and the expression without leading and trailing whitespace
 // (DRF's CharField trims them), so the spec's are compared trimmed. An
 // empty result means up to date.
-func Diff(spec, observed v1alpha1.ScopeMappingParameters) string {
+func specDiff(spec, observed v1alpha1.ScopeMappingParameters) string {
 	want := view{Name: spec.Name, ScopeName: spec.ScopeName}
 	got := view{}
 	if spec.Name != nil {
@@ -75,9 +75,9 @@ func Diff(spec, observed v1alpha1.ScopeMappingParameters) string {
 	return cmp.Diff(want, got)
 }
 
-// LateInitialize fills the spec's unset fields from Authentik and reports
+// lateInitialize fills the spec's unset fields from Authentik and reports
 // whether it changed anything.
-func LateInitialize(spec *v1alpha1.ScopeMappingParameters, observed v1alpha1.ScopeMappingParameters) bool {
+func lateInitialize(spec *v1alpha1.ScopeMappingParameters, observed v1alpha1.ScopeMappingParameters) bool {
 	filled := []bool{
 		mrbehavior.FillUnset(&spec.Name, observed.Name),
 		mrbehavior.FillUnset(&spec.ScopeName, observed.ScopeName),

@@ -97,8 +97,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ScopeMapping) (mana
 	}
 
 	observed := parametersOf(m)
-	diff := Diff(cr.Spec.ForProvider, observed)
-	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
+	diff := specDiff(cr.Spec.ForProvider, observed)
+	lateInit := lateInitialize(&cr.Spec.ForProvider, observed)
 	cr.Status.AtProvider = observation(m)
 	cr.SetConditions(xpv2.Available())
 

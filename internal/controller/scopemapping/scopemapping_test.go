@@ -450,7 +450,7 @@ func TestDiff(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := Diff(tc.spec, observed)
+			d := specDiff(tc.spec, observed)
 			if got := d == ""; got != tc.want {
 				t.Errorf("%s\nDiff(...) up to date = %v, want %v; diff:\n%s", tc.reason, got, tc.want, d)
 			}
