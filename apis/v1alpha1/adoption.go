@@ -46,3 +46,6 @@ func (mg *ExpressionPolicy) AdoptsExisting() bool { return mg.Spec.AdoptsExistin
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *ScopeMapping) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *User) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }

@@ -27,6 +27,9 @@ var (
 	_ resource.ModernManaged = &ExpressionPolicy{}
 	_ resource.ManagedList   = &ExpressionPolicyList{}
 
+	_ resource.ModernManaged = &User{}
+	_ resource.ManagedList   = &UserList{}
+
 	_ resource.ModernManaged = &ScopeMapping{}
 	_ resource.ManagedList   = &ScopeMappingList{}
 

@@ -100,3 +100,12 @@ func (l *ScopeMappingList) GetItems() []resource.Managed {
 	}
 	return items
 }
+
+// GetItems of this UserList.
+func (l *UserList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}

@@ -16,11 +16,20 @@ const (
 	errUnknownUser  = "no fixture user has the name"
 )
 
-// A user is a fixture: someone who may try to open applications. Users are
-// not served over the API (the provider never manages them); tests set them
-// with SetUser or PUT /_sim/users/{name}.
+// A user is a User row (authentik/core/models.py), served over the API
+// (users.go) and used for Authentik's access decision. Tests also set
+// users as fixtures with SetUser or PUT /_sim/users/{name}.
 type user struct {
-	name string
+	pk   int32
+	uuid string
+	// name is the username, unique.
+	name        string
+	displayName string
+	email       string
+	isActive    bool
+	path        string
+	userType    string
+	attributes  map[string]any
 	// groups are the pks of the groups the user is a direct member of. A
 	// deleted group's memberships go with it (the many-to-many rows of
 	// Group.users in authentik/core/models.py cascade).
@@ -244,7 +253,12 @@ func (s *Server) SetUser(name string, groups ...string) error {
 	s.stateMu.Lock()
 	defer s.stateMu.Unlock()
 	st := s.state
-	u := &user{name: name, groups: []string{}}
+	u := st.users[name]
+	if u == nil {
+		u = st.newUser()
+		u.name = name
+	}
+	u.groups = []string{}
 	for _, gname := range groups {
 		pk := ""
 		for _, g := range st.groups {
@@ -257,7 +271,7 @@ func (s *Server) SetUser(name string, groups ...string) error {
 		}
 		u.groups = append(u.groups, pk)
 	}
-	st.users[name] = u
+	st.storeUser(u)
 	st.recordWrite()
 	return nil
 }

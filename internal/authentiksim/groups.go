@@ -3,8 +3,10 @@ package authentiksim
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -85,8 +87,8 @@ func (st *state) renderGroup(g *group, in groupIncludes) groupJSON {
 		Name:        g.name,
 		IsSuperuser: g.isSuperuser,
 		Parents:     append([]string{}, g.parents...),
-		// Users and roles are not simulated: every group has none.
-		Users:      []int32{},
+		// Roles are not simulated: every group has none.
+		Users:      st.membersOf(g.pk),
 		Attributes: g.attributes,
 		Roles:      []string{},
 		RolesObj:   []struct{}{},
@@ -138,9 +140,10 @@ func (st *state) bindGroup(f *form, g *group) {
 	if v, ok := f.uuidRefs("parents", false, func(pk string) bool { return st.groups[pk] != nil && pk != g.pk }); ok {
 		g.parents = v
 	}
-	// Users and roles are not simulated, so any reference is to a missing
-	// object; an empty list is fine.
-	f.intRefs("users", false, func(int32) bool { return false })
+	// A group's users are written with add_user and remove_user; the
+	// provider never sends users, so the list is only checked. Roles are
+	// not simulated: any reference is to a missing object.
+	f.intRefs("users", false, func(pk int32) bool { return st.userByPK(pk) != nil })
 	f.uuidRefs("roles", false, func(string) bool { return false })
 	if v, ok := f.object("attributes", false); ok {
 		g.attributes = v
@@ -154,14 +157,11 @@ func (st *state) groupFromPath(c *call) *group {
 func listGroups(st *state, c *call) reply {
 	q := c.query
 	in := includesFrom(c)
-	// Groups have no simulated members, so a membership filter matches none.
-	_, byMemberPK := q["members_by_pk"]
-	_, byMemberName := q["members_by_username"]
 	items := []groupJSON{}
 	for _, pk := range sortedKeys(st.groups) {
 		g := st.groups[pk]
 		if !exact(q, "name", g.name) || !boolMatches(q, "is_superuser", g.isSuperuser) ||
-			byMemberPK || byMemberName || !search(q, g.name) {
+			!st.hasMembers(q, g.pk) || !search(q, g.name) {
 			continue
 		}
 		items = append(items, st.renderGroup(g, in))
@@ -217,4 +217,21 @@ func destroyGroup(st *state, c *call) reply {
 	}
 	st.deleteGroup(g.pk)
 	return reply{status: http.StatusNoContent}
+}
+
+// hasMembers is GroupFilter's members_by_pk and members_by_username: the
+// group has at least one of the users named.
+func (st *state) hasMembers(q url.Values, groupPK string) bool {
+	pks, byPK := q["members_by_pk"]
+	names, byName := q["members_by_username"]
+	if !byPK && !byName {
+		return true
+	}
+	for _, name := range sortedKeys(st.users) {
+		u := st.users[name]
+		if slices.Contains(u.groups, groupPK) && (slices.Contains(pks, strconv.Itoa(int(u.pk))) || slices.Contains(names, u.name)) {
+			return true
+		}
+	}
+	return false
 }

@@ -81,6 +81,18 @@ func apiRoutes() []*route {
 		{method: http.MethodPatch, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_partial_update", model: "Group", handle: updateGroup},
 		{method: http.MethodDelete, pattern: "/core/groups/{group_uuid}/", operationID: "core_groups_destroy", handle: destroyGroup},
 
+		{method: http.MethodPost, pattern: "/core/groups/{group_uuid}/add_user/", operationID: "core_groups_add_user_create", handle: addUserToGroup},
+		{method: http.MethodPost, pattern: "/core/groups/{group_uuid}/remove_user/", operationID: "core_groups_remove_user_create", handle: removeUserFromGroup},
+
+		{method: http.MethodGet, pattern: "/core/users/", operationID: "core_users_list", model: "User", handle: listUsers},
+		{method: http.MethodPost, pattern: "/core/users/", operationID: "core_users_create", model: "User", handle: createUser},
+		{method: http.MethodPost, pattern: "/core/users/service_account/", operationID: "core_users_service_account_create", model: "UserServiceAccountResponse", handle: createServiceAccount},
+		{method: http.MethodGet, pattern: "/core/users/{id}/", operationID: "core_users_retrieve", model: "User", handle: retrieveUser},
+		{method: http.MethodPut, pattern: "/core/users/{id}/", operationID: "core_users_update", model: "User", handle: updateUser},
+		{method: http.MethodPatch, pattern: "/core/users/{id}/", operationID: "core_users_partial_update", model: "User", handle: updateUser},
+		{method: http.MethodDelete, pattern: "/core/users/{id}/", operationID: "core_users_destroy", handle: destroyUser},
+		{method: http.MethodGet, pattern: "/core/tokens/{identifier}/view_key/", operationID: "core_tokens_view_key_retrieve", model: "TokenView", handle: viewTokenKey},
+
 		{method: http.MethodGet, pattern: "/policies/bindings/", operationID: "policies_bindings_list", model: "PolicyBinding", handle: listBindings},
 		{method: http.MethodPost, pattern: "/policies/bindings/", operationID: "policies_bindings_create", model: "PolicyBinding", handle: createBinding},
 		{method: http.MethodGet, pattern: "/policies/bindings/{policy_binding_uuid}/", operationID: "policies_bindings_retrieve", model: "PolicyBinding", handle: retrieveBinding},

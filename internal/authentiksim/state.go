@@ -28,8 +28,11 @@ type state struct {
 	policies     map[string]*policy
 	certificates map[string]string // pk to name
 
-	// users are fixtures for Authentik's access decision (access.go).
-	users map[string]*user // by name
+	// users are served over the API (users.go) and decide access
+	// (access.go).
+	users    map[string]*user // by username
+	nextUser int32
+	tokens   map[string]*apiToken // by identifier
 	// writes counts accepted writes; exposures is what the invariant
 	// recorded after them.
 	writes    int
@@ -218,6 +221,7 @@ func newState(seed int64, line Line) *state {
 		policies:     map[string]*policy{},
 		certificates: map[string]string{},
 		users:        map[string]*user{},
+		tokens:       map[string]*apiToken{},
 		exposures:    map[exposureKey]*Exposure{},
 		accessErrors: map[accessErrorKey]*AccessError{},
 		service:      map[serviceKey]*Service{},

@@ -109,6 +109,11 @@ var lineDifferences = []difference{
 	// 2025.8; children came with it but stayed optional until 2025.12.
 	{first: "2024.12", last: "2025.10", model: "Group", keys: []string{"parents_obj", "inherited_roles_obj", "children"}, kind: omitted},
 	{first: "2024.12", last: "2025.6", model: "Group", keys: []string{"children_obj"}, kind: omitted},
+	// UserSerializer, authentik/core/api/users.py: date_joined came in
+	// 2025.2, last_updated in 2025.8, roles and roles_obj in 2025.12.
+	{first: "2024.12", last: "2024.12", model: "User", keys: []string{"date_joined"}, kind: omitted},
+	{first: "2024.12", last: "2025.6", model: "User", keys: []string{"last_updated"}, kind: omitted},
+	{first: "2024.12", last: "2025.10", model: "User", keys: []string{"roles", "roles_obj"}, kind: omitted},
 	// ProviderSerializer, authentik/core/api/providers.py: 2026.8 made a
 	// provider's flows optional and nullable.
 	{first: "2026.8", last: "2026.8", model: "Provider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},

@@ -16,6 +16,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/policybinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/scopemapping"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/user"
 )
 
 // setups lists every controller's gated setup function.
@@ -29,6 +30,7 @@ var setups = []func(ctrl.Manager, controller.Options, *authentik.Connector) erro
 	group.SetupGated,
 	expressionpolicy.SetupGated,
 	scopemapping.SetupGated,
+	user.SetupGated,
 	policybinding.SetupGated,
 }
 

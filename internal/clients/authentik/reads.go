@@ -131,6 +131,27 @@ var (
 			return c.CoreAPI.CoreGroupsRetrieve(ctx, id).IncludeUsers(false).Execute()
 		},
 	}
+	// Users are listed without their groups' objects; the groups' UUIDs
+	// are in every answer.
+	Users = &Collection[api.User]{
+		Trim: trimUser,
+		Path: "core/users",
+		ID:   func(u *api.User) string { return itoa(u.Pk) },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.User, int32, *http.Response, error) {
+			l, resp, err := c.CoreAPI.CoreUsersList(ctx).IncludeGroups(false).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.User, *http.Response, error) {
+			pk, err := atoi(id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return c.CoreAPI.CoreUsersRetrieve(ctx, pk).Execute()
+		},
+	}
 	PolicyBindings = &Collection[api.PolicyBinding]{
 		Trim: trimPolicyBinding,
 		Path: "policies/bindings",

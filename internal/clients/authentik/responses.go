@@ -62,21 +62,24 @@ type responseProperty struct {
 // identityKeys are the keys of each model that any reader relies on: the
 // ids resources record and look objects up by, and the envelope of a list.
 var identityKeys = map[string][]string{
-	"ProxyProvider":        {"pk", "name"},
-	"OAuth2Provider":       {"pk", "name"},
-	"ScopeMapping":         {"pk", "name", "managed"},
-	"CertificateKeyPair":   {"pk", "name"},
-	"Application":          {"pk", "slug", "name"},
-	"Group":                {"pk", "name"},
-	"PartialGroup":         {"pk", "name"},
-	"Flow":                 {"pk", "slug"},
-	"Outpost":              {"pk", "name", "managed"},
-	"OutpostDefaultConfig": {"config"},
-	"PolicyBinding":        {"pk", "target"},
-	"ExpressionPolicy":     {"pk", "name"},
-	"Policy":               {"pk", "name"},
-	"Pagination":           {"next", "previous", "count", "current", "total_pages", "start_index", "end_index"},
-	"Version":              {"version_current"},
+	"ProxyProvider":              {"pk", "name"},
+	"OAuth2Provider":             {"pk", "name"},
+	"ScopeMapping":               {"pk", "name", "managed"},
+	"CertificateKeyPair":         {"pk", "name"},
+	"Application":                {"pk", "slug", "name"},
+	"Group":                      {"pk", "name"},
+	"User":                       {"pk", "username"},
+	"UserServiceAccountResponse": {"user_pk", "username"},
+	"TokenView":                  {"key"},
+	"PartialGroup":               {"pk", "name"},
+	"Flow":                       {"pk", "slug"},
+	"Outpost":                    {"pk", "name", "managed"},
+	"OutpostDefaultConfig":       {"config"},
+	"PolicyBinding":              {"pk", "target"},
+	"ExpressionPolicy":           {"pk", "name"},
+	"Policy":                     {"pk", "name"},
+	"Pagination":                 {"next", "previous", "count", "current", "total_pages", "start_index", "end_index"},
+	"Version":                    {"version_current"},
 }
 
 // A managedModel is the Authentik model a managed resource kind manages and
@@ -112,6 +115,7 @@ var managedModels = map[string]managedModel{
 	"PolicyBinding":    {model: "PolicyBinding", keys: []string{"order", "policy", "group", "user", "negate", "enabled", "timeout"}},
 	"ExpressionPolicy": {model: "ExpressionPolicy", keys: []string{"expression", "execution_logging"}},
 	"ScopeMapping":     {model: "ScopeMapping", keys: []string{"scope_name", "expression", "description"}},
+	"User":             {model: "User", keys: []string{"name", "email", "type", "is_active", "path", "attributes"}},
 }
 
 // kindOf names the kind of a managed resource as managedModels does; ""
@@ -136,6 +140,8 @@ func kindOf(mg resource.Managed) string {
 		return "ExpressionPolicy"
 	case *v1alpha1.ScopeMapping:
 		return "ScopeMapping"
+	case *v1alpha1.User:
+		return "User"
 	}
 	return ""
 }

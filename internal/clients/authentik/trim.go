@@ -48,6 +48,12 @@ func trimApplication(a *api.Application) {
 	}
 }
 
+func trimUser(u *api.User) {
+	dropEmpty(&u.AdditionalProperties)
+	u.GroupsObj = nil
+	u.RolesObj = nil
+}
+
 func trimGroup(g *api.Group) {
 	dropEmpty(&g.AdditionalProperties)
 	for i := range g.ParentsObj {

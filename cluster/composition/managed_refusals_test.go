@@ -1,0 +1,14 @@
+//go:build render && linux
+
+package composition
+
+import "testing"
+
+func TestValidateRefusesBrokenUsers(t *testing.T) {
+	want := map[string]string{
+		"no-username":              "spec.forProvider.username is required unless managementPolicies only observe",
+		"bad-type":                 `spec.forProvider.type: Unsupported value: "robot"`,
+		"path-with-trailing-slash": "spec.forProvider.path: Invalid value",
+	}
+	checkRefusals(t, "User", "users-broken.yaml", want)
+}
