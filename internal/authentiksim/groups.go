@@ -126,7 +126,11 @@ func (st *state) groupNameTaken(name, self string) bool {
 
 // bindGroup applies and validates the body's fields as GroupSerializer
 // does. Group names are unique since groups can have several parents.
-func (st *state) bindGroup(f *form, g *group) {
+// users has default=list (GroupSerializer's extra_kwargs): a PUT without it
+// removes every member, a PATCH without it keeps them; with it the members
+// become exactly those users. The members to set are returned, to apply
+// once the whole body is valid.
+func (st *state) bindGroup(f *form, g *group) (members []int32, setMembers bool) {
 	if v, ok := f.str("name", true, false); ok {
 		if st.groupNameTaken(v, g.pk) {
 			f.errs.add("name", fmt.Sprintf(msgUnique, "Group", "name"))
@@ -140,13 +144,31 @@ func (st *state) bindGroup(f *form, g *group) {
 	if v, ok := f.uuidRefs("parents", false, func(pk string) bool { return st.groups[pk] != nil && pk != g.pk }); ok {
 		g.parents = v
 	}
-	// A group's users are written with add_user and remove_user; the
-	// provider never sends users, so the list is only checked. Roles are
-	// not simulated: any reference is to a missing object.
-	f.intRefs("users", false, func(pk int32) bool { return st.userByPK(pk) != nil })
+	if v, ok := f.intRefs("users", false, func(pk int32) bool { return st.userByPK(pk) != nil }); ok {
+		members, setMembers = v, true
+	} else if !f.has("users") && !f.partial {
+		members, setMembers = []int32{}, true
+	}
+	// Roles are not simulated: any reference is to a missing object.
 	f.uuidRefs("roles", false, func(string) bool { return false })
 	if v, ok := f.object("attributes", false); ok {
 		g.attributes = v
+	}
+	return members, setMembers
+}
+
+// setMembers makes the users with the given pks the group's only members,
+// as assigning Group.users does.
+func (st *state) setMembers(groupPK string, members []int32) {
+	for _, u := range st.users {
+		in := slices.Contains(members, u.pk)
+		has := slices.Contains(u.groups, groupPK)
+		switch {
+		case in && !has:
+			u.groups = append(u.groups, groupPK)
+		case !in && has:
+			u.groups = slices.DeleteFunc(u.groups, func(pk string) bool { return pk == groupPK })
+		}
 	}
 }
 
@@ -184,11 +206,14 @@ func createGroup(st *state, c *call) reply {
 		return *bad
 	}
 	g := &group{pk: st.newUUID(), parents: []string{}, attributes: map[string]any{}}
-	st.bindGroup(f, g)
+	members, set := st.bindGroup(f, g)
 	if len(f.errs) > 0 {
 		return invalid(f.errs)
 	}
 	st.groups[g.pk] = g
+	if set {
+		st.setMembers(g.pk, members)
+	}
 	return reply{status: http.StatusCreated, body: st.renderGroup(g, groupIncludes{users: true})}
 }
 
@@ -202,11 +227,14 @@ func updateGroup(st *state, c *call) reply {
 		return *bad
 	}
 	g := *stored
-	st.bindGroup(f, &g)
+	members, set := st.bindGroup(f, &g)
 	if len(f.errs) > 0 {
 		return invalid(f.errs)
 	}
 	*stored = g
+	if set {
+		st.setMembers(g.pk, members)
+	}
 	return reply{status: http.StatusOK, body: st.renderGroup(stored, groupIncludes{users: true})}
 }
 

@@ -135,18 +135,18 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 	return managed.ExternalCreation{}, nil
 }
 
-// Update writes the spec with PUT. Fields the spec leaves unset are omitted
-// and kept; members are never sent, so they are kept too.
+// Update writes the fields the spec sets with PATCH, which keeps the
+// group's members and the fields the spec leaves unset.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalUpdate, error) {
 	id, err := parseUUID(meta.GetExternalName(cr))
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	req, err := request(cr.Spec.ForProvider)
+	req, err := patch(cr.Spec.ForProvider)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	g, resp, err := e.api().CoreGroupsUpdate(ctx, id).GroupRequest(req).Execute()
+	g, resp, err := e.api().CoreGroupsPartialUpdate(ctx, id).PatchedGroupRequest(req).Execute()
 	if err := authentik.Classify(resp, err); err != nil {
 		return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errUpdate)
 	}

@@ -179,6 +179,37 @@ func TestReconcile(t *testing.T) {
 			},
 			want: settled,
 		},
+		"DriftIsRevertedMembersStay": {
+			reason: "Restoring the group keeps the members added in Authentik: a PUT without users would remove them all (GroupSerializer.users defaults to an empty list).",
+			cr:     group(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+				env.Settle(r, cr)
+				ctx := context.Background()
+				u, resp, err := env.Authentik.API.CoreAPI.CoreUsersCreate(ctx).UserRequest(*api.NewUserRequest("alice", "")).Execute()
+				if err := authentik.Classify(resp, err); err != nil {
+					t.Fatal(err)
+				}
+				resp, err = env.Authentik.API.CoreAPI.CoreGroupsAddUserCreate(ctx, meta.GetExternalName(cr)).UserAccountRequest(*api.NewUserAccountRequest(u.Pk)).Execute()
+				if err := authentik.Classify(resp, err); err != nil {
+					t.Fatal(err)
+				}
+				p := api.NewPatchedGroupRequest()
+				p.SetName("renamed")
+				if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsPartialUpdate(ctx, meta.GetExternalName(cr)).PatchedGroupRequest(*p).Execute(); authentik.Classify(resp, err) != nil {
+					t.Fatal(err)
+				}
+				env.PassReadAge()
+				env.Settle(r, cr)
+				g, err := retrieve(env, meta.GetExternalName(cr))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff([]int32{u.Pk}, g.Users); diff != "" {
+					t.Errorf("members after the group was restored: -want, +got:\n%s", diff)
+				}
+			},
+			want: settled,
+		},
 		"DeletedBehindBackIsRecreated": {
 			reason: "A group deleted in Authentik is made again and the new UUID recorded.",
 			cr:     group(),

@@ -18,9 +18,9 @@ import (
 
 const errAttributes = "spec.forProvider.attributes must be a JSON object"
 
-// request builds the body for a create or PUT from the spec. Fields the spec
-// leaves unset are omitted, so Authentik keeps (or defaults) them. Users
-// and roles are never sent, so a PUT keeps the group's members.
+// request builds the body for a create from the spec. Fields the spec
+// leaves unset are omitted, so Authentik defaults them; a new group has no
+// members.
 func request(p v1alpha1.GroupParameters) (api.GroupRequest, error) {
 	r := api.NewGroupRequest(ptr.Deref(p.Name, ""))
 	r.IsSuperuser = p.IsSuperuser
@@ -31,6 +31,28 @@ func request(p v1alpha1.GroupParameters) (api.GroupRequest, error) {
 		attrs, err := attributesOf(p.Attributes)
 		if err != nil {
 			return api.GroupRequest{}, err
+		}
+		r.Attributes = attrs
+	}
+	return *r, nil
+}
+
+// patch builds the body of an update from the spec: only the fields the
+// spec sets. A PATCH, never a PUT: GroupSerializer gives users, parents
+// and children a default of an empty list, so a PUT that leaves them out
+// removes every member (those added in the UI and by GroupMemberships)
+// and every parent and child link.
+func patch(p v1alpha1.GroupParameters) (api.PatchedGroupRequest, error) {
+	r := api.NewPatchedGroupRequest()
+	r.Name = p.Name
+	r.IsSuperuser = p.IsSuperuser
+	if p.Parents != nil {
+		r.Parents = slices.Clone(p.Parents)
+	}
+	if p.Attributes != nil {
+		attrs, err := attributesOf(p.Attributes)
+		if err != nil {
+			return api.PatchedGroupRequest{}, err
 		}
 		r.Attributes = attrs
 	}

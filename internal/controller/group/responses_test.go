@@ -7,7 +7,7 @@ import (
 )
 
 // The operations whose answers the Group controller reads.
-var readOps = []string{"core_groups_create", "core_groups_retrieve", "core_groups_list", "core_groups_update"}
+var readOps = []string{"core_groups_create", "core_groups_retrieve", "core_groups_list", "core_groups_partial_update"}
 
 // TestResponses: a group's answer holds no enum at all (see zz_responses.go).
 func TestResponses(t *testing.T) {
