@@ -49,3 +49,6 @@ func (mg *ScopeMapping) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() 
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *User) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *GroupMembership) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }

@@ -27,6 +27,9 @@ var (
 	_ resource.ModernManaged = &ExpressionPolicy{}
 	_ resource.ManagedList   = &ExpressionPolicyList{}
 
+	_ resource.ModernManaged = &GroupMembership{}
+	_ resource.ManagedList   = &GroupMembershipList{}
+
 	_ resource.ModernManaged = &User{}
 	_ resource.ManagedList   = &UserList{}
 

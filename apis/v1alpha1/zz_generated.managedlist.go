@@ -47,6 +47,15 @@ func (l *GroupList) GetItems() []resource.Managed {
 	return items
 }
 
+// GetItems of this GroupMembershipList.
+func (l *GroupMembershipList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
 // GetItems of this OAuth2ProviderList.
 func (l *OAuth2ProviderList) GetItems() []resource.Managed {
 	items := make([]resource.Managed, len(l.Items))

@@ -12,3 +12,12 @@ func TestValidateRefusesBrokenUsers(t *testing.T) {
 	}
 	checkRefusals(t, "User", "users-broken.yaml", want)
 }
+
+func TestValidateRefusesBrokenGroupMemberships(t *testing.T) {
+	want := map[string]string{
+		"no-group":  "one of spec.forProvider.group, groupRef or groupSelector is required unless managementPolicies only observe",
+		"no-user":   "one of spec.forProvider.user, userRef or userSelector is required unless managementPolicies only observe",
+		"user-zero": "spec.forProvider.user: Invalid value",
+	}
+	checkRefusals(t, "GroupMembership", "groupmemberships-broken.yaml", want)
+}

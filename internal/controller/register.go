@@ -10,6 +10,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/config"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/expressionpolicy"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/group"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/groupmembership"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/oauth2provider"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
@@ -31,6 +32,7 @@ var setups = []func(ctrl.Manager, controller.Options, *authentik.Connector) erro
 	expressionpolicy.SetupGated,
 	scopemapping.SetupGated,
 	user.SetupGated,
+	groupmembership.SetupGated,
 	policybinding.SetupGated,
 }
 

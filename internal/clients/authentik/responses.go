@@ -116,6 +116,7 @@ var managedModels = map[string]managedModel{
 	"ExpressionPolicy": {model: "ExpressionPolicy", keys: []string{"expression", "execution_logging"}},
 	"ScopeMapping":     {model: "ScopeMapping", keys: []string{"scope_name", "expression", "description"}},
 	"User":             {model: "User", keys: []string{"name", "email", "type", "is_active", "path", "attributes"}},
+	"GroupMembership":  {model: "Group", keys: []string{"users"}},
 }
 
 // kindOf names the kind of a managed resource as managedModels does; ""
@@ -142,6 +143,8 @@ func kindOf(mg resource.Managed) string {
 		return "ScopeMapping"
 	case *v1alpha1.User:
 		return "User"
+	case *v1alpha1.GroupMembership:
+		return "GroupMembership"
 	}
 	return ""
 }
