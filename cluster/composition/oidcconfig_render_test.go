@@ -17,6 +17,7 @@ import (
 var (
 	grafanaOIDCXR = filepath.Join(oidcExamplesDir, "grafana.yaml")
 	immichOIDCXR  = filepath.Join(oidcExamplesDir, "immich.yaml")
+	argocdOIDCXR  = filepath.Join(oidcExamplesDir, "argocd.yaml")
 )
 
 func renderOIDCConfig(t *testing.T, xr, observed string) (string, error) {
@@ -180,6 +181,84 @@ status:
 `
 }
 
+// What the Argo CD example composes: the provider offers the groups claim
+// it composes, by reference, beside Authentik's default scopes.
+const argocdOIDCComposed = `
+composed:
+- kind: Application
+  namespace: argocd
+  name: argocd
+  resource: application
+  labels: {gitops.io/oidcconfig: argocd}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider: {name: Argo CD, slug: argocd_argocd, providerRef: {kind: OAuth2Provider, name: argocd}, policyEngineMode: any, metaLaunchUrl: https://argocd.example.com}
+- kind: OAuth2Provider
+  namespace: argocd
+  name: argocd
+  resource: oauth2provider
+  labels: {gitops.io/oidcconfig: argocd}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    writeConnectionSecretToRef: {name: argocd-oidc}
+    forProvider:
+      name: argocd/argocd
+      clientType: confidential
+      redirectUris: [{url: https://argocd.example.com/auth/callback, matchingMode: strict}]
+      scopeMappings: [goauthentik.io/providers/oauth2/scope-openid, goauthentik.io/providers/oauth2/scope-email, goauthentik.io/providers/oauth2/scope-profile]
+      scopeMappingRefs: [{name: argocd-groups}]
+      signingKey: authentik Self-signed Certificate
+- kind: ScopeMapping
+  namespace: argocd
+  name: argocd-groups
+  resource: groups-scope-mapping
+  labels: {gitops.io/oidcconfig: argocd}
+  spec:
+    providerConfigRef: {kind: ClusterProviderConfig, name: default}
+    forProvider:
+      name: "argocd/argocd: groups claim"
+      scopeName: groups
+      description: See which groups you are in
+      expression: 'return {"groups": [group.name for group in request.user.all_groups()]}'
+`
+
+// observedArgoCDOIDC is what Crossplane observes of the Argo CD example
+// once Authentik serves it: the provider with its issuer, the application
+// using it and the groups claim's mapping.
+const observedArgoCDOIDC = `
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: OAuth2Provider
+metadata:
+  name: argocd
+  namespace: argocd
+  annotations: {crossplane.io/composition-resource-name: oauth2provider, crossplane.io/external-name: "12"}
+status:
+  atProvider: {pk: 12, clientId: argocd-client, issuer: https://authentik.example.com/application/o/argocd_argocd/}
+  conditions: ` + ready + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: Application
+metadata:
+  name: argocd
+  namespace: argocd
+  annotations: {crossplane.io/composition-resource-name: application, crossplane.io/external-name: argocd_argocd}
+spec:
+  forProvider: {name: Argo CD, slug: argocd_argocd, providerRef: {kind: OAuth2Provider, name: argocd}, provider: 12}
+status:
+  atProvider: {pk: 6a1f2c3a-0000-4000-8000-000000000012, launchUrl: https://argocd.example.com, providerName: argocd/argocd}
+  conditions: ` + ready + `
+---
+apiVersion: authentik.m.crossplane.io/v1alpha1
+kind: ScopeMapping
+metadata:
+  name: argocd-groups
+  namespace: argocd
+  annotations: {crossplane.io/composition-resource-name: groups-scope-mapping, crossplane.io/external-name: 6a1f2c3a-0000-4000-8000-000000000013}
+status:
+  atProvider: {pk: 6a1f2c3a-0000-4000-8000-000000000013}
+  conditions: ` + ready + `
+`
+
 func TestRenderOIDCConfig(t *testing.T) {
 	const issuer = "https://authentik.example.com/application/o/grafana-oidc/"
 	cases := map[string]struct {
@@ -281,6 +360,33 @@ status:
   accessReason: 'the application gets its provider once every allowed group is bound: group "platform": ` + platformDeletedMessage + `'
 ` + grafanaOIDCComposed(true),
 		},
+		"GroupsClaimFirstRender": {
+			reason: "groupsClaim composes a ScopeMapping for the groups scope, which the OAuth2Provider offers by reference beside the default scopes; without allowedGroups the application gets its provider at once.",
+			xr:     argocdOIDCXR,
+			want: `
+ready: "False"
+why: 'Unready resources: application, groups-scope-mapping, and oauth2provider'
+status:
+  access: not served
+  accessReason: waiting for the application to use the provider
+` + argocdOIDCComposed,
+		},
+		"GroupsClaimServed": {
+			reason:   "With the mapping Ready, the application serving the provider and the issuer known, the OIDCConfig is Ready.",
+			xr:       argocdOIDCXR,
+			observed: observedArgoCDOIDC,
+			want: `
+ready: "True"
+status:
+  providerPk: 12
+  clientId: argocd-client
+  issuer: https://authentik.example.com/application/o/argocd_argocd/
+  applicationSlug: argocd_argocd
+  launchUrl: https://argocd.example.com
+  access: open to every user
+  accessReason: ""
+` + argocdOIDCComposed,
+		},
 		"MinimalOpen": {
 			reason: "Without allowedGroups the application gets its provider at once; names default to the namespace and name, the client to confidential with Authentik's openid, email and profile scopes and its self-signed key.",
 			xr:     immichOIDCXR,
@@ -337,6 +443,8 @@ func TestValidateRenderedOIDCConfigs(t *testing.T) {
 		"grafana":        {grafanaOIDCXR, ""},
 		"grafana-served": {grafanaOIDCXR, observedGrafanaOIDC("https://authentik.example.com/application/o/grafana-oidc/", false, "grafana-oidc", ready, ready)},
 		"immich":         {immichOIDCXR, ""},
+		"argocd":         {argocdOIDCXR, ""},
+		"argocd-served":  {argocdOIDCXR, observedArgoCDOIDC},
 	}
 	checkRenderedValidate(t, oidcXRDFile, oidcCompositionFile, oidcExamplesDir, runs)
 }
@@ -349,6 +457,23 @@ func TestValidateRefusesBrokenOIDCConfigs(t *testing.T) {
 		"secret-name-upper-case":      "spec.credentialsSecretName must be a Kubernetes Secret name",
 		"bad-client-type":             `spec.clientType: Unsupported value: "private": supported values: "confidential", "public"`,
 		"reserved-slug":               "spec.authentikConfig.application.slug must not be one of Authentik's reserved slugs",
+		"groups-claim-not-boolean":    `spec.authentikConfig.groupsClaim: Invalid value: "string": spec.authentikConfig.groupsClaim in body must be of type boolean`,
 	}
 	checkRefusals(t, "OIDCConfig", "oidcconfigs-broken.yaml", want)
+}
+
+// TestValidateRefusesBrokenScopeMappings: the ScopeMapping CRD, and the
+// OAuth2Provider fields that name scope mappings, refuse bad manifests
+// naming the field.
+func TestValidateRefusesBrokenScopeMappings(t *testing.T) {
+	checkRefusals(t, "ScopeMapping", "managed-broken.yaml", map[string]string{
+		"no-scope-name":         "spec.forProvider.scopeName is required unless managementPolicies only observe",
+		"no-expression":         "spec.forProvider.expression is required unless managementPolicies only observe",
+		"scope-name-with-space": `spec.forProvider.scopeName: Invalid value: "groups email": spec.forProvider.scopeName in body should match`,
+		"empty-expression":      "spec.forProvider.expression: Invalid value: \"\": spec.forProvider.expression in body should be at least 1 chars long",
+	})
+	checkRefusals(t, "OAuth2Provider", "managed-broken.yaml", map[string]string{
+		"scope-mapping-id-not-uuid":      `spec.forProvider.scopeMappingIds[0]: Invalid value: "groups": spec.forProvider.scopeMappingIds[0] in body must be of type uuid`,
+		"scope-mapping-ref-without-name": "spec.forProvider.scopeMappingRefs[0].name: Required value",
+	})
 }
