@@ -202,25 +202,6 @@ type OAuth2ProviderObservation struct {
 	// ScopeMappings are the provider's scope mappings, by managed key or name.
 	ScopeMappings []string `json:"scopeMappings,omitempty"`
 
-	// ScopeMappingIDs are the UUIDs of more scope mappings the provider
-	// offers, beside scopeMappings; usually filled from scopeMappingRefs or
-	// scopeMappingSelector. Together with scopeMappings they are compared
-	// as a set with Authentik's.
-	// +optional
-	// +listType=set
-	// +kubebuilder:validation:items:Format=uuid
-	ScopeMappingIDs []string `json:"scopeMappingIds,omitempty"`
-
-	// ScopeMappingRefs name ScopeMappings in this namespace whose UUIDs fill
-	// scopeMappingIds. They are resolved on every reconcile.
-	// +optional
-	ScopeMappingRefs []xpv2.Reference `json:"scopeMappingRefs,omitempty"`
-
-	// ScopeMappingSelector selects ScopeMappings in this namespace by their
-	// labels to fill scopeMappingRefs.
-	// +optional
-	ScopeMappingSelector *xpv2.Selector `json:"scopeMappingSelector,omitempty"`
-
 	// SigningKeyUUID is the UUID the signing key's name resolved to.
 	SigningKeyUUID *string `json:"signingKeyUUID,omitempty"`
 

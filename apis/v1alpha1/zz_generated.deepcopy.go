@@ -977,23 +977,6 @@ func (in *OAuth2ProviderObservation) DeepCopyInto(out *OAuth2ProviderObservation
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
-	if in.ScopeMappingIDs != nil {
-		in, out := &in.ScopeMappingIDs, &out.ScopeMappingIDs
-		*out = make([]string, len(*in))
-		copy(*out, *in)
-	}
-	if in.ScopeMappingRefs != nil {
-		in, out := &in.ScopeMappingRefs, &out.ScopeMappingRefs
-		*out = make([]v2.Reference, len(*in))
-		for i := range *in {
-			(*in)[i].DeepCopyInto(&(*out)[i])
-		}
-	}
-	if in.ScopeMappingSelector != nil {
-		in, out := &in.ScopeMappingSelector, &out.ScopeMappingSelector
-		*out = new(v2.Selector)
-		(*in).DeepCopyInto(*out)
-	}
 	if in.SigningKeyUUID != nil {
 		in, out := &in.SigningKeyUUID, &out.SigningKeyUUID
 		*out = new(string)
