@@ -30,7 +30,7 @@ type ScopeMappingParameters struct {
 
 	// Expression is the Python code Authentik runs to make the scope's
 	// claims; it returns a dictionary of claims, for example
-	// `return {"groups": [g.name for g in request.user.ak_groups.all()]}`.
+	// `return {"groups": [g.name for g in request.user.all_groups()]}`.
 	// Authentik stores it without leading and trailing whitespace. The
 	// provider writes it as it is and never runs or logs it.
 	// +optional
