@@ -52,3 +52,6 @@ func (mg *User) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *GroupMembership) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *CertificateKeyPair) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }

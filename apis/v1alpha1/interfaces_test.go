@@ -36,6 +36,9 @@ var (
 	_ resource.ModernManaged = &ScopeMapping{}
 	_ resource.ManagedList   = &ScopeMappingList{}
 
+	_ resource.ModernManaged = &CertificateKeyPair{}
+	_ resource.ManagedList   = &CertificateKeyPairList{}
+
 	_ resource.ModernManaged = &PolicyBinding{}
 	_ resource.ManagedList   = &PolicyBindingList{}
 

@@ -29,6 +29,15 @@ func (l *ApplicationList) GetItems() []resource.Managed {
 	return items
 }
 
+// GetItems of this CertificateKeyPairList.
+func (l *CertificateKeyPairList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
 // GetItems of this ExpressionPolicyList.
 func (l *ExpressionPolicyList) GetItems() []resource.Managed {
 	items := make([]resource.Managed, len(l.Items))

@@ -13,7 +13,10 @@ import (
 	"testing"
 )
 
-const brokenFixture = "cluster/package/testdata/broken-crossplane.yaml"
+const (
+	brokenFixture        = "cluster/package/testdata/broken-crossplane.yaml"
+	brokenManagedFixture = "cluster/package/testdata/broken-managed.yaml"
+)
 
 // crankBin is the Crossplane CLI built by `make tools`.
 func crankBin(t testing.TB) string {
@@ -127,6 +130,26 @@ func TestGitopsBrokenCrossplaneManifestFails(t *testing.T) {
 		`spec.credentials.source: Unsupported value: "OnePassword"`,
 		`spec.authentikConfig.mode: Unsupported value: "forward-single"`,
 		`Total 4 resources: 0 missing schemas, 0 success cases, 4 failure cases`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in the output", want)
+		}
+	}
+}
+
+// TestBrokenManagedManifestsFail: the managed kinds' CRDs refuse bad
+// manifests at apply, naming the field at fault.
+func TestBrokenManagedManifestsFail(t *testing.T) {
+	out, err := crankValidate(t, filepath.Join(repoRoot(t), brokenManagedFixture))
+	t.Logf("crank beta validate:\n%s", out)
+	if err == nil {
+		t.Fatalf("crank beta validate accepted %s", brokenManagedFixture)
+	}
+	for _, want := range []string{
+		`CertificateKeyPair, no-secret : spec: Invalid value: spec.forProvider.tlsSecretRef is required unless managementPolicies only observe`,
+		`CertificateKeyPair, empty-name : spec.forProvider.name: Invalid value: "": spec.forProvider.name in body should be at least 1 chars long`,
+		`CertificateKeyPair, secret-without-name : spec.forProvider.tlsSecretRef.name: Required value`,
+		`Total 3 resources: 0 missing schemas, 0 success cases, 3 failure cases`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("want %q in the output", want)

@@ -47,8 +47,8 @@ func (s *Server) Fixtures() Fixtures {
 			fx.Policy = pk
 		}
 	}
-	for pk, name := range st.certificates {
-		if name == seededCertificateName {
+	for pk, k := range st.certificates {
+		if k.name == seededCertificateName {
 			fx.Certificate = pk
 		}
 	}

@@ -195,10 +195,10 @@ func (st *state) bindOAuth2(f *form, p *oauth2Provider) {
 	if v, ok := f.choice("issuer_mode", issuerModeGlobal, issuerModePerProvider); ok {
 		p.issuerMode = v
 	}
-	if v, ok := f.uuidRef("signing_key", false, true, func(pk string) bool { return st.certificates[pk] != "" }); ok {
+	if v, ok := f.uuidRef("signing_key", false, true, func(pk string) bool { return st.certificates[pk] != nil }); ok {
 		p.signingKey = v
 	}
-	if v, ok := f.uuidRef("encryption_key", false, true, func(pk string) bool { return st.certificates[pk] != "" }); ok {
+	if v, ok := f.uuidRef("encryption_key", false, true, func(pk string) bool { return st.certificates[pk] != nil }); ok {
 		p.encryptionKey = v
 	}
 	// JWT federation sources are OAuth sources, which the simulator does

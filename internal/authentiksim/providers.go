@@ -246,7 +246,7 @@ func (st *state) bindProxyProvider(f *form, p *proxyProvider) {
 	if v, ok := f.boolean("internal_host_ssl_validation"); ok {
 		p.internalHostSSL = v
 	}
-	if v, ok := f.uuidRef("certificate", false, true, func(pk string) bool { return st.certificates[pk] != "" }); ok {
+	if v, ok := f.uuidRef("certificate", false, true, func(pk string) bool { return st.certificates[pk] != nil }); ok {
 		p.certificate = v
 	}
 	if v, ok := f.str("skip_path_regex", false, true); ok {

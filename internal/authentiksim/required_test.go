@@ -66,6 +66,11 @@ func TestRequiredFields(t *testing.T) {
 			method: http.MethodPost, path: "/propertymappings/provider/scope/", body: `{"scope_name": " "}`,
 			want: map[string]any{"name": required, "scope_name": []any{msgBlank}, "expression": required},
 		},
+		"CertificateKeyPair": {
+			reason: "name and certificate_data are required; a blank name is refused.",
+			method: http.MethodPost, path: "/crypto/certificatekeypairs/", body: `{"name": " "}`,
+			want: map[string]any{"name": []any{msgBlank}, "certificate_data": required},
+		},
 		"MalformedJSON": {
 			reason: "A body that is not JSON gets DRF's parse error.",
 			method: http.MethodPost, path: "/core/groups/", body: `{"name":`,

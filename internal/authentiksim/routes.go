@@ -50,6 +50,11 @@ func apiRoutes() []*route {
 		{method: http.MethodPatch, pattern: "/propertymappings/provider/scope/{pm_uuid}/", operationID: "propertymappings_provider_scope_partial_update", model: "ScopeMapping", handle: updateScopeMapping},
 		{method: http.MethodDelete, pattern: "/propertymappings/provider/scope/{pm_uuid}/", operationID: "propertymappings_provider_scope_destroy", handle: destroyScopeMapping},
 		{method: http.MethodGet, pattern: "/crypto/certificatekeypairs/", operationID: "crypto_certificatekeypairs_list", model: "CertificateKeyPair", handle: listCertificateKeyPairs},
+		{method: http.MethodPost, pattern: "/crypto/certificatekeypairs/", operationID: "crypto_certificatekeypairs_create", model: "CertificateKeyPair", handle: createCertificateKeyPair},
+		{method: http.MethodGet, pattern: "/crypto/certificatekeypairs/{kp_uuid}/", operationID: "crypto_certificatekeypairs_retrieve", model: "CertificateKeyPair", handle: retrieveCertificateKeyPair},
+		{method: http.MethodPut, pattern: "/crypto/certificatekeypairs/{kp_uuid}/", operationID: "crypto_certificatekeypairs_update", model: "CertificateKeyPair", handle: updateCertificateKeyPair},
+		{method: http.MethodPatch, pattern: "/crypto/certificatekeypairs/{kp_uuid}/", operationID: "crypto_certificatekeypairs_partial_update", model: "CertificateKeyPair", handle: updateCertificateKeyPair},
+		{method: http.MethodDelete, pattern: "/crypto/certificatekeypairs/{kp_uuid}/", operationID: "crypto_certificatekeypairs_destroy", handle: destroyCertificateKeyPair},
 
 		{method: http.MethodGet, pattern: "/providers/all/", operationID: "providers_all_list", model: "Provider", handle: listAllProviders},
 		{method: http.MethodGet, pattern: "/providers/all/{id}/", operationID: "providers_all_retrieve", model: "Provider", handle: retrieveAnyProvider},

@@ -26,7 +26,7 @@ type state struct {
 	bindings     map[string]*binding
 	mappings     map[string]*scopeMapping
 	policies     map[string]*policy
-	certificates map[string]string // pk to name
+	certificates map[string]*keyPair
 
 	// users are served over the API (users.go) and decide access
 	// (access.go).
@@ -219,7 +219,7 @@ func newState(seed int64, line Line) *state {
 		bindings:     map[string]*binding{},
 		mappings:     map[string]*scopeMapping{},
 		policies:     map[string]*policy{},
-		certificates: map[string]string{},
+		certificates: map[string]*keyPair{},
 		users:        map[string]*user{},
 		tokens:       map[string]*apiToken{},
 		exposures:    map[exposureKey]*Exposure{},
@@ -238,7 +238,8 @@ func newState(seed int64, line Line) *state {
 	}
 	p := &policy{pk: st.newUUID(), name: seededPolicyName, expression: seededPolicyExpression}
 	st.policies[p.pk] = p
-	st.certificates[st.newUUID()] = seededCertificateName
+	kp := seededKeyPair(st.newUUID())
+	st.certificates[kp.pk] = kp
 
 	managed := embeddedOutpostManaged
 	o := &outpost{

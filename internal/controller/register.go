@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/application"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/certificatekeypair"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/config"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/expressionpolicy"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/group"
@@ -33,6 +34,7 @@ var setups = []func(ctrl.Manager, controller.Options, *authentik.Connector) erro
 	scopemapping.SetupGated,
 	user.SetupGated,
 	groupmembership.SetupGated,
+	certificatekeypair.SetupGated,
 	policybinding.SetupGated,
 }
 

@@ -197,6 +197,21 @@ var (
 			return c.PropertymappingsAPI.PropertymappingsProviderScopeRetrieve(ctx, id).Execute()
 		},
 	}
+	CertificateKeyPairs = &Collection[api.CertificateKeyPair]{
+		Trim: trimCertificateKeyPair,
+		Path: "crypto/certificatekeypairs",
+		ID:   func(k *api.CertificateKeyPair) string { return k.Pk },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.CertificateKeyPair, int32, *http.Response, error) {
+			l, resp, err := c.CryptoAPI.CryptoCertificatekeypairsList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.CertificateKeyPair, *http.Response, error) {
+			return c.CryptoAPI.CryptoCertificatekeypairsRetrieve(ctx, id).Execute()
+		},
+	}
 	Outposts = &Collection[api.Outpost]{
 		Trim: trimOutpost,
 		Path: "outposts/instances",

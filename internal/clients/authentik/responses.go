@@ -117,6 +117,9 @@ var managedModels = map[string]managedModel{
 	"ScopeMapping":     {model: "ScopeMapping", keys: []string{"scope_name", "expression", "description"}},
 	"User":             {model: "User", keys: []string{"name", "email", "type", "is_active", "path", "attributes"}},
 	"GroupMembership":  {model: "Group", keys: []string{"users"}},
+	"CertificateKeyPair": {model: "CertificateKeyPair", keys: []string{
+		"certificate_data", "key_data", "fingerprint_sha256", "private_key_available",
+	}},
 }
 
 // kindOf names the kind of a managed resource as managedModels does; ""
@@ -145,6 +148,8 @@ func kindOf(mg resource.Managed) string {
 		return "User"
 	case *v1alpha1.GroupMembership:
 		return "GroupMembership"
+	case *v1alpha1.CertificateKeyPair:
+		return "CertificateKeyPair"
 	}
 	return ""
 }

@@ -94,6 +94,10 @@ func trimScopeMapping(m *api.ScopeMapping) {
 	dropEmpty(&m.AdditionalProperties)
 }
 
+func trimCertificateKeyPair(k *api.CertificateKeyPair) {
+	dropEmpty(&k.AdditionalProperties)
+}
+
 func trimOutpost(o *api.Outpost) {
 	dropEmpty(&o.AdditionalProperties)
 	for i := range o.ProvidersObj {
