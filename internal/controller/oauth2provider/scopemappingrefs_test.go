@@ -139,6 +139,29 @@ func TestScopeMappingRefs(t *testing.T) {
 			},
 			ready: corev1.ConditionTrue, synced: corev1.ConditionTrue,
 		},
+		"SelectorFillsRefs": {
+			reason: "scopeMappingSelector selects the ScopeMappings by label, fills scopeMappingRefs and offers what they resolve to.",
+			steps: func(t *testing.T, env *mrtest.Env, r reconcile.Reconciler, cr *v1alpha1.OAuth2Provider, mapping string) []string {
+				sm := scopeMappingResource("")
+				env.Get(sm)
+				sm.SetLabels(map[string]string{"claim": "groups"})
+				if err := env.Kube.Update(context.Background(), sm); err != nil {
+					t.Fatal(err)
+				}
+				env.Get(cr)
+				cr.Spec.ForProvider.ScopeMappingRefs = nil
+				cr.Spec.ForProvider.ScopeMappingSelector = &xpv2.Selector{MatchLabels: map[string]string{"claim": "groups"}}
+				if err := env.Kube.Update(context.Background(), cr); err != nil {
+					t.Fatal(err)
+				}
+				env.Settle(r, cr)
+				if diff := cmp.Diff([]xpv2.Reference{{Name: groupsMapping}}, cr.Spec.ForProvider.ScopeMappingRefs); diff != "" {
+					t.Errorf("spec.forProvider.scopeMappingRefs: -want, +got:\n%s", diff)
+				}
+				return []string{mapping}
+			},
+			ready: corev1.ConditionTrue, synced: corev1.ConditionTrue,
+		},
 		"MissingScopeMappingNamesField": {
 			reason: "A reference to a ScopeMapping that does not exist is reported on scopeMappingRefs, and nothing is made.",
 			steps: func(t *testing.T, env *mrtest.Env, r reconcile.Reconciler, cr *v1alpha1.OAuth2Provider, _ string) []string {
