@@ -38,7 +38,7 @@ var operations = []string{
 	"core_applications_list", "core_applications_create", "core_applications_retrieve", "core_applications_update", "core_applications_partial_update",
 	"core_groups_list", "core_groups_create", "core_groups_retrieve", "core_groups_update", "core_groups_partial_update",
 	"core_users_list", "core_users_create", "core_users_retrieve", "core_users_update", "core_users_partial_update", "core_users_service_account_create",
-	"core_tokens_view_key_retrieve",
+	"core_tokens_view_key_retrieve", "core_tokens_create",
 	"flows_instances_list", "flows_instances_create", "flows_instances_retrieve",
 	"outposts_instances_list", "outposts_instances_create", "outposts_instances_retrieve", "outposts_instances_update", "outposts_instances_partial_update", "outposts_instances_default_settings_retrieve",
 	"policies_bindings_list", "policies_bindings_create", "policies_bindings_retrieve", "policies_bindings_update", "policies_bindings_partial_update",

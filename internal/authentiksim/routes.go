@@ -96,6 +96,8 @@ func apiRoutes() []*route {
 		{method: http.MethodPut, pattern: "/core/users/{id}/", operationID: "core_users_update", model: "User", handle: updateUser},
 		{method: http.MethodPatch, pattern: "/core/users/{id}/", operationID: "core_users_partial_update", model: "User", handle: updateUser},
 		{method: http.MethodDelete, pattern: "/core/users/{id}/", operationID: "core_users_destroy", handle: destroyUser},
+		{method: http.MethodPost, pattern: "/core/tokens/", operationID: "core_tokens_create", model: "Token", handle: createToken},
+		{method: http.MethodDelete, pattern: "/core/tokens/{identifier}/", operationID: "core_tokens_destroy", handle: destroyToken},
 		{method: http.MethodGet, pattern: "/core/tokens/{identifier}/view_key/", operationID: "core_tokens_view_key_retrieve", model: "TokenView", handle: viewTokenKey},
 
 		{method: http.MethodGet, pattern: "/policies/bindings/", operationID: "policies_bindings_list", model: "PolicyBinding", handle: listBindings},

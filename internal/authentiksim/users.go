@@ -69,6 +69,7 @@ type userJSON struct {
 
 // apiToken is a Token row (authentik/core/models.py) of a service account.
 type apiToken struct {
+	pk         string
 	identifier string
 	key        string
 	user       int32
@@ -360,10 +361,86 @@ func createServiceAccount(st *state, c *call) reply {
 		u.groups = append(u.groups, g.pk)
 		out.GroupPK = &g.pk
 	}
-	t := &apiToken{identifier: identifier, key: st.newSecret(tokenKeyLength), user: u.pk, intent: intentAppPassword, expiring: expiring}
+	t := &apiToken{pk: st.newUUID(), identifier: identifier, key: st.newSecret(tokenKeyLength), user: u.pk, intent: intentAppPassword, expiring: expiring}
 	st.tokens[identifier] = t
 	out.Token = t.key
 	return reply{status: http.StatusOK, body: out}
+}
+
+type tokenJSON struct {
+	PK          string   `json:"pk"`
+	Managed     *string  `json:"managed"`
+	Identifier  string   `json:"identifier"`
+	Intent      string   `json:"intent"`
+	User        int32    `json:"user"`
+	UserObj     userJSON `json:"user_obj"`
+	Description string   `json:"description"`
+	Expires     *string  `json:"expires"`
+	Expiring    bool     `json:"expiring"`
+}
+
+func (st *state) renderToken(t *apiToken) tokenJSON {
+	out := tokenJSON{PK: t.pk, Identifier: t.identifier, Intent: t.intent, User: t.user, Expiring: t.expiring}
+	if u := st.userByPK(t.user); u != nil {
+		out.UserObj = st.renderUser(u, true)
+	}
+	if t.expiring {
+		expires := serviceAccountTimeISO
+		out.Expires = &expires
+	}
+	return out
+}
+
+// Token intents (TokenIntents in authentik/core/models.py).
+var tokenIntents = []string{"verification", "api", "recovery", intentAppPassword}
+
+// createToken is TokenViewSet's create with TokenSerializer: identifier
+// required and unique, user optional (the caller's user by default, which
+// the simulator does not have, so it must be sent), intent api unless
+// given and only api or app_password, expiring true unless given. The
+// key is generated (Token.key's default).
+func createToken(st *state, c *call) reply {
+	f, bad := parseForm(c.body, false)
+	if bad != nil {
+		return *bad
+	}
+	t := &apiToken{pk: st.newUUID(), intent: "api", expiring: true}
+	if v, ok := f.slug("identifier", true); ok {
+		if st.tokens[v] != nil {
+			f.errs.add("identifier", fmt.Sprintf(msgUnique, "Token", "identifier"))
+		}
+		t.identifier = v
+	}
+	if v, ok := f.intRef("user", false, func(pk int32) bool { return st.userByPK(pk) != nil }); ok && v != nil {
+		t.user = *v
+	} else if !f.has("user") {
+		f.errs.add("user", msgRequired)
+	}
+	if v, ok := f.choice("intent", tokenIntents...); ok {
+		t.intent = v
+	}
+	if v, ok := f.boolean("expiring"); ok {
+		t.expiring = v
+	}
+	if len(f.errs) > 0 {
+		return invalid(f.errs)
+	}
+	if t.intent != "api" && t.intent != intentAppPassword {
+		return invalid(fieldErrors{"intent": {"Invalid intent " + t.intent}})
+	}
+	t.key = st.newSecret(tokenKeyLength)
+	st.tokens[t.identifier] = t
+	return reply{status: http.StatusCreated, body: st.renderToken(t)}
+}
+
+// destroyToken deletes a token by its identifier.
+func destroyToken(st *state, c *call) reply {
+	id := c.params["identifier"]
+	if st.tokens[id] == nil {
+		return notFound()
+	}
+	delete(st.tokens, id)
+	return reply{status: http.StatusNoContent}
 }
 
 // viewTokenKey is TokenViewSet.view_key: the key of a token by its

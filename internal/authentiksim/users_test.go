@@ -339,3 +339,96 @@ func rawCreateUser(t *testing.T, e *env, username string) float64 {
 	pk, _ := out["pk"].(float64)
 	return pk
 }
+
+// TestGroupUsersField: GroupSerializer.users defaults to an empty list, so
+// a PUT replaces the members with what it sends (none when it sends
+// nothing), while a PATCH without users keeps them.
+func TestGroupUsersField(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		reason string
+		method string
+		body   string
+		want   []string
+	}{
+		"PutWithoutUsers":   {reason: "A PUT that leaves users out removes every member.", method: http.MethodPut, body: `{"name": "staff"}`, want: []string{}},
+		"PatchWithoutUsers": {reason: "A PATCH that leaves users out keeps them.", method: http.MethodPatch, body: `{"name": "staff 2"}`, want: []string{"alice", "bob"}},
+		"PutWithUsers":      {reason: "users makes the members exactly those users.", method: http.MethodPut, body: `{"name": "staff", "users": [%d]}`, want: []string{"bob"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			g := e.createGroup(t, "staff")
+			alice, bob := e.createUser(t, "alice"), e.createUser(t, "bob")
+			for _, pk := range []int32{alice.Pk, bob.Pk} {
+				if status, _ := raw(t, e, http.MethodPost, "/core/groups/"+g.Pk+"/add_user/", `{"pk": `+itoa(pk)+`}`); status != http.StatusNoContent {
+					t.Fatalf("add_user: %d", status)
+				}
+			}
+			body := tc.body
+			if strings.Contains(body, "%d") {
+				body = strings.ReplaceAll(body, "%d", itoa(bob.Pk))
+			}
+			if status, out := raw(t, e, tc.method, "/core/groups/"+g.Pk+"/", body); status != http.StatusOK {
+				t.Fatalf("%s: %d %v", tc.method, status, out)
+			}
+			var got []string
+			for _, u := range e.Sim.Users() {
+				if len(u.Groups) > 0 {
+					got = append(got, u.Name)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s\nmembers -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestTokenRules(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		reason string
+		body   string
+		want   int
+		errKey string
+	}{
+		"AppPassword":   {reason: "An app password token for a user is made.", body: `{"identifier": "robot-token", "user": %d, "intent": "app_password", "expiring": false}`, want: http.StatusCreated},
+		"TakenIdentity": {reason: "Identifiers are unique.", body: `{"identifier": "taken", "user": %d, "intent": "app_password"}`, want: http.StatusBadRequest, errKey: "identifier"},
+		"OtherIntent":   {reason: "Only api and app_password tokens are made through the API.", body: `{"identifier": "recover", "user": %d, "intent": "recovery"}`, want: http.StatusBadRequest, errKey: "intent"},
+		"NoUser":        {reason: "The simulator has no user behind its API token, so the user must be sent.", body: `{"identifier": "nobody"}`, want: http.StatusBadRequest, errKey: "user"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			u := e.createUser(t, "robot")
+			if status, out := raw(t, e, http.MethodPost, "/core/tokens/", `{"identifier": "taken", "user": `+itoa(u.Pk)+`}`); status != http.StatusCreated {
+				t.Fatalf("first token: %d %v", status, out)
+			}
+			status, out := raw(t, e, http.MethodPost, "/core/tokens/", strings.ReplaceAll(tc.body, "%d", itoa(u.Pk)))
+			if status != tc.want {
+				t.Fatalf("%s\nstatus %d, want %d: %v", tc.reason, status, tc.want, out)
+			}
+			if tc.errKey != "" {
+				if _, ok := out[tc.errKey]; !ok {
+					t.Errorf("%s\nthe refusal does not name %s: %v", tc.reason, tc.errKey, out)
+				}
+				return
+			}
+			if out["expiring"] != false || out["intent"] != intentAppPassword {
+				t.Errorf("%s\nmade: %v", tc.reason, out)
+			}
+			if status, key := raw(t, e, http.MethodGet, "/core/tokens/robot-token/view_key/", ""); status != http.StatusOK || key["key"] == "" {
+				t.Errorf("view_key of the new token: %d", status)
+			}
+			if status, _ := raw(t, e, http.MethodDelete, "/core/tokens/robot-token/", ""); status != http.StatusNoContent {
+				t.Errorf("delete: %d", status)
+			}
+			if status, _ := raw(t, e, http.MethodGet, "/core/tokens/robot-token/view_key/", ""); status != http.StatusNotFound {
+				t.Errorf("view_key after delete: %d, want 404", status)
+			}
+		})
+	}
+}

@@ -71,6 +71,7 @@ var identityKeys = map[string][]string{
 	"User":                       {"pk", "username"},
 	"UserServiceAccountResponse": {"user_pk", "username"},
 	"TokenView":                  {"key"},
+	"Token":                      {"identifier", "user"},
 	"PartialGroup":               {"pk", "name"},
 	"Flow":                       {"pk", "slug"},
 	"Outpost":                    {"pk", "name", "managed"},

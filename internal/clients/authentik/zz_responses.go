@@ -15,6 +15,7 @@ var responseRoutes = []responseRoute{
 	{method: "GET", path: "/core/groups/{group_uuid}/", model: "Group"},
 	{method: "PATCH", path: "/core/groups/{group_uuid}/", model: "Group"},
 	{method: "PUT", path: "/core/groups/{group_uuid}/", model: "Group"},
+	{method: "POST", path: "/core/tokens/", model: "Token"},
 	{method: "GET", path: "/core/tokens/{identifier}/view_key/", model: "TokenView"},
 	{method: "GET", path: "/core/users/", model: "PaginatedUserList"},
 	{method: "POST", path: "/core/users/", model: "User"},
@@ -343,6 +344,12 @@ var responseModels = map[string]responseModel{
 		"verbose_name_plural": {required: true},
 	}},
 	"ThemedUrls": {properties: map[string]responseProperty{}},
+	"Token": {properties: map[string]responseProperty{
+		"identifier": {required: true},
+		"intent":     {enum: "IntentEnum"},
+		"pk":         {required: true},
+		"user_obj":   {model: "User", required: true},
+	}},
 	"TokenView": {properties: map[string]responseProperty{
 		"key": {required: true},
 	}},
@@ -387,6 +394,7 @@ var responseEnums = map[string][]string{
 	"FlowDesignationEnum":            {"authentication", "authorization", "invalidation", "enrollment", "unenrollment", "recovery", "stage_configuration"},
 	"FlowLayoutEnum":                 {"stacked", "content_left", "content_right", "sidebar_left", "sidebar_right", "sidebar_left_frame_background", "sidebar_right_frame_background"},
 	"GrantTypesEnum":                 {"authorization_code", "implicit", "hybrid", "refresh_token", "client_credentials", "password", "urn:ietf:params:oauth:grant-type:device_code"},
+	"IntentEnum":                     {"verification", "api", "recovery", "app_password"},
 	"IssuerModeEnum":                 {"global", "per_provider"},
 	"MatchingModeEnum":               {"strict", "regex"},
 	"OAuth2ProviderLogoutMethodEnum": {"backchannel", "frontchannel"},

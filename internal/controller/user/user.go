@@ -5,6 +5,7 @@ package user
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	api "goauthentik.io/api/v3"
@@ -40,6 +41,7 @@ const (
 	errUpdate       = "cannot update user"
 	errDelete       = "cannot delete user"
 	errToken        = "cannot read the key of the service account's token"
+	errMakeToken    = "cannot make the service account's token again"
 )
 
 // fieldPaths maps Authentik's request fields to this resource's fields, so
@@ -114,18 +116,23 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.User) (managed.Exte
 	diff := Diff(cr.Spec.ForProvider, observed)
 	lateInit := LateInitialize(&cr.Spec.ForProvider, observed)
 	id := cr.Status.AtProvider.TokenIdentifier
-	if u.Type != nil && string(*u.Type) == typeServiceAccount && id == nil {
+	if isServiceAccount(u) && id == nil {
 		id = ptr.To(tokenIdentifier(u.Username))
 	}
 	cr.Status.AtProvider = observation(u, id)
 
 	var details managed.ConnectionDetails
-	if u.Type != nil && string(*u.Type) == typeServiceAccount {
-		key, resp, err := e.api().CoreTokensViewKeyRetrieve(ctx, *id).Execute()
-		if err := authentik.Classify(resp, err); err != nil {
-			return managed.ExternalObservation{}, errors.Wrapf(err, "%s %q", errToken, *id)
+	if isServiceAccount(u) {
+		key, err := e.tokenKey(ctx, *id)
+		switch {
+		case authentik.IsNotFound(err):
+			// Deleted in Authentik: Update makes the token again.
+			diff += tokenMissing(*id)
+		case err != nil:
+			return managed.ExternalObservation{}, err
+		default:
+			details = managed.ConnectionDetails{ConnectionUsername: []byte(u.Username), ConnectionToken: []byte(key)}
 		}
-		details = managed.ConnectionDetails{ConnectionUsername: []byte(u.Username), ConnectionToken: []byte(key.Key)}
 	}
 	cr.SetConditions(xpv2.Available())
 
@@ -202,7 +209,46 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.User) (managed.Exter
 		return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errUpdate)
 	}
 	cr.Status.AtProvider = observation(u, cr.Status.AtProvider.TokenIdentifier)
+	if !isServiceAccount(u) {
+		return managed.ExternalUpdate{}, nil
+	}
+	id := ptr.Deref(cr.Status.AtProvider.TokenIdentifier, tokenIdentifier(u.Username))
+	if _, err := e.tokenKey(ctx, id); !authentik.IsNotFound(err) {
+		return managed.ExternalUpdate{}, err
+	}
+	tr := api.NewTokenRequest(id)
+	tr.SetUser(u.Pk)
+	tr.SetIntent(api.INTENTENUM_APP_PASSWORD)
+	tr.SetExpiring(false)
+	_, resp, err = e.api().CoreTokensCreate(ctx).TokenRequest(*tr).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		return managed.ExternalUpdate{}, errors.Wrapf(err, "%s %q", errMakeToken, id)
+	}
+	cr.Status.AtProvider.TokenIdentifier = ptr.To(id)
+	// The next Observe reads the new key into the connection Secret.
 	return managed.ExternalUpdate{}, nil
+}
+
+// tokenKey reads the key of the token with the given identifier.
+func (e *external) tokenKey(ctx context.Context, id string) (string, error) {
+	key, resp, err := e.api().CoreTokensViewKeyRetrieve(ctx, id).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		if authentik.IsNotFound(err) {
+			return "", err
+		}
+		return "", errors.Wrapf(err, "%s %q", errToken, id)
+	}
+	return key.Key, nil
+}
+
+func isServiceAccount(u *api.User) bool {
+	return u.Type != nil && string(*u.Type) == typeServiceAccount
+}
+
+// tokenMissing is what the diff says of a service account whose token is
+// gone.
+func tokenMissing(id string) string {
+	return fmt.Sprintf("the service account's token %q does not exist in Authentik; it is made again\n", id)
 }
 
 // Delete removes the user; one that is already gone counts as deleted.

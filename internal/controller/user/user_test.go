@@ -245,6 +245,28 @@ func TestReconcile(t *testing.T) {
 			},
 			want: func() outcome { o := settled; o.Name, o.Path = "Grafana", "robots"; return o }(),
 		},
+		"DeletedTokenIsMadeAgain": {
+			reason: "A service account's token deleted in Authentik is made again, never expiring, and its new key written to the Secret.",
+			cr:     serviceAccount(),
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.User) {
+				env.Settle(r, cr)
+				id := tokenIdentifier(username)
+				old := tokenOf(env, id)
+				if resp, err := env.Authentik.API.CoreAPI.CoreTokensDestroy(context.Background(), id).Execute(); authentik.Classify(resp, err) != nil {
+					t.Fatal(err)
+				}
+				obs, err := (&external{client: env.Authentik}).Observe(context.Background(), cr.DeepCopy())
+				if err != nil || obs.ResourceUpToDate || !strings.Contains(obs.Diff, id) {
+					t.Errorf("Observe without the token: err %v upToDate %v diff %q", err, obs.ResourceUpToDate, obs.Diff)
+				}
+				env.PassReadAge()
+				env.Settle(r, cr)
+				if now := tokenOf(env, id); now == "" || now == old {
+					t.Errorf("the token was not made again with a new key")
+				}
+			},
+			want: settledSA,
+		},
 		"DeleteRemovesUserAndToken": {
 			reason: "Deleting a service account deletes the user in Authentik, and its token with it.",
 			cr:     serviceAccount(),
