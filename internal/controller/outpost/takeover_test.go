@@ -1,6 +1,7 @@
 package outpost
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -11,16 +12,19 @@ import (
 
 func TestNoTakeover(t *testing.T) {
 	t.Parallel()
-	var provider int32
+	// The cases run in parallel, each with an Env and a provider of its own.
+	var providers sync.Map
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
 		Options: reconcilerOptions,
 		Existing: func(t *testing.T, e *mrtest.Env) string {
-			provider = newProvider(t, e, "someone-elses")
+			provider := newProvider(t, e, "someone-elses")
+			providers.Store(e, provider)
 			return existingOutpost(t, e, outpostCR(withProviders(provider)).Spec.ForProvider)
 		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
-			return outpostCR(withProviders(provider), func(cr *v1alpha1.Outpost) { cr.Spec.AdoptExisting = adopt })
+		Resource: func(e *mrtest.Env, adopt bool) resource.Managed {
+			provider, _ := providers.Load(e)
+			return outpostCR(withProviders(provider.(int32)), func(cr *v1alpha1.Outpost) { cr.Spec.AdoptExisting = adopt })
 		},
 		Path:  func(id string) string { return "/outposts/instances/" + id + "/" },
 		Count: func(t *testing.T, e *mrtest.Env) int { return len(outpostsNamed(t, e, outpostName)) },

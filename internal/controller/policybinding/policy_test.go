@@ -3,6 +3,7 @@ package policybinding
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -284,12 +285,14 @@ func TestReconcilePolicy(t *testing.T) {
 // application is the object a PolicyBinding of the policy would duplicate.
 func TestNoTakeoverOfPolicyBinding(t *testing.T) {
 	t.Parallel()
-	var f fixture
+	// The cases run in parallel, each with an Env and a fixture of its own.
+	var fixtures sync.Map
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
 		Existing: func(t *testing.T, e *mrtest.Env) string {
-			f = newFixture(t, e)
+			f := newFixture(t, e)
+			fixtures.Store(e, f)
 			return existingPolicyBinding(t, e, f.app, f.policy, 0)
 		},
 		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
@@ -298,8 +301,11 @@ func TestNoTakeoverOfPolicyBinding(t *testing.T) {
 				cr.Spec.AdoptExisting = adopt
 			})
 		},
-		Path:  func(id string) string { return "/policies/bindings/" + id + "/" },
-		Count: func(t *testing.T, e *mrtest.Env) int { return len(bindingsOf(t, e, f.app)) },
+		Path: func(id string) string { return "/policies/bindings/" + id + "/" },
+		Count: func(t *testing.T, e *mrtest.Env) int {
+			f, _ := fixtures.Load(e)
+			return len(bindingsOf(t, e, f.(fixture).app))
+		},
 	})
 }
 

@@ -1,6 +1,7 @@
 package policybinding
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -15,18 +16,23 @@ import (
 // duplicate, so the resource must.
 func TestNoTakeover(t *testing.T) {
 	t.Parallel()
-	var f fixture
+	// The cases run in parallel, each with an Env and a fixture of its own.
+	var fixtures sync.Map
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
 		Existing: func(t *testing.T, e *mrtest.Env) string {
-			f = newFixture(t, e)
+			f := newFixture(t, e)
+			fixtures.Store(e, f)
 			return existingBinding(t, e, f.app, f.group, 0)
 		},
 		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
 			return binding(func(cr *v1alpha1.PolicyBinding) { cr.Spec.AdoptExisting = adopt })
 		},
-		Path:  func(id string) string { return "/policies/bindings/" + id + "/" },
-		Count: func(t *testing.T, e *mrtest.Env) int { return len(bindingsOf(t, e, f.app)) },
+		Path: func(id string) string { return "/policies/bindings/" + id + "/" },
+		Count: func(t *testing.T, e *mrtest.Env) int {
+			f, _ := fixtures.Load(e)
+			return len(bindingsOf(t, e, f.(fixture).app))
+		},
 	})
 }
