@@ -133,11 +133,12 @@ func main() {
 	metrics.Registry.MustRegister(stateMetrics)
 
 	// One connector for every controller: they share its flow cache, HTTP
-	// transports and outpost list editor, and read Authentik through lists
+	// transports, outpost list editor and metric states, and read Authentik through lists
 	// shared by kind, at most a quarter of a poll old: a change made in
 	// Authentik is seen within a poll and a quarter, for a fraction of a
 	// request per resource.
 	conn := authentik.NewConnector(mgr.GetClient(), *pollInterval/4)
+	metrics.Registry.MustRegister(conn.States().Collectors()...)
 
 	o := controller.Options{
 		Logger:                  log,

@@ -58,7 +58,7 @@ func TestDeletionRecorder(t *testing.T) {
 			r.Record(context.Background())
 			reg := prometheus.NewPedanticRegistry()
 			reg.MustRegister(r)
-			got, known := valueIn(reg, NameDeletionAge, map[string]string{"kind": "Group"}), testutil.CollectAndCount(r, NameDeletionAge)
+			got, known := Value(reg, NameDeletionAge, map[string]string{"kind": "Group"}), testutil.CollectAndCount(r, NameDeletionAge)
 			if diff := cmp.Diff(tc.want, got); diff != "" || known != 1 {
 				t.Errorf("%s\n-want, +got:\n%s\nseries: %d, want 1", tc.reason, diff, known)
 			}

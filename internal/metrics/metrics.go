@@ -79,47 +79,63 @@ var (
 		Name: NameUnmanagedScanErrors,
 		Help: "Scans for Authentik objects no managed resource owns that failed.",
 	})
+)
 
+// States are the gauges computed from one state per resource or config.
+// The connector owns them, and cmd/provider registers them once.
+type States struct {
 	// OpenApplications counts PolicyBindings whose group, and with it the
 	// binding, is gone while their application has no other enabled
 	// binding: the application admits every user.
-	OpenApplications = newStateSet[bool](prometheus.NewDesc(NameOpenApplications,
-		"Applications open to every user although a PolicyBinding meant to restrict them (its group was deleted in Authentik).", nil, nil),
-		func(d *prometheus.Desc, states map[string]bool, ch chan<- prometheus.Metric) {
-			n := 0
-			for _, open := range states {
-				if open {
-					n++
-				}
-			}
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n))
-		})
-
+	OpenApplications *stateSet[bool]
 	// Configs holds what the last health check of each provider config
 	// found.
-	Configs = newConfigSet()
-
+	Configs *configSet
 	// Unmanaged holds, per provider config, the last scan of its Authentik
 	// for objects that no managed resource owns. Configs that reach one
 	// Authentik count its objects once, from the latest of their scans.
-	Unmanaged = newStateSet[UnmanagedScan](prometheus.NewDesc(NameUnmanagedObjects,
-		"Objects in Authentik that no managed resource owns (their sum over provider configs), by kind; from a scan once per poll per provider config.", []string{labelKind}, nil),
-		func(d *prometheus.Desc, states map[string]UnmanagedScan, ch chan<- prometheus.Metric) {
-			latest := map[string]UnmanagedScan{}
-			for _, s := range states {
-				if l, ok := latest[s.URL]; !ok || s.At.After(l.At) {
-					latest[s.URL] = s
-				}
-			}
-			for _, k := range UnmanagedKinds {
+	Unmanaged *stateSet[UnmanagedScan]
+}
+
+// NewStates returns states that hold nothing yet.
+func NewStates() *States {
+	return &States{
+		OpenApplications: newStateSet[bool](prometheus.NewDesc(NameOpenApplications,
+			"Applications open to every user although a PolicyBinding meant to restrict them (its group was deleted in Authentik).", nil, nil),
+			func(d *prometheus.Desc, states map[string]bool, ch chan<- prometheus.Metric) {
 				n := 0
-				for _, s := range latest {
-					n += s.Counts[k]
+				for _, open := range states {
+					if open {
+						n++
+					}
 				}
-				ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), k)
-			}
-		})
-)
+				ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n))
+			}),
+		Configs: newConfigSet(),
+		Unmanaged: newStateSet[UnmanagedScan](prometheus.NewDesc(NameUnmanagedObjects,
+			"Objects in Authentik that no managed resource owns (their sum over provider configs), by kind; from a scan once per poll per provider config.", []string{labelKind}, nil),
+			func(d *prometheus.Desc, states map[string]UnmanagedScan, ch chan<- prometheus.Metric) {
+				latest := map[string]UnmanagedScan{}
+				for _, s := range states {
+					if l, ok := latest[s.URL]; !ok || s.At.After(l.At) {
+						latest[s.URL] = s
+					}
+				}
+				for _, k := range UnmanagedKinds {
+					n := 0
+					for _, s := range latest {
+						n += s.Counts[k]
+					}
+					ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), k)
+				}
+			}),
+	}
+}
+
+// Collectors are the states as Prometheus collectors, to register.
+func (s *States) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.OpenApplications, s.Configs, s.Unmanaged}
+}
 
 // An UnmanagedScan is what one scan of an Authentik found.
 type UnmanagedScan struct {
@@ -134,7 +150,7 @@ type UnmanagedScan struct {
 func init() {
 	ctrlmetrics.Registry.MustRegister(apiRequests, apiRequestDuration, apiRetries,
 		outpostListWrites, outpostListMismatches, outpostListRewrites,
-		unmanagedScanErrors, OpenApplications, Configs, Unmanaged)
+		unmanagedScanErrors)
 }
 
 // A stateSet is a gauge computed from one state per key (a resource or a

@@ -15,6 +15,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 const (
@@ -51,6 +52,7 @@ type Connector struct {
 	reads      *readStore
 	transports *httpClientPool
 	outposts   *OutpostLists
+	states     *metrics.States
 }
 
 // NewConnector returns a Connector that tracks usage with the namespaced
@@ -64,10 +66,15 @@ func NewConnector(kube client.Client, readAge time.Duration) *Connector {
 		reads:      newReadStore(readAge),
 		transports: newHTTPClientPool(),
 		outposts:   NewOutpostLists(SerializePerOutpost),
+		states:     metrics.NewStates(),
 	}
 	c.NewClient = func(cfg Config) (*Client, error) { return newClient(cfg, c, c.flows) }
 	return c
 }
+
+// States are the metric states of the resources and configs this
+// connector serves.
+func (c *Connector) States() *metrics.States { return c.states }
 
 // OutpostLists is the editor of outposts' provider lists that every
 // controller of the connector uses, so that an Outpost and its

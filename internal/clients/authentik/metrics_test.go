@@ -30,11 +30,11 @@ func TestRequestMetrics(t *testing.T) {
 	}
 	read := func(op string) counts {
 		return counts{
-			OK:           metrics.Value(metrics.NameAPIRequests, map[string]string{"operation": op, "code_class": "2xx"}),
-			ClientErrors: metrics.Value(metrics.NameAPIRequests, map[string]string{"operation": op, "code_class": "4xx"}),
-			ServerErrors: metrics.Value(metrics.NameAPIRequests, map[string]string{"operation": op, "code_class": "5xx"}),
-			Retries:      metrics.Value(metrics.NameAPIRetries, map[string]string{"operation": op}),
-			Timed:        metrics.Value(metrics.NameAPIRequestDuration, map[string]string{"operation": op}),
+			OK:           metrics.Value(ctrlmetrics.Registry, metrics.NameAPIRequests, map[string]string{"operation": op, "code_class": "2xx"}),
+			ClientErrors: metrics.Value(ctrlmetrics.Registry, metrics.NameAPIRequests, map[string]string{"operation": op, "code_class": "4xx"}),
+			ServerErrors: metrics.Value(ctrlmetrics.Registry, metrics.NameAPIRequests, map[string]string{"operation": op, "code_class": "5xx"}),
+			Retries:      metrics.Value(ctrlmetrics.Registry, metrics.NameAPIRetries, map[string]string{"operation": op}),
+			Timed:        metrics.Value(ctrlmetrics.Registry, metrics.NameAPIRequestDuration, map[string]string{"operation": op}),
 		}
 	}
 	cases := map[string]struct {

@@ -16,7 +16,7 @@ import (
 // used, the objects there that no managed resource owns.
 func (r *HealthReconciler) record(ctx context.Context, key string, pc checkedConfig, h authentik.Health, cfgErr error) {
 	status := func(t xpv2.ConditionType) string { return string(pc.GetCondition(t).Status) }
-	metrics.Configs.Set(key, metrics.ConfigState{
+	r.conn.States().Configs.Set(key, metrics.ConfigState{
 		Kind:             authentik.ConfigKind(pc),
 		Reachable:        status(v1alpha1.TypeAuthentikReachable),
 		TokenAccepted:    status(v1alpha1.TypeTokenAccepted),
@@ -32,12 +32,12 @@ func (r *HealthReconciler) record(ctx context.Context, key string, pc checkedCon
 		r.log.Debug("Cannot count the Authentik objects no managed resource owns", "config", key, "error", err)
 		return
 	}
-	metrics.Unmanaged.Set(key, metrics.UnmanagedScan{URL: url, Counts: counts, At: time.Now()})
+	r.conn.States().Unmanaged.Set(key, metrics.UnmanagedScan{URL: url, Counts: counts, At: time.Now()})
 }
 
 // forget drops a config that is gone from the metrics: its Authentik's
 // unmanaged objects stay counted while another config reaches it.
 func (r *HealthReconciler) forget(key string) {
-	metrics.Configs.Forget(key)
-	metrics.Unmanaged.Forget(key)
+	r.conn.States().Configs.Forget(key)
+	r.conn.States().Unmanaged.Forget(key)
 }

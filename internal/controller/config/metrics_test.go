@@ -30,18 +30,18 @@ type configMetrics struct {
 	Requests int
 }
 
-func readConfigMetrics(release string) configMetrics {
+func readConfigMetrics(env *mrtest.Env, release string) configMetrics {
 	cond := func(c, s string) float64 {
-		return metrics.Value(metrics.NameConfigs, map[string]string{"kind": v1alpha1.ClusterProviderConfigKind, "condition": c, "status": s})
+		return metrics.Value(env.States(), metrics.NameConfigs, map[string]string{"kind": v1alpha1.ClusterProviderConfigKind, "condition": c, "status": s})
 	}
 	return configMetrics{
 		Reachable:             cond(metrics.ConditionReachable, "True"),
 		TokenAccepted:         cond(metrics.ConditionTokenAccepted, "True"),
 		TokenRefused:          cond(metrics.ConditionTokenAccepted, "False"),
 		VersionSupported:      cond(metrics.ConditionVersionSupported, "True"),
-		Version:               metrics.Value(metrics.NameAuthentikVersion, map[string]string{"version": release}),
-		UnmanagedProviders:    metrics.Value(metrics.NameUnmanagedObjects, map[string]string{"kind": "ProxyProvider"}),
-		UnmanagedApplications: metrics.Value(metrics.NameUnmanagedObjects, map[string]string{"kind": "Application"}),
+		Version:               metrics.Value(env.States(), metrics.NameAuthentikVersion, map[string]string{"version": release}),
+		UnmanagedProviders:    metrics.Value(env.States(), metrics.NameUnmanagedObjects, map[string]string{"kind": "ProxyProvider"}),
+		UnmanagedApplications: metrics.Value(env.States(), metrics.NameUnmanagedObjects, map[string]string{"kind": "Application"}),
 	}
 }
 
@@ -49,6 +49,7 @@ func readConfigMetrics(release string) configMetrics {
 // into the metrics, and that counting unmanaged objects costs two list
 // requests per check, whatever the number of managed resources.
 func TestHealthMetrics(t *testing.T) {
+	t.Parallel()
 	line, err := authentiksim.LookupLine(mrtest.ReleaseLine())
 	if err != nil {
 		t.Fatal(err)
@@ -93,16 +94,15 @@ func TestHealthMetrics(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t)
 			r := healthReconciler(env, clusterKind)
-			metrics.Configs.Reset()
-			metrics.Unmanaged.Reset()
 			tc.setup(t, env)
 			env.Sim.ResetCounts()
 			if _, err := env.Reconcile(r, defaultKey); err != nil {
 				t.Fatal(err)
 			}
-			got := readConfigMetrics(release)
+			got := readConfigMetrics(env, release)
 			got.Requests = countRequests(env.Sim.Server)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)
@@ -116,8 +116,7 @@ func TestHealthMetrics(t *testing.T) {
 // the configs is left, and go with the last; each config counts in the
 // health metric until it is deleted.
 func TestHealthMetricsSharedAuthentik(t *testing.T) {
-	metrics.Configs.Reset()
-	metrics.Unmanaged.Reset()
+	t.Parallel()
 	env := mrtest.New(t)
 	env.Create(teamSecret(mrtest.Token))
 	env.Create(&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: teamConfig}, Spec: mrtest.LocalConfigSpec(env.Sim.URL, mrtest.SecretName)})
@@ -127,8 +126,8 @@ func TestHealthMetricsSharedAuthentik(t *testing.T) {
 	type state struct{ Configs, Unmanaged float64 }
 	read := func() state {
 		return state{
-			Configs:   metrics.Value(metrics.NameConfigs, map[string]string{"condition": metrics.ConditionReachable}),
-			Unmanaged: metrics.Value(metrics.NameUnmanagedObjects, map[string]string{"kind": "ProxyProvider"}),
+			Configs:   metrics.Value(env.States(), metrics.NameConfigs, map[string]string{"condition": metrics.ConditionReachable}),
+			Unmanaged: metrics.Value(env.States(), metrics.NameUnmanagedObjects, map[string]string{"kind": "ProxyProvider"}),
 		}
 	}
 	steps := []struct {

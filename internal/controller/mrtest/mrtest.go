@@ -30,6 +30,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	resourcefake "github.com/crossplane/crossplane-runtime/v2/pkg/resource/fake"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis"
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -309,6 +310,13 @@ func (e *Env) SettleDeletion(r reconcile.Reconciler, obj client.Object) {
 	cur := obj.DeepCopyObject().(client.Object)
 	_ = e.Kube.Get(context.Background(), key, cur)
 	e.T.Fatalf("%s was not deleted in %d reconciles: %+v", key, maxIterations, cur)
+}
+
+// States gathers the metric states of the Env's connector.
+func (e *Env) States() prometheus.Gatherer {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e.Connector.States().Collectors()...)
+	return reg
 }
 
 // BackdateCreate moves the object's create annotations an hour back, as for a

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -166,17 +168,17 @@ func TestListEditorApply(t *testing.T) {
 			c := clientThrough(env, &racer{env: env, id: id, n: tc.races})
 			env.Sim.ResetCounts()
 			outpost := map[string]string{"outpost": strings.ToLower(target)}
-			writesBefore := metrics.Value(metrics.NameOutpostListWrites, outpost)
-			mismatchesBefore := metrics.Value(metrics.NameOutpostListMismatches, outpost)
-			rewritesBefore := metrics.Value(metrics.NameOutpostListRewrites, outpost)
+			writesBefore := metrics.Value(ctrlmetrics.Registry, metrics.NameOutpostListWrites, outpost)
+			mismatchesBefore := metrics.Value(ctrlmetrics.Registry, metrics.NameOutpostListMismatches, outpost)
+			rewritesBefore := metrics.Value(ctrlmetrics.Registry, metrics.NameOutpostListRewrites, outpost)
 
 			_, writes, err := authentik.NewOutpostLists(authentik.SerializePerOutpost).Apply(context.Background(), c, target, tc.edit(mine))
 
 			got := want{Providers: providersOf(t, env, id), Writes: writes, NotFound: authentik.IsNotFound(err),
-				Mismatches: metrics.Value(metrics.NameOutpostListMismatches, outpost) - mismatchesBefore,
-				Rewrites:   metrics.Value(metrics.NameOutpostListRewrites, outpost) - rewritesBefore,
+				Mismatches: metrics.Value(ctrlmetrics.Registry, metrics.NameOutpostListMismatches, outpost) - mismatchesBefore,
+				Rewrites:   metrics.Value(ctrlmetrics.Registry, metrics.NameOutpostListRewrites, outpost) - rewritesBefore,
 			}
-			if n := metrics.Value(metrics.NameOutpostListWrites, outpost) - writesBefore; n != float64(writes) {
+			if n := metrics.Value(ctrlmetrics.Registry, metrics.NameOutpostListWrites, outpost) - writesBefore; n != float64(writes) {
 				t.Errorf("%s\nthe writes metric counted %v writes, Apply made %d", tc.reason, n, writes)
 			}
 			w := tc.want(mine, other)

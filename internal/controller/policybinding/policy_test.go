@@ -22,7 +22,6 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
-	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
 const policyName = "longhorn-users-only"
@@ -69,9 +68,7 @@ func existingPolicyBinding(t *testing.T, env *mrtest.Env, target, policy string,
 // group, and when Authentik deletes the binding with its policy it reports
 // the application's lost restriction as it does for a deleted group.
 func TestReconcilePolicy(t *testing.T) {
-	// The parallel tests of an earlier release line leave open applications
-	// behind; this test counts its own.
-	metrics.OpenApplications.Reset()
+	t.Parallel()
 	bound := "policy " + policyName + "@10"
 	settled := outcome{Bindings: []string{bound}, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, PKMatches: true}
 	const openMessage = `no longer exists in Authentik; application "longhorn"`
@@ -262,11 +259,11 @@ func TestReconcilePolicy(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t, tc.cr)
 			f := newFixture(t, env)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
 			env.Sim.ResetCounts()
-			metrics.OpenApplications.Forget(openKey(tc.cr))
 			cr := tc.cr.DeepCopy()
 			tc.steps(t, env, r, cr, f)
 			want := tc.want

@@ -116,7 +116,7 @@ var Kind = mrsetup.Kind{
 // Authentik's to choose), the adopter for unconfirmed creates.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
 	c := mrsetup.NewConnector[*v1alpha1.PolicyBinding](conn, func(ac *authentik.Client) *external {
-		return &external{client: ac}
+		return &external{client: ac, states: conn.States()}
 	})
 	return []managed.ReconcilerOption{
 		managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)),
@@ -136,6 +136,8 @@ func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connecto
 // reconcile.
 type external struct {
 	client *authentik.Client
+	// states records the applications a gone group left open.
+	states *metrics.States
 	// groups are the groups looked up by name in this reconcile: a create
 	// looks its group up for the adopter and for the request.
 	groups map[string]*api.Group
@@ -152,7 +154,7 @@ func (e *external) api() *api.PoliciesAPIService { return e.client.API.PoliciesA
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalObservation, error) {
 	en := meta.GetExternalName(cr)
 	if en == "" {
-		metrics.OpenApplications.Forget(openKey(cr))
+		e.states.OpenApplications.Forget(openKey(cr))
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	id, err := parseUUID(en)
@@ -165,12 +167,12 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (man
 			return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPathsFor(cr.Spec.ForProvider)), errGet)
 		}
 		if meta.WasDeleted(cr) {
-			metrics.OpenApplications.Forget(openKey(cr))
+			e.states.OpenApplications.Forget(openKey(cr))
 			return managed.ExternalObservation{ResourceExists: false}, nil
 		}
 		return e.observeGone(ctx, cr)
 	}
-	metrics.OpenApplications.Forget(openKey(cr))
+	e.states.OpenApplications.Forget(openKey(cr))
 
 	observed := parametersOf(b)
 	diff := specDiff(cr.Spec.ForProvider, observed)
@@ -200,7 +202,7 @@ func (e *external) observeGone(ctx context.Context, cr *v1alpha1.PolicyBinding) 
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	msg, open := e.lostRestriction(ctx, cr, s)
-	metrics.OpenApplications.Set(openKey(cr), open)
+	e.states.OpenApplications.Set(openKey(cr), open)
 	cr.SetConditions(xpv2.Unavailable().WithMessage(msg))
 	return managed.ExternalObservation{}, errors.New(msg)
 }

@@ -150,7 +150,7 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.PolicyBinding, f fixture, messageHas string) outcome {
 	t.Helper()
-	o := outcome{OpenApplications: metrics.Value(metrics.NameOpenApplications, nil)}
+	o := outcome{OpenApplications: metrics.Value(env.States(), metrics.NameOpenApplications, nil)}
 	for _, b := range bindingsOf(t, env, f.app) {
 		name := "?"
 		if g := b.GroupObj.Get(); g != nil {
@@ -189,9 +189,7 @@ func reconcileN(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alph
 }
 
 func TestReconcile(t *testing.T) {
-	// The parallel tests of an earlier release line leave open applications
-	// behind; this test counts its own.
-	metrics.OpenApplications.Reset()
+	t.Parallel()
 	settled := outcome{Bindings: []string{groupName + "@10"}, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, PKMatches: true}
 	const openMessage = `no longer exists in Authentik; application "longhorn"`
 
@@ -245,7 +243,7 @@ func TestReconcile(t *testing.T) {
 				if _, resp, err := env.Authentik.API.PoliciesAPI.PoliciesBindingsUpdate(context.Background(), meta.GetExternalName(cr)).PolicyBindingRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				obs, err := (&external{client: env.Authentik}).Observe(context.Background(), cr.DeepCopy())
+				obs, err := (&external{client: env.Authentik, states: env.Connector.States()}).Observe(context.Background(), cr.DeepCopy())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -479,12 +477,11 @@ func TestReconcile(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := mrtest.New(t, tc.cr)
 			f := newFixture(t, env)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
 			env.Sim.ResetCounts()
-			// The metric outlives a case; start each from what it left.
-			metrics.OpenApplications.Forget(openKey(tc.cr))
 			cr := tc.cr.DeepCopy()
 			tc.steps(t, env, r, cr, f)
 			want := tc.want
