@@ -4,6 +4,7 @@ import (
 	"context"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -101,6 +102,20 @@ type OAuth2ProviderParameters struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	SigningKey *string `json:"signingKey,omitempty"`
+
+	// SigningKeyID is the UUID of the certificate key pair that signs the
+	// tokens; signingKeyRef fills it. Use it or signingKey, not both.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+	SigningKeyID *string `json:"signingKeyId,omitempty"`
+
+	// SigningKeyRef names a CertificateKeyPair in this resource's namespace
+	// that signs the tokens, resolved on every reconcile into
+	// signingKeyId. The provider waits for the key pair's UUID. A renewed
+	// certificate keeps the key pair's UUID, so the provider is not
+	// rewritten.
+	// +optional
+	SigningKeyRef *xpv2.Reference `json:"signingKeyRef,omitempty"`
 
 	// ScopeMappings are the scope property mappings the provider offers,
 	// each named by its managed key (for Authentik's own, for example
@@ -214,6 +229,7 @@ type OAuth2ProviderObservation struct {
 
 // An OAuth2ProviderSpec defines the desired state of an OAuth2Provider.
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.name)",message="spec.forProvider.name is required unless managementPolicies only observe"
+// +kubebuilder:validation:XValidation:rule="!(has(self.forProvider.signingKey) && (has(self.forProvider.signingKeyId) || has(self.forProvider.signingKeyRef)))",message="spec.forProvider.signingKey names the signing key by name; spec.forProvider.signingKeyRef and signingKeyId name it otherwise: set one"
 type OAuth2ProviderSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
 	Adoption                 `json:",inline"`
@@ -265,6 +281,18 @@ type OAuth2ProviderList struct {
 // references.
 func (mg *OAuth2Provider) ResolveReferences(ctx context.Context, c client.Reader) error {
 	fp := &mg.Spec.ForProvider
+	if fp.SigningKeyRef != nil {
+		rsp, err := reference.NewAPINamespacedResolver(c, mg).Resolve(ctx, reference.NamespacedResolutionRequest{
+			Reference: inNamespace(fp.SigningKeyRef),
+			To:        reference.To{Managed: &CertificateKeyPair{}, List: &CertificateKeyPairList{}},
+			Extract:   reference.ExternalName(),
+			Namespace: mg.GetNamespace(),
+		})
+		if err != nil {
+			return errors.Wrap(err, "spec.forProvider.signingKeyRef")
+		}
+		fp.SigningKeyID = ptr.To(rsp.ResolvedValue)
+	}
 	if len(fp.ScopeMappingRefs) == 0 && fp.ScopeMappingSelector == nil {
 		return nil
 	}

@@ -1201,6 +1201,16 @@ func (in *OAuth2ProviderParameters) DeepCopyInto(out *OAuth2ProviderParameters) 
 		*out = new(string)
 		**out = **in
 	}
+	if in.SigningKeyID != nil {
+		in, out := &in.SigningKeyID, &out.SigningKeyID
+		*out = new(string)
+		**out = **in
+	}
+	if in.SigningKeyRef != nil {
+		in, out := &in.SigningKeyRef, &out.SigningKeyRef
+		*out = new(v2.Reference)
+		(*in).DeepCopyInto(*out)
+	}
 	if in.ScopeMappings != nil {
 		in, out := &in.ScopeMappings, &out.ScopeMappings
 		*out = make([]string, len(*in))

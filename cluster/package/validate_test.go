@@ -149,7 +149,9 @@ func TestBrokenManagedManifestsFail(t *testing.T) {
 		`CertificateKeyPair, no-secret : spec: Invalid value: spec.forProvider.tlsSecretRef is required unless managementPolicies only observe`,
 		`CertificateKeyPair, empty-name : spec.forProvider.name: Invalid value: "": spec.forProvider.name in body should be at least 1 chars long`,
 		`CertificateKeyPair, secret-without-name : spec.forProvider.tlsSecretRef.name: Required value`,
-		`Total 3 resources: 0 missing schemas, 0 success cases, 3 failure cases`,
+		`OAuth2Provider, signing-key-twice : spec: Invalid value: spec.forProvider.signingKey names the signing key by name; spec.forProvider.signingKeyRef and signingKeyId name it otherwise: set one`,
+		`OAuth2Provider, signing-key-id-not-uuid : spec.forProvider.signingKeyId: Invalid value: "grafana-signing"`,
+		`Total 5 resources: 0 missing schemas, 0 success cases, 5 failure cases`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("want %q in the output", want)

@@ -54,8 +54,9 @@ var fieldPaths = map[string]string{
 	"invalidation_flow":          "spec.forProvider.invalidationFlow",
 }
 
-// Kind describes the OAuth2Provider managed resource. A ScopeMapping that
-// gets its UUID wakes the providers whose scopeMappingRefs name it.
+// Kind describes the OAuth2Provider managed resource. A ScopeMapping or
+// CertificateKeyPair that gets its UUID wakes the providers whose
+// scopeMappingRefs or signingKeyRef name it.
 var Kind = mrsetup.Kind{
 	GroupVersionKind: v1alpha1.OAuth2ProviderGroupVersionKind,
 	GroupKind:        v1alpha1.OAuth2ProviderGroupKind,
@@ -70,6 +71,15 @@ var Kind = mrsetup.Kind{
 				names = append(names, r.Name)
 			}
 			return names
+		},
+	}, {
+		Object: &v1alpha1.CertificateKeyPair{},
+		Value:  mrbehavior.ExternalName,
+		Names: func(mg resource.Managed) []string {
+			if r := mg.(*v1alpha1.OAuth2Provider).Spec.ForProvider.SigningKeyRef; r != nil {
+				return []string{r.Name}
+			}
+			return nil
 		},
 	}, {
 		// An application that starts serving the provider wakes it: its

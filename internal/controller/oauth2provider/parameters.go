@@ -80,6 +80,9 @@ func (e *external) resolve(ctx context.Context, cr *v1alpha1.OAuth2Provider) (wa
 		}
 		w.signingKey = &uuids[0]
 	}
+	if p.SigningKeyID != nil {
+		w.signingKey = ptr.To(strings.ToLower(*p.SigningKeyID))
+	}
 	if w.clientSecret, err = e.clientSecret(ctx, cr); err != nil {
 		return wanted{}, err
 	}
@@ -221,6 +224,7 @@ func (e *external) compare(ctx context.Context, cr *v1alpha1.OAuth2Provider, p *
 
 	if key := p.SigningKey.Get(); key != nil {
 		observed.SigningKey = key
+		observed.SigningKeyID = ptr.To(strings.ToLower(*key))
 	}
 	if spec.SigningKey != nil {
 		uuids, err := e.signingKeys(ctx, *spec.SigningKey)
@@ -362,6 +366,10 @@ func specDiff(spec, observed v1alpha1.OAuth2ProviderParameters) string {
 	s.ClientSecretSecretRef, got.ClientSecretSecretRef = nil, nil
 	s.ScopeMappingRefs, s.ScopeMappingSelector = nil, nil
 	s.ScopeMappingIDs = lowered(s.ScopeMappingIDs)
+	s.SigningKeyRef = nil
+	if s.SigningKeyID != nil {
+		s.SigningKeyID = ptr.To(strings.ToLower(*s.SigningKeyID))
+	}
 	s.RedirectURIs, got.RedirectURIs = normalized(s.RedirectURIs), normalized(got.RedirectURIs)
 	return cmp.Diff(s, got, cmpopts.SortSlices(func(a, b string) bool { return a < b }), cmpopts.EquateEmpty())
 }
@@ -373,6 +381,7 @@ func onlySetFields(spec, observed v1alpha1.OAuth2ProviderParameters) v1alpha1.OA
 		ClientType:             keep(spec.ClientType, observed.ClientType),
 		ClientID:               keep(spec.ClientID, observed.ClientID),
 		SigningKey:             keep(spec.SigningKey, observed.SigningKey),
+		SigningKeyID:           keep(spec.SigningKeyID, observed.SigningKeyID),
 		AccessCodeValidity:     keep(spec.AccessCodeValidity, observed.AccessCodeValidity),
 		AccessTokenValidity:    keep(spec.AccessTokenValidity, observed.AccessTokenValidity),
 		RefreshTokenValidity:   keep(spec.RefreshTokenValidity, observed.RefreshTokenValidity),
