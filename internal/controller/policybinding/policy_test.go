@@ -3,7 +3,6 @@ package policybinding
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -282,27 +281,13 @@ func TestReconcilePolicy(t *testing.T) {
 // application is the object a PolicyBinding of the policy would duplicate.
 func TestNoTakeoverOfPolicyBinding(t *testing.T) {
 	t.Parallel()
-	// The cases run in parallel, each with an Env and a fixture of its own.
-	var fixtures sync.Map
-	mrtest.RunTakeover(t, mrtest.Takeover{
-		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
-		Existing: func(t *testing.T, e *mrtest.Env) string {
-			f := newFixture(t, e)
-			fixtures.Store(e, f)
-			return existingPolicyBinding(t, e, f.app, f.policy, 0)
-		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
-			return policyBinding(func(cr *v1alpha1.PolicyBinding) {
-				cr.Spec.ForProvider.Order = ptr.To(int32(0))
-				cr.Spec.AdoptExisting = adopt
-			})
-		},
-		Path: func(id string) string { return "/policies/bindings/" + id + "/" },
-		Count: func(t *testing.T, e *mrtest.Env) int {
-			f, _ := fixtures.Load(e)
-			return len(bindingsOf(t, e, f.(fixture).app))
-		},
+	runTakeover(t, func(t *testing.T, e *mrtest.Env, f fixture) string {
+		return existingPolicyBinding(t, e, f.app, f.policy, 0)
+	}, func(adopt bool) resource.Managed {
+		return policyBinding(func(cr *v1alpha1.PolicyBinding) {
+			cr.Spec.ForProvider.Order = ptr.To(int32(0))
+			cr.Spec.AdoptExisting = adopt
+		})
 	})
 }
 

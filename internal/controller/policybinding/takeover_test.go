@@ -16,6 +16,17 @@ import (
 // duplicate, so the resource must.
 func TestNoTakeover(t *testing.T) {
 	t.Parallel()
+	runTakeover(t, func(t *testing.T, e *mrtest.Env, f fixture) string {
+		return existingBinding(t, e, f.app, f.group, 0)
+	}, func(adopt bool) resource.Managed {
+		return binding(func(cr *v1alpha1.PolicyBinding) { cr.Spec.AdoptExisting = adopt })
+	})
+}
+
+// runTakeover runs mrtest.RunTakeover against the binding existing makes,
+// and the PolicyBinding desired makes, which would duplicate it.
+func runTakeover(t *testing.T, existing func(*testing.T, *mrtest.Env, fixture) string, desired func(adopt bool) resource.Managed) {
+	t.Helper()
 	// The cases run in parallel, each with an Env and a fixture of its own.
 	var fixtures sync.Map
 	mrtest.RunTakeover(t, mrtest.Takeover{
@@ -24,12 +35,10 @@ func TestNoTakeover(t *testing.T) {
 		Existing: func(t *testing.T, e *mrtest.Env) string {
 			f := newFixture(t, e)
 			fixtures.Store(e, f)
-			return existingBinding(t, e, f.app, f.group, 0)
+			return existing(t, e, f)
 		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
-			return binding(func(cr *v1alpha1.PolicyBinding) { cr.Spec.AdoptExisting = adopt })
-		},
-		Path: func(id string) string { return "/policies/bindings/" + id + "/" },
+		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed { return desired(adopt) },
+		Path:     func(id string) string { return "/policies/bindings/" + id + "/" },
 		Count: func(t *testing.T, e *mrtest.Env) int {
 			f, _ := fixtures.Load(e)
 			return len(bindingsOf(t, e, f.(fixture).app))
