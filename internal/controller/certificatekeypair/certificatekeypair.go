@@ -10,6 +10,7 @@ import (
 	"regexp"
 
 	api "goauthentik.io/api/v3"
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -46,12 +48,35 @@ var fieldPaths = map[string]string{
 	"private_key_available": "spec.forProvider.tlsSecretRef",
 }
 
-// Kind describes the CertificateKeyPair managed resource.
+// Kind describes the CertificateKeyPair managed resource. A TLS Secret
+// whose certificate changes (cert-manager renewed it) wakes the key pairs
+// made from it, rather than leaving Authentik's copy to the next poll.
 var Kind = mrsetup.Kind{
 	GroupVersionKind: v1alpha1.CertificateKeyPairGroupVersionKind,
 	GroupKind:        v1alpha1.CertificateKeyPairGroupKind,
 	Object:           &v1alpha1.CertificateKeyPair{},
 	List:             &v1alpha1.CertificateKeyPairList{},
+	Dependencies: []mrbehavior.Dependency{{
+		Object: &corev1.Secret{},
+		Value:  secretFingerprint,
+		Names: func(mg resource.Managed) []string {
+			if r := mg.(*v1alpha1.CertificateKeyPair).Spec.ForProvider.TLSSecretRef; r != nil {
+				return []string{r.Name}
+			}
+			return nil
+		},
+	}},
+}
+
+// secretFingerprint is the fingerprint of a TLS Secret's certificate; ""
+// when it holds none.
+func secretFingerprint(o client.Object) string {
+	s, ok := o.(*corev1.Secret)
+	if !ok {
+		return ""
+	}
+	fp, _ := certificateFingerprint(string(s.Data[corev1.TLSCertKey]))
+	return fp
 }
 
 // ReconcilerOptions are the options particular to CertificateKeyPairs: the
