@@ -388,9 +388,13 @@ func TestConfigsUsingSecret(t *testing.T) {
 	caOnly := mrtest.ConfigSpec("https://a")
 	caOnly.Credentials.SecretRef.Name = "unrelated"
 	caOnly.TLS = &v1alpha1.TLSConfig{CABundleSecretRef: &xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: mrtest.SecretNS, Name: "other"}, Key: "ca.crt"}}
-	objs := []client.Object{
-		&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "with-ca"}, Spec: caOnly},
-		&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: teamConfig}, Spec: mrtest.LocalConfigSpec("https://a", mrtest.SecretName)},
+	// Objects of their own for each parallel case: the fake client sets
+	// their resource version.
+	objs := func() []client.Object {
+		return []client.Object{
+			&v1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "with-ca"}, Spec: *caOnly.DeepCopy()},
+			&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: teamConfig}, Spec: mrtest.LocalConfigSpec("https://a", mrtest.SecretName)},
+		}
 	}
 	cases := map[string]struct {
 		reason string
@@ -421,7 +425,7 @@ func TestConfigsUsingSecret(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			env := mrtest.New(t, objs...)
+			env := mrtest.New(t, objs()...)
 			got, err := configsUsingSecret(context.Background(), env.Kube, tc.kind, tc.secret)
 			if err != nil {
 				t.Fatal(err)
