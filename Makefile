@@ -59,11 +59,12 @@ check-diff: generate ## Fail if generated files are not committed.
 reviewable: generate vet unit ## What to run before sending a change.
 
 .PHONY: test
-test: check-diff vet lint unit ## Every test: generated files, vet, lint, unit tests, the end-to-end suite, the package.
+test: check-diff vet lint unit ## Every test: generated files, vet, lint, unit tests, the end-to-end suite, the package, the provider as a pod on the local node (root).
 	$(MAKE) rules-test
 	$(MAKE) render
 	$(MAKE) e2e
-	$(MAKE) xpkg-test install-test gitops-test
+	$(MAKE) xpkg-test install-test
+	$(MAKE) node-test
 
 .PHONY: render
 render: tools ## Render the example ProxyConfigs (the seed's among them) through the Composition and validate them with crank.
@@ -98,7 +99,7 @@ node-smoke: tools ## Prove the local node (not in `make test`; root, Debian's co
 	cluster/local/node-smoke.sh
 
 .PHONY: node-test
-node-test: build xpkg ## examples/gitops on the local node (not in `make test` yet): Crossplane from its chart, the provider and the functions as pods from their packages, then the provider pod's RBAC, restart and hand-over tests; always tears down.
+node-test: build xpkg ## examples/gitops on the local node (root; installs the node's Debian packages when missing): Crossplane from its chart, the provider and the functions as pods from their packages, then the provider pod's RBAC, restart and hand-over tests; always tears down.
 	cluster/local/node-deps.sh
 	cluster/build-tools.sh node
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/node-test.sh
@@ -130,7 +131,7 @@ install-test: build xpkg ## Install the .xpkg on a local Crossplane from a loopb
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/install-test.sh
 
 .PHONY: gitops-test
-gitops-test: build xpkg ## Apply examples/gitops in Flux's order on a local Crossplane, packages from a loopback registry; a ProxyConfig must become Ready; always tears down.
+gitops-test: build xpkg ## Apply examples/gitops in Flux's order on a local Crossplane whose package runtime the script fakes (not in `make test`: node-test runs the layout with Crossplane's own runtime); GITOPS_FUNCTIONS=dependencies lets Crossplane install the functions; always tears down.
 	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) cluster/package/gitops-test.sh
 
 .PHONY: bench
