@@ -7,7 +7,6 @@ package certificatekeypair
 
 import (
 	"context"
-	"regexp"
 
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -34,8 +33,6 @@ const (
 	errUpdate       = "cannot update certificate key pair"
 	errDelete       = "cannot delete certificate key pair"
 )
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // fieldPaths maps Authentik's request fields to this resource's fields, so
 // Authentik's validation messages name what the user has to change.
@@ -115,7 +112,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.CertificateKeyPair)
 	if en == "" {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	id, err := parseUUID(en)
+	id, err := mrbehavior.ExternalUUID(en, errExternalName)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -173,7 +170,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.CertificateKeyPair) 
 // Update writes the name and the Secret's certificate and key with PUT, to
 // the same UUID, so providers that sign with the key pair keep it.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.CertificateKeyPair) (managed.ExternalUpdate, error) {
-	id, err := parseUUID(meta.GetExternalName(cr))
+	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
@@ -203,7 +200,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.CertificateKeyPair) 
 // Authentik unsets it on the providers that used it.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.CertificateKeyPair) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
-	id, err := parseUUID(meta.GetExternalName(cr))
+	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
 	if err != nil {
 		return managed.ExternalDelete{}, err
 	}
@@ -222,10 +219,3 @@ func (e *external) connected(context.Context, *v1alpha1.CertificateKeyPair) (*au
 
 // Disconnect releases nothing: HTTP connections are pooled per config.
 func (e *external) Disconnect(_ context.Context) error { return nil }
-
-func parseUUID(externalName string) (string, error) {
-	if !uuidPattern.MatchString(externalName) {
-		return "", errors.Errorf("%s, not %q", errExternalName, externalName)
-	}
-	return externalName, nil
-}

@@ -3,7 +3,6 @@ package group
 
 import (
 	"context"
-	"regexp"
 
 	api "goauthentik.io/api/v3"
 	"k8s.io/utils/ptr"
@@ -29,8 +28,6 @@ const (
 	errUpdate       = "cannot update group"
 	errDelete       = "cannot delete group"
 )
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // fieldPaths maps Authentik's request fields to this resource's fields, so
 // Authentik's validation messages name what the user has to change.
@@ -83,7 +80,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Group) (managed.Ext
 	if en == "" {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	id, err := parseUUID(en)
+	id, err := mrbehavior.ExternalUUID(en, errExternalName)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -138,7 +135,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 // Update writes the fields the spec sets with PATCH, which keeps the
 // group's members and the fields the spec leaves unset.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalUpdate, error) {
-	id, err := parseUUID(meta.GetExternalName(cr))
+	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
@@ -158,7 +155,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.Group) (managed.Exte
 // Authentik deletes the policy bindings of the group with it.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.Group) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
-	id, err := parseUUID(meta.GetExternalName(cr))
+	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
 	if err != nil {
 		return managed.ExternalDelete{}, err
 	}
@@ -177,13 +174,6 @@ func (e *external) connected(context.Context, *v1alpha1.Group) (*authentik.Clien
 
 // Disconnect releases nothing: HTTP connections are pooled per config.
 func (e *external) Disconnect(_ context.Context) error { return nil }
-
-func parseUUID(externalName string) (string, error) {
-	if !uuidPattern.MatchString(externalName) {
-		return "", errors.Errorf("%s, not %q", errExternalName, externalName)
-	}
-	return externalName, nil
-}
 
 // observation is what status.atProvider shows of a group.
 func observation(g *api.Group) v1alpha1.GroupObservation {

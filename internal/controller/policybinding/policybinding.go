@@ -5,7 +5,6 @@ package policybinding
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	api "goauthentik.io/api/v3"
@@ -53,8 +52,6 @@ const (
 	// pageSize is how many objects a list request asks for at once.
 	pageSize = 100
 )
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // fieldPathsFor maps Authentik's request fields to the fields of this
 // resource the user set, so Authentik's validation messages name what the
@@ -157,7 +154,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.PolicyBinding) (man
 		e.states.OpenApplications.Forget(openKey(cr))
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	id, err := parseUUID(en)
+	id, err := mrbehavior.ExternalUUID(en, errExternalName)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -413,7 +410,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 
 // Update writes the whole spec with PUT.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalUpdate, error) {
-	id, err := parseUUID(meta.GetExternalName(cr))
+	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
@@ -432,7 +429,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.PolicyBinding) (mana
 // Delete removes the binding; one that is already gone counts as deleted.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.PolicyBinding) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
-	id, err := parseUUID(meta.GetExternalName(cr))
+	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
 	if err != nil {
 		return managed.ExternalDelete{}, err
 	}
@@ -451,10 +448,3 @@ func (e *external) connected(context.Context, *v1alpha1.PolicyBinding) (*externa
 
 // Disconnect releases nothing: HTTP connections are pooled per config.
 func (e *external) Disconnect(_ context.Context) error { return nil }
-
-func parseUUID(externalName string) (string, error) {
-	if !uuidPattern.MatchString(externalName) {
-		return "", errors.Errorf("%s, not %q", errExternalName, externalName)
-	}
-	return externalName, nil
-}

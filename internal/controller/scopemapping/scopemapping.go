@@ -6,7 +6,6 @@ package scopemapping
 
 import (
 	"context"
-	"regexp"
 
 	api "goauthentik.io/api/v3"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -31,8 +30,6 @@ const (
 	errUpdate       = "cannot update scope mapping"
 	errDelete       = "cannot delete scope mapping"
 )
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // fieldPaths maps Authentik's request fields to this resource's fields, so
 // Authentik's validation messages name what the user has to change.
@@ -84,7 +81,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.ScopeMapping) (mana
 	if en == "" {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	id, err := parseUUID(en)
+	id, err := mrbehavior.ExternalUUID(en, errExternalName)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -135,7 +132,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.ScopeMapping) (manag
 // Update writes the spec with PUT. An unset description is omitted and
 // kept.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.ScopeMapping) (managed.ExternalUpdate, error) {
-	id, err := parseUUID(meta.GetExternalName(cr))
+	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
@@ -151,7 +148,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.ScopeMapping) (manag
 // Authentik takes it off every provider that offered it.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.ScopeMapping) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
-	id, err := parseUUID(meta.GetExternalName(cr))
+	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
 	if err != nil {
 		return managed.ExternalDelete{}, err
 	}
@@ -170,10 +167,3 @@ func (e *external) connected(context.Context, *v1alpha1.ScopeMapping) (*authenti
 
 // Disconnect releases nothing: HTTP connections are pooled per config.
 func (e *external) Disconnect(_ context.Context) error { return nil }
-
-func parseUUID(externalName string) (string, error) {
-	if !uuidPattern.MatchString(externalName) {
-		return "", errors.Errorf("%s, not %q", errExternalName, externalName)
-	}
-	return externalName, nil
-}
