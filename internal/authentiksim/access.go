@@ -150,34 +150,46 @@ func (st *state) passes(p *policy, member map[string]bool) (bool, error) {
 	return e.evaluate(names), nil
 }
 
-// served lists the providers an outpost serves: those on an outpost's
-// provider list that belong to an application. A proxy outpost fetches
-// only those (ProxyOutpostConfigViewSet in authentik/providers/proxy/api.py
-// filters application__isnull=False).
+// served lists the providers outposts serve (outpostServes), each once.
 func (st *state) served() []servedProvider {
 	var out []servedProvider
 	seen := map[int32]bool{}
 	for _, opk := range sortedKeys(st.outposts) {
 		for _, ppk := range st.outposts[opk].providers {
-			p := st.providers[ppk]
-			app := st.applicationOf(ppk)
-			if p == nil || app == nil || seen[ppk] {
+			name, app, ok := st.outpostServes(st.outposts[opk], ppk)
+			if !ok || seen[ppk] {
 				continue
 			}
 			seen[ppk] = true
-			out = append(out, servedProvider{provider: p, app: app})
+			out = append(out, servedProvider{pk: ppk, name: name, app: app})
 		}
 	}
 	return out
 }
 
-type servedProvider struct {
-	provider *proxyProvider
-	app      *application
+// outpostServes tells whether outpost o serves the provider pk on its list,
+// with the provider's name and application: an outpost fetches only the
+// providers of its type that belong to an application
+// (ProxyOutpostConfigViewSet in authentik/providers/proxy/api.py and
+// LDAPOutpostConfigViewSet in authentik/providers/ldap/api.py filter
+// application__isnull=False).
+func (st *state) outpostServes(o *outpost, pk int32) (string, *application, bool) {
+	view, class, ok := st.providerView(pk)
+	app := st.applicationOf(pk)
+	if !ok || app == nil || class != outpostClasses[o.kind] {
+		return "", nil, false
+	}
+	return view.Name, app, true
 }
 
-// An Exposure records that a provider was served (a proxy provider by an
-// outpost, an OAuth2 provider by its application) while its application
+type servedProvider struct {
+	pk   int32
+	name string
+	app  *application
+}
+
+// An Exposure records that a provider was served (a proxy or LDAP provider
+// by an outpost, an OAuth2 provider by its application) while its application
 // admitted a fixture user, after at least one accepted write.
 type Exposure struct {
 	Provider     int32  `json:"provider"`
@@ -211,7 +223,7 @@ func (st *state) recordWrite() {
 	st.writes++
 	st.recordService()
 	for _, s := range st.served() {
-		st.recordExposures(s.provider.pk, s.provider.name, s.app)
+		st.recordExposures(s.pk, s.name, s.app)
 	}
 	for _, pk := range sortedKeys(st.oauth2) {
 		if app := st.applicationOf(pk); app != nil {

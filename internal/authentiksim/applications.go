@@ -91,6 +91,11 @@ func (st *state) renderApplication(a *application) applicationJSON {
 				out.LaunchURL = &u
 			}
 		}
+		// An LDAP provider has no launch URL (LDAPProvider.launch_url).
+		if p := st.ldap[*a.provider]; p != nil {
+			obj := st.renderLDAPBase(p)
+			out.ProviderObj = &obj
+		}
 		if p := st.oauth2[*a.provider]; p != nil {
 			obj := st.renderOAuth2Base(p)
 			out.ProviderObj = &obj

@@ -263,7 +263,8 @@ func updateCertificateKeyPair(st *state, c *call) reply {
 // destroyCertificateKeyPair deletes the pair; the providers' foreign keys
 // to it are SET_NULL (signing_key and encryption_key of OAuth2Provider,
 // authentik/providers/oauth2/models.py; certificate of ProxyProvider,
-// authentik/providers/proxy/models.py).
+// authentik/providers/proxy/models.py; certificate of LDAPProvider,
+// authentik/providers/ldap/models.py).
 func destroyCertificateKeyPair(st *state, c *call) reply {
 	k := st.keyPairFromPath(c)
 	if k == nil {
@@ -280,6 +281,9 @@ func destroyCertificateKeyPair(st *state, c *call) reply {
 		unset(&p.encryptionKey)
 	}
 	for _, p := range st.providers {
+		unset(&p.certificate)
+	}
+	for _, p := range st.ldap {
 		unset(&p.certificate)
 	}
 	return reply{status: http.StatusNoContent}

@@ -251,14 +251,6 @@ func redirectURIsField(f *form) ([]redirectURIJSON, bool) {
 	return out, true
 }
 
-func (st *state) oauth2FromPath(c *call) *oauth2Provider {
-	n, err := strconv.ParseInt(c.params["id"], 10, 32)
-	if err != nil {
-		return nil
-	}
-	return st.oauth2[int32(n)]
-}
-
 // listOAuth2Providers filters on OAuth2ProviderViewSet's filterset_fields
 // that the provider and its tests use, searches names and orders by name.
 func listOAuth2Providers(st *state, c *call) reply {
@@ -291,76 +283,32 @@ func listOAuth2Providers(st *state, c *call) reply {
 	return paginate(q, items)
 }
 
-func retrieveOAuth2Provider(st *state, c *call) reply {
-	p := st.oauth2FromPath(c)
-	if p == nil {
-		return notFound()
-	}
-	return reply{status: http.StatusOK, body: st.renderOAuth2(p)}
-}
-
-func createOAuth2Provider(st *state, c *call) reply {
-	f, bad := parseForm(c.body, false)
-	if bad != nil {
-		return *bad
-	}
-	p := newOAuth2Provider()
-	st.bindOAuth2(f, p)
-	if len(f.errs) > 0 {
-		return invalid(f.errs)
-	}
-	p.pk = st.nextProvider
-	st.nextProvider++
-	if !f.has("client_id") {
-		p.clientID = st.newClientID()
-	}
-	if !f.has("client_secret") {
-		p.clientSecret = st.newSecret(clientSecretLength)
-	}
-	st.oauth2[p.pk] = p
-	return reply{status: http.StatusCreated, body: st.renderOAuth2(p)}
-}
-
-// updateOAuth2Provider serves PUT and PATCH: both change only the fields in
-// the body; PUT also requires the required ones.
-func updateOAuth2Provider(st *state, c *call) reply {
-	stored := st.oauth2FromPath(c)
-	if stored == nil {
-		return notFound()
-	}
-	f, bad := parseForm(c.body, c.partial)
-	if bad != nil {
-		return *bad
-	}
-	p := *stored
-	st.bindOAuth2(f, &p)
-	if len(f.errs) > 0 {
-		return invalid(f.errs)
-	}
-	*stored = p
-	return reply{status: http.StatusOK, body: st.renderOAuth2(stored)}
-}
-
-func destroyOAuth2Provider(st *state, c *call) reply {
-	p := st.oauth2FromPath(c)
-	if p == nil {
-		return notFound()
-	}
-	st.deleteProvider(p.pk)
-	return reply{status: http.StatusNoContent}
+// oauth2Providers is OAuth2ProviderViewSet. A create without a client id
+// or secret gets generated ones (the model's defaults).
+var oauth2Providers = providerType[oauth2Provider]{
+	store: func(st *state) map[int32]*oauth2Provider { return st.oauth2 },
+	base:  func(p *oauth2Provider) *providerBase { return &p.providerBase },
+	fresh: newOAuth2Provider,
+	bind:  (*state).bindOAuth2,
+	save: func(st *state, f *form, p *oauth2Provider, created bool) {
+		if created && !f.has("client_id") {
+			p.clientID = st.newClientID()
+		}
+		if created && !f.has("client_secret") {
+			p.clientSecret = st.newSecret(clientSecretLength)
+		}
+	},
+	render: func(st *state, p *oauth2Provider) any { return st.renderOAuth2(p) },
 }
 
 // allProviders is every provider of every type, as ProviderViewSet's
 // queryset (Provider.objects.select_subclasses()) has them, by pk.
 func (st *state) allProviders() []providerJSON {
 	var out []providerJSON
-	for _, pk := range sortedKeys(st.providers) {
-		out = append(out, st.renderProvider(st.providers[pk]))
+	for p := range st.everyProvider() {
+		view, _, _ := st.providerView(p.pk)
+		out = append(out, view)
 	}
-	for _, pk := range sortedKeys(st.oauth2) {
-		out = append(out, st.renderOAuth2Base(st.oauth2[pk]))
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].PK < out[j].PK })
 	return out
 }
 

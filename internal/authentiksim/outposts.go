@@ -18,7 +18,7 @@ const (
 
 	// Messages from authentik/outposts/api/outposts.py.
 	msgEmbeddedRename = "Embedded outpost's name cannot be changed"
-	msgOutpostType    = "Outpost type %s can't be used with ProxyProvider providers."
+	msgOutpostType    = "Outpost type %s can't be used with %s providers."
 	msgBadConfig      = "Failed to validate config: %s"
 	msgConfigType     = "wrong value type for field \"%s\" - should be \"%s\" instead of value \"%v\" of type \"%s\""
 	msgBadFilterPK    = "Select a valid choice. %s is not one of the available choices."
@@ -195,7 +195,8 @@ func (st *state) renderOutpost(o *outpost) outpostJSON {
 		Managed:           o.managed,
 	}
 	for _, pk := range providers {
-		out.ProvidersObj = append(out.ProvidersObj, st.renderProvider(st.providers[pk]))
+		view, _, _ := st.providerView(pk)
+		out.ProvidersObj = append(out.ProvidersObj, view)
 	}
 	return out
 }
@@ -219,8 +220,8 @@ func (st *state) bindOutpost(f *form, o *outpost, stored *outpost) {
 			o.kind = v
 		}
 	}
-	if v, ok := f.intRefs("providers", true, func(pk int32) bool { return st.providers[pk] != nil }); ok {
-		if msg := checkOutpostProviders(f, v, stored); msg != "" {
+	if v, ok := f.intRefs("providers", true, st.providerExists); ok {
+		if msg := st.checkOutpostProviders(f, v, stored); msg != "" {
 			f.errs.add("providers", msg)
 		} else {
 			o.providers = v
@@ -249,13 +250,25 @@ func (st *state) bindOutpost(f *form, o *outpost, stored *outpost) {
 	}
 }
 
+// outpostClasses is validate_providers' type_map: the provider class each
+// outpost type takes. No simulated provider is a Radius or RAC provider.
+var outpostClasses = map[string]string{
+	outpostTypeProxy:  classProxyProvider,
+	outpostTypeLDAP:   classLDAPProvider,
+	outpostTypeRadius: "RadiusProvider",
+	outpostTypeRAC:    "RACProvider",
+}
+
 // checkOutpostProviders is validate_providers: the type check only runs
-// when the body carries a type (it reads initial_data), and only the
-// embedded outpost may have no providers. All simulated providers are
-// proxy providers.
-func checkOutpostProviders(f *form, providers []int32, stored *outpost) string {
-	if t, ok := f.rawString("type"); ok && t != outpostTypeProxy && len(providers) > 0 {
-		return fmt.Sprintf(msgOutpostType, t)
+// when the body carries a type (it reads initial_data; without one any
+// provider passes), and only the embedded outpost may have no providers.
+func (st *state) checkOutpostProviders(f *form, providers []int32, stored *outpost) string {
+	if t, ok := f.rawString("type"); ok {
+		for _, pk := range providers {
+			if _, class, _ := st.providerView(pk); class != outpostClasses[t] {
+				return fmt.Sprintf(msgOutpostType, t, class)
+			}
+		}
 	}
 	if stored != nil && stored.isEmbedded() {
 		return ""
@@ -290,7 +303,7 @@ func (st *state) providersByPK(q url.Values) ([]int32, *reply) {
 	var out []int32
 	for _, v := range q["providers_by_pk"] {
 		n, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || st.providers[int32(n)] == nil {
+		if err != nil || !st.providerExists(int32(n)) {
 			r := invalid(fieldErrors{"providers_by_pk": {fmt.Sprintf(msgBadFilterPK, v)}})
 			return nil, &r
 		}
@@ -314,7 +327,8 @@ func listOutposts(st *state, c *call) reply {
 		}
 		names := []string{o.name}
 		for _, p := range o.providers {
-			names = append(names, st.providers[p].name)
+			view, _, _ := st.providerView(p)
+			names = append(names, view.Name)
 		}
 		if !iexact(q, "name__iexact", o.name) || !icontains(q, "name__icontains", o.name) ||
 			!iexact(q, "managed__iexact", managed) || !icontains(q, "managed__icontains", managed) ||

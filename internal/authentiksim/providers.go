@@ -3,11 +3,9 @@ package authentiksim
 import (
 	"fmt"
 	"iter"
-	"net/http"
 	"net/url"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -105,14 +103,6 @@ func (st *state) renderProvider(p *proxyProvider) providerJSON {
 }
 
 func (st *state) renderProxyProvider(p *proxyProvider) proxyProviderJSON {
-	outposts := []string{}
-	for _, o := range st.outposts {
-		if slices.Contains(o.providers, p.pk) {
-			// The serializer lists str(outpost) for each outpost.
-			outposts = append(outposts, "Outpost "+o.name)
-		}
-	}
-	sort.Strings(outposts)
 	return proxyProviderJSON{
 		providerJSON:               st.renderProvider(p),
 		ClientID:                   p.clientID,
@@ -132,7 +122,7 @@ func (st *state) renderProxyProvider(p *proxyProvider) proxyProviderJSON {
 		JwtFederationProviders:     append([]int32{}, p.jwtFederationProviders...),
 		AccessTokenValidity:        p.accessTokenValidity,
 		RefreshTokenValidity:       p.refreshTokenValidity,
-		OutpostSet:                 outposts,
+		OutpostSet:                 st.outpostSet(p.pk),
 	}
 }
 
@@ -180,11 +170,12 @@ func (st *state) renderProviderBase(p *providerBase, view providerJSON) provider
 
 // everyProvider yields the stored providers of every type by pk, each with
 // its client id: ProxyProvider extends OAuth2Provider
-// (authentik/providers/proxy/models.py), so both types carry one. The pks
-// are taken before the first yield, so the loop body may delete providers.
+// (authentik/providers/proxy/models.py), so both types carry one; an LDAP
+// provider has none (""). The pks are taken before the first yield, so the
+// loop body may delete providers.
 func (st *state) everyProvider() iter.Seq2[*providerBase, string] {
 	return func(yield func(*providerBase, string) bool) {
-		pks := append(sortedKeys(st.providers), sortedKeys(st.oauth2)...)
+		pks := append(append(sortedKeys(st.providers), sortedKeys(st.oauth2)...), sortedKeys(st.ldap)...)
 		slices.Sort(pks)
 		for _, pk := range pks {
 			if p := st.providers[pk]; p != nil && !yield(&p.providerBase, p.clientID) {
@@ -193,8 +184,34 @@ func (st *state) everyProvider() iter.Seq2[*providerBase, string] {
 			if p := st.oauth2[pk]; p != nil && !yield(&p.providerBase, p.clientID) {
 				return
 			}
+			if p := st.ldap[pk]; p != nil && !yield(&p.providerBase, "") {
+				return
+			}
 		}
 	}
+}
+
+// Provider model class names, as Authentik's messages name them.
+const (
+	classProxyProvider  = "ProxyProvider"
+	classOAuth2Provider = "OAuth2Provider"
+	classLDAPProvider   = "LDAPProvider"
+)
+
+// providerView is the generic ProviderSerializer view of the provider with
+// pk, whatever its type, and the name of its model class; ok is false when
+// no provider has the pk.
+func (st *state) providerView(pk int32) (view providerJSON, class string, ok bool) {
+	if p := st.providers[pk]; p != nil {
+		return st.renderProvider(p), classProxyProvider, true
+	}
+	if p := st.oauth2[pk]; p != nil {
+		return st.renderOAuth2Base(p), classOAuth2Provider, true
+	}
+	if p := st.ldap[pk]; p != nil {
+		return st.renderLDAPBase(p), classLDAPProvider, true
+	}
+	return providerJSON{}, "", false
 }
 
 // providerNameTaken checks Provider.name, which is unique across every
@@ -333,14 +350,6 @@ func checkProxyMode(f *form) *reply {
 	return nil
 }
 
-func (st *state) proxyProviderFromPath(c *call) *proxyProvider {
-	n, err := strconv.ParseInt(c.params["id"], 10, 32)
-	if err != nil {
-		return nil
-	}
-	return st.providers[int32(n)]
-}
-
 func listProxyProviders(st *state, c *call) reply {
 	q := c.query
 	items := []proxyProviderJSON{}
@@ -371,64 +380,19 @@ func listProxyProviders(st *state, c *call) reply {
 	return paginate(q, items)
 }
 
-func retrieveProxyProvider(st *state, c *call) reply {
-	p := st.proxyProviderFromPath(c)
-	if p == nil {
-		return notFound()
-	}
-	return reply{status: http.StatusOK, body: st.renderProxyProvider(p)}
-}
-
-func createProxyProvider(st *state, c *call) reply {
-	f, bad := parseForm(c.body, false)
-	if bad != nil {
-		return *bad
-	}
-	p := newProxyProvider()
-	st.bindProxyProvider(f, p)
-	if len(f.errs) > 0 {
-		return invalid(f.errs)
-	}
-	if r := checkProxyMode(f); r != nil {
-		return *r
-	}
-	p.pk = st.nextProvider
-	st.nextProvider++
-	p.clientID = st.newClientID()
-	st.setOAuthDefaults(p)
-	st.providers[p.pk] = p
-	return reply{status: http.StatusCreated, body: st.renderProxyProvider(p)}
-}
-
-// updateProxyProvider serves PUT and PATCH. Both change only the fields in
-// the body; PUT also requires the required ones.
-func updateProxyProvider(st *state, c *call) reply {
-	stored := st.proxyProviderFromPath(c)
-	if stored == nil {
-		return notFound()
-	}
-	f, bad := parseForm(c.body, c.partial)
-	if bad != nil {
-		return *bad
-	}
-	p := *stored
-	st.bindProxyProvider(f, &p)
-	if len(f.errs) > 0 {
-		return invalid(f.errs)
-	}
-	if r := checkProxyMode(f); r != nil {
-		return *r
-	}
-	st.setOAuthDefaults(&p)
-	*stored = p
-	return reply{status: http.StatusOK, body: st.renderProxyProvider(stored)}
-}
-
-func destroyProxyProvider(st *state, c *call) reply {
-	p := st.proxyProviderFromPath(c)
-	if p == nil {
-		return notFound()
-	}
-	st.deleteProvider(p.pk)
-	return reply{status: http.StatusNoContent}
+// proxyProviders is ProxyProviderViewSet: every save sets the OAuth
+// defaults, a create also a client id.
+var proxyProviders = providerType[proxyProvider]{
+	store: func(st *state) map[int32]*proxyProvider { return st.providers },
+	base:  func(p *proxyProvider) *providerBase { return &p.providerBase },
+	fresh: newProxyProvider,
+	bind:  (*state).bindProxyProvider,
+	check: checkProxyMode,
+	save: func(st *state, _ *form, p *proxyProvider, created bool) {
+		if created {
+			p.clientID = st.newClientID()
+		}
+		st.setOAuthDefaults(p)
+	},
+	render: func(st *state, p *proxyProvider) any { return st.renderProxyProvider(p) },
 }

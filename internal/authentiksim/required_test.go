@@ -36,6 +36,11 @@ func TestRequiredFields(t *testing.T) {
 			method: http.MethodPost, path: "/providers/proxy/", body: `{}`,
 			want: map[string]any{"name": required, "authorization_flow": required, "invalidation_flow": required, "external_host": required},
 		},
+		"LDAPProvider": {
+			reason: "name and both flows are required; base_dn may not be blank.",
+			method: http.MethodPost, path: "/providers/ldap/", body: `{"base_dn": ""}`,
+			want: map[string]any{"name": required, "authorization_flow": required, "invalidation_flow": required, "base_dn": []any{msgBlank}},
+		},
 		"Application": {
 			reason: "name and slug are required.",
 			method: http.MethodPost, path: "/core/applications/", body: `{"provider": null}`,

@@ -6,8 +6,9 @@ import (
 )
 
 // A Service records how one outpost served one provider, evaluated after
-// every accepted write: served means the provider is on the outpost's list
-// and has an application (served() in access.go). A provider that is taken
+// every accepted write: served means the provider is on the outpost's list,
+// is of the outpost's type and has an application (outpostServes in
+// access.go). A provider that is taken
 // off the list and put back, or whose application is deleted and made
 // again, was interrupted, however briefly; a test of a takeover asserts
 // there was no interruption.
@@ -37,8 +38,8 @@ func (st *state) recordService() {
 	for _, opk := range sortedKeys(st.outposts) {
 		o := st.outposts[opk]
 		for _, ppk := range o.providers {
-			p := st.providers[ppk]
-			if p == nil || st.applicationOf(ppk) == nil {
+			name, _, ok := st.outpostServes(o, ppk)
+			if !ok {
 				continue
 			}
 			k := serviceKey{outpost: opk, provider: ppk}
@@ -48,7 +49,7 @@ func (st *state) recordService() {
 				s = &Service{Outpost: opk, Provider: ppk, Since: st.writes, Interruptions: []int{}}
 				st.service[k] = s
 			}
-			s.OutpostName, s.ProviderName, s.Serving = o.name, p.name, true
+			s.OutpostName, s.ProviderName, s.Serving = o.name, name, true
 		}
 	}
 	for k, s := range st.service {

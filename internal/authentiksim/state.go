@@ -19,6 +19,7 @@ type state struct {
 	flows        map[string]*flow // by pk
 	providers    map[int32]*proxyProvider
 	oauth2       map[int32]*oauth2Provider
+	ldap         map[int32]*ldapProvider
 	nextProvider int32                   // one sequence for every provider type
 	applications map[string]*application // by pk
 	outposts     map[string]*outpost
@@ -212,6 +213,7 @@ func newState(seed int64, line Line) *state {
 		flows:        map[string]*flow{},
 		providers:    map[int32]*proxyProvider{},
 		oauth2:       map[int32]*oauth2Provider{},
+		ldap:         map[int32]*ldapProvider{},
 		nextProvider: 1,
 		applications: map[string]*application{},
 		outposts:     map[string]*outpost{},
@@ -358,6 +360,7 @@ func sortedKeys[K interface{ ~string | ~int32 }, V any](m map[K]V) []K {
 func (st *state) deleteProvider(pk int32) {
 	delete(st.providers, pk)
 	delete(st.oauth2, pk)
+	delete(st.ldap, pk)
 	for _, o := range st.outposts {
 		o.providers = slices.DeleteFunc(o.providers, func(p int32) bool { return p == pk })
 	}
@@ -410,7 +413,7 @@ func (st *state) deleteFlow(pk string) {
 
 // providerExists reports whether a provider of any type has the pk.
 func (st *state) providerExists(pk int32) bool {
-	return st.providers[pk] != nil || st.oauth2[pk] != nil
+	return st.providers[pk] != nil || st.oauth2[pk] != nil || st.ldap[pk] != nil
 }
 
 // deleteGroup removes a group, the bindings that grant it access

@@ -119,6 +119,7 @@ var lineDifferences = []difference{
 	{first: "2026.8", last: "2026.8", model: "Provider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
 	{first: "2026.8", last: "2026.8", model: "ProxyProvider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
 	{first: "2026.8", last: "2026.8", model: "OAuth2Provider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
+	{first: "2026.8", last: "2026.8", model: "LDAPProvider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
 	// CertificateKeyPairSerializer, authentik/crypto/api.py: key_type
 	// replaced private_key_type in 2025.12.
 	{first: "2024.12", last: "2025.10", model: "CertificateKeyPair", keys: []string{"key_type"}, kind: omitted},
