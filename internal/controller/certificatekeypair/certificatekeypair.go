@@ -7,32 +7,26 @@ package certificatekeypair
 
 import (
 	"context"
+	"net/http"
 
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrexternal"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
-const (
-	errExternalName = "the external name must be the key pair's UUID"
-	errGet          = "cannot get certificate key pair"
-	errCreate       = "cannot create certificate key pair"
-	errUpdate       = "cannot update certificate key pair"
-	errDelete       = "cannot delete certificate key pair"
-)
+const errExternalName = "the external name must be the key pair's UUID"
 
 // fieldPaths maps Authentik's request fields to this resource's fields, so
 // Authentik's validation messages name what the user has to change.
@@ -76,18 +70,71 @@ func secretFingerprint(o client.Object) string {
 	return fp
 }
 
+// keyPairs is how a CertificateKeyPair is reconciled; kube reads its TLS
+// Secret. Observe compares the spec and the Secret's certificate with the
+// key pair. Update writes the name and the Secret's certificate and key
+// with PUT, to the same UUID, so providers that sign with the key pair
+// keep it. Authentik unsets a deleted key pair on the providers that used
+// it. Key pair names are unique in Authentik, so what a create would
+// collide with is the key pair with the spec's name; it matches when it
+// holds the Secret's certificate.
+func keyPairs(kube client.Reader) *mrexternal.Kind[*v1alpha1.CertificateKeyPair, v1alpha1.CertificateKeyPairParameters, api.CertificateKeyPair, string] {
+	return &mrexternal.Kind[*v1alpha1.CertificateKeyPair, v1alpha1.CertificateKeyPairParameters, api.CertificateKeyPair, string]{
+		Collection:      authentik.CertificateKeyPairs,
+		FieldPaths:      fieldPaths,
+		Noun:            "certificate key pair",
+		ErrExternalName: errExternalName,
+		ErrFindByName:   "cannot look for a certificate key pair with spec.forProvider.name",
+		Spec: func(cr *v1alpha1.CertificateKeyPair) *v1alpha1.CertificateKeyPairParameters {
+			return &cr.Spec.ForProvider
+		},
+		Compare: func(ctx context.Context, cr *v1alpha1.CertificateKeyPair, k *api.CertificateKeyPair) (v1alpha1.CertificateKeyPairParameters, string, error) {
+			tls, err := readSecret(ctx, kube, cr)
+			if err != nil {
+				return v1alpha1.CertificateKeyPairParameters{}, "", err
+			}
+			return v1alpha1.CertificateKeyPairParameters{Name: ptr.To(k.Name)}, Diff(cr.Spec.ForProvider, tls, k), nil
+		},
+		LateInitialize: lateInitialize,
+		Observe: func(cr *v1alpha1.CertificateKeyPair, k *api.CertificateKeyPair) {
+			cr.Status.AtProvider = observation(k)
+		},
+		Create: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.CertificateKeyPair) (*api.CertificateKeyPair, *http.Response, error) {
+			tls, err := readSecret(ctx, kube, cr)
+			if err != nil {
+				return nil, nil, mrexternal.Unsent(err)
+			}
+			return c.API.CryptoAPI.CryptoCertificatekeypairsCreate(ctx).CertificateKeyPairRequest(request(cr.Spec.ForProvider, tls)).Execute()
+		},
+		Update: func(ctx context.Context, c *authentik.Client, id string, cr *v1alpha1.CertificateKeyPair) (*api.CertificateKeyPair, *http.Response, error) {
+			tls, err := readSecret(ctx, kube, cr)
+			if err != nil {
+				return nil, nil, mrexternal.Unsent(err)
+			}
+			if tls == nil {
+				// Without a Secret there is no certificate to write; PATCH
+				// keeps Authentik's.
+				return c.API.CryptoAPI.CryptoCertificatekeypairsPartialUpdate(ctx, id).PatchedCertificateKeyPairRequest(api.PatchedCertificateKeyPairRequest{Name: cr.Spec.ForProvider.Name}).Execute()
+			}
+			return c.API.CryptoAPI.CryptoCertificatekeypairsUpdate(ctx, id).CertificateKeyPairRequest(request(cr.Spec.ForProvider, tls)).Execute()
+		},
+		Delete: func(ctx context.Context, c *authentik.Client, id string) (*http.Response, error) {
+			return c.API.CryptoAPI.CryptoCertificatekeypairsDestroy(ctx, id).Execute()
+		},
+		Name: func(cr *v1alpha1.CertificateKeyPair) *string { return cr.Spec.ForProvider.Name },
+		List: func(ctx context.Context, c *authentik.Client, name string) ([]api.CertificateKeyPair, *http.Response, error) {
+			return mrexternal.Results(c.API.CryptoAPI.CryptoCertificatekeypairsList(ctx).Name(name).Execute())
+		},
+		ObjectName: func(k *api.CertificateKeyPair) string { return k.Name },
+	}
+}
+
 // ReconcilerOptions are the options particular to CertificateKeyPairs: the
 // connector and, in place of the default name initializer (the UUID is
 // Authentik's to choose), the adopter for unconfirmed creates. kube reads
 // the TLS Secret.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-	c := mrsetup.NewConnector[*v1alpha1.CertificateKeyPair](conn, func(ac *authentik.Client) *external {
-		return &external{client: ac, kube: kube}
-	})
-	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector(mrbehavior.ObserveAfterCreate[*v1alpha1.CertificateKeyPair](c)),
-		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(kube, c.Client)}),
-	}
+	return keyPairs(kube).ReconcilerOptions(kube, conn)
 }
 
 // SetupGated adds a controller that reconciles CertificateKeyPairs once the
@@ -96,126 +143,3 @@ func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connecto
 	mrsetup.SetupGated(mgr, o, conn, Kind, ReconcilerOptions)
 	return nil
 }
-
-// external reconciles one CertificateKeyPair with Authentik.
-type external struct {
-	client *authentik.Client
-	kube   client.Reader
-}
-
-func (e *external) api() *api.CryptoAPIService { return e.client.API.CryptoAPI }
-
-// Observe reads the key pair by its UUID and compares it with the spec and
-// the certificate in its Secret.
-func (e *external) Observe(ctx context.Context, cr *v1alpha1.CertificateKeyPair) (managed.ExternalObservation, error) {
-	en := meta.GetExternalName(cr)
-	if en == "" {
-		return managed.ExternalObservation{ResourceExists: false}, nil
-	}
-	id, err := mrbehavior.ExternalUUID(en, errExternalName)
-	if err != nil {
-		return managed.ExternalObservation{}, err
-	}
-	k, err := authentik.CertificateKeyPairs.GetCached(ctx, e.client, id)
-	if err != nil {
-		if authentik.IsNotFound(err) {
-			return managed.ExternalObservation{ResourceExists: false}, nil
-		}
-		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errGet)
-	}
-	tls, err := readSecret(ctx, e.kube, cr)
-	if err != nil {
-		return managed.ExternalObservation{}, err
-	}
-
-	diff := Diff(cr.Spec.ForProvider, tls, k)
-	lateInit := LateInitialize(&cr.Spec.ForProvider, k)
-	cr.Status.AtProvider = observation(k)
-	cr.SetConditions(xpv2.Available())
-
-	return managed.ExternalObservation{
-		ResourceExists:          true,
-		ResourceUpToDate:        diff == "",
-		ResourceLateInitialized: lateInit,
-		Diff:                    diff,
-	}, nil
-}
-
-// Create makes the key pair from the Secret and records its UUID as the
-// external name.
-func (e *external) Create(ctx context.Context, cr *v1alpha1.CertificateKeyPair) (managed.ExternalCreation, error) {
-	if adopted, err := mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.kube, e.connected)); adopted || err != nil {
-		return managed.ExternalCreation{}, err
-	}
-	tls, err := readSecret(ctx, e.kube, cr)
-	if err != nil {
-		return managed.ExternalCreation{}, err
-	}
-	k, resp, err := e.api().CryptoCertificatekeypairsCreate(ctx).CertificateKeyPairRequest(request(cr.Spec.ForProvider, tls)).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		if authentik.CreateMayHaveSucceeded(err) {
-			// Authentik may have made the key pair although its response
-			// was lost or unreadable; the adopter looks for it before
-			// creating again.
-			mrbehavior.MarkCreateUnconfirmed(cr)
-		}
-		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
-	}
-	authentik.CertificateKeyPairs.KeepCreated(e.client, k)
-	meta.SetExternalName(cr, k.Pk)
-	cr.Status.AtProvider = observation(k)
-	return managed.ExternalCreation{}, nil
-}
-
-// Update writes the name and the Secret's certificate and key with PUT, to
-// the same UUID, so providers that sign with the key pair keep it.
-func (e *external) Update(ctx context.Context, cr *v1alpha1.CertificateKeyPair) (managed.ExternalUpdate, error) {
-	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
-	if err != nil {
-		return managed.ExternalUpdate{}, err
-	}
-	tls, err := readSecret(ctx, e.kube, cr)
-	if err != nil {
-		return managed.ExternalUpdate{}, err
-	}
-	if tls == nil {
-		// Without a Secret there is no certificate to write; PATCH keeps
-		// Authentik's.
-		k, resp, err := e.api().CryptoCertificatekeypairsPartialUpdate(ctx, id).PatchedCertificateKeyPairRequest(api.PatchedCertificateKeyPairRequest{Name: cr.Spec.ForProvider.Name}).Execute()
-		if err := authentik.Classify(resp, err); err != nil {
-			return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errUpdate)
-		}
-		cr.Status.AtProvider = observation(k)
-		return managed.ExternalUpdate{}, nil
-	}
-	k, resp, err := e.api().CryptoCertificatekeypairsUpdate(ctx, id).CertificateKeyPairRequest(request(cr.Spec.ForProvider, tls)).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errUpdate)
-	}
-	cr.Status.AtProvider = observation(k)
-	return managed.ExternalUpdate{}, nil
-}
-
-// Delete removes the key pair; one that is already gone counts as deleted.
-// Authentik unsets it on the providers that used it.
-func (e *external) Delete(ctx context.Context, cr *v1alpha1.CertificateKeyPair) (managed.ExternalDelete, error) {
-	cr.SetConditions(xpv2.Deleting())
-	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
-	if err != nil {
-		return managed.ExternalDelete{}, err
-	}
-	resp, err := e.api().CryptoCertificatekeypairsDestroy(ctx, id).Execute()
-	if err := authentik.Classify(resp, err); err != nil && !authentik.IsNotFound(err) {
-		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
-	}
-	return managed.ExternalDelete{}, nil
-}
-
-// connected is the client this external client uses, for finding what
-// exists before a create.
-func (e *external) connected(context.Context, *v1alpha1.CertificateKeyPair) (*authentik.Client, error) {
-	return e.client, nil
-}
-
-// Disconnect releases nothing: HTTP connections are pooled per config.
-func (e *external) Disconnect(_ context.Context) error { return nil }

@@ -291,7 +291,7 @@ func TestReconcile(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				obs, err := (&external{client: env.Authentik, kube: env.Kube}).Observe(context.Background(), cr.DeepCopy())
+				obs, err := keyPairs(env.Kube).External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -486,7 +486,7 @@ func TestObserveOnlyImport(t *testing.T) {
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
 	cr := keyPair(func(cr *v1alpha1.CertificateKeyPair) { meta.SetExternalName(cr, "signing") })
-	_, err := (&external{}).Observe(context.Background(), cr)
+	_, err := keyPairs(nil).External(nil).Observe(context.Background(), cr)
 	if err == nil || !strings.Contains(err.Error(), errExternalName) {
 		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
 	}

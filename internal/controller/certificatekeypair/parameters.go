@@ -118,10 +118,10 @@ func Diff(spec v1alpha1.CertificateKeyPairParameters, tls *tlsPair, k *api.Certi
 	return cmp.Diff(want, got)
 }
 
-// LateInitialize fills an unset name from Authentik and reports whether it
+// lateInitialize fills an unset name from Authentik and reports whether it
 // did.
-func LateInitialize(spec *v1alpha1.CertificateKeyPairParameters, k *api.CertificateKeyPair) bool {
-	return mrbehavior.FillUnset(&spec.Name, ptr.To(k.Name))
+func lateInitialize(spec *v1alpha1.CertificateKeyPairParameters, observed v1alpha1.CertificateKeyPairParameters) bool {
+	return mrbehavior.FillUnset(&spec.Name, observed.Name)
 }
 
 // observation is what status.atProvider shows of a key pair.

@@ -197,7 +197,7 @@ func TestReconcile(t *testing.T) {
 				if _, resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionUpdate(context.Background(), meta.GetExternalName(cr)).ExpressionPolicyRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				obs, err := (&external{client: env.Authentik}).Observe(context.Background(), cr.DeepCopy())
+				obs, err := policies.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -367,7 +367,7 @@ func TestObserveOnlyImport(t *testing.T) {
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
 	cr := policy(func(cr *v1alpha1.ExpressionPolicy) { meta.SetExternalName(cr, "longhorn") })
-	_, err := (&external{}).Observe(context.Background(), cr)
+	_, err := policies.External(nil).Observe(context.Background(), cr)
 	if err == nil || !strings.Contains(err.Error(), errExternalName) {
 		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
 	}

@@ -168,7 +168,7 @@ func TestReconcile(t *testing.T) {
 				if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsUpdate(context.Background(), meta.GetExternalName(cr)).GroupRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				obs, err := (&external{client: env.Authentik}).Observe(context.Background(), cr.DeepCopy())
+				obs, err := groups.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -359,7 +359,7 @@ func TestObserveOnlyImport(t *testing.T) {
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
 	cr := group(func(cr *v1alpha1.Group) { meta.SetExternalName(cr, "admins") })
-	_, err := (&external{}).Observe(context.Background(), cr)
+	_, err := groups.External(nil).Observe(context.Background(), cr)
 	if err == nil || !strings.Contains(err.Error(), errExternalName) {
 		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
 	}

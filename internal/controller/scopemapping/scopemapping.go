@@ -6,30 +6,22 @@ package scopemapping
 
 import (
 	"context"
+	"net/http"
 
 	api "goauthentik.io/api/v3"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrexternal"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
-const (
-	errExternalName = "the external name must be the scope mapping's UUID"
-	errGet          = "cannot get scope mapping"
-	errCreate       = "cannot create scope mapping"
-	errUpdate       = "cannot update scope mapping"
-	errDelete       = "cannot delete scope mapping"
-)
+const errExternalName = "the external name must be the scope mapping's UUID"
 
 // fieldPaths maps Authentik's request fields to this resource's fields, so
 // Authentik's validation messages name what the user has to change.
@@ -48,17 +40,47 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.ScopeMappingList{},
 }
 
+func forProvider(cr *v1alpha1.ScopeMapping) *v1alpha1.ScopeMappingParameters {
+	return &cr.Spec.ForProvider
+}
+
+// mappings is how a ScopeMapping is reconciled. Update writes the spec
+// with PUT; an unset description is omitted and kept. A deleted mapping is
+// taken off every provider that offered it. Property mapping names are
+// unique in Authentik, so what a create would collide with is the scope
+// mapping with the spec's name; a mapping of another type with the name is
+// not listed, and Authentik refuses the create on spec.forProvider.name.
+var mappings = &mrexternal.Kind[*v1alpha1.ScopeMapping, v1alpha1.ScopeMappingParameters, api.ScopeMapping, string]{
+	Collection:      authentik.ScopeMappings,
+	FieldPaths:      fieldPaths,
+	Noun:            "scope mapping",
+	ErrExternalName: errExternalName,
+	ErrFindByName:   "cannot look for a scope mapping with spec.forProvider.name",
+	Spec:            forProvider,
+	Compare:         mrexternal.Compared(forProvider, parametersOf, specDiff),
+	LateInitialize:  lateInitialize,
+	Observe:         func(cr *v1alpha1.ScopeMapping, m *api.ScopeMapping) { cr.Status.AtProvider = observation(m) },
+	Create: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.ScopeMapping) (*api.ScopeMapping, *http.Response, error) {
+		return c.API.PropertymappingsAPI.PropertymappingsProviderScopeCreate(ctx).ScopeMappingRequest(request(cr.Spec.ForProvider)).Execute()
+	},
+	Update: func(ctx context.Context, c *authentik.Client, id string, cr *v1alpha1.ScopeMapping) (*api.ScopeMapping, *http.Response, error) {
+		return c.API.PropertymappingsAPI.PropertymappingsProviderScopeUpdate(ctx, id).ScopeMappingRequest(request(cr.Spec.ForProvider)).Execute()
+	},
+	Delete: func(ctx context.Context, c *authentik.Client, id string) (*http.Response, error) {
+		return c.API.PropertymappingsAPI.PropertymappingsProviderScopeDestroy(ctx, id).Execute()
+	},
+	Name: func(cr *v1alpha1.ScopeMapping) *string { return cr.Spec.ForProvider.Name },
+	List: func(ctx context.Context, c *authentik.Client, name string) ([]api.ScopeMapping, *http.Response, error) {
+		return mrexternal.Results(c.API.PropertymappingsAPI.PropertymappingsProviderScopeList(ctx).Name(name).Execute())
+	},
+	ObjectName: func(m *api.ScopeMapping) string { return m.Name },
+}
+
 // ReconcilerOptions are the options particular to ScopeMappings: the
 // connector and, in place of the default name initializer (the UUID is
 // Authentik's to choose), the adopter for unconfirmed creates.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-	c := mrsetup.NewConnector[*v1alpha1.ScopeMapping](conn, func(ac *authentik.Client) *external {
-		return &external{client: ac}
-	})
-	return []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector(mrbehavior.ObserveAfterCreate[*v1alpha1.ScopeMapping](c)),
-		managed.WithInitializers(&mrbehavior.Adopter{Kube: kube, Find: candidates(c.Client)}),
-	}
+	return mappings.ReconcilerOptions(kube, conn)
 }
 
 // SetupGated adds a controller that reconciles ScopeMappings once the
@@ -67,103 +89,3 @@ func SetupGated(mgr ctrl.Manager, o controller.Options, conn *authentik.Connecto
 	mrsetup.SetupGated(mgr, o, conn, Kind, ReconcilerOptions)
 	return nil
 }
-
-// external reconciles one ScopeMapping with Authentik.
-type external struct {
-	client *authentik.Client
-}
-
-func (e *external) api() *api.PropertymappingsAPIService { return e.client.API.PropertymappingsAPI }
-
-// Observe reads the mapping by its UUID and compares it with the spec.
-func (e *external) Observe(ctx context.Context, cr *v1alpha1.ScopeMapping) (managed.ExternalObservation, error) {
-	en := meta.GetExternalName(cr)
-	if en == "" {
-		return managed.ExternalObservation{ResourceExists: false}, nil
-	}
-	id, err := mrbehavior.ExternalUUID(en, errExternalName)
-	if err != nil {
-		return managed.ExternalObservation{}, err
-	}
-	m, err := authentik.ScopeMappings.GetCached(ctx, e.client, id)
-	if err != nil {
-		if authentik.IsNotFound(err) {
-			return managed.ExternalObservation{ResourceExists: false}, nil
-		}
-		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errGet)
-	}
-
-	observed := parametersOf(m)
-	diff := specDiff(cr.Spec.ForProvider, observed)
-	lateInit := lateInitialize(&cr.Spec.ForProvider, observed)
-	cr.Status.AtProvider = observation(m)
-	cr.SetConditions(xpv2.Available())
-
-	return managed.ExternalObservation{
-		ResourceExists:          true,
-		ResourceUpToDate:        diff == "",
-		ResourceLateInitialized: lateInit,
-		Diff:                    diff,
-	}, nil
-}
-
-// Create makes the mapping and records its UUID as the external name.
-func (e *external) Create(ctx context.Context, cr *v1alpha1.ScopeMapping) (managed.ExternalCreation, error) {
-	if adopted, err := mrbehavior.AdoptOnCreate(ctx, cr, candidates(e.connected)); adopted || err != nil {
-		return managed.ExternalCreation{}, err
-	}
-	m, resp, err := e.api().PropertymappingsProviderScopeCreate(ctx).ScopeMappingRequest(request(cr.Spec.ForProvider)).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		if authentik.CreateMayHaveSucceeded(err) {
-			// Authentik may have made the mapping although its answer was
-			// lost or unreadable; the adopter looks for it before creating
-			// again.
-			mrbehavior.MarkCreateUnconfirmed(cr)
-		}
-		return managed.ExternalCreation{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errCreate)
-	}
-	// The next Observe reads what Authentik answered.
-	authentik.ScopeMappings.KeepCreated(e.client, m)
-	meta.SetExternalName(cr, m.Pk)
-	cr.Status.AtProvider = observation(m)
-	return managed.ExternalCreation{}, nil
-}
-
-// Update writes the spec with PUT. An unset description is omitted and
-// kept.
-func (e *external) Update(ctx context.Context, cr *v1alpha1.ScopeMapping) (managed.ExternalUpdate, error) {
-	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
-	if err != nil {
-		return managed.ExternalUpdate{}, err
-	}
-	m, resp, err := e.api().PropertymappingsProviderScopeUpdate(ctx, id).ScopeMappingRequest(request(cr.Spec.ForProvider)).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		return managed.ExternalUpdate{}, errors.Wrap(authentik.WithFieldPaths(err, fieldPaths), errUpdate)
-	}
-	cr.Status.AtProvider = observation(m)
-	return managed.ExternalUpdate{}, nil
-}
-
-// Delete removes the mapping; one that is already gone counts as deleted.
-// Authentik takes it off every provider that offered it.
-func (e *external) Delete(ctx context.Context, cr *v1alpha1.ScopeMapping) (managed.ExternalDelete, error) {
-	cr.SetConditions(xpv2.Deleting())
-	id, err := mrbehavior.ExternalUUID(meta.GetExternalName(cr), errExternalName)
-	if err != nil {
-		return managed.ExternalDelete{}, err
-	}
-	resp, err := e.api().PropertymappingsProviderScopeDestroy(ctx, id).Execute()
-	if err := authentik.Classify(resp, err); err != nil && !authentik.IsNotFound(err) {
-		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
-	}
-	return managed.ExternalDelete{}, nil
-}
-
-// connected is the client this external client uses, for finding what
-// exists before a create.
-func (e *external) connected(context.Context, *v1alpha1.ScopeMapping) (*authentik.Client, error) {
-	return e.client, nil
-}
-
-// Disconnect releases nothing: HTTP connections are pooled per config.
-func (e *external) Disconnect(_ context.Context) error { return nil }

@@ -203,7 +203,7 @@ func TestReconcile(t *testing.T) {
 				if _, resp, err := env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeUpdate(context.Background(), meta.GetExternalName(cr)).ScopeMappingRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				obs, err := (&external{client: env.Authentik}).Observe(context.Background(), cr.DeepCopy())
+				obs, err := mappings.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -398,7 +398,7 @@ func TestObserveOnlyImport(t *testing.T) {
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
 	cr := mapping(func(cr *v1alpha1.ScopeMapping) { meta.SetExternalName(cr, "groups") })
-	_, err := (&external{}).Observe(context.Background(), cr)
+	_, err := mappings.External(nil).Observe(context.Background(), cr)
 	if err == nil || !strings.Contains(err.Error(), errExternalName) {
 		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
 	}
