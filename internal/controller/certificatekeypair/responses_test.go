@@ -40,24 +40,12 @@ func TestResponses(t *testing.T) {
 				"cannot read Authentik's answer to GET /api/v3/crypto/certificatekeypairs/",
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			cr := keyPair()
-			env := mrtest.New(t, cr, tlsSecret(p))
-			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
-		})
-	}
+	fixture(p).RunResponses(t, cases)
 }
 
 func TestUnreadableCreate(t *testing.T) {
 	t.Parallel()
-	cr := keyPair()
-	env := mrtest.New(t, cr, tlsSecret(selfSigned(t, "unreadable")))
-	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.CheckUnreadableCreate(r, cr, "crypto_certificatekeypairs_create", mrtest.UnreadableCreate("/crypto/certificatekeypairs/"), func() int {
-		return len(pairsNamed(t, env, pairName))
-	})
+	fixture(selfSigned(t, "unreadable")).RunUnreadableCreate(t)
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {

@@ -10,20 +10,24 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
-func TestNoTakeover(t *testing.T) {
-	t.Parallel()
-	p := selfSigned(t, "takeover")
-	mrtest.RunTakeover(t, mrtest.Takeover{
+// fixture's resource names a TLS Secret holding p, which every Env holds;
+// an existing key pair holds p too.
+func fixture(p pemPair) mrtest.Fixture {
+	return mrtest.Fixture{
 		Kind:    Kind,
 		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
-		Existing: func(t *testing.T, e *mrtest.Env) string {
-			e.Create(tlsSecret(p))
-			return authentikPair(t, e, pairName, p)
-		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
+		Resource: func(adopt bool) resource.Managed {
 			return keyPair(func(cr *v1alpha1.CertificateKeyPair) { cr.Spec.AdoptExisting = adopt })
 		},
-		Path:  func(id string) string { return "/crypto/certificatekeypairs/" + id + "/" },
-		Count: func(t *testing.T, e *mrtest.Env) int { return len(pairsNamed(t, e, pairName)) },
-	})
+		Prepare:  func(_ *testing.T, e *mrtest.Env) { e.Create(tlsSecret(p)) },
+		Path:     "/crypto/certificatekeypairs/",
+		CreateOp: "crypto_certificatekeypairs_create",
+		Existing: func(t *testing.T, e *mrtest.Env) string { return authentikPair(t, e, pairName, p) },
+		Count:    func(t *testing.T, e *mrtest.Env) int { return len(pairsNamed(t, e, pairName)) },
+	}
+}
+
+func TestNoTakeover(t *testing.T) {
+	t.Parallel()
+	fixture(selfSigned(t, "takeover")).RunTakeover(t)
 }

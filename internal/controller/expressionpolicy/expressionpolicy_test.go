@@ -2,23 +2,16 @@ package expressionpolicy
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/go-logr/logr/funcr"
 	"github.com/google/go-cmp/cmp"
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -84,45 +77,9 @@ func keyOf(cr *v1alpha1.ExpressionPolicy) types.NamespacedName {
 	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
 }
 
-// said records every log line and event of a reconciler, to show that no
-// expression is ever in one.
-type said struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (s *said) add(line string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lines = append(s.lines, line)
-}
-
-func (s *said) Event(_ runtime.Object, e event.Event) {
-	s.add(fmt.Sprintf("event %s %s: %s", e.Type, e.Reason, e.Message))
-}
-
-func (s *said) WithAnnotations(...string) event.Recorder { return s }
-
-func (s *said) logger() logging.Logger {
-	return logging.NewLogrLogger(funcr.New(func(prefix, args string) { s.add(prefix + " " + args) }, funcr.Options{Verbosity: 1}))
-}
-
 // codeMarker is in every expression of these tests and in nothing else
 // the provider says.
 const codeMarker = "ak_is_group_member"
-
-// leaks is every line said that holds an expression.
-func (s *said) leaks() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, l := range s.lines {
-		if strings.Contains(l, codeMarker) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
 
 // outcome summarises a resource and Authentik after a test's steps.
 type outcome struct {
@@ -161,167 +118,81 @@ func TestReconcile(t *testing.T) {
 	t.Parallel()
 	settled := outcome{Policies: 1, Expression: strings.TrimSpace(expression), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
 
-	cases := map[string]struct {
-		reason     string
-		cr         *v1alpha1.ExpressionPolicy
-		steps      func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy)
-		messageHas string
-		want       outcome
-	}{
-		"CreateRecordsUUID": {
-			reason: "A new resource makes a policy whose UUID becomes the external name; the trailing newline Authentik trims is no drift.",
-			cr:     policy(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				env.Settle(r, cr)
-				if ptr.Deref(cr.Spec.ForProvider.ExecutionLogging, true) {
-					t.Errorf("executionLogging not late-initialised to false: %v", cr.Spec.ForProvider.ExecutionLogging)
-				}
-			},
-			want: settled,
+	// The trailing newline of the expression, which Authentik trims, is no
+	// drift in any case, and no message shows an expression.
+	cases := mrtest.Lifecycle[*v1alpha1.ExpressionPolicy, outcome]{
+		Noun:     "expression policy",
+		Path:     "/policies/expression/",
+		Resource: policy,
+		Settled:  settled,
+		Created: func(t *testing.T, cr *v1alpha1.ExpressionPolicy) {
+			if ptr.Deref(cr.Spec.ForProvider.ExecutionLogging, true) {
+				t.Errorf("executionLogging not late-initialised to false: %v", cr.Spec.ForProvider.ExecutionLogging)
+			}
 		},
-		"ExecutionLoggingIsWritten": {
-			reason: "executionLogging set in the spec is written.",
-			cr:     policy(func(cr *v1alpha1.ExpressionPolicy) { cr.Spec.ForProvider.ExecutionLogging = ptr.To(true) }),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				env.Settle(r, cr)
-			},
-			want: outcome{Policies: 1, Expression: strings.TrimSpace(expression), Logging: true, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true},
+		Drift: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.ExpressionPolicy) {
+			// Name, expression and execution logging are reported, without
+			// the expressions.
+			req := api.NewExpressionPolicyRequest("renamed", foreign)
+			req.SetExecutionLogging(true)
+			if _, resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionUpdate(context.Background(), meta.GetExternalName(cr)).ExpressionPolicyRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
+				t.Fatal(err)
+			}
+			obs, err := policies.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.Join([]string{"renamed", otherExpression, specExpression}, "\n")
+			if obs.ResourceUpToDate || !containsAll(obs.Diff, want) || strings.Contains(obs.Diff, codeMarker) {
+				t.Errorf("Observe after drift: upToDate=%v diff=%q; want the name and that the expression differs, without it", obs.ResourceUpToDate, obs.Diff)
+			}
 		},
-		"DriftIsReverted": {
-			reason: "Name, expression and execution logging changed in Authentik are reported as drift, without the expressions, and restored.",
-			cr:     policy(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				env.Settle(r, cr)
-				req := api.NewExpressionPolicyRequest("renamed", foreign)
-				req.SetExecutionLogging(true)
-				if _, resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionUpdate(context.Background(), meta.GetExternalName(cr)).ExpressionPolicyRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				obs, err := policies.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := strings.Join([]string{"renamed", otherExpression, specExpression}, "\n")
-				if obs.ResourceUpToDate || !containsAll(obs.Diff, want) || strings.Contains(obs.Diff, codeMarker) {
-					t.Errorf("Observe after drift: upToDate=%v diff=%q; want the name and that the expression differs, without it", obs.ResourceUpToDate, obs.Diff)
-				}
-				env.PassReadAge()
-				env.Settle(r, cr)
-			},
-			want: settled,
+		Destroy: func(env *mrtest.Env, id string) error {
+			resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionDestroy(context.Background(), id).Execute()
+			return authentik.Classify(resp, err)
 		},
-		"DeletedBehindBackIsRecreated": {
-			reason: "A policy deleted in Authentik is made again and the new UUID recorded.",
-			cr:     policy(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				env.Settle(r, cr)
-				old := meta.GetExternalName(cr)
-				if resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				env.BackdateCreate(cr)
-				env.PassReadAge()
-				env.Settle(r, cr)
-				if meta.GetExternalName(cr) == old {
-					t.Errorf("external name still names the deleted policy %s", old)
-				}
-			},
-			want: settled,
+		Retrieve: func(env *mrtest.Env, id string) error { _, err := retrieve(env, id); return err },
+		Made: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.ExpressionPolicy) {
+			authentikPolicy(t, env, request(cr.Spec.ForProvider))
 		},
-		"DeleteRemovesPolicy": {
-			reason: "Deleting the resource deletes the policy in Authentik, then the resource.",
-			cr:     policy(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				env.Settle(r, cr)
-				id := meta.GetExternalName(cr)
-				env.BackdateCreate(cr)
-				env.Delete(cr)
-				env.SettleDeletion(r, cr)
-				if _, err := retrieve(env, id); !authentik.IsNotFound(err) {
-					t.Errorf("policy %s after delete: want not found, got %v", id, err)
-				}
-			},
-			want: outcome{},
+		Taken: func(t *testing.T, env *mrtest.Env) {
+			authentikPolicy(t, env, *api.NewExpressionPolicyRequest(policyName, foreign))
 		},
-		"NameTakenIsRefused": {
-			reason: "A resource that never sent a create does not take over an existing policy of the same name, and says how to consent.",
-			cr:     policy(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				authentikPolicy(t, env, *api.NewExpressionPolicyRequest(policyName, foreign))
-				for range 3 {
-					_, _ = env.Reconcile(r, keyOf(cr))
-				}
-			},
-			messageHas: mrtest.RefusedTakeover,
-			want:       outcome{Policies: 1, Expression: foreign, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		TakenOutcome: outcome{Policies: 1, Expression: foreign, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		Foreign: func(t *testing.T, env *mrtest.Env) {
+			authentikPolicy(t, env, *api.NewExpressionPolicyRequest(policyName, foreign))
 		},
-		"CrashAfterCreateAdopts": {
-			reason: "A create that succeeded before the UUID was recorded is adopted, not duplicated and not stuck.",
-			cr: policy(func(cr *v1alpha1.ExpressionPolicy) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				authentikPolicy(t, env, request(cr.Spec.ForProvider))
-				env.Settle(r, cr)
-			},
-			want: settled,
+		ForeignOutcome: outcome{Policies: 1, Expression: foreign, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
+		CreateOp:       "policies_expression_create",
+	}.Cases()
+	cases["ExecutionLoggingIsWritten"] = mrtest.Case[*v1alpha1.ExpressionPolicy, outcome]{
+		Reason: "executionLogging set in the spec is written.",
+		CR:     policy(func(cr *v1alpha1.ExpressionPolicy) { cr.Spec.ForProvider.ExecutionLogging = ptr.To(true) }),
+		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
+			env.Settle(r, cr)
 		},
-		"CrashBeforeCreateCreates": {
-			reason: "A create that never reached Authentik runs again.",
-			cr: policy(func(cr *v1alpha1.ExpressionPolicy) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				env.Settle(r, cr)
-			},
-			want: settled,
-		},
-		"CrashWithForeignPolicyRefuses": {
-			reason: "After a crash, a policy of the same name with another expression is neither adopted nor changed, and the message does not show the expression.",
-			cr: policy(func(cr *v1alpha1.ExpressionPolicy) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				authentikPolicy(t, env, *api.NewExpressionPolicyRequest(policyName, foreign))
-				_, _ = env.Reconcile(r, keyOf(cr))
-			},
-			messageHas: "differs from this resource",
-			want:       outcome{Policies: 1, Expression: foreign, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
-		},
-		"LostCreateResponseAdopts": {
-			reason: "A create whose answer was lost after Authentik made the policy is adopted on the next reconcile.",
-			cr:     policy(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ExpressionPolicy) {
-				env.CheckLostCreateAdopted(r, cr, "policies_expression_create")
-			},
-			want: settled,
-		},
+		Want: outcome{Policies: 1, Expression: strings.TrimSpace(expression), Logging: true, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			env := mrtest.New(t, tc.cr)
-			s := &said{}
-			opts := append(ReconcilerOptions(env.Kube, env.Connector), managed.WithLogger(s.logger()), managed.WithRecorder(s))
-			r := env.Reconciler(Kind, opts...)
-			cr := tc.cr.DeepCopy()
-			tc.steps(t, env, r, cr)
-			want := tc.want
-			want.SyncedMessage = tc.messageHas
-			got := observe(t, env, cr, tc.messageHas)
+			env := mrtest.New(t, tc.CR)
+			s := &mrtest.Said{}
+			r := env.Reconciler(Kind, append(ReconcilerOptions(env.Kube, env.Connector), s.Options()...)...)
+			cr := tc.CR.DeepCopy()
+			tc.Steps(t, env, r, cr)
+			want := tc.Want
+			want.SyncedMessage = tc.MessageHas
+			got := observe(t, env, cr, tc.MessageHas)
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, cr.GetCondition(xpv2.TypeSynced))
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.Reason, diff, cr.GetCondition(xpv2.TypeSynced))
 			}
-			if len(s.lines) == 0 {
-				t.Fatal("the reconciler said nothing: the leak check would pass for want of lines")
-			}
-			if leaks := s.leaks(); len(leaks) > 0 {
-				t.Errorf("%s\nan expression is in a log line or event:\n%s", tc.reason, strings.Join(leaks, "\n"))
-			}
+			var conditions []string
 			for _, c := range cr.Status.Conditions {
-				if strings.Contains(c.Message, codeMarker) {
-					t.Errorf("%s\nan expression is in condition %s: %s", tc.reason, c.Type, c.Message)
-				}
+				conditions = append(conditions, c.Message)
+			}
+			if leaks := s.Lines(conditions, codeMarker); len(leaks) > 0 {
+				t.Errorf("%s\nan expression is in a log line, event or condition:\n%s", tc.Reason, strings.Join(leaks, "\n"))
 			}
 		})
 	}

@@ -36,24 +36,12 @@ func TestResponses(t *testing.T) {
 				"cannot read Authentik's answer to GET /api/v3/policies/expression/",
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			cr := policy()
-			env := mrtest.New(t, cr)
-			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
-		})
-	}
+	fixture.RunResponses(t, cases)
 }
 
 func TestUnreadableCreate(t *testing.T) {
 	t.Parallel()
-	cr := policy()
-	env := mrtest.New(t, cr)
-	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.CheckUnreadableCreate(r, cr, "policies_expression_create", mrtest.UnreadableCreate("/policies/expression/"), func() int {
-		return len(policiesNamed(t, env, policyName))
-	})
+	fixture.RunUnreadableCreate(t)
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {

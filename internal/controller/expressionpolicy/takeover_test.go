@@ -12,18 +12,21 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
+var fixture = mrtest.Fixture{
+	Kind:    Kind,
+	Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+	Resource: func(adopt bool) resource.Managed {
+		return policy(func(cr *v1alpha1.ExpressionPolicy) { cr.Spec.AdoptExisting = adopt })
+	},
+	Path:     "/policies/expression/",
+	CreateOp: "policies_expression_create",
+	Existing: func(t *testing.T, e *mrtest.Env) string {
+		return authentikPolicy(t, e, *api.NewExpressionPolicyRequest(policyName, "return False"))
+	},
+	Count: func(t *testing.T, e *mrtest.Env) int { return len(policiesNamed(t, e, policyName)) },
+}
+
 func TestNoTakeover(t *testing.T) {
 	t.Parallel()
-	mrtest.RunTakeover(t, mrtest.Takeover{
-		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
-		Existing: func(t *testing.T, e *mrtest.Env) string {
-			return authentikPolicy(t, e, *api.NewExpressionPolicyRequest(policyName, "return False"))
-		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
-			return policy(func(cr *v1alpha1.ExpressionPolicy) { cr.Spec.AdoptExisting = adopt })
-		},
-		Path:  func(id string) string { return "/policies/expression/" + id + "/" },
-		Count: func(t *testing.T, e *mrtest.Env) int { return len(policiesNamed(t, e, policyName)) },
-	})
+	fixture.RunTakeover(t)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	api "goauthentik.io/api/v3"
@@ -135,199 +134,117 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.Group, parent, messageH
 func TestReconcile(t *testing.T) {
 	t.Parallel()
 	settled := outcome{Groups: 1, Team: "storage", HasParent: true, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
+	someoneElse := func(t *testing.T, env *mrtest.Env) {
+		existingGroup(t, env, v1alpha1.GroupParameters{Name: ptr.To(groupName), Attributes: &runtime.RawExtension{Raw: []byte(`{"team":"someone-else"}`)}})
+	}
 
-	cases := map[string]struct {
-		reason     string
-		cr         *v1alpha1.Group
-		steps      func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group)
-		messageHas string
-		want       outcome
-	}{
-		"CreateRecordsUUID": {
-			reason: "A new resource makes a group, with its parent resolved from parentRefs, whose UUID becomes the external name.",
-			cr:     group(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				env.Settle(r, cr)
-				if len(cr.Spec.ForProvider.Parents) != 1 {
-					t.Errorf("spec.forProvider.parents not resolved from parentRefs: %v", cr.Spec.ForProvider.Parents)
-				}
-				if ptr.Deref(cr.Spec.ForProvider.IsSuperuser, true) {
-					t.Errorf("isSuperuser not late-initialised to false: %v", cr.Spec.ForProvider.IsSuperuser)
-				}
-			},
-			want: settled,
+	// Every case's Env holds the parent group the resource refers to.
+	cases := mrtest.Lifecycle[*v1alpha1.Group, outcome]{
+		Noun:     "group",
+		Path:     "/core/groups/",
+		Resource: group,
+		Settled:  settled,
+		Created: func(t *testing.T, cr *v1alpha1.Group) {
+			if len(cr.Spec.ForProvider.Parents) != 1 {
+				t.Errorf("spec.forProvider.parents not resolved from parentRefs: %v", cr.Spec.ForProvider.Parents)
+			}
+			if ptr.Deref(cr.Spec.ForProvider.IsSuperuser, true) {
+				t.Errorf("isSuperuser not late-initialised to false: %v", cr.Spec.ForProvider.IsSuperuser)
+			}
 		},
-		"DriftIsReverted": {
-			reason: "Name, attributes and parents changed in Authentik are reported as drift and restored.",
-			cr:     group(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				env.Settle(r, cr)
-				req := api.NewGroupRequest("renamed")
-				req.Attributes = map[string]any{"team": "compute"}
-				req.Parents = []string{}
-				if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsUpdate(context.Background(), meta.GetExternalName(cr)).GroupRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				obs, err := groups.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if obs.ResourceUpToDate || !strings.Contains(obs.Diff, "compute") || !strings.Contains(obs.Diff, "renamed") {
-					t.Errorf("Observe after drift: upToDate=%v diff=%q", obs.ResourceUpToDate, obs.Diff)
-				}
-				env.Settle(r, cr)
-			},
-			want: settled,
+		Drift: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.Group) {
+			// Name, attributes and parents are reported.
+			req := api.NewGroupRequest("renamed")
+			req.Attributes = map[string]any{"team": "compute"}
+			req.Parents = []string{}
+			if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsUpdate(context.Background(), meta.GetExternalName(cr)).GroupRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
+				t.Fatal(err)
+			}
+			obs, err := groups.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if obs.ResourceUpToDate || !strings.Contains(obs.Diff, "compute") || !strings.Contains(obs.Diff, "renamed") {
+				t.Errorf("Observe after drift: upToDate=%v diff=%q", obs.ResourceUpToDate, obs.Diff)
+			}
 		},
-		"DriftIsRevertedMembersStay": {
-			reason: "Restoring the group keeps the members added in Authentik: a PUT without users would remove them all (GroupSerializer.users defaults to an empty list).",
-			cr:     group(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				env.Settle(r, cr)
-				ctx := context.Background()
-				u, resp, err := env.Authentik.API.CoreAPI.CoreUsersCreate(ctx).UserRequest(*api.NewUserRequest("alice", "")).Execute()
-				if err := authentik.Classify(resp, err); err != nil {
-					t.Fatal(err)
-				}
-				resp, err = env.Authentik.API.CoreAPI.CoreGroupsAddUserCreate(ctx, meta.GetExternalName(cr)).UserAccountRequest(*api.NewUserAccountRequest(u.Pk)).Execute()
-				if err := authentik.Classify(resp, err); err != nil {
-					t.Fatal(err)
-				}
-				p := api.NewPatchedGroupRequest()
-				p.SetName("renamed")
-				if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsPartialUpdate(ctx, meta.GetExternalName(cr)).PatchedGroupRequest(*p).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				env.PassReadAge()
-				env.Settle(r, cr)
-				g, err := retrieve(env, meta.GetExternalName(cr))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff([]int32{u.Pk}, g.Users); diff != "" {
-					t.Errorf("members after the group was restored: -want, +got:\n%s", diff)
-				}
-			},
-			want: settled,
+		Destroy: func(env *mrtest.Env, id string) error {
+			resp, err := env.Authentik.API.CoreAPI.CoreGroupsDestroy(context.Background(), id).Execute()
+			return authentik.Classify(resp, err)
 		},
-		"DeletedBehindBackIsRecreated": {
-			reason: "A group deleted in Authentik is made again and the new UUID recorded.",
-			cr:     group(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				env.Settle(r, cr)
-				old := meta.GetExternalName(cr)
-				if resp, err := env.Authentik.API.CoreAPI.CoreGroupsDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				env.BackdateCreate(cr)
-				env.Settle(r, cr)
-				if meta.GetExternalName(cr) == old {
-					t.Errorf("external name still names the deleted group %s", old)
-				}
-			},
-			want: settled,
+		Retrieve: func(env *mrtest.Env, id string) error { _, err := retrieve(env, id); return err },
+		Made: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.Group) {
+			// The crashed reconcile had resolved and recorded the parent.
+			env.Get(cr)
+			p := &v1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: parentName}}
+			env.Get(p)
+			cr.Spec.ForProvider.Parents = []string{meta.GetExternalName(p)}
+			if err := env.Kube.Update(context.Background(), cr); err != nil {
+				t.Fatal(err)
+			}
+			existingGroup(t, env, cr.Spec.ForProvider)
 		},
-		"DeleteRemovesGroup": {
-			reason: "Deleting the resource deletes the group in Authentik, then the resource.",
-			cr:     group(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				env.Settle(r, cr)
-				id := meta.GetExternalName(cr)
-				env.BackdateCreate(cr)
-				env.Delete(cr)
-				env.SettleDeletion(r, cr)
-				if _, err := retrieve(env, id); !authentik.IsNotFound(err) {
-					t.Errorf("group %s after delete: want not found, got %v", id, err)
-				}
-			},
-			want: outcome{},
+		Taken:          someoneElse,
+		TakenOutcome:   outcome{Groups: 1, Team: "someone-else", Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		Foreign:        someoneElse,
+		ForeignOutcome: outcome{Groups: 1, Team: "someone-else", Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
+		CreateOp:       "core_groups_create",
+	}.Cases()
+	cases["DriftIsRevertedMembersStay"] = mrtest.Case[*v1alpha1.Group, outcome]{
+		Reason: "Restoring the group keeps the members added in Authentik: a PUT without users would remove them all (GroupSerializer.users defaults to an empty list).",
+		CR:     group(),
+		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+			env.Settle(r, cr)
+			ctx := context.Background()
+			u, resp, err := env.Authentik.API.CoreAPI.CoreUsersCreate(ctx).UserRequest(*api.NewUserRequest("alice", "")).Execute()
+			if err := authentik.Classify(resp, err); err != nil {
+				t.Fatal(err)
+			}
+			resp, err = env.Authentik.API.CoreAPI.CoreGroupsAddUserCreate(ctx, meta.GetExternalName(cr)).UserAccountRequest(*api.NewUserAccountRequest(u.Pk)).Execute()
+			if err := authentik.Classify(resp, err); err != nil {
+				t.Fatal(err)
+			}
+			p := api.NewPatchedGroupRequest()
+			p.SetName("renamed")
+			if _, resp, err := env.Authentik.API.CoreAPI.CoreGroupsPartialUpdate(ctx, meta.GetExternalName(cr)).PatchedGroupRequest(*p).Execute(); authentik.Classify(resp, err) != nil {
+				t.Fatal(err)
+			}
+			env.PassReadAge()
+			env.Settle(r, cr)
+			g, err := retrieve(env, meta.GetExternalName(cr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]int32{u.Pk}, g.Users); diff != "" {
+				t.Errorf("members after the group was restored: -want, +got:\n%s", diff)
+			}
 		},
-		"NameTakenIsRefused": {
-			reason: "A resource that never sent a create does not take over an existing group of the same name, and says how to consent.",
-			cr:     group(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				existingGroup(t, env, v1alpha1.GroupParameters{Name: ptr.To(groupName), Attributes: &runtime.RawExtension{Raw: []byte(`{"team":"someone-else"}`)}})
-				for range 3 {
-					_, _ = env.Reconcile(r, keyOf(cr))
-				}
-			},
-			messageHas: "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true",
-			want:       outcome{Groups: 1, Team: "someone-else", Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		Want: settled,
+	}
+	cases["UnresolvedParentRef"] = mrtest.Case[*v1alpha1.Group, outcome]{
+		Reason: "A reference to a Group that does not exist is reported with the field that holds it.",
+		CR: group(func(cr *v1alpha1.Group) {
+			cr.Spec.ForProvider.ParentRefs = []xpv2.Reference{{Name: "missing"}}
+		}),
+		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
+			_, _ = env.Reconcile(r, keyOf(cr))
 		},
-		"UnresolvedParentRef": {
-			reason: "A reference to a Group that does not exist is reported with the field that holds it.",
-			cr: group(func(cr *v1alpha1.Group) {
-				cr.Spec.ForProvider.ParentRefs = []xpv2.Reference{{Name: "missing"}}
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				_, _ = env.Reconcile(r, keyOf(cr))
-			},
-			messageHas: "spec.forProvider.parentRefs: cannot get referenced resource",
-			want:       outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
-		},
-		"CrashAfterCreateAdopts": {
-			reason: "A create that succeeded before the UUID was recorded is adopted, not duplicated and not stuck.",
-			cr: group(func(cr *v1alpha1.Group) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				// The crashed reconcile had resolved and recorded the parent.
-				env.Get(cr)
-				p := &v1alpha1.Group{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: parentName}}
-				env.Get(p)
-				cr.Spec.ForProvider.Parents = []string{meta.GetExternalName(p)}
-				if err := env.Kube.Update(context.Background(), cr); err != nil {
-					t.Fatal(err)
-				}
-				existingGroup(t, env, cr.Spec.ForProvider)
-				env.Settle(r, cr)
-			},
-			want: settled,
-		},
-		"CrashBeforeCreateCreates": {
-			reason: "A create that never reached Authentik runs again.",
-			cr: group(func(cr *v1alpha1.Group) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				env.Settle(r, cr)
-			},
-			want: settled,
-		},
-		"CrashWithForeignGroupRefuses": {
-			reason: "After a crash, a group of the same name that differs from the spec is neither adopted nor changed.",
-			cr: group(func(cr *v1alpha1.Group) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				existingGroup(t, env, v1alpha1.GroupParameters{Name: ptr.To(groupName), Attributes: &runtime.RawExtension{Raw: []byte(`{"team":"someone-else"}`)}})
-				_, _ = env.Reconcile(r, keyOf(cr))
-			},
-			messageHas: "differs from this resource",
-			want:       outcome{Groups: 1, Team: "someone-else", Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
-		},
-		"LostCreateResponseAdopts": {
-			reason: "A create whose answer was lost after Authentik made the group is adopted on the next reconcile.",
-			cr:     group(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-				env.CheckLostCreateAdopted(r, cr, "core_groups_create")
-			},
-			want: settled,
-		},
+		MessageHas: "spec.forProvider.parentRefs: cannot get referenced resource",
+		Want:       outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			env := mrtest.New(t, tc.cr)
+			env := mrtest.New(t, tc.CR)
 			parent := parentGroup(t, env)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-			cr := tc.cr.DeepCopy()
-			tc.steps(t, env, r, cr)
-			want := tc.want
-			want.SyncedMessage = tc.messageHas
-			got := observe(t, env, cr, parent, tc.messageHas)
+			cr := tc.CR.DeepCopy()
+			tc.Steps(t, env, r, cr)
+			want := tc.Want
+			want.SyncedMessage = tc.MessageHas
+			got := observe(t, env, cr, parent, tc.MessageHas)
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, cr.GetCondition(xpv2.TypeSynced))
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.Reason, diff, cr.GetCondition(xpv2.TypeSynced))
 			}
 		})
 	}

@@ -35,26 +35,12 @@ func TestResponses(t *testing.T) {
 				"cannot read Authentik's answer to GET /api/v3/core/groups/",
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			cr := group()
-			env := mrtest.New(t, cr)
-			parentGroup(t, env)
-			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
-		})
-	}
+	fixture.RunResponses(t, cases)
 }
 
 func TestUnreadableCreate(t *testing.T) {
 	t.Parallel()
-	cr := group()
-	env := mrtest.New(t, cr)
-	parentGroup(t, env)
-	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.CheckUnreadableCreate(r, cr, "core_groups_create", mrtest.UnreadableCreate("/core/groups/"), func() int {
-		return len(groupsNamed(t, env, groupName))
-	})
+	fixture.RunUnreadableCreate(t)
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {

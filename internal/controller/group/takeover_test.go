@@ -12,21 +12,23 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
+// fixture's resource refers to a parent group, which every Env holds.
+var fixture = mrtest.Fixture{
+	Kind:    Kind,
+	Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+	Resource: func(adopt bool) resource.Managed {
+		return group(func(cr *v1alpha1.Group) { cr.Spec.AdoptExisting = adopt })
+	},
+	Prepare:  func(t *testing.T, e *mrtest.Env) { parentGroup(t, e) },
+	Path:     "/core/groups/",
+	CreateOp: "core_groups_create",
+	Existing: func(t *testing.T, e *mrtest.Env) string {
+		return authentikGroup(t, e, *api.NewGroupRequest(groupName))
+	},
+	Count: func(t *testing.T, e *mrtest.Env) int { return len(groupsNamed(t, e, groupName)) },
+}
+
 func TestNoTakeover(t *testing.T) {
 	t.Parallel()
-	mrtest.RunTakeover(t, mrtest.Takeover{
-		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
-		Existing: func(t *testing.T, e *mrtest.Env) string {
-			return authentikGroup(t, e, *api.NewGroupRequest(groupName))
-		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
-			return group(func(cr *v1alpha1.Group) {
-				cr.Spec.ForProvider.ParentRefs = nil
-				cr.Spec.AdoptExisting = adopt
-			})
-		},
-		Path:  func(id string) string { return "/core/groups/" + id + "/" },
-		Count: func(t *testing.T, e *mrtest.Env) int { return len(groupsNamed(t, e, groupName)) },
-	})
+	fixture.RunTakeover(t)
 }

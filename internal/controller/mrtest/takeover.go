@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -234,4 +235,90 @@ func (e *Env) RawJSON(t *testing.T, path string) string {
 		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// A Fixture describes a kind keyed by Authentik for the checks such kinds
+// share: takeover, altered responses and an unreadable create.
+type Fixture struct {
+	Kind    mrsetup.Kind
+	Options func(e *Env) []managed.ReconcilerOption
+	// Resource is a new resource of the kind; adopt sets
+	// spec.adoptExisting.
+	Resource func(adopt bool) resource.Managed
+	// Prepare, if set, makes what the resource needs in a new Env (a
+	// Secret it names, a parent it refers to).
+	Prepare func(t *testing.T, e *Env)
+	// Path is the kind's collection below /api/v3, with a slash at each
+	// end.
+	Path string
+	// CreateOp is the operation id of the kind's create.
+	CreateOp string
+	// Existing makes an object with the resource's name and returns its
+	// external name.
+	Existing func(t *testing.T, e *Env) string
+	// Count is how many objects in Authentik have the resource's name.
+	Count func(t *testing.T, e *Env) int
+}
+
+func (f Fixture) env(t *testing.T, objs ...client.Object) *Env {
+	e := New(t, objs...)
+	if f.Prepare != nil {
+		f.Prepare(t, e)
+	}
+	return e
+}
+
+// RunTakeover runs RunTakeover for the kind.
+func (f Fixture) RunTakeover(t *testing.T) {
+	RunTakeover(t, Takeover{
+		Kind:    f.Kind,
+		Options: f.Options,
+		Existing: func(t *testing.T, e *Env) string {
+			if f.Prepare != nil {
+				f.Prepare(t, e)
+			}
+			return f.Existing(t, e)
+		},
+		Resource: func(_ *Env, adopt bool) resource.Managed { return f.Resource(adopt) },
+		Path:     func(id string) string { return f.Path + id + "/" },
+		Count:    f.Count,
+	})
+}
+
+// RunResponses checks each case with CheckResponses on a new resource.
+func (f Fixture) RunResponses(t *testing.T, cases map[string]ResponseCase) {
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cr := f.Resource(false)
+			e := f.env(t, cr)
+			e.CheckResponses(e.Reconciler(f.Kind, f.Options(e)...), cr, tc)
+		})
+	}
+}
+
+// RunUnreadableCreate runs CheckUnreadableCreate on a new resource.
+func (f Fixture) RunUnreadableCreate(t *testing.T) {
+	cr := f.Resource(false)
+	e := f.env(t, cr)
+	e.CheckUnreadableCreate(e.Reconciler(f.Kind, f.Options(e)...), cr, f.CreateOp, UnreadableCreate(f.Path), func() int { return f.Count(t, e) })
+}
+
+// DeleteOutside deletes the object at path below /api/v3 as someone other
+// than the provider does: the connector's shared reads do not learn of it.
+func (e *Env) DeleteOutside(t *testing.T, path string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodDelete, e.Sim.URL+"/api/v3"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE %s: %d", path, resp.StatusCode)
+	}
 }

@@ -36,24 +36,12 @@ func TestResponses(t *testing.T) {
 				"cannot read Authentik's answer to GET /api/v3/propertymappings/provider/scope/",
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			cr := mapping()
-			env := mrtest.New(t, cr)
-			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
-		})
-	}
+	fixture.RunResponses(t, cases)
 }
 
 func TestUnreadableCreate(t *testing.T) {
 	t.Parallel()
-	cr := mapping()
-	env := mrtest.New(t, cr)
-	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.CheckUnreadableCreate(r, cr, "propertymappings_provider_scope_create", mrtest.UnreadableCreate("/propertymappings/provider/scope/"), func() int {
-		return len(mappingsNamed(t, env, mappingName))
-	})
+	fixture.RunUnreadableCreate(t)
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {

@@ -2,23 +2,16 @@ package scopemapping
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/go-logr/logr/funcr"
 	"github.com/google/go-cmp/cmp"
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -88,45 +81,9 @@ func keyOf(cr *v1alpha1.ScopeMapping) types.NamespacedName {
 	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
 }
 
-// said records every log line and event of a reconciler, to show that no
-// expression is ever in one.
-type said struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (s *said) add(line string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lines = append(s.lines, line)
-}
-
-func (s *said) Event(_ runtime.Object, e event.Event) {
-	s.add(fmt.Sprintf("event %s %s: %s", e.Type, e.Reason, e.Message))
-}
-
-func (s *said) WithAnnotations(...string) event.Recorder { return s }
-
-func (s *said) logger() logging.Logger {
-	return logging.NewLogrLogger(funcr.New(func(prefix, args string) { s.add(prefix + " " + args) }, funcr.Options{Verbosity: 1}))
-}
-
 // codeMarker is in every expression of these tests and in nothing else
 // the provider says.
 const codeMarker = "ak_groups"
-
-// leaks is every line said that holds an expression.
-func (s *said) leaks() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, l := range s.lines {
-		if strings.Contains(l, codeMarker) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
 
 // outcome summarises a resource and Authentik after a test's steps.
 type outcome struct {
@@ -167,191 +124,104 @@ func TestReconcile(t *testing.T) {
 	t.Parallel()
 	settled := outcome{Mappings: 1, Scope: scopeName, Description: description, Expression: strings.TrimSpace(expression), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
 
-	cases := map[string]struct {
-		reason     string
-		cr         *v1alpha1.ScopeMapping
-		steps      func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping)
-		messageHas string
-		want       outcome
-	}{
-		"CreateRecordsUUID": {
-			reason: "A new resource makes a mapping whose UUID becomes the external name; the trailing newline Authentik trims is no drift.",
-			cr:     mapping(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				env.Settle(r, cr)
-			},
-			want: settled,
+	// The trailing newline of the expression, which Authentik trims, is no
+	// drift in any case.
+	cases := mrtest.Lifecycle[*v1alpha1.ScopeMapping, outcome]{
+		Noun:     "scope mapping",
+		Path:     "/propertymappings/provider/scope/",
+		Resource: mapping,
+		Settled:  settled,
+		Drift: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.ScopeMapping) {
+			// Name, scope, description and expression are reported, without
+			// the expressions.
+			req := api.NewScopeMappingRequest("renamed", foreign, "roles")
+			req.SetDescription("changed")
+			if _, resp, err := env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeUpdate(context.Background(), meta.GetExternalName(cr)).ScopeMappingRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
+				t.Fatal(err)
+			}
+			obs, err := mappings.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.Join([]string{"renamed", "roles", "changed", otherExpression, specExpression}, "\n")
+			if obs.ResourceUpToDate || !containsAll(obs.Diff, want) || strings.Contains(obs.Diff, codeMarker) {
+				t.Errorf("Observe after drift: upToDate=%v diff=%q; want every field and that the expression differs, without it", obs.ResourceUpToDate, obs.Diff)
+			}
 		},
-		"DescriptionLateInitialised": {
-			reason: "A spec without a description makes a mapping with Authentik's empty one, copied to the spec.",
-			cr:     mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.ForProvider.Description = nil }),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				env.Settle(r, cr)
-				if got := cr.Spec.ForProvider.Description; got == nil || *got != "" {
-					t.Errorf("description not late-initialised to empty: %v", got)
-				}
-			},
-			want: outcome{Mappings: 1, Scope: scopeName, Expression: strings.TrimSpace(expression), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true},
+		Destroy: func(env *mrtest.Env, id string) error {
+			resp, err := env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeDestroy(context.Background(), id).Execute()
+			return authentik.Classify(resp, err)
 		},
-		"DriftIsReverted": {
-			reason: "Name, scope, description and expression changed in Authentik are reported as drift, without the expressions, and restored.",
-			cr:     mapping(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				env.Settle(r, cr)
-				req := api.NewScopeMappingRequest("renamed", foreign, "roles")
-				req.SetDescription("changed")
-				if _, resp, err := env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeUpdate(context.Background(), meta.GetExternalName(cr)).ScopeMappingRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				obs, err := mappings.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := strings.Join([]string{"renamed", "roles", "changed", otherExpression, specExpression}, "\n")
-				if obs.ResourceUpToDate || !containsAll(obs.Diff, want) || strings.Contains(obs.Diff, codeMarker) {
-					t.Errorf("Observe after drift: upToDate=%v diff=%q; want every field and that the expression differs, without it", obs.ResourceUpToDate, obs.Diff)
-				}
-				env.PassReadAge()
-				env.Settle(r, cr)
-			},
-			want: settled,
+		Retrieve: func(env *mrtest.Env, id string) error { _, err := retrieve(env, id); return err },
+		Made: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.ScopeMapping) {
+			authentikMapping(t, env, request(cr.Spec.ForProvider))
 		},
-		"SpecChangeIsWritten": {
-			reason: "A new scope name in the spec is written to Authentik.",
-			cr:     mapping(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				env.Settle(r, cr)
-				cr.Spec.ForProvider.ScopeName = ptr.To("roles")
-				if err := env.Kube.Update(context.Background(), cr); err != nil {
-					t.Fatal(err)
-				}
-				env.Settle(r, cr)
-			},
-			want: outcome{Mappings: 1, Scope: "roles", Description: description, Expression: strings.TrimSpace(expression), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true},
+		Taken: func(t *testing.T, env *mrtest.Env) {
+			authentikMapping(t, env, *api.NewScopeMappingRequest(mappingName, foreign, "roles"))
 		},
-		"DeletedBehindBackIsRecreated": {
-			reason: "A mapping deleted in Authentik is made again and the new UUID recorded.",
-			cr:     mapping(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				env.Settle(r, cr)
-				old := meta.GetExternalName(cr)
-				if resp, err := env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				env.BackdateCreate(cr)
-				env.PassReadAge()
-				env.Settle(r, cr)
-				if meta.GetExternalName(cr) == old {
-					t.Errorf("external name still names the deleted mapping %s", old)
-				}
-			},
-			want: settled,
+		TakenOutcome: outcome{Mappings: 1, Scope: "roles", Expression: foreign, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		// The message does not show the foreign expression.
+		Foreign: func(t *testing.T, env *mrtest.Env) {
+			req := api.NewScopeMappingRequest(mappingName, foreign, scopeName)
+			req.SetDescription(description)
+			authentikMapping(t, env, *req)
 		},
-		"DeleteRemovesMapping": {
-			reason: "Deleting the resource deletes the mapping in Authentik, then the resource.",
-			cr:     mapping(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				env.Settle(r, cr)
-				id := meta.GetExternalName(cr)
-				env.BackdateCreate(cr)
-				env.Delete(cr)
-				env.SettleDeletion(r, cr)
-				if _, err := retrieve(env, id); !authentik.IsNotFound(err) {
-					t.Errorf("mapping %s after delete: want not found, got %v", id, err)
-				}
-			},
-			want: outcome{},
+		ForeignOutcome: outcome{Mappings: 1, Scope: scopeName, Description: description, Expression: foreign, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
+		CreateOp:       "propertymappings_provider_scope_create",
+	}.Cases()
+	cases["DescriptionLateInitialised"] = mrtest.Case[*v1alpha1.ScopeMapping, outcome]{
+		Reason: "A spec without a description makes a mapping with Authentik's empty one, copied to the spec.",
+		CR:     mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.ForProvider.Description = nil }),
+		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
+			env.Settle(r, cr)
+			if got := cr.Spec.ForProvider.Description; got == nil || *got != "" {
+				t.Errorf("description not late-initialised to empty: %v", got)
+			}
 		},
-		"NameTakenIsRefused": {
-			reason: "A resource that never sent a create does not take over an existing mapping of the same name, and says how to consent.",
-			cr:     mapping(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				authentikMapping(t, env, *api.NewScopeMappingRequest(mappingName, foreign, "roles"))
-				for range 3 {
-					_, _ = env.Reconcile(r, keyOf(cr))
-				}
-			},
-			messageHas: mrtest.RefusedTakeover,
-			want:       outcome{Mappings: 1, Scope: "roles", Expression: foreign, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		Want: outcome{Mappings: 1, Scope: scopeName, Expression: strings.TrimSpace(expression), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true},
+	}
+	cases["SpecChangeIsWritten"] = mrtest.Case[*v1alpha1.ScopeMapping, outcome]{
+		Reason: "A new scope name in the spec is written to Authentik.",
+		CR:     mapping(),
+		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
+			env.Settle(r, cr)
+			cr.Spec.ForProvider.ScopeName = ptr.To("roles")
+			if err := env.Kube.Update(context.Background(), cr); err != nil {
+				t.Fatal(err)
+			}
+			env.Settle(r, cr)
 		},
-		"CrashAfterCreateAdopts": {
-			reason: "A create that succeeded before the UUID was recorded is adopted, not duplicated and not stuck.",
-			cr: mapping(func(cr *v1alpha1.ScopeMapping) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				authentikMapping(t, env, request(cr.Spec.ForProvider))
-				env.Settle(r, cr)
-			},
-			want: settled,
+		Want: outcome{Mappings: 1, Scope: "roles", Description: description, Expression: strings.TrimSpace(expression), Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true},
+	}
+	cases["BlankScopeNameNamesField"] = mrtest.Case[*v1alpha1.ScopeMapping, outcome]{
+		Reason: "Authentik's refusal of a field is reported on the spec field that holds it.",
+		CR:     mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.ForProvider.ScopeName = ptr.To(" ") }),
+		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
+			_, _ = env.Reconcile(r, keyOf(cr))
 		},
-		"CrashBeforeCreateCreates": {
-			reason: "A create that never reached Authentik runs again.",
-			cr: mapping(func(cr *v1alpha1.ScopeMapping) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				env.Settle(r, cr)
-			},
-			want: settled,
-		},
-		"CrashWithForeignMappingRefuses": {
-			reason: "After a crash, a mapping of the same name with another expression is neither adopted nor changed, and the message does not show the expression.",
-			cr: mapping(func(cr *v1alpha1.ScopeMapping) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				req := api.NewScopeMappingRequest(mappingName, foreign, scopeName)
-				req.SetDescription(description)
-				authentikMapping(t, env, *req)
-				_, _ = env.Reconcile(r, keyOf(cr))
-			},
-			messageHas: "differs from this resource",
-			want:       outcome{Mappings: 1, Scope: scopeName, Description: description, Expression: foreign, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
-		},
-		"LostCreateAnswerAdopts": {
-			reason: "A create whose answer was lost after Authentik made the mapping is adopted on the next reconcile.",
-			cr:     mapping(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				env.CheckLostCreateAdopted(r, cr, "propertymappings_provider_scope_create")
-			},
-			want: settled,
-		},
-		"BlankScopeNameNamesField": {
-			reason: "Authentik's refusal of a field is reported on the spec field that holds it.",
-			cr:     mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.ForProvider.ScopeName = ptr.To(" ") }),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-				_, _ = env.Reconcile(r, keyOf(cr))
-			},
-			messageHas: "spec.forProvider.scopeName",
-			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
-		},
+		MessageHas: "spec.forProvider.scopeName",
+		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			env := mrtest.New(t, tc.cr)
-			s := &said{}
-			opts := append(ReconcilerOptions(env.Kube, env.Connector), managed.WithLogger(s.logger()), managed.WithRecorder(s))
-			r := env.Reconciler(Kind, opts...)
-			cr := tc.cr.DeepCopy()
-			tc.steps(t, env, r, cr)
-			want := tc.want
-			want.SyncedMessage = tc.messageHas
-			got := observe(t, env, cr, tc.messageHas)
+			env := mrtest.New(t, tc.CR)
+			s := &mrtest.Said{}
+			r := env.Reconciler(Kind, append(ReconcilerOptions(env.Kube, env.Connector), s.Options()...)...)
+			cr := tc.CR.DeepCopy()
+			tc.Steps(t, env, r, cr)
+			want := tc.Want
+			want.SyncedMessage = tc.MessageHas
+			got := observe(t, env, cr, tc.MessageHas)
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, cr.GetCondition(xpv2.TypeSynced))
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.Reason, diff, cr.GetCondition(xpv2.TypeSynced))
 			}
-			if len(s.lines) == 0 {
-				t.Fatal("the reconciler said nothing: the leak check would pass for want of lines")
-			}
-			if leaks := s.leaks(); len(leaks) > 0 {
-				t.Errorf("%s\nan expression is in a log line or event:\n%s", tc.reason, strings.Join(leaks, "\n"))
-			}
+			var conditions []string
 			for _, c := range cr.Status.Conditions {
-				if strings.Contains(c.Message, codeMarker) {
-					t.Errorf("%s\nan expression is in condition %s: %s", tc.reason, c.Type, c.Message)
-				}
+				conditions = append(conditions, c.Message)
+			}
+			if leaks := s.Lines(conditions, codeMarker); len(leaks) > 0 {
+				t.Errorf("%s\nan expression is in a log line, event or condition:\n%s", tc.Reason, strings.Join(leaks, "\n"))
 			}
 		})
 	}

@@ -12,18 +12,21 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
+var fixture = mrtest.Fixture{
+	Kind:    Kind,
+	Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+	Resource: func(adopt bool) resource.Managed {
+		return mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.AdoptExisting = adopt })
+	},
+	Path:     "/propertymappings/provider/scope/",
+	CreateOp: "propertymappings_provider_scope_create",
+	Existing: func(t *testing.T, e *mrtest.Env) string {
+		return authentikMapping(t, e, *api.NewScopeMappingRequest(mappingName, "return {}", "roles"))
+	},
+	Count: func(t *testing.T, e *mrtest.Env) int { return len(mappingsNamed(t, e, mappingName)) },
+}
+
 func TestNoTakeover(t *testing.T) {
 	t.Parallel()
-	mrtest.RunTakeover(t, mrtest.Takeover{
-		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
-		Existing: func(t *testing.T, e *mrtest.Env) string {
-			return authentikMapping(t, e, *api.NewScopeMappingRequest(mappingName, "return {}", "roles"))
-		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
-			return mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.AdoptExisting = adopt })
-		},
-		Path:  func(id string) string { return "/propertymappings/provider/scope/" + id + "/" },
-		Count: func(t *testing.T, e *mrtest.Env) int { return len(mappingsNamed(t, e, mappingName)) },
-	})
+	fixture.RunTakeover(t)
 }
