@@ -88,7 +88,7 @@ func keyPairs(kube client.Reader) *mrexternal.Kind[*v1alpha1.CertificateKeyPair,
 		Spec: func(cr *v1alpha1.CertificateKeyPair) *v1alpha1.CertificateKeyPairParameters {
 			return &cr.Spec.ForProvider
 		},
-		Compare: func(ctx context.Context, cr *v1alpha1.CertificateKeyPair, k *api.CertificateKeyPair) (v1alpha1.CertificateKeyPairParameters, string, error) {
+		Compare: func(ctx context.Context, _ *authentik.Client, cr *v1alpha1.CertificateKeyPair, k *api.CertificateKeyPair) (v1alpha1.CertificateKeyPairParameters, string, error) {
 			tls, err := readSecret(ctx, kube, cr)
 			if err != nil {
 				return v1alpha1.CertificateKeyPairParameters{}, "", err

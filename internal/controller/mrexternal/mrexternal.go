@@ -47,10 +47,10 @@ type Kind[T resource.ModernManaged, P, O any, K Key] struct {
 
 	// Spec returns the resource's spec.forProvider.
 	Spec func(T) *P
-	// Compare reads an object into the spec's shape and compares the
-	// spec with it; an empty diff means up to date. An error is returned
-	// as it is.
-	Compare func(ctx context.Context, cr T, obj *O) (observed P, diff string, err error)
+	// Compare reads an object into the spec's shape, with c where that
+	// needs Authentik (a flow's slug), and compares the spec with it; an
+	// empty diff means up to date. An error is returned as it is.
+	Compare func(ctx context.Context, c *authentik.Client, cr T, obj *O) (observed P, diff string, err error)
 	// LateInitialize fills the spec's unset fields from observed and
 	// reports whether it changed anything.
 	LateInitialize func(spec *P, observed P) bool
@@ -70,6 +70,16 @@ type Kind[T resource.ModernManaged, P, O any, K Key] struct {
 	// which are left out by their ObjectName.
 	List       func(ctx context.Context, c *authentik.Client, name string) ([]O, *http.Response, error)
 	ObjectName func(*O) string
+	// Other, if set, returns an error naming an object of another kind
+	// that has the name, which no resource of this kind may manage (a
+	// provider of another type: provider names are unique across types).
+	// It is asked when no object of the kind has the name.
+	Other func(ctx context.Context, c *authentik.Client, name string) error
+	// ListedFirst makes Create look for what has the spec's name only when
+	// the shared list shows it, or once Authentik refuses the create on
+	// the name, rather than with a list request before every create. For
+	// kinds whose create Authentik refuses on a taken name.
+	ListedFirst bool
 }
 
 // ReconcilerOptions are the kind's connector and, in place of the default
@@ -118,13 +128,16 @@ func (k *Kind[T, P, O, K]) Candidates(ctx context.Context, c *authentik.Client, 
 		if k.ObjectName(obj) != *name {
 			continue
 		}
-		_, diff, err := k.Compare(ctx, cr, obj)
+		_, diff, err := k.Compare(ctx, c, cr, obj)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, mrbehavior.Candidate{ExternalName: k.Collection.ID(obj), Description: k.Noun + " " + strconv.Quote(*name), Diff: diff})
 	}
-	return out, nil
+	if len(out) > 0 || k.Other == nil {
+		return out, nil
+	}
+	return nil, k.Other(ctx, c, *name)
 }
 
 // An External reconciles one resource of a Kind with Authentik.
@@ -176,7 +189,7 @@ func (e *External[T, P, O, K]) Observe(ctx context.Context, cr T) (managed.Exter
 		}
 		return managed.ExternalObservation{}, errors.Wrap(authentik.WithFieldPaths(err, e.kind.FieldPaths), "cannot get "+e.kind.Noun)
 	}
-	observed, diff, err := e.kind.Compare(ctx, cr, obj)
+	observed, diff, err := e.kind.Compare(ctx, e.client, cr, obj)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -199,14 +212,26 @@ func (e *External[T, P, O, K]) Create(ctx context.Context, cr T) (managed.Extern
 	find := func(ctx context.Context, _ resource.Managed) ([]mrbehavior.Candidate, error) {
 		return e.kind.Candidates(ctx, e.client, cr)
 	}
-	if adopted, err := mrbehavior.AdoptOnCreate(ctx, cr, find); adopted || err != nil {
-		return managed.ExternalCreation{}, err
+	adopt := func() (bool, error) { return mrbehavior.AdoptOnCreate(ctx, cr, find) }
+	listed, err := e.listed(ctx, cr)
+	if err != nil {
+		return managed.ExternalCreation{}, errors.Wrap(err, e.kind.ErrFindByName)
+	}
+	if listed {
+		if adopted, err := adopt(); adopted || err != nil {
+			return managed.ExternalCreation{}, err
+		}
 	}
 	obj, resp, err := e.kind.Create(ctx, e.client, cr)
 	if u := unsent(err); u != nil {
 		return managed.ExternalCreation{}, u
 	}
 	if err := authentik.Classify(resp, err); err != nil {
+		if e.kind.ListedFirst && authentik.IsRefusedField(err, "name") {
+			if adopted, aerr := adopt(); adopted || aerr != nil {
+				return managed.ExternalCreation{}, aerr
+			}
+		}
 		if authentik.CreateMayHaveSucceeded(err) {
 			// Authentik may have made the object although its response
 			// was lost or unreadable; the adopter looks for it before
@@ -220,6 +245,22 @@ func (e *External[T, P, O, K]) Create(ctx context.Context, cr T) (managed.Extern
 	meta.SetExternalName(cr, e.kind.Collection.ID(obj))
 	e.kind.Observe(cr, obj)
 	return managed.ExternalCreation{}, nil
+}
+
+// listed tells whether Create looks for what has the spec's name before
+// it creates: always, unless the kind is ListedFirst and the shared list
+// shows no object of the kind with the name. That is no proof that none
+// has it: the list may be older than the object.
+func (e *External[T, P, O, K]) listed(ctx context.Context, cr T) (bool, error) {
+	if !e.kind.ListedFirst {
+		return true, nil
+	}
+	name := e.kind.Name(cr)
+	if name == nil {
+		return false, nil
+	}
+	obj, err := e.kind.Collection.FindCached(ctx, e.client, func(o *O) bool { return e.kind.ObjectName(o) == *name })
+	return obj != nil, err
 }
 
 // Update writes the spec to the object.
@@ -283,8 +324,8 @@ func unsent(err error) error {
 
 // Compared is a Kind's Compare for a kind whose objects read into the
 // spec's shape on their own.
-func Compared[T any, P, O any](spec func(T) *P, parametersOf func(*O) P, specDiff func(spec, observed P) string) func(context.Context, T, *O) (P, string, error) {
-	return func(_ context.Context, cr T, obj *O) (P, string, error) {
+func Compared[T any, P, O any](spec func(T) *P, parametersOf func(*O) P, specDiff func(spec, observed P) string) func(context.Context, *authentik.Client, T, *O) (P, string, error) {
+	return func(_ context.Context, _ *authentik.Client, cr T, obj *O) (P, string, error) {
 		observed := parametersOf(obj)
 		return observed, specDiff(*spec(cr), observed), nil
 	}
@@ -297,4 +338,17 @@ func Results[L interface{ GetResults() []O }, O any](l L, resp *http.Response, e
 		return nil, resp, err
 	}
 	return l.GetResults(), resp, nil
+}
+
+// OtherProvider is a provider kind's Other: the provider of another type
+// with the name, which Authentik reports with a component other than the
+// kind's, named and followed by why it is not taken over (msg).
+func OtherProvider(component, msg string) func(ctx context.Context, c *authentik.Client, name string) error {
+	return func(ctx context.Context, c *authentik.Client, name string) error {
+		other, err := c.ProviderOfAnotherType(ctx, name, component)
+		if err != nil || other == nil {
+			return err
+		}
+		return errors.Errorf("%s %q (%d) %s", other.VerboseName, other.Name, other.PK, msg)
+	}
 }

@@ -16,7 +16,7 @@ import (
 func BenchmarkObserveUpToDate(b *testing.B) {
 	env := mrtest.New(b)
 	cr := proxyProvider()
-	e := &external{client: env.Authentik}
+	e := providers.External(env.Authentik)
 	if _, err := e.Create(context.Background(), cr); err != nil {
 		b.Fatal(err)
 	}

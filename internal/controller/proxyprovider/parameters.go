@@ -18,12 +18,12 @@ import (
 
 // request builds the full body for a create or PUT from the spec. Fields the
 // spec leaves unset are omitted, so Authentik keeps (or defaults) them.
-func (e *external) request(ctx context.Context, p v1alpha1.ProxyProviderParameters) (api.ProxyProviderRequest, error) {
-	authz, err := e.client.FlowUUID(ctx, ptr.Deref(p.AuthorizationFlow, authentik.DefaultAuthorizationFlow))
+func request(ctx context.Context, c *authentik.Client, p v1alpha1.ProxyProviderParameters) (api.ProxyProviderRequest, error) {
+	authz, err := c.FlowUUID(ctx, ptr.Deref(p.AuthorizationFlow, authentik.DefaultAuthorizationFlow))
 	if err != nil {
 		return api.ProxyProviderRequest{}, errors.Wrap(err, errResolveFlow)
 	}
-	inval, err := e.client.FlowUUID(ctx, ptr.Deref(p.InvalidationFlow, authentik.DefaultInvalidationFlow))
+	inval, err := c.FlowUUID(ctx, ptr.Deref(p.InvalidationFlow, authentik.DefaultInvalidationFlow))
 	if err != nil {
 		return api.ProxyProviderRequest{}, errors.Wrap(err, errResolveFlow)
 	}
@@ -53,12 +53,12 @@ func (e *external) request(ctx context.Context, p v1alpha1.ProxyProviderParamete
 // parametersOf reads a provider as Authentik returned it into the spec's
 // shape. Flows are named by slug; a flow the spec names keeps the spec's
 // slug when it resolves to the same UUID, which saves a lookup.
-func (e *external) parametersOf(ctx context.Context, p *api.ProxyProvider, spec v1alpha1.ProxyProviderParameters) (v1alpha1.ProxyProviderParameters, error) {
-	authz, err := e.client.FlowSlugFor(ctx, p.AuthorizationFlow, spec.AuthorizationFlow, authentik.DefaultAuthorizationFlow)
+func parametersOf(ctx context.Context, c *authentik.Client, p *api.ProxyProvider, spec v1alpha1.ProxyProviderParameters) (v1alpha1.ProxyProviderParameters, error) {
+	authz, err := c.FlowSlugFor(ctx, p.AuthorizationFlow, spec.AuthorizationFlow, authentik.DefaultAuthorizationFlow)
 	if err != nil {
 		return v1alpha1.ProxyProviderParameters{}, err
 	}
-	inval, err := e.client.FlowSlugFor(ctx, p.InvalidationFlow, spec.InvalidationFlow, authentik.DefaultInvalidationFlow)
+	inval, err := c.FlowSlugFor(ctx, p.InvalidationFlow, spec.InvalidationFlow, authentik.DefaultInvalidationFlow)
 	if err != nil {
 		return v1alpha1.ProxyProviderParameters{}, err
 	}

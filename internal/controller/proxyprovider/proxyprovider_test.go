@@ -55,8 +55,7 @@ func proxyProvider(mods ...func(*v1alpha1.ProxyProvider)) *v1alpha1.ProxyProvide
 // would, as if made outside this resource or before a crash.
 func existingProvider(t *testing.T, env *mrtest.Env, p v1alpha1.ProxyProviderParameters) int32 {
 	t.Helper()
-	e := &external{client: env.Authentik}
-	req, err := e.request(context.Background(), p)
+	req, err := request(context.Background(), env.Authentik, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +156,7 @@ func TestReconcile(t *testing.T) {
 				if _, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyUpdate(context.Background(), pk).ProxyProviderRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
 					t.Fatal(err)
 				}
-				obs, err := (&external{client: env.Authentik}).Observe(context.Background(), cr.DeepCopy())
+				obs, err := providers.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
 				if err != nil {
 					t.Fatal(err)
 				}
