@@ -55,3 +55,6 @@ func (mg *GroupMembership) AdoptsExisting() bool { return mg.Spec.AdoptsExisting
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *CertificateKeyPair) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *SAMLProvider) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }

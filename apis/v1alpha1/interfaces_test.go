@@ -39,6 +39,9 @@ var (
 	_ resource.ModernManaged = &CertificateKeyPair{}
 	_ resource.ManagedList   = &CertificateKeyPairList{}
 
+	_ resource.ModernManaged = &SAMLProvider{}
+	_ resource.ManagedList   = &SAMLProviderList{}
+
 	_ resource.ModernManaged = &PolicyBinding{}
 	_ resource.ManagedList   = &PolicyBindingList{}
 

@@ -38,6 +38,12 @@ func proxyProviderWithPK(name, pk string) client.Object {
 	return pp
 }
 
+func samlProviderWithPK(name, pk string) client.Object {
+	p := &SAMLProvider{ObjectMeta: metav1.ObjectMeta{Namespace: refNamespace, Name: name}}
+	meta.SetExternalName(p, pk)
+	return p
+}
+
 func standInWithPK(name, pk string) client.Object {
 	g := &Group{ObjectMeta: metav1.ObjectMeta{Namespace: refNamespace, Name: name, Labels: map[string]string{"app": name}}}
 	meta.SetExternalName(g, pk)
@@ -91,6 +97,12 @@ func TestApplicationProviderReference(t *testing.T) {
 			objs:   []client.Object{proxyProviderWithPK("longhorn", "7")},
 			fp:     ApplicationParameters{Provider: ptr.To(int32(3)), ProviderRef: providerRef(ProxyProviderKind, "longhorn")},
 			want:   want{fp: ApplicationParameters{Provider: ptr.To(int32(7)), ProviderRef: providerRef(ProxyProviderKind, "longhorn")}},
+		},
+		"SAMLProviderByKind": {
+			reason: "A reference that names the SAMLProvider kind resolves to that provider's pk, not to a ProxyProvider of the same name.",
+			objs:   []client.Object{proxyProviderWithPK("nextcloud", "7"), samlProviderWithPK("nextcloud", "9")},
+			fp:     ApplicationParameters{ProviderRef: providerRef(SAMLProviderKind, "nextcloud")},
+			want:   want{fp: ApplicationParameters{Provider: ptr.To(int32(9)), ProviderRef: providerRef(SAMLProviderKind, "nextcloud")}},
 		},
 		"RegisteredKind": {
 			reason:  "A kind that registered itself resolves with no change to the Application: the registry is the only place that knows the kinds.",

@@ -151,7 +151,10 @@ func TestBrokenManagedManifestsFail(t *testing.T) {
 		`CertificateKeyPair, secret-without-name : spec.forProvider.tlsSecretRef.name: Required value`,
 		`OAuth2Provider, signing-key-twice : spec: Invalid value: spec.forProvider.signingKey names the signing key by name; spec.forProvider.signingKeyRef and signingKeyId name it otherwise: set one`,
 		`OAuth2Provider, signing-key-id-not-uuid : spec.forProvider.signingKeyId: Invalid value: "grafana-signing"`,
-		`Total 5 resources: 0 missing schemas, 0 success cases, 5 failure cases`,
+		`SAMLProvider, signing-key-signs-nothing : spec: Invalid value: spec.forProvider.signAssertion or spec.forProvider.signResponse must be true when a signing key is set`,
+		`SAMLProvider, acs-url-without-scheme : spec.forProvider.acsUrl: Invalid value: "nextcloud.example.com/apps/user_saml/saml/acs"`,
+		`SAMLProvider, no-acs-url : spec: Invalid value: spec.forProvider.acsUrl is required unless managementPolicies only observe`,
+		`Total 8 resources: 0 missing schemas, 0 success cases, 8 failure cases`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("want %q in the output", want)

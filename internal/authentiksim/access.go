@@ -230,6 +230,13 @@ func (st *state) recordWrite() {
 			st.recordExposures(pk, st.oauth2[pk].name, app)
 		}
 	}
+	// SAML's SSO views are PolicyAccessViews found by the application's
+	// slug (authentik/providers/saml/views/sso.py): the same as OAuth2.
+	for _, pk := range sortedKeys(st.saml) {
+		if app := st.applicationOf(pk); app != nil {
+			st.recordExposures(pk, st.saml[pk].name, app)
+		}
+	}
 }
 
 // recordExposures records which fixture users app admits while it serves

@@ -103,6 +103,15 @@ func (st *state) renderApplication(a *application) applicationJSON {
 				out.LaunchURL = oauth2LaunchURL(p)
 			}
 		}
+		// SAMLProvider.launch_url is the IdP-initiated SSO path.
+		if p := st.saml[*a.provider]; p != nil {
+			obj := st.renderSAMLBase(p)
+			out.ProviderObj = &obj
+			if out.LaunchURL == nil {
+				u := "/application/saml/" + a.slug + "/sso/binding/init/"
+				out.LaunchURL = &u
+			}
+		}
 	}
 	if a.metaIcon != "" {
 		u := a.metaIcon

@@ -286,5 +286,10 @@ func destroyCertificateKeyPair(st *state, c *call) reply {
 	for _, p := range st.ldap {
 		unset(&p.certificate)
 	}
+	for _, p := range st.saml {
+		unset(&p.signingKP)
+		unset(&p.verificationKP)
+		unset(&p.encryptionKP)
+	}
 	return reply{status: http.StatusNoContent}
 }

@@ -1,5 +1,5 @@
 // Package authentiksim simulates the parts of the Authentik REST API that
-// provider-authentik uses: proxy and OAuth2 providers, applications,
+// provider-authentik uses: proxy, OAuth2 and SAML providers, applications,
 // outposts, flows, groups, expression policies and policy bindings under
 // /api/v3, and the version and config endpoints.
 //

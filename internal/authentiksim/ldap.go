@@ -167,5 +167,5 @@ var ldapProviders = providerType[ldapProvider]{
 	base:   func(p *ldapProvider) *providerBase { return &p.providerBase },
 	fresh:  newLDAPProvider,
 	bind:   (*state).bindLDAP,
-	render: func(st *state, p *ldapProvider) any { return st.renderLDAP(p) },
+	render: func(st *state, p *ldapProvider, _ string) any { return st.renderLDAP(p) },
 }

@@ -298,7 +298,7 @@ var oauth2Providers = providerType[oauth2Provider]{
 			p.clientSecret = st.newSecret(clientSecretLength)
 		}
 	},
-	render: func(st *state, p *oauth2Provider) any { return st.renderOAuth2(p) },
+	render: func(st *state, p *oauth2Provider, _ string) any { return st.renderOAuth2(p) },
 }
 
 // allProviders is every provider of every type, as ProviderViewSet's

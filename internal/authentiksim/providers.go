@@ -176,6 +176,7 @@ func (st *state) renderProviderBase(p *providerBase, view providerJSON) provider
 func (st *state) everyProvider() iter.Seq2[*providerBase, string] {
 	return func(yield func(*providerBase, string) bool) {
 		pks := append(append(sortedKeys(st.providers), sortedKeys(st.oauth2)...), sortedKeys(st.ldap)...)
+		pks = append(pks, sortedKeys(st.saml)...)
 		slices.Sort(pks)
 		for _, pk := range pks {
 			if p := st.providers[pk]; p != nil && !yield(&p.providerBase, p.clientID) {
@@ -187,6 +188,10 @@ func (st *state) everyProvider() iter.Seq2[*providerBase, string] {
 			if p := st.ldap[pk]; p != nil && !yield(&p.providerBase, "") {
 				return
 			}
+			// A SAML provider has no client id.
+			if p := st.saml[pk]; p != nil && !yield(&p.providerBase, "") {
+				return
+			}
 		}
 	}
 }
@@ -196,6 +201,7 @@ const (
 	classProxyProvider  = "ProxyProvider"
 	classOAuth2Provider = "OAuth2Provider"
 	classLDAPProvider   = "LDAPProvider"
+	classSAMLProvider   = "SAMLProvider"
 )
 
 // providerView is the generic ProviderSerializer view of the provider with
@@ -210,6 +216,9 @@ func (st *state) providerView(pk int32) (view providerJSON, class string, ok boo
 	}
 	if p := st.ldap[pk]; p != nil {
 		return st.renderLDAPBase(p), classLDAPProvider, true
+	}
+	if p := st.saml[pk]; p != nil {
+		return st.renderSAMLBase(p), classSAMLProvider, true
 	}
 	return providerJSON{}, "", false
 }
@@ -394,5 +403,5 @@ var proxyProviders = providerType[proxyProvider]{
 		}
 		st.setOAuthDefaults(p)
 	},
-	render: func(st *state, p *proxyProvider) any { return st.renderProxyProvider(p) },
+	render: func(st *state, p *proxyProvider, _ string) any { return st.renderProxyProvider(p) },
 }

@@ -21,8 +21,10 @@ type providerType[P any] struct {
 	check func(*form) *reply
 	// save is what the model's save() adds to a valid row (created tells
 	// a new one); nil when nothing.
-	save   func(st *state, f *form, p *P, created bool)
-	render func(*state, *P) any
+	save func(st *state, f *form, p *P, created bool)
+	// render answers with a row; baseURL is the request's, for the URL
+	// fields some serializers build from it.
+	render func(st *state, p *P, baseURL string) any
 }
 
 func (t providerType[P]) fromPath(st *state, c *call) *P {
@@ -38,7 +40,7 @@ func (t providerType[P]) retrieve(st *state, c *call) reply {
 	if p == nil {
 		return notFound()
 	}
-	return reply{status: http.StatusOK, body: t.render(st, p)}
+	return reply{status: http.StatusOK, body: t.render(st, p, c.baseURL)}
 }
 
 // valid binds a body onto p and runs the serializer's checks.
@@ -70,7 +72,7 @@ func (t providerType[P]) create(st *state, c *call) reply {
 		t.save(st, f, p, true)
 	}
 	t.store(st)[b.pk] = p
-	return reply{status: http.StatusCreated, body: t.render(st, p)}
+	return reply{status: http.StatusCreated, body: t.render(st, p, c.baseURL)}
 }
 
 // update serves PUT and PATCH: both change only the fields in the body;
@@ -92,7 +94,7 @@ func (t providerType[P]) update(st *state, c *call) reply {
 		t.save(st, f, &p, false)
 	}
 	*stored = p
-	return reply{status: http.StatusOK, body: t.render(st, stored)}
+	return reply{status: http.StatusOK, body: t.render(st, stored, c.baseURL)}
 }
 
 func (t providerType[P]) destroy(st *state, c *call) reply {

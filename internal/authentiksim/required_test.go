@@ -76,6 +76,11 @@ func TestRequiredFields(t *testing.T) {
 			method: http.MethodPost, path: "/crypto/certificatekeypairs/", body: `{"name": " "}`,
 			want: map[string]any{"name": []any{msgBlank}, "certificate_data": required},
 		},
+		"SAMLProvider": {
+			reason: "name, both flows and acs_url are required; a blank acs_url is refused.",
+			method: http.MethodPost, path: "/providers/saml/", body: `{"acs_url": " "}`,
+			want: map[string]any{"name": required, "authorization_flow": required, "invalidation_flow": required, "acs_url": []any{msgBlank}},
+		},
 		"MalformedJSON": {
 			reason: "A body that is not JSON gets DRF's parse error.",
 			method: http.MethodPost, path: "/core/groups/", body: `{"name":`,

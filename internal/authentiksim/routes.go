@@ -37,6 +37,13 @@ func apiRoutes() []*route {
 		{method: http.MethodPatch, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_partial_update", model: "ProxyProvider", handle: proxyProviders.update},
 		{method: http.MethodDelete, pattern: "/providers/proxy/{id}/", operationID: "providers_proxy_destroy", handle: proxyProviders.destroy},
 
+		{method: http.MethodGet, pattern: "/providers/saml/", operationID: "providers_saml_list", model: "SAMLProvider", handle: listSAMLProviders},
+		{method: http.MethodPost, pattern: "/providers/saml/", operationID: "providers_saml_create", model: "SAMLProvider", handle: samlProviders.create},
+		{method: http.MethodGet, pattern: "/providers/saml/{id}/", operationID: "providers_saml_retrieve", model: "SAMLProvider", handle: samlProviders.retrieve},
+		{method: http.MethodPut, pattern: "/providers/saml/{id}/", operationID: "providers_saml_update", model: "SAMLProvider", handle: samlProviders.update},
+		{method: http.MethodPatch, pattern: "/providers/saml/{id}/", operationID: "providers_saml_partial_update", model: "SAMLProvider", handle: samlProviders.update},
+		{method: http.MethodDelete, pattern: "/providers/saml/{id}/", operationID: "providers_saml_destroy", handle: samlProviders.destroy},
+
 		{method: http.MethodGet, pattern: "/providers/oauth2/", operationID: "providers_oauth2_list", model: "OAuth2Provider", handle: listOAuth2Providers},
 		{method: http.MethodPost, pattern: "/providers/oauth2/", operationID: "providers_oauth2_create", model: "OAuth2Provider", handle: oauth2Providers.create},
 		{method: http.MethodGet, pattern: "/providers/oauth2/{id}/", operationID: "providers_oauth2_retrieve", model: "OAuth2Provider", handle: oauth2Providers.retrieve},

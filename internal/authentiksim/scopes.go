@@ -174,5 +174,8 @@ func destroyScopeMapping(st *state, c *call) reply {
 	for _, p := range st.oauth2 {
 		p.propertyMappings = drop(p.propertyMappings)
 	}
+	for _, p := range st.saml {
+		p.propertyMappings = drop(p.propertyMappings)
+	}
 	return reply{status: http.StatusNoContent}
 }

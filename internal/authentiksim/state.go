@@ -20,6 +20,7 @@ type state struct {
 	providers    map[int32]*proxyProvider
 	oauth2       map[int32]*oauth2Provider
 	ldap         map[int32]*ldapProvider
+	saml         map[int32]*samlProvider
 	nextProvider int32                   // one sequence for every provider type
 	applications map[string]*application // by pk
 	outposts     map[string]*outpost
@@ -214,6 +215,7 @@ func newState(seed int64, line Line) *state {
 		providers:    map[int32]*proxyProvider{},
 		oauth2:       map[int32]*oauth2Provider{},
 		ldap:         map[int32]*ldapProvider{},
+		saml:         map[int32]*samlProvider{},
 		nextProvider: 1,
 		applications: map[string]*application{},
 		outposts:     map[string]*outpost{},
@@ -361,6 +363,7 @@ func (st *state) deleteProvider(pk int32) {
 	delete(st.providers, pk)
 	delete(st.oauth2, pk)
 	delete(st.ldap, pk)
+	delete(st.saml, pk)
 	for _, o := range st.outposts {
 		o.providers = slices.DeleteFunc(o.providers, func(p int32) bool { return p == pk })
 	}
@@ -413,7 +416,7 @@ func (st *state) deleteFlow(pk string) {
 
 // providerExists reports whether a provider of any type has the pk.
 func (st *state) providerExists(pk int32) bool {
-	return st.providers[pk] != nil || st.oauth2[pk] != nil || st.ldap[pk] != nil
+	return st.providers[pk] != nil || st.oauth2[pk] != nil || st.ldap[pk] != nil || st.saml[pk] != nil
 }
 
 // deleteGroup removes a group, the bindings that grant it access

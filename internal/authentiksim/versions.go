@@ -120,6 +120,16 @@ var lineDifferences = []difference{
 	{first: "2026.8", last: "2026.8", model: "ProxyProvider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
 	{first: "2026.8", last: "2026.8", model: "OAuth2Provider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
 	{first: "2026.8", last: "2026.8", model: "LDAPProvider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
+	{first: "2026.8", last: "2026.8", model: "SAMLProvider", keys: []string{"authorization_flow", "invalidation_flow"}, kind: emptyAsNull},
+	// SAMLProviderSerializer, authentik/providers/saml/api/providers.py:
+	// authn_context_class_ref_mapping came in 2025.2, default_name_id_policy
+	// in 2025.8, the single logout fields in 2025.10, sign_logout_response
+	// and the unified and issuer URLs in 2026.5 (which renamed issuer to
+	// issuer_override: see samlIssuerOverride).
+	{first: "2024.12", last: "2024.12", model: "SAMLProvider", keys: []string{"authn_context_class_ref_mapping"}, kind: omitted},
+	{first: "2024.12", last: "2025.6", model: "SAMLProvider", keys: []string{"default_name_id_policy"}, kind: omitted},
+	{first: "2024.12", last: "2025.8", model: "SAMLProvider", keys: []string{"sls_url", "sls_binding", "logout_method", "sign_logout_request"}, kind: omitted},
+	{first: "2024.12", last: "2026.2", model: "SAMLProvider", keys: []string{"sign_logout_response", "url_issuer", "url_unified", "url_unified_init"}, kind: omitted},
 	// CertificateKeyPairSerializer, authentik/crypto/api.py: key_type
 	// replaced private_key_type in 2025.12.
 	{first: "2024.12", last: "2025.10", model: "CertificateKeyPair", keys: []string{"key_type"}, kind: omitted},

@@ -17,6 +17,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/policybinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/samlprovider"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/scopemapping"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/user"
 )
@@ -35,6 +36,7 @@ var setups = []func(ctrl.Manager, controller.Options, *authentik.Connector) erro
 	user.SetupGated,
 	groupmembership.SetupGated,
 	certificatekeypair.SetupGated,
+	samlprovider.SetupGated,
 	policybinding.SetupGated,
 }
 

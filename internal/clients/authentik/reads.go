@@ -97,6 +97,25 @@ var (
 			return c.ProvidersAPI.ProvidersOauth2Retrieve(ctx, pk).Execute()
 		},
 	}
+	SAMLProviders = &Collection[api.SAMLProvider]{
+		Trim: trimSAMLProvider,
+		Path: "providers/saml",
+		ID:   func(p *api.SAMLProvider) string { return itoa(p.Pk) },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.SAMLProvider, int32, *http.Response, error) {
+			l, resp, err := c.ProvidersAPI.ProvidersSamlList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.SAMLProvider, *http.Response, error) {
+			pk, err := atoi(id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return c.ProvidersAPI.ProvidersSamlRetrieve(ctx, pk).Execute()
+		},
+	}
 	// Applications are listed as the full list a superuser sees: the
 	// default list is narrowed to what the caller may open, and cached by
 	// Authentik per user. A token that is no superuser gets the narrowed

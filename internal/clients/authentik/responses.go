@@ -64,6 +64,7 @@ type responseProperty struct {
 var identityKeys = map[string][]string{
 	"ProxyProvider":              {"pk", "name"},
 	"OAuth2Provider":             {"pk", "name"},
+	"SAMLProvider":               {"pk", "name"},
 	"ScopeMapping":               {"pk", "name", "managed"},
 	"CertificateKeyPair":         {"pk", "name"},
 	"Application":                {"pk", "slug", "name"},
@@ -106,6 +107,10 @@ var managedModels = map[string]managedModel{
 		"access_code_validity", "access_token_validity", "refresh_token_validity",
 		"sub_mode", "include_claims_in_id_token", "issuer_mode", "authorization_flow", "invalidation_flow",
 	}},
+	"SAMLProvider": {model: "SAMLProvider", keys: []string{
+		"acs_url", "audience", "issuer", "issuer_override", "sp_binding", "sign_assertion", "sign_response",
+		"default_relay_state", "signing_kp", "property_mappings", "authorization_flow", "invalidation_flow",
+	}},
 	"Application": {model: "Application", keys: []string{
 		"provider", "group", "policy_engine_mode", "meta_launch_url",
 		"meta_description", "meta_publisher", "meta_icon", "open_in_new_tab",
@@ -131,6 +136,8 @@ func kindOf(mg resource.Managed) string {
 		return "ProxyProvider"
 	case *v1alpha1.OAuth2Provider:
 		return "OAuth2Provider"
+	case *v1alpha1.SAMLProvider:
+		return "SAMLProvider"
 	case *v1alpha1.Application:
 		return "Application"
 	case *v1alpha1.Group:

@@ -37,6 +37,16 @@ func trimOAuth2Provider(p *api.OAuth2Provider) {
 	trimRedirectURIs(p.RedirectUris)
 }
 
+// trimSAMLProvider keeps of the unknown keys only issuer, which releases
+// before 2026.5 send in place of issuer_override.
+func trimSAMLProvider(p *api.SAMLProvider) {
+	issuer, ok := p.AdditionalProperties[SAMLLegacyIssuerKey]
+	p.AdditionalProperties = nil
+	if ok {
+		p.AdditionalProperties = map[string]any{SAMLLegacyIssuerKey: issuer}
+	}
+}
+
 func trimApplication(a *api.Application) {
 	dropEmpty(&a.AdditionalProperties)
 	trimProvider(a.ProviderObj.Get())

@@ -365,7 +365,7 @@ func specDiff(spec, observed v1alpha1.OAuth2ProviderParameters) string {
 	s, got := spec, onlySetFields(spec, observed)
 	s.ClientSecretSecretRef, got.ClientSecretSecretRef = nil, nil
 	s.ScopeMappingRefs, s.ScopeMappingSelector = nil, nil
-	s.ScopeMappingIDs = lowered(s.ScopeMappingIDs)
+	s.ScopeMappingIDs = mrbehavior.Lowered(s.ScopeMappingIDs)
 	s.SigningKeyRef = nil
 	if s.SigningKeyID != nil {
 		s.SigningKeyID = ptr.To(strings.ToLower(*s.SigningKeyID))
@@ -396,20 +396,9 @@ func onlySetFields(spec, observed v1alpha1.OAuth2ProviderParameters) v1alpha1.OA
 	}
 	if managesScopeMappings(spec) {
 		got.ScopeMappings = observed.ScopeMappings
-		got.ScopeMappingIDs = lowered(observed.ScopeMappingIDs)
+		got.ScopeMappingIDs = mrbehavior.Lowered(observed.ScopeMappingIDs)
 	}
 	return got
-}
-
-func lowered(in []string) []string {
-	if in == nil {
-		return nil
-	}
-	out := make([]string, 0, len(in))
-	for _, v := range in {
-		out = append(out, strings.ToLower(v))
-	}
-	return out
 }
 
 func keep[T any](s, o *T) *T {
