@@ -117,3 +117,52 @@ func CheckNeeded(t testing.TB, kind string, fieldPaths map[string]string) {
 		}
 	}
 }
+
+// Keys describes what a kind reads of Authentik's answers, for the
+// response cases every kind has.
+type Keys struct {
+	// Read are the operation ids whose answers the kind reads.
+	Read []string
+	// Added are keys a newer Authentik may add, with a value.
+	Added map[string]any
+	// Unneeded are required keys the kind does not read.
+	Unneeded []string
+	// Needed is a key the kind compares, NeededPath the spec field it
+	// holds, and NeededRead the reads (a retrieve and a list) of it.
+	Needed     string
+	NeededPath string
+	NeededRead []string
+}
+
+// KeyCases are the cases of an answer with keys added, unneeded keys
+// missing, and a needed key missing, which the resource reports on the
+// spec field and the read at path (the kind's collection below /api/v3).
+func (k Keys) KeyCases(path string) map[string]ResponseCase {
+	return map[string]ResponseCase{
+		"UnknownKey": {
+			Reason:     "Keys a newer Authentik adds are ignored.",
+			Operations: k.Read,
+			Edit: func(o map[string]any) {
+				for key, v := range k.Added {
+					o[key] = v
+				}
+			},
+		},
+		"MissingUnneededKey": {
+			Reason:     "Required keys the provider does not use may be missing.",
+			Operations: k.Read,
+			Edit: func(o map[string]any) {
+				for _, key := range k.Unneeded {
+					delete(o, key)
+				}
+			},
+		},
+		"MissingNeededKey": {
+			Reason:     "A key the provider compares may not be missing.",
+			Operations: k.NeededRead,
+			Edit:       func(o map[string]any) { delete(o, k.Needed) },
+			WantSynced: k.NeededPath + " (" + k.Needed + "): Authentik's answer lacks it\n" +
+				"cannot read Authentik's answer to GET /api/v3" + path,
+		},
+	}
+}

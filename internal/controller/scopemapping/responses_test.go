@@ -13,29 +13,14 @@ var readOps = []string{"propertymappings_provider_scope_create", "propertymappin
 // zz_responses.go).
 func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.ResponseCase{
-		"UnknownKey": {
-			Reason:     "Keys a newer Authentik adds are ignored.",
-			Operations: readOps,
-			Edit:       func(o map[string]any) { o["claims_preview"] = nil },
-		},
-		"MissingUnneededKey": {
-			Reason:     "Required keys the provider does not use may be missing.",
-			Operations: readOps,
-			Edit: func(o map[string]any) {
-				for _, k := range []string{"component", "verbose_name", "verbose_name_plural", "meta_model_name"} {
-					delete(o, k)
-				}
-			},
-		},
-		"MissingNeededKey": {
-			Reason:     "A key the provider compares may not be missing.",
-			Operations: []string{"propertymappings_provider_scope_retrieve", "propertymappings_provider_scope_list"},
-			Edit:       func(o map[string]any) { delete(o, "scope_name") },
-			WantSynced: "spec.forProvider.scopeName (scope_name): Authentik's answer lacks it\n" +
-				"cannot read Authentik's answer to GET /api/v3/propertymappings/provider/scope/",
-		},
-	}
+	cases := mrtest.Keys{
+		Read:       readOps,
+		Added:      map[string]any{"claims_preview": nil},
+		Unneeded:   []string{"component", "verbose_name", "verbose_name_plural", "meta_model_name"},
+		Needed:     "scope_name",
+		NeededPath: "spec.forProvider.scopeName",
+		NeededRead: []string{"propertymappings_provider_scope_retrieve", "propertymappings_provider_scope_list"},
+	}.KeyCases(fixture.Path)
 	fixture.RunResponses(t, cases)
 }
 
