@@ -58,3 +58,6 @@ func (mg *CertificateKeyPair) AdoptsExisting() bool { return mg.Spec.AdoptsExist
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *SAMLProvider) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *LDAPProvider) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }

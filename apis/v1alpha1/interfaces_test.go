@@ -15,6 +15,9 @@ var (
 	_ resource.ModernManaged = &ProxyProvider{}
 	_ resource.ManagedList   = &ProxyProviderList{}
 
+	_ resource.ModernManaged = &LDAPProvider{}
+	_ resource.ManagedList   = &LDAPProviderList{}
+
 	_ resource.ModernManaged = &OAuth2Provider{}
 	_ resource.ManagedList   = &OAuth2ProviderList{}
 

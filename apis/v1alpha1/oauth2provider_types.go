@@ -4,7 +4,6 @@ import (
 	"context"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -282,16 +281,11 @@ type OAuth2ProviderList struct {
 func (mg *OAuth2Provider) ResolveReferences(ctx context.Context, c client.Reader) error {
 	fp := &mg.Spec.ForProvider
 	if fp.SigningKeyRef != nil {
-		rsp, err := reference.NewAPINamespacedResolver(c, mg).Resolve(ctx, reference.NamespacedResolutionRequest{
-			Reference: inNamespace(fp.SigningKeyRef),
-			To:        reference.To{Managed: &CertificateKeyPair{}, List: &CertificateKeyPairList{}},
-			Extract:   reference.ExternalName(),
-			Namespace: mg.GetNamespace(),
-		})
+		id, err := resolveKeyPair(ctx, c, mg, fp.SigningKeyRef, "spec.forProvider.signingKeyRef")
 		if err != nil {
-			return errors.Wrap(err, "spec.forProvider.signingKeyRef")
+			return err
 		}
-		fp.SigningKeyID = ptr.To(rsp.ResolvedValue)
+		fp.SigningKeyID = id
 	}
 	if len(fp.ScopeMappingRefs) == 0 && fp.ScopeMappingSelector == nil {
 		return nil

@@ -27,7 +27,8 @@ type OutpostParameters struct {
 	Name *string `json:"name,omitempty"`
 
 	// Type of the outpost: proxy, ldap, radius or rac. A proxy outpost
-	// serves only proxy providers. Default: proxy.
+	// serves only proxy providers, an ldap outpost only LDAP providers
+	// (providerRefs with kind LDAPProvider). Default: proxy.
 	// +optional
 	// +kubebuilder:validation:Enum=proxy;ldap;radius;rac
 	Type *string `json:"type,omitempty"`

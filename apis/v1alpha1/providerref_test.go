@@ -114,13 +114,13 @@ func TestApplicationProviderReference(t *testing.T) {
 		"UnknownKindRefused": {
 			reason: "A kind nobody registered is refused, naming the field and the kinds there are.",
 			objs:   []client.Object{proxyProviderWithPK("longhorn", "7")},
-			fp:     ApplicationParameters{ProviderRef: providerRef("LDAPProvider", "longhorn")},
-			want:   want{err: unknownKind("spec.forProvider.providerRef", "LDAPProvider")},
+			fp:     ApplicationParameters{ProviderRef: providerRef("RadiusProvider", "longhorn")},
+			want:   want{err: unknownKind("spec.forProvider.providerRef", "RadiusProvider")},
 		},
 		"SelectorOfUnknownKindRefused": {
 			reason: "A selector of an unknown kind is refused, naming the selector.",
-			fp:     ApplicationParameters{ProviderSelector: &ProviderSelector{Kind: "LDAPProvider", Selector: xpv2.Selector{MatchLabels: map[string]string{"app": "longhorn"}}}},
-			want:   want{err: unknownKind("spec.forProvider.providerSelector", "LDAPProvider")},
+			fp:     ApplicationParameters{ProviderSelector: &ProviderSelector{Kind: "RadiusProvider", Selector: xpv2.Selector{MatchLabels: map[string]string{"app": "longhorn"}}}},
+			want:   want{err: unknownKind("spec.forProvider.providerSelector", "RadiusProvider")},
 		},
 		"SelectorFillsReferenceOfItsKind": {
 			reason:  "A selector picks a provider of its kind and records a reference that names the kind.",
@@ -196,8 +196,8 @@ func TestOutpostBindingProviderReference(t *testing.T) {
 		},
 		"UnknownKindRefused": {
 			reason:  "A kind nobody registered is refused, naming the field.",
-			fp:      OutpostBindingParameters{ProviderRef: providerRef("LDAPProvider", "longhorn")},
-			wantErr: unknownKind("spec.forProvider.providerRef", "LDAPProvider"),
+			fp:      OutpostBindingParameters{ProviderRef: providerRef("RadiusProvider", "longhorn")},
+			wantErr: unknownKind("spec.forProvider.providerRef", "RadiusProvider"),
 		},
 	}
 	for name, tc := range cases {
@@ -237,8 +237,8 @@ func TestOutpostProviderReferences(t *testing.T) {
 		},
 		"UnknownKindNamesTheEntry": {
 			reason: "A kind nobody registered is refused, naming the list entry.",
-			fp:     OutpostParameters{ProviderRefs: []ProviderReference{*providerRef("", "longhorn"), *providerRef("LDAPProvider", "grafana")}},
-			want:   want{err: unknownKind("spec.forProvider.providerRefs[1]", "LDAPProvider")},
+			fp:     OutpostParameters{ProviderRefs: []ProviderReference{*providerRef("", "longhorn"), *providerRef("RadiusProvider", "grafana")}},
+			want:   want{err: unknownKind("spec.forProvider.providerRefs[1]", "RadiusProvider")},
 		},
 		"OneProviderTwice": {
 			reason: "Two references to one provider give one pk: providerIds is a set.",
@@ -253,8 +253,8 @@ func TestOutpostProviderReferences(t *testing.T) {
 		},
 		"SelectorOfUnknownKindRefused": {
 			reason: "A selector of an unknown kind is refused, naming the selector.",
-			fp:     OutpostParameters{ProviderSelector: &ProviderSelector{Kind: "LDAPProvider"}},
-			want:   want{err: unknownKind("spec.forProvider.providerSelector", "LDAPProvider")},
+			fp:     OutpostParameters{ProviderSelector: &ProviderSelector{Kind: "RadiusProvider"}},
+			want:   want{err: unknownKind("spec.forProvider.providerSelector", "RadiusProvider")},
 		},
 	}
 	for name, tc := range cases {

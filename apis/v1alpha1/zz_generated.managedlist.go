@@ -65,6 +65,15 @@ func (l *GroupMembershipList) GetItems() []resource.Managed {
 	return items
 }
 
+// GetItems of this LDAPProviderList.
+func (l *LDAPProviderList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
 // GetItems of this OAuth2ProviderList.
 func (l *OAuth2ProviderList) GetItems() []resource.Managed {
 	items := make([]resource.Managed, len(l.Items))

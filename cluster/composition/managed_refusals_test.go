@@ -21,3 +21,13 @@ func TestValidateRefusesBrokenGroupMemberships(t *testing.T) {
 	}
 	checkRefusals(t, "GroupMembership", "groupmemberships-broken.yaml", want)
 }
+
+func TestValidateRefusesBrokenLDAPProviders(t *testing.T) {
+	want := map[string]string{
+		"no-name":             "spec.forProvider.name is required unless managementPolicies only observe",
+		"bad-bind-mode":       `spec.forProvider.bindMode: Unsupported value: "ldap"`,
+		"certificate-by-name": `spec.forProvider.certificateId: Invalid value: "authentik Self-signed Certificate"`,
+		"blank-base-dn":       `spec.forProvider.baseDN: Invalid value: " "`,
+	}
+	checkRefusals(t, "LDAPProvider", "ldapproviders-broken.yaml", want)
+}

@@ -33,6 +33,7 @@ var operations = []string{
 	"providers_proxy_list", "providers_proxy_create", "providers_proxy_retrieve", "providers_proxy_update", "providers_proxy_partial_update",
 	"providers_oauth2_list", "providers_oauth2_create", "providers_oauth2_retrieve", "providers_oauth2_update", "providers_oauth2_partial_update",
 	"providers_saml_list", "providers_saml_create", "providers_saml_retrieve", "providers_saml_update", "providers_saml_partial_update",
+	"providers_ldap_list", "providers_ldap_create", "providers_ldap_retrieve", "providers_ldap_update", "providers_ldap_partial_update",
 	"propertymappings_provider_scope_list", "propertymappings_provider_scope_create", "propertymappings_provider_scope_retrieve", "propertymappings_provider_scope_update", "propertymappings_provider_scope_partial_update",
 	"crypto_certificatekeypairs_list", "crypto_certificatekeypairs_create", "crypto_certificatekeypairs_retrieve", "crypto_certificatekeypairs_update", "crypto_certificatekeypairs_partial_update",
 	"providers_all_list",

@@ -12,6 +12,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/expressionpolicy"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/group"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/groupmembership"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/ldapprovider"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/oauth2provider"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpost"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
@@ -29,6 +30,7 @@ var setups = []func(ctrl.Manager, controller.Options, *authentik.Connector) erro
 	oauth2provider.SetupGated,
 	outpost.SetupGated,
 	outpostbinding.SetupGated,
+	ldapprovider.SetupGated,
 	application.SetupGated,
 	group.SetupGated,
 	expressionpolicy.SetupGated,

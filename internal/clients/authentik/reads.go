@@ -78,6 +78,25 @@ var (
 			return c.ProvidersAPI.ProvidersProxyRetrieve(ctx, pk).Execute()
 		},
 	}
+	LDAPProviders = &Collection[api.LDAPProvider]{
+		Trim: trimLDAPProvider,
+		Path: "providers/ldap",
+		ID:   func(p *api.LDAPProvider) string { return itoa(p.Pk) },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.LDAPProvider, int32, *http.Response, error) {
+			l, resp, err := c.ProvidersAPI.ProvidersLdapList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.LDAPProvider, *http.Response, error) {
+			pk, err := atoi(id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return c.ProvidersAPI.ProvidersLdapRetrieve(ctx, pk).Execute()
+		},
+	}
 	OAuth2Providers = &Collection[api.OAuth2Provider]{
 		Trim: trimOAuth2Provider,
 		Path: "providers/oauth2",

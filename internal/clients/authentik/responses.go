@@ -65,6 +65,7 @@ var identityKeys = map[string][]string{
 	"ProxyProvider":              {"pk", "name"},
 	"OAuth2Provider":             {"pk", "name"},
 	"SAMLProvider":               {"pk", "name"},
+	"LDAPProvider":               {"pk", "name"},
 	"ScopeMapping":               {"pk", "name", "managed"},
 	"CertificateKeyPair":         {"pk", "name"},
 	"Application":                {"pk", "slug", "name"},
@@ -111,6 +112,10 @@ var managedModels = map[string]managedModel{
 		"acs_url", "audience", "issuer", "issuer_override", "sp_binding", "sign_assertion", "sign_response",
 		"default_relay_state", "signing_kp", "property_mappings", "authorization_flow", "invalidation_flow",
 	}},
+	"LDAPProvider": {model: "LDAPProvider", keys: []string{
+		"base_dn", "authorization_flow", "invalidation_flow", "bind_mode", "search_mode", "mfa_support",
+		"certificate", "tls_server_name", "uid_start_number", "gid_start_number",
+	}},
 	"Application": {model: "Application", keys: []string{
 		"provider", "group", "policy_engine_mode", "meta_launch_url",
 		"meta_description", "meta_publisher", "meta_icon", "open_in_new_tab",
@@ -138,6 +143,8 @@ func kindOf(mg resource.Managed) string {
 		return "OAuth2Provider"
 	case *v1alpha1.SAMLProvider:
 		return "SAMLProvider"
+	case *v1alpha1.LDAPProvider:
+		return "LDAPProvider"
 	case *v1alpha1.Application:
 		return "Application"
 	case *v1alpha1.Group:

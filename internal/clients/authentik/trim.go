@@ -47,6 +47,10 @@ func trimSAMLProvider(p *api.SAMLProvider) {
 	}
 }
 
+func trimLDAPProvider(p *api.LDAPProvider) {
+	dropEmpty(&p.AdditionalProperties)
+}
+
 func trimApplication(a *api.Application) {
 	dropEmpty(&a.AdditionalProperties)
 	trimProvider(a.ProviderObj.Get())

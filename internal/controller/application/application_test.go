@@ -328,13 +328,13 @@ func TestReconcile(t *testing.T) {
 		"UnknownProviderKindRefused": {
 			reason: "A providerRef of a kind that is no provider kind is refused before Authentik is asked, naming the field.",
 			cr: application(func(cr *v1alpha1.Application) {
-				cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: "LDAPProvider", Reference: xpv2.Reference{Name: providerKind}}
+				cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: "RadiusProvider", Reference: xpv2.Reference{Name: providerKind}}
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
 				_, _ = env.Reconcile(r, keyOf(cr))
 				_, _ = env.Reconcile(r, keyOf(cr))
 			},
-			messageHas: `spec.forProvider.providerRef.kind: "LDAPProvider" is not a provider kind`,
+			messageHas: `spec.forProvider.providerRef.kind: "RadiusProvider" is not a provider kind`,
 			want: func(setup) outcome {
 				return outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse}
 			},

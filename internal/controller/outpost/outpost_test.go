@@ -76,6 +76,18 @@ func newProvider(t testing.TB, env *mrtest.Env, name string) int32 {
 	return p.Pk
 }
 
+// newLDAPProvider makes an LDAP provider in Authentik.
+func newLDAPProvider(t testing.TB, env *mrtest.Env, name string) int32 {
+	t.Helper()
+	fx := env.Sim.Fixtures().Flows
+	req := api.NewLDAPProviderRequest(name, fx["default-authentication-flow"], fx[authentik.DefaultInvalidationFlow])
+	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersLdapCreate(context.Background()).LDAPProviderRequest(*req).Execute()
+	if err := authentik.Classify(resp, err); err != nil {
+		t.Fatal(err)
+	}
+	return p.Pk
+}
+
 // existingOutpost makes an outpost in Authentik, as if made outside this
 // resource or before a crash, the way Create would.
 func existingOutpost(t testing.TB, env *mrtest.Env, p v1alpha1.OutpostParameters) string {
@@ -140,6 +152,8 @@ func outpostsNamed(t testing.TB, env *mrtest.Env, name string) []api.Outpost {
 // fixture holds the providers a case's outpost may serve.
 type fixture struct {
 	p1, p2, other int32
+	// ldap is an LDAP provider, for an outpost of type ldap.
+	ldap int32
 }
 
 // outcome summarises a resource and Authentik after a test's steps.
@@ -268,13 +282,29 @@ func TestReconcile(t *testing.T) {
 			},
 			want: func(f fixture) outcome { return settled(sorted(f.p1, f.p2), sorted(f.p1, f.p2)) },
 		},
+		"LDAPOutpostServesLDAPProvider": {
+			reason: "An outpost of type ldap takes an LDAPProvider by reference (kind LDAPProvider), and keeps it without drift.",
+			cr: func(fixture) *v1alpha1.Outpost {
+				return outpostCR(func(cr *v1alpha1.Outpost) {
+					cr.Spec.ForProvider.Type = ptr.To(v1alpha1.OutpostTypeLDAP)
+					cr.Spec.ForProvider.ProviderRefs = []v1alpha1.ProviderReference{{Kind: v1alpha1.LDAPProviderKind, Reference: xpv2.Reference{Name: "nas"}}}
+				})
+			},
+			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Outpost, f fixture) {
+				lp := &v1alpha1.LDAPProvider{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "nas"}}
+				meta.SetExternalName(lp, strconv.Itoa(int(f.ldap)))
+				env.Create(lp)
+				env.Settle(r, cr)
+			},
+			want: func(f fixture) outcome { return settled([]int32{f.ldap}, []int32{f.ldap}) },
+		},
 		"UnknownProviderKindRefused": {
 			reason: "A providerRefs entry of a kind that is no provider kind is refused before Authentik is asked, naming the entry.",
 			cr: func(f fixture) *v1alpha1.Outpost {
 				return outpostCR(func(cr *v1alpha1.Outpost) {
 					cr.Spec.ForProvider.ProviderRefs = []v1alpha1.ProviderReference{
 						{Reference: xpv2.Reference{Name: "longhorn"}},
-						{Kind: "LDAPProvider", Reference: xpv2.Reference{Name: "grafana"}},
+						{Kind: "RadiusProvider", Reference: xpv2.Reference{Name: "grafana"}},
 					}
 				})
 			},
@@ -285,7 +315,7 @@ func TestReconcile(t *testing.T) {
 				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
-			messageHas: `spec.forProvider.providerRefs[1].kind: "LDAPProvider" is not a provider kind`,
+			messageHas: `spec.forProvider.providerRefs[1].kind: "RadiusProvider" is not a provider kind`,
 			want:       func(fixture) outcome { return outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse} },
 		},
 		"DeleteRemovesOutpost": {
@@ -388,7 +418,7 @@ func TestReconcile(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			env := mrtest.New(t)
-			f := fixture{p1: newProvider(t, env, "longhorn"), p2: newProvider(t, env, "grafana"), other: newProvider(t, env, "other")}
+			f := fixture{p1: newProvider(t, env, "longhorn"), p2: newProvider(t, env, "grafana"), other: newProvider(t, env, "other"), ldap: newLDAPProvider(t, env, "nas")}
 			cr := tc.cr(f)
 			env.Create(cr)
 			r := env.Reconciler(Kind, reconcilerOptions(env)...)

@@ -371,14 +371,14 @@ func TestReconcile(t *testing.T) {
 				meta.SetExternalName(pp, strconv.Itoa(int(f.mine)))
 				env.Create(pp)
 				return binding("longhorn", func(cr *v1alpha1.OutpostBinding) {
-					cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: "LDAPProvider", Reference: xpv2.Reference{Name: "longhorn"}}
+					cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: "RadiusProvider", Reference: xpv2.Reference{Name: "longhorn"}}
 				})
 			},
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OutpostBinding, f *fixture) {
 				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
-			messageHas: `spec.forProvider.providerRef.kind: "LDAPProvider" is not a provider kind`,
+			messageHas: `spec.forProvider.providerRef.kind: "RadiusProvider" is not a provider kind`,
 			want: func(f *fixture) outcome {
 				return outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse}
 			},

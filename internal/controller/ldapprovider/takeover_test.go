@@ -1,0 +1,59 @@
+package ldapprovider
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	api "goauthentik.io/api/v3"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
+)
+
+var fixture = mrtest.Fixture{
+	Kind:    Kind,
+	Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+	Resource: func(adopt bool) resource.Managed {
+		return ldapProvider(func(cr *v1alpha1.LDAPProvider) { cr.Spec.AdoptExisting = adopt })
+	},
+	Path:     "/providers/ldap/",
+	CreateOp: "providers_ldap_create",
+	Existing: func(t *testing.T, e *mrtest.Env) string { return authentikProvider(t, e, providerName, "DC=theirs") },
+	Count:    func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
+}
+
+func TestNoTakeover(t *testing.T) {
+	t.Parallel()
+	fixture.RunTakeover(t)
+}
+
+// TestOtherTypeIsRefused: a proxy provider with the spec's name is never
+// managed, with consent or without: the resource names it as the obstacle
+// and Authentik accepts no write. (The LDAP list does not show it, so the
+// create is sent and refused on the name, which provider names of every
+// type share.)
+func TestOtherTypeIsRefused(t *testing.T) {
+	t.Parallel()
+	mrtest.RunOtherType(t, mrtest.OtherType{
+		Kind:    Kind,
+		Options: fixture.Options,
+		Other: func(t *testing.T, e *mrtest.Env) (string, string) {
+			flows := e.Sim.Fixtures().Flows
+			req := api.NewProxyProviderRequest(providerName, flows[authentik.DefaultAuthorizationFlow], flows[authentik.DefaultInvalidationFlow], "https://nas.example.com")
+			req.SetMode(api.PROXYMODE_FORWARD_SINGLE)
+			p, resp, err := e.Authentik.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(*req).Execute()
+			if err := authentik.Classify(resp, err); err != nil {
+				t.Fatal(err)
+			}
+			pk := strconv.Itoa(int(p.Pk))
+			return "/providers/proxy/" + pk + "/", `Proxy Provider "` + providerName + `" (` + pk + `) ` + errOtherType
+		},
+		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed { return fixture.Resource(adopt) },
+		Count:    func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
+	})
+}
