@@ -10,8 +10,8 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -30,24 +30,17 @@ const (
 )
 
 func application(mods ...func(*v1alpha1.Application)) *v1alpha1.Application {
-	cr := &v1alpha1.Application{
+	return mrtest.Build(&v1alpha1.Application{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: appSlug, UID: "6d1f2c3a-0000-4000-8000-000000000002"},
 		Spec: v1alpha1.ApplicationSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.ApplicationParameters{
 				Name:          ptr.To(appName),
 				ProviderRef:   &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: providerKind}},
 				MetaLaunchURL: ptr.To(launchURL),
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 // proxyProvider makes a proxy provider in Authentik and a ProxyProvider
@@ -75,11 +68,7 @@ func authentikProvider(t *testing.T, env *mrtest.Env, name string) int32 {
 	}
 	req := api.NewProxyProviderRequest(name+"-proxy", authz, inval, "https://"+name+".k8s.example.com")
 	req.SetMode(api.PROXYMODE_FORWARD_SINGLE)
-	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return p.Pk
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(*req).Execute())(t).Pk
 }
 
 func existingApplication(t *testing.T, env *mrtest.Env, slug string, provider *int32) *api.Application {
@@ -89,20 +78,11 @@ func existingApplication(t *testing.T, env *mrtest.Env, slug string, provider *i
 		req.SetProvider(*provider)
 	}
 	req.SetMetaDescription("made by hand")
-	a, resp, err := env.Authentik.API.CoreAPI.CoreApplicationsCreate(context.Background()).ApplicationRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return mrtest.Must(env.Authentik.API.CoreAPI.CoreApplicationsCreate(context.Background()).ApplicationRequest(*req).Execute())(t)
 }
 
 func retrieve(env *mrtest.Env, slug string) (*api.Application, error) {
-	a, resp, err := env.Authentik.API.CoreAPI.CoreApplicationsRetrieve(context.Background(), slug).Execute()
-	return a, authentik.Classify(resp, err)
-}
-
-func keyOf(cr *v1alpha1.Application) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+	return mrtest.Response(env.Authentik.API.CoreAPI.CoreApplicationsRetrieve(context.Background(), slug).Execute())
 }
 
 // outcome summarises a resource and Authentik after a test's steps.
@@ -118,14 +98,8 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.Application, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o := outcome{Ready: s.Ready, Synced: s.Synced, SyncedMessage: s.SyncedMessage}
 	slug := meta.GetExternalName(cr)
 	if slug == "" {
 		slug = ptr.Deref(cr.Spec.ForProvider.Slug, cr.Name)
@@ -291,7 +265,7 @@ func TestReconcile(t *testing.T) {
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
 				for range 3 {
-					_, _ = env.Reconcile(r, keyOf(cr))
+					_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				}
 			},
 			messageHas: "spec.forProvider.slug (slug): The slug 'authorize' is reserved and cannot be used for applications.",
@@ -305,7 +279,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, s setup) {
 				existingApplication(t, env, "other", &s.provider)
 				for range 3 {
-					_, _ = env.Reconcile(r, keyOf(cr))
+					_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				}
 			},
 			messageHas: "spec.forProvider.providerRef (provider): Application with this provider already exists.",
@@ -331,8 +305,8 @@ func TestReconcile(t *testing.T) {
 				cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Kind: "RadiusProvider", Reference: xpv2.Reference{Name: providerKind}}
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
-				_, _ = env.Reconcile(r, keyOf(cr))
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: `spec.forProvider.providerRef.kind: "RadiusProvider" is not a provider kind`,
 			want: func(setup) outcome {
@@ -380,8 +354,8 @@ func TestReconcile(t *testing.T) {
 				cr.Spec.ForProvider.ProviderRef = &v1alpha1.ProviderReference{Reference: xpv2.Reference{Name: "missing"}}
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Application, _ setup) {
-				_, _ = env.Reconcile(r, keyOf(cr))
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "spec.forProvider.providerRef: cannot get referenced resource",
 			want: func(setup) outcome {

@@ -8,6 +8,7 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -189,7 +190,7 @@ func TestRequiredGroups(t *testing.T) {
 			} else if !authentik.IsNotFound(err) {
 				t.Fatal(err)
 			}
-			if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
+			if err := env.Kube.Get(context.Background(), client.ObjectKeyFromObject(cr), cr); err == nil {
 				got.Ready = cr.GetCondition(xpv2.TypeReady).Status
 				got.Synced = cr.GetCondition(xpv2.TypeSynced).Status
 				got.ReadyMessage = cr.GetCondition(xpv2.TypeReady).Message

@@ -9,6 +9,7 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -100,7 +101,7 @@ func TestTakeOverByProvider(t *testing.T) {
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
 			if tc.owner == "other" {
 				for range 3 {
-					_, _ = env.Reconcile(r, keyOf(cr))
+					_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				}
 				env.Get(cr)
 			} else {

@@ -95,52 +95,32 @@ func tlsSecret(p pemPair) *corev1.Secret {
 }
 
 func keyPair(mods ...func(*v1alpha1.CertificateKeyPair)) *v1alpha1.CertificateKeyPair {
-	cr := &v1alpha1.CertificateKeyPair{
+	return mrtest.Build(&v1alpha1.CertificateKeyPair{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "grafana-signing", UID: "6d1f2c3a-0000-4000-8000-0000000000c1"},
 		Spec: v1alpha1.CertificateKeyPairSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.CertificateKeyPairParameters{
 				Name:         ptr.To(pairName),
 				TLSSecretRef: &xpv2.LocalSecretReference{Name: secretName},
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 func authentikPair(t *testing.T, env *mrtest.Env, name string, p pemPair) string {
 	t.Helper()
 	req := api.NewCertificateKeyPairRequest(name, p.cert)
 	req.SetKeyData(p.key)
-	k, resp, err := env.Authentik.API.CryptoAPI.CryptoCertificatekeypairsCreate(context.Background()).CertificateKeyPairRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return k.Pk
+	return mrtest.Must(env.Authentik.API.CryptoAPI.CryptoCertificatekeypairsCreate(context.Background()).CertificateKeyPairRequest(*req).Execute())(t).Pk
 }
 
 func pairsNamed(t *testing.T, env *mrtest.Env, name string) []api.CertificateKeyPair {
 	t.Helper()
-	l, resp, err := env.Authentik.API.CryptoAPI.CryptoCertificatekeypairsList(context.Background()).Name(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.CryptoAPI.CryptoCertificatekeypairsList(context.Background()).Name(name).Execute())(t).Results
 }
 
 func retrieve(env *mrtest.Env, id string) (*api.CertificateKeyPair, error) {
-	k, resp, err := env.Authentik.API.CryptoAPI.CryptoCertificatekeypairsRetrieve(context.Background(), id).Execute()
-	return k, authentik.Classify(resp, err)
-}
-
-func keyOf(o metav1.Object) types.NamespacedName {
-	return types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}
+	return mrtest.Response(env.Authentik.API.CryptoAPI.CryptoCertificatekeypairsRetrieve(context.Background(), id).Execute())
 }
 
 // outcome summarises a resource and Authentik after a test's steps.
@@ -157,15 +137,8 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.CertificateKeyPair, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		o.ExternalName = meta.GetExternalName(cr) != ""
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o := outcome{Ready: s.Ready, Synced: s.Synced, SyncedMessage: s.SyncedMessage, ExternalName: s.ExternalName != ""}
 	ks := pairsNamed(t, env, pairName)
 	o.Pairs = len(ks)
 	if len(ks) == 1 {
@@ -258,7 +231,7 @@ func TestReconcile(t *testing.T) {
 		Reason: "A Secret that does not exist is reported on spec.forProvider.tlsSecretRef and nothing is made.",
 		CR:     keyPair(),
 		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.CertificateKeyPair) {
-			_, _ = env.Reconcile(r, keyOf(cr))
+			_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 		},
 		MessageHas: errGetSecret,
 		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -273,7 +246,7 @@ func TestReconcile(t *testing.T) {
 			return s
 		}()},
 		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.CertificateKeyPair) {
-			_, _ = env.Reconcile(r, keyOf(cr))
+			_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 		},
 		MessageHas: "spec.forProvider.tlsSecretRef",
 		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},

@@ -9,7 +9,6 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -31,50 +30,30 @@ const (
 )
 
 func policy(mods ...func(*v1alpha1.ExpressionPolicy)) *v1alpha1.ExpressionPolicy {
-	cr := &v1alpha1.ExpressionPolicy{
+	return mrtest.Build(&v1alpha1.ExpressionPolicy{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn-users-only", UID: "6d1f2c3a-0000-4000-8000-000000000009"},
 		Spec: v1alpha1.ExpressionPolicySpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.ExpressionPolicyParameters{
 				Name:       ptr.To(policyName),
 				Expression: ptr.To(expression),
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 func authentikPolicy(t *testing.T, env *mrtest.Env, req api.ExpressionPolicyRequest) string {
 	t.Helper()
-	p, resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionCreate(context.Background()).ExpressionPolicyRequest(req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return p.Pk
+	return mrtest.Must(env.Authentik.API.PoliciesAPI.PoliciesExpressionCreate(context.Background()).ExpressionPolicyRequest(req).Execute())(t).Pk
 }
 
 func policiesNamed(t *testing.T, env *mrtest.Env, name string) []api.ExpressionPolicy {
 	t.Helper()
-	l, resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionList(context.Background()).Name(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.PoliciesAPI.PoliciesExpressionList(context.Background()).Name(name).Execute())(t).Results
 }
 
 func retrieve(env *mrtest.Env, id string) (*api.ExpressionPolicy, error) {
-	p, resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionRetrieve(context.Background(), id).Execute()
-	return p, authentik.Classify(resp, err)
-}
-
-func keyOf(cr *v1alpha1.ExpressionPolicy) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+	return mrtest.Response(env.Authentik.API.PoliciesAPI.PoliciesExpressionRetrieve(context.Background(), id).Execute())
 }
 
 // codeMarker is in every expression of these tests and in nothing else
@@ -95,15 +74,8 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.ExpressionPolicy, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		o.ExternalName = meta.GetExternalName(cr) != ""
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o := outcome{Ready: s.Ready, Synced: s.Synced, SyncedMessage: s.SyncedMessage, ExternalName: s.ExternalName != ""}
 	ps := policiesNamed(t, env, policyName)
 	o.Policies = len(ps)
 	if len(ps) == 1 {

@@ -10,8 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -29,24 +29,17 @@ const (
 )
 
 func group(mods ...func(*v1alpha1.Group)) *v1alpha1.Group {
-	cr := &v1alpha1.Group{
+	return mrtest.Build(&v1alpha1.Group{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn-users", UID: "6d1f2c3a-0000-4000-8000-000000000003"},
 		Spec: v1alpha1.GroupSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.GroupParameters{
 				Name:       ptr.To(groupName),
 				ParentRefs: []xpv2.Reference{{Name: parentName}},
 				Attributes: &runtime.RawExtension{Raw: []byte(attrsJSON)},
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 // parentGroup makes a group in Authentik and a Group resource for it, as if
@@ -62,11 +55,7 @@ func parentGroup(t *testing.T, env *mrtest.Env) string {
 
 func authentikGroup(t *testing.T, env *mrtest.Env, req api.GroupRequest) string {
 	t.Helper()
-	g, resp, err := env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return g.Pk
+	return mrtest.Must(env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(req).Execute())(t).Pk
 }
 
 // existingGroup makes a group in Authentik the way the spec would, as if
@@ -82,20 +71,11 @@ func existingGroup(t *testing.T, env *mrtest.Env, p v1alpha1.GroupParameters) st
 
 func groupsNamed(t *testing.T, env *mrtest.Env, name string) []api.Group {
 	t.Helper()
-	l, resp, err := env.Authentik.API.CoreAPI.CoreGroupsList(context.Background()).Name(name).IncludeUsers(false).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.CoreAPI.CoreGroupsList(context.Background()).Name(name).IncludeUsers(false).Execute())(t).Results
 }
 
 func retrieve(env *mrtest.Env, id string) (*api.Group, error) {
-	g, resp, err := env.Authentik.API.CoreAPI.CoreGroupsRetrieve(context.Background(), id).IncludeUsers(false).Execute()
-	return g, authentik.Classify(resp, err)
-}
-
-func keyOf(cr *v1alpha1.Group) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+	return mrtest.Response(env.Authentik.API.CoreAPI.CoreGroupsRetrieve(context.Background(), id).IncludeUsers(false).Execute())
 }
 
 // outcome summarises a resource and Authentik after a test's steps.
@@ -112,15 +92,8 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.Group, parent, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		o.ExternalName = meta.GetExternalName(cr) != ""
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o := outcome{Ready: s.Ready, Synced: s.Synced, SyncedMessage: s.SyncedMessage, ExternalName: s.ExternalName != ""}
 	gs := groupsNamed(t, env, groupName)
 	o.Groups = len(gs)
 	if len(gs) == 1 {
@@ -227,7 +200,7 @@ func TestReconcile(t *testing.T) {
 			cr.Spec.ForProvider.ParentRefs = []xpv2.Reference{{Name: "missing"}}
 		}),
 		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.Group) {
-			_, _ = env.Reconcile(r, keyOf(cr))
+			_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 		},
 		MessageHas: "spec.forProvider.parentRefs: cannot get referenced resource",
 		Want:       outcome{Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},

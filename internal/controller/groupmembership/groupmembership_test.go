@@ -12,8 +12,8 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -85,27 +85,16 @@ func members(t *testing.T, env *mrtest.Env, group string) []string {
 }
 
 func membership(w world, mods ...func(*v1alpha1.GroupMembership)) *v1alpha1.GroupMembership {
-	cr := &v1alpha1.GroupMembership{
+	return mrtest.Build(&v1alpha1.GroupMembership{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "alice-platform", UID: "6d1f2c3a-0000-4000-8000-000000000027"},
 		Spec: v1alpha1.GroupMembershipSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
-			ForProvider: v1alpha1.GroupMembershipParameters{Group: ptr.To(w.group), User: ptr.To(w.alice)},
+			ManagedResourceSpec: mrtest.Spec(),
+			ForProvider:         v1alpha1.GroupMembershipParameters{Group: ptr.To(w.group), User: ptr.To(w.alice)},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 func itoa(pk int32) string { return strconv.Itoa(int(pk)) }
-
-func keyOf(cr *v1alpha1.GroupMembership) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
-}
 
 // outcome summarises a resource and Authentik after a test's steps.
 type outcome struct {
@@ -120,17 +109,12 @@ type outcome struct {
 func observe(t *testing.T, env *mrtest.Env, w world, cr *v1alpha1.GroupMembership, messageHas string) outcome {
 	t.Helper()
 	o := outcome{Members: members(t, env, w.group)}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-		names := map[string]string{pair{w.group, w.alice}.String(): "alice", pair{w.group, w.carol}.String(): "carol"}
-		o.ExternalName = names[meta.GetExternalName(cr)]
-		if o.ExternalName == "" {
-			o.ExternalName = meta.GetExternalName(cr)
-		}
+	s := env.Status(cr, messageHas)
+	o.Ready, o.Synced, o.SyncedMessage = s.Ready, s.Synced, s.SyncedMessage
+	names := map[string]string{pair{w.group, w.alice}.String(): "alice", pair{w.group, w.carol}.String(): "carol"}
+	o.ExternalName = names[s.ExternalName]
+	if o.ExternalName == "" {
+		o.ExternalName = s.ExternalName
 	}
 	return o
 }
@@ -196,7 +180,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, w world, r *managed.Reconciler, cr *v1alpha1.GroupMembership) {
 				add(t, env, w.group, w.alice)
 				for range 3 {
-					_, _ = env.Reconcile(r, keyOf(cr))
+					_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				}
 			},
 			messageHas: mrtest.RefusedTakeover,
@@ -242,7 +226,7 @@ func TestReconcile(t *testing.T) {
 				return membership(w, func(cr *v1alpha1.GroupMembership) { cr.Spec.ForProvider.User = ptr.To(int32(999)) })
 			},
 			steps: func(t *testing.T, env *mrtest.Env, _ world, r *managed.Reconciler, cr *v1alpha1.GroupMembership) {
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: errAdd,
 			want:       outcome{Members: []string{"bob"}, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -40,14 +41,10 @@ const (
 )
 
 func oauth2Provider(mods ...func(*v1alpha1.OAuth2Provider)) *v1alpha1.OAuth2Provider {
-	cr := &v1alpha1.OAuth2Provider{
+	return mrtest.Build(&v1alpha1.OAuth2Provider{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "grafana", UID: "6d1f2c3a-0000-4000-8000-000000000016"},
 		Spec: v1alpha1.OAuth2ProviderSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference:          &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:               xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-				WriteConnectionSecretToReference: &xpv2.LocalSecretReference{Name: connectionName},
-			},
+			ManagedResourceSpec: mrtest.SpecWritingTo(connectionName),
 			ForProvider: v1alpha1.OAuth2ProviderParameters{
 				Name:          ptr.To(providerName),
 				ClientType:    ptr.To(v1alpha1.ClientTypeConfidential),
@@ -56,11 +53,7 @@ func oauth2Provider(mods ...func(*v1alpha1.OAuth2Provider)) *v1alpha1.OAuth2Prov
 				SigningKey:    ptr.To(signingKeyName),
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 // withSourceSecret reads the client secret from the Secret sourceSecret.
@@ -98,30 +91,17 @@ func existingProvider(t *testing.T, env *mrtest.Env, cr *v1alpha1.OAuth2Provider
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2Create(context.Background()).OAuth2ProviderRequest(createRequest(cr.Spec.ForProvider, w)).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return got.Pk
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersOauth2Create(context.Background()).OAuth2ProviderRequest(createRequest(cr.Spec.ForProvider, w)).Execute())(t).Pk
 }
 
 func providersNamed(t *testing.T, env *mrtest.Env, name string) []api.OAuth2Provider {
 	t.Helper()
-	l, resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2List(context.Background()).Name(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersOauth2List(context.Background()).Name(name).Execute())(t).Results
 }
 
 func retrieve(t *testing.T, env *mrtest.Env, pk int32) (*api.OAuth2Provider, error) {
 	t.Helper()
-	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersOauth2Retrieve(context.Background(), pk).Execute()
-	return p, authentik.Classify(resp, err)
-}
-
-func keyOf(cr *v1alpha1.OAuth2Provider) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+	return mrtest.Response(env.Authentik.API.ProvidersAPI.ProvidersOauth2Retrieve(context.Background(), pk).Execute())
 }
 
 // connection reads the resource's connection Secret; nil when there is none.
@@ -351,7 +331,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
 				env.Settle(r, cr)
 				writeSourceSecret(t, env, "rotated-secret-value")
-				if _, err := env.Reconcile(r, keyOf(cr)); err != nil {
+				if _, err := env.Reconcile(r, client.ObjectKeyFromObject(cr)); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -362,7 +342,7 @@ func TestReconcile(t *testing.T) {
 			reason: "A source Secret that does not exist is named in Synced, and nothing is created.",
 			cr:     oauth2Provider(withSourceSecret),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "cannot get the Secret named by spec.forProvider.clientSecretSecretRef (" + sourceSecret + ")",
 			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -373,7 +353,7 @@ func TestReconcile(t *testing.T) {
 				cr.Spec.ForProvider.RedirectURIs = []v1alpha1.RedirectURI{{MatchingMode: v1alpha1.MatchingModeRegex, URL: "https://(grafana"}}
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "spec.forProvider.redirectUris (redirect_uris): Invalid Regex Pattern: https://(grafana",
 			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -387,7 +367,7 @@ func TestReconcile(t *testing.T) {
 				other := cr.DeepCopy()
 				other.Spec.ForProvider.Name = ptr.To("someone-else")
 				existingProvider(t, env, other)
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "spec.forProvider.clientId (client_id): OAuth2/OpenID Provider with this Client ID already exists.",
 			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -398,7 +378,7 @@ func TestReconcile(t *testing.T) {
 				cr.Spec.ForProvider.ScopeMappings = []string{scopeOpenID, "groups"}
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: `spec.forProvider.scopeMappings: no scope mapping has the managed key or name "groups"`,
 			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -409,7 +389,7 @@ func TestReconcile(t *testing.T) {
 				cr.Spec.ForProvider.SigningKey = ptr.To("grafana-signing")
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.OAuth2Provider) {
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: `spec.forProvider.signingKey: no certificate key pair is named "grafana-signing"`,
 			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -446,7 +426,7 @@ func TestReconcile(t *testing.T) {
 				foreign := cr.DeepCopy()
 				foreign.Spec.ForProvider.RedirectURIs = []v1alpha1.RedirectURI{{URL: "https://someone-else.example.com/cb"}}
 				existingProvider(t, env, foreign)
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "differs from this resource",
 			want: outcome{Providers: 1, RedirectURIs: "strict https://someone-else.example.com/cb", ScopeMappings: "scope-email,scope-openid,scope-profile", SigningKey: true,
@@ -474,7 +454,7 @@ func TestReconcile(t *testing.T) {
 			want := tc.want
 			want.SyncedMessage = tc.messageHas
 			var got outcome
-			if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
+			if err := env.Kube.Get(context.Background(), client.ObjectKeyFromObject(cr), cr); err == nil {
 				got = observe(t, env, cr, tc.messageHas, tc.secrets...)
 			} else {
 				got.Providers = len(providersNamed(t, env, providerName))

@@ -11,6 +11,7 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -169,7 +170,7 @@ func TestScopeMappingRefs(t *testing.T) {
 				if err := env.Kube.Update(context.Background(), cr); err != nil {
 					t.Fatal(err)
 				}
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				return nil
 			},
 			messageHas: "spec.forProvider.scopeMappingRefs",
@@ -226,7 +227,7 @@ func TestWaitsForScopeMapping(t *testing.T) {
 	env.Create(pending)
 	r := mrbehavior.WaitsForDependencies(env.Kube, Kind.Object, Kind.Dependencies, env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), time.Minute)
 
-	res, err := env.Reconcile(r, keyOf(cr))
+	res, err := env.Reconcile(r, client.ObjectKeyFromObject(cr))
 	if err != nil || res.RequeueAfter != time.Minute || env.Changes(cr) != 0 || len(providersNamed(t, env, providerName)) != 0 {
 		t.Errorf("while the mapping has no UUID: result %+v, error %v, %d writes; want a wait of a poll, no write and no provider", res, err, env.Changes(cr))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -64,7 +65,7 @@ func TestNoSecretInLogsOrStatus(t *testing.T) {
 				// A refused update: the secret differs, and Authentik's
 				// answer is an error the resource reports.
 				env.Sim.SetFault("providers_oauth2_partial_update", authentiksim.Fault{Status: 400, Times: 1})
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				env.Settle(r, cr)
 				return []string{first, rotated}
 			},

@@ -29,26 +29,19 @@ import (
 const outpostName = "apps"
 
 func outpostCR(mods ...func(*v1alpha1.Outpost)) *v1alpha1.Outpost {
-	cr := &v1alpha1.Outpost{
+	return mrtest.Build(&v1alpha1.Outpost{
 		// The usage tracker names each resource's ProviderConfigUsage by
 		// its UID, which the fake API server does not assign.
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: outpostName, UID: types.UID("uid-" + outpostName)},
 		Spec: v1alpha1.OutpostSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.OutpostParameters{
 				Name:   ptr.To(outpostName),
 				Type:   ptr.To(v1alpha1.OutpostTypeProxy),
 				Config: &runtime.RawExtension{Raw: []byte(`{"log_level": "debug"}`)},
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 func withProviders(pks ...int32) func(*v1alpha1.Outpost) {
@@ -69,11 +62,7 @@ func newProvider(t testing.TB, env *mrtest.Env, name string) int32 {
 	}
 	req := api.NewProxyProviderRequest(name, authz, inval, "https://"+name+".example.com")
 	req.Mode = ptr.To(api.PROXYMODE_FORWARD_SINGLE)
-	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return p.Pk
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(*req).Execute())(t).Pk
 }
 
 // newLDAPProvider makes an LDAP provider in Authentik.
@@ -101,17 +90,12 @@ func existingOutpost(t testing.TB, env *mrtest.Env, p v1alpha1.OutpostParameters
 		t.Fatal(err)
 	}
 	req := api.NewOutpostRequest(*p.Name, api.OutpostTypeEnum(ptr.Deref(p.Type, v1alpha1.OutpostTypeProxy)), p.ProviderIDs, mergedConfig(defaults.Config, cfg))
-	o, resp, err := env.Authentik.API.OutpostsAPI.OutpostsInstancesCreate(context.Background()).OutpostRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return o.Pk
+	return mrtest.Must(env.Authentik.API.OutpostsAPI.OutpostsInstancesCreate(context.Background()).OutpostRequest(*req).Execute())(t).Pk
 }
 
 func retrieve(t testing.TB, env *mrtest.Env, id string) (*api.Outpost, error) {
 	t.Helper()
-	o, resp, err := env.Authentik.API.OutpostsAPI.OutpostsInstancesRetrieve(context.Background(), id).Execute()
-	return o, authentik.Classify(resp, err)
+	return mrtest.Response(env.Authentik.API.OutpostsAPI.OutpostsInstancesRetrieve(context.Background(), id).Execute())
 }
 
 // providersOf lists the providers the outpost serves.
@@ -142,11 +126,7 @@ func patch(t testing.TB, env *mrtest.Env, id string, req api.PatchedOutpostReque
 // outpostsNamed lists the outposts in Authentik with the given name.
 func outpostsNamed(t testing.TB, env *mrtest.Env, name string) []api.Outpost {
 	t.Helper()
-	l, resp, err := env.Authentik.API.OutpostsAPI.OutpostsInstancesList(context.Background()).NameIexact(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.OutpostsAPI.OutpostsInstancesList(context.Background()).NameIexact(name).Execute())(t).Results
 }
 
 // fixture holds the providers a case's outpost may serve.

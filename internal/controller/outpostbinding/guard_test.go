@@ -35,21 +35,13 @@ func newApplication(t testing.TB, env *mrtest.Env, slug string, pk int32) string
 	t.Helper()
 	req := api.NewApplicationRequest(slug, slug)
 	req.SetProvider(pk)
-	a, resp, err := env.Authentik.API.CoreAPI.CoreApplicationsCreate(context.Background()).ApplicationRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return a.Pk
+	return mrtest.Must(env.Authentik.API.CoreAPI.CoreApplicationsCreate(context.Background()).ApplicationRequest(*req).Execute())(t).Pk
 }
 
 // newGroup makes a group and returns its UUID.
 func newGroup(t testing.TB, env *mrtest.Env, name string) string {
 	t.Helper()
-	g, resp, err := env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(*api.NewGroupRequest(name)).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return g.Pk
+	return mrtest.Must(env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(*api.NewGroupRequest(name)).Execute())(t).Pk
 }
 
 // bindGroup binds the group to the application, as a PolicyBinding does.

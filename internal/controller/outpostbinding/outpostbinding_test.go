@@ -29,21 +29,14 @@ import (
 )
 
 func binding(name string, mods ...func(*v1alpha1.OutpostBinding)) *v1alpha1.OutpostBinding {
-	cr := &v1alpha1.OutpostBinding{
+	return mrtest.Build(&v1alpha1.OutpostBinding{
 		// The usage tracker names each resource's ProviderConfigUsage by
 		// its UID, which the fake API server does not assign.
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: name, UID: types.UID("uid-" + name)},
 		Spec: v1alpha1.OutpostBindingSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 func withProvider(pk int32) func(*v1alpha1.OutpostBinding) {
@@ -64,22 +57,14 @@ func newProvider(t testing.TB, env *mrtest.Env, name string) int32 {
 	}
 	req := api.NewProxyProviderRequest(name, authz, inval, "https://"+name+".example.com")
 	req.Mode = ptr.To(api.PROXYMODE_FORWARD_SINGLE)
-	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return p.Pk
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(*req).Execute())(t).Pk
 }
 
 // newOutpost makes a proxy outpost in Authentik and returns its UUID.
 func newOutpost(t testing.TB, env *mrtest.Env, name string, providers ...int32) string {
 	t.Helper()
 	req := api.NewOutpostRequest(name, api.OUTPOSTTYPEENUM_PROXY, providers, map[string]any{"log_level": "info"})
-	o, resp, err := env.Authentik.API.OutpostsAPI.OutpostsInstancesCreate(context.Background()).OutpostRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return o.Pk
+	return mrtest.Must(env.Authentik.API.OutpostsAPI.OutpostsInstancesCreate(context.Background()).OutpostRequest(*req).Execute())(t).Pk
 }
 
 // providersOf lists the providers the outpost serves.

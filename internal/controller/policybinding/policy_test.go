@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -28,11 +29,7 @@ const policyName = "longhorn-users-only"
 func authentikPolicy(t *testing.T, env *mrtest.Env, name string) string {
 	t.Helper()
 	req := api.NewExpressionPolicyRequest(name, `return ak_is_group_member(request.user, name="`+groupName+`")`)
-	p, resp, err := env.Authentik.API.PoliciesAPI.PoliciesExpressionCreate(context.Background()).ExpressionPolicyRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return p.Pk
+	return mrtest.Must(env.Authentik.API.PoliciesAPI.PoliciesExpressionCreate(context.Background()).ExpressionPolicyRequest(*req).Execute())(t).Pk
 }
 
 func deletePolicy(t *testing.T, env *mrtest.Env, id string) {
@@ -56,11 +53,7 @@ func existingPolicyBinding(t *testing.T, env *mrtest.Env, target, policy string,
 	t.Helper()
 	req := api.NewPolicyBindingRequest(target, order)
 	req.SetPolicy(policy)
-	b, resp, err := env.Authentik.API.PoliciesAPI.PoliciesBindingsCreate(context.Background()).PolicyBindingRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return b.Pk
+	return mrtest.Must(env.Authentik.API.PoliciesAPI.PoliciesBindingsCreate(context.Background()).PolicyBindingRequest(*req).Execute())(t).Pk
 }
 
 // TestReconcilePolicy: a PolicyBinding of a policy behaves as one of a
@@ -376,7 +369,7 @@ func TestWaitsForPolicy(t *testing.T) {
 	env.Create(pending)
 	r := mrbehavior.WaitsForDependencies(env.Kube, Kind.Object, Kind.Dependencies, env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), time.Minute)
 
-	res, err := env.Reconcile(r, keyOf(cr))
+	res, err := env.Reconcile(r, client.ObjectKeyFromObject(cr))
 	if err != nil || res.RequeueAfter != time.Minute || env.Changes(cr) != 0 {
 		t.Errorf("while the policy has no UUID: result %+v, error %v, %d writes; want a wait of a poll and no write", res, err, env.Changes(cr))
 	}

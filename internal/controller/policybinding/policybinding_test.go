@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -31,24 +32,17 @@ const (
 )
 
 func binding(mods ...func(*v1alpha1.PolicyBinding)) *v1alpha1.PolicyBinding {
-	cr := &v1alpha1.PolicyBinding{
+	return mrtest.Build(&v1alpha1.PolicyBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn-users", UID: "6d1f2c3a-0000-4000-8000-000000000004"},
 		Spec: v1alpha1.PolicyBindingSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.PolicyBindingParameters{
 				ApplicationRef: &xpv2.Reference{Name: appSlug},
 				GroupRef:       &xpv2.Reference{Name: groupName},
 				Order:          ptr.To(int32(10)),
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 // fixture is what every test starts with: an application, a group and an
@@ -89,11 +83,7 @@ func newFixture(t *testing.T, env *mrtest.Env) fixture {
 
 func authentikGroup(t *testing.T, env *mrtest.Env, name string) string {
 	t.Helper()
-	g, resp, err := env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(*api.NewGroupRequest(name)).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return g.Pk
+	return mrtest.Must(env.Authentik.API.CoreAPI.CoreGroupsCreate(context.Background()).GroupRequest(*api.NewGroupRequest(name)).Execute())(t).Pk
 }
 
 func deleteGroup(t *testing.T, env *mrtest.Env, id string) {
@@ -109,29 +99,16 @@ func existingBinding(t *testing.T, env *mrtest.Env, target, group string, order 
 	t.Helper()
 	req := api.NewPolicyBindingRequest(target, order)
 	req.SetGroup(group)
-	b, resp, err := env.Authentik.API.PoliciesAPI.PoliciesBindingsCreate(context.Background()).PolicyBindingRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return b.Pk
+	return mrtest.Must(env.Authentik.API.PoliciesAPI.PoliciesBindingsCreate(context.Background()).PolicyBindingRequest(*req).Execute())(t).Pk
 }
 
 func bindingsOf(t *testing.T, env *mrtest.Env, target string) []api.PolicyBinding {
 	t.Helper()
-	l, resp, err := env.Authentik.API.PoliciesAPI.PoliciesBindingsList(context.Background()).Target(target).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.PoliciesAPI.PoliciesBindingsList(context.Background()).Target(target).Execute())(t).Results
 }
 
 func retrieve(env *mrtest.Env, id string) (*api.PolicyBinding, error) {
-	b, resp, err := env.Authentik.API.PoliciesAPI.PoliciesBindingsRetrieve(context.Background(), id).Execute()
-	return b, authentik.Classify(resp, err)
-}
-
-func keyOf(cr *v1alpha1.PolicyBinding) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+	return mrtest.Response(env.Authentik.API.PoliciesAPI.PoliciesBindingsRetrieve(context.Background(), id).Execute())
 }
 
 // outcome summarises a resource and Authentik after a test's steps.
@@ -164,16 +141,8 @@ func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.PolicyBinding, f fixtur
 			o.PKMatches = true
 		}
 	}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeReady).Message, messageHas) {
-			o.ReadyMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o.Ready, o.Synced, o.SyncedMessage, o.ReadyMessage = s.Ready, s.Synced, s.SyncedMessage, s.ReadyMessage
 	return o
 }
 
@@ -183,7 +152,7 @@ func reconcileN(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alph
 	t.Helper()
 	env.BackdateCreate(cr)
 	for range n {
-		_, _ = env.Reconcile(r, keyOf(cr))
+		_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 	}
 	env.Get(cr)
 }
@@ -461,7 +430,7 @@ func TestReconcile(t *testing.T) {
 				}
 				existingBinding(t, env, f.app, f.group, 10)
 				existingBinding(t, env, f.app, f.group, 10)
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "several resources in Authentik match this resource",
 			want:       outcome{Bindings: []string{groupName + "@10", groupName + "@10"}, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},

@@ -11,8 +11,8 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -30,13 +30,10 @@ const (
 )
 
 func proxyProvider(mods ...func(*v1alpha1.ProxyProvider)) *v1alpha1.ProxyProvider {
-	cr := &v1alpha1.ProxyProvider{
+	return mrtest.Build(&v1alpha1.ProxyProvider{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "longhorn", UID: "6d1f2c3a-0000-4000-8000-000000000001"},
 		Spec: v1alpha1.ProxyProviderSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.ProxyProviderParameters{
 				Name:         ptr.To(providerName),
 				Mode:         ptr.To(v1alpha1.ProxyModeForwardSingle),
@@ -44,11 +41,7 @@ func proxyProvider(mods ...func(*v1alpha1.ProxyProvider)) *v1alpha1.ProxyProvide
 				InternalHost: ptr.To(internalHost),
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 // existingProvider makes a provider in Authentik the way the spec of cr
@@ -59,27 +52,18 @@ func existingProvider(t *testing.T, env *mrtest.Env, p v1alpha1.ProxyProviderPar
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return got.Pk
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(req).Execute())(t).Pk
 }
 
 // providersNamed lists the providers in Authentik with the given name.
 func providersNamed(t *testing.T, env *mrtest.Env, name string) []api.ProxyProvider {
 	t.Helper()
-	l, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyList(context.Background()).NameIexact(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersProxyList(context.Background()).NameIexact(name).Execute())(t).Results
 }
 
 func retrieve(t *testing.T, env *mrtest.Env, pk int32) (*api.ProxyProvider, error) {
 	t.Helper()
-	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyRetrieve(context.Background(), pk).Execute()
-	return p, authentik.Classify(resp, err)
+	return mrtest.Response(env.Authentik.API.ProvidersAPI.ProvidersProxyRetrieve(context.Background(), pk).Execute())
 }
 
 // outcome summarises a resource and Authentik after a test's steps.
@@ -220,7 +204,7 @@ func TestReconcile(t *testing.T) {
 				cr.Spec.ForProvider.InternalHost = ptr.To("")
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "spec.forProvider.internalHost (internal_host): Internal host cannot be empty when forward auth is disabled.",
 			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -230,7 +214,7 @@ func TestReconcile(t *testing.T) {
 			cr:     proxyProvider(),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
 				existingProvider(t, env, cr.Spec.ForProvider)
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true",
 			want:       outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -265,7 +249,7 @@ func TestReconcile(t *testing.T) {
 				foreign := cr.Spec.ForProvider.DeepCopy()
 				foreign.ExternalHost = ptr.To("https://someone-else.example.com")
 				existingProvider(t, env, *foreign)
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "differs from this resource",
 			want:       outcome{Providers: 1, ExternalHost: "https://someone-else.example.com", Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
@@ -289,7 +273,7 @@ func TestReconcile(t *testing.T) {
 			want := tc.want
 			want.SyncedMessage = tc.messageHas
 			var got outcome
-			if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
+			if err := env.Kube.Get(context.Background(), client.ObjectKeyFromObject(cr), cr); err == nil {
 				got = observe(t, env, cr, tc.messageHas)
 			} else {
 				got.Providers = len(providersNamed(t, env, providerName))
@@ -417,10 +401,6 @@ func TestLateInitialize(t *testing.T) {
 	}
 }
 
-func keyOf(cr *v1alpha1.ProxyProvider) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
-}
-
 // TestTokenRotation rotates the API token under a Ready resource: the next
 // reconcile must use whatever the Secret holds now, without a restart.
 func TestTokenRotation(t *testing.T) {
@@ -455,7 +435,7 @@ func TestTokenRotation(t *testing.T) {
 			}
 			env.AcceptOnlyToken(rotated)
 			env.PassReadAge()
-			_, _ = env.Reconcile(r, keyOf(cr))
+			_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 
 			if diff := cmp.Diff(tc.want, observe(t, env, cr, tc.want.SyncedMessage)); diff != "" {
 				t.Errorf("%s\n-want, +got:\n%s", tc.reason, diff)

@@ -10,12 +10,11 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -35,13 +34,10 @@ const (
 func TestMain(m *testing.M) { mrtest.Main(m) }
 
 func samlProvider(mods ...func(*v1alpha1.SAMLProvider)) *v1alpha1.SAMLProvider {
-	cr := &v1alpha1.SAMLProvider{
+	return mrtest.Build(&v1alpha1.SAMLProvider{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "wiki", UID: "6d1f2c3a-0000-4000-8000-000000000031"},
 		Spec: v1alpha1.SAMLProviderSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.SAMLProviderParameters{
 				Name:      ptr.To(providerName),
 				ACSURL:    ptr.To(acsURL),
@@ -50,11 +46,7 @@ func samlProvider(mods ...func(*v1alpha1.SAMLProvider)) *v1alpha1.SAMLProvider {
 				SPBinding: ptr.To(v1alpha1.SAMLBindingPost),
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 // existingProvider makes a SAML provider in Authentik from cr's spec and
@@ -65,20 +57,12 @@ func existingProvider(t *testing.T, env *mrtest.Env, cr *v1alpha1.SAMLProvider) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersSamlCreate(context.Background()).SAMLProviderRequest(createRequest(cr.Spec.ForProvider, w)).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return p.Pk
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersSamlCreate(context.Background()).SAMLProviderRequest(createRequest(cr.Spec.ForProvider, w)).Execute())(t).Pk
 }
 
 func providersNamed(t *testing.T, env *mrtest.Env, name string) []api.SAMLProvider {
 	t.Helper()
-	l, resp, err := env.Authentik.API.ProvidersAPI.ProvidersSamlList(context.Background()).Name(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersSamlList(context.Background()).Name(name).Execute())(t).Results
 }
 
 // patch changes a provider in Authentik behind the resource's back.
@@ -87,10 +71,6 @@ func patch(t *testing.T, env *mrtest.Env, pk int32, r api.PatchedSAMLProviderReq
 	if _, resp, err := env.Authentik.API.ProvidersAPI.ProvidersSamlPartialUpdate(context.Background(), pk).PatchedSAMLProviderRequest(r).Execute(); authentik.Classify(resp, err) != nil {
 		t.Fatal(err)
 	}
-}
-
-func keyOf(cr resource.Managed) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.GetNamespace(), Name: cr.GetName()}
 }
 
 // outcome summarises a resource and Authentik after a test's steps.
@@ -109,14 +89,8 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.SAMLProvider, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o := outcome{Ready: s.Ready, Synced: s.Synced, SyncedMessage: s.SyncedMessage}
 	ps := providersNamed(t, env, providerName)
 	o.Providers = len(ps)
 	if len(ps) == 1 {
@@ -197,7 +171,7 @@ func TestReconcile(t *testing.T) {
 		cases[name] = mrtest.Case[*v1alpha1.SAMLProvider, outcome]{Reason: reason, CR: cr, Steps: steps, MessageHas: messageHas, Want: want}
 	}
 	reconcileOnce := func(_ *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.SAMLProvider) {
-		_, _ = env.Reconcile(r, keyOf(cr))
+		_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 	}
 	refused := outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse}
 	add("SpecChangeIsWritten", "A new ACS URL and issuer in the spec are written to Authentik, under the issuer key the release knows.", samlProvider(),

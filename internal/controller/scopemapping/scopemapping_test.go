@@ -9,8 +9,8 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -33,13 +33,10 @@ const (
 )
 
 func mapping(mods ...func(*v1alpha1.ScopeMapping)) *v1alpha1.ScopeMapping {
-	cr := &v1alpha1.ScopeMapping{
+	return mrtest.Build(&v1alpha1.ScopeMapping{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "grafana-groups", UID: "6d1f2c3a-0000-4000-8000-000000000025"},
 		Spec: v1alpha1.ScopeMappingSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.ScopeMappingParameters{
 				Name:        ptr.To(mappingName),
 				ScopeName:   ptr.To(scopeName),
@@ -47,38 +44,21 @@ func mapping(mods ...func(*v1alpha1.ScopeMapping)) *v1alpha1.ScopeMapping {
 				Expression:  ptr.To(expression),
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 func authentikMapping(t *testing.T, env *mrtest.Env, req api.ScopeMappingRequest) string {
 	t.Helper()
-	m, resp, err := env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeCreate(context.Background()).ScopeMappingRequest(req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return m.Pk
+	return mrtest.Must(env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeCreate(context.Background()).ScopeMappingRequest(req).Execute())(t).Pk
 }
 
 func mappingsNamed(t *testing.T, env *mrtest.Env, name string) []api.ScopeMapping {
 	t.Helper()
-	l, resp, err := env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeList(context.Background()).Name(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeList(context.Background()).Name(name).Execute())(t).Results
 }
 
 func retrieve(env *mrtest.Env, id string) (*api.ScopeMapping, error) {
-	m, resp, err := env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeRetrieve(context.Background(), id).Execute()
-	return m, authentik.Classify(resp, err)
-}
-
-func keyOf(cr *v1alpha1.ScopeMapping) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+	return mrtest.Response(env.Authentik.API.PropertymappingsAPI.PropertymappingsProviderScopeRetrieve(context.Background(), id).Execute())
 }
 
 // codeMarker is in every expression of these tests and in nothing else
@@ -100,15 +80,8 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.ScopeMapping, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		o.ExternalName = meta.GetExternalName(cr) != ""
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o := outcome{Ready: s.Ready, Synced: s.Synced, SyncedMessage: s.SyncedMessage, ExternalName: s.ExternalName != ""}
 	ms := mappingsNamed(t, env, mappingName)
 	o.Mappings = len(ms)
 	if len(ms) == 1 {
@@ -197,7 +170,7 @@ func TestReconcile(t *testing.T) {
 		Reason: "Authentik's refusal of a field is reported on the spec field that holds it.",
 		CR:     mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.ForProvider.ScopeName = ptr.To(" ") }),
 		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ScopeMapping) {
-			_, _ = env.Reconcile(r, keyOf(cr))
+			_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 		},
 		MessageHas: "spec.forProvider.scopeName",
 		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},

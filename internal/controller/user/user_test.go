@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -32,14 +33,10 @@ const (
 )
 
 func person(mods ...func(*v1alpha1.User)) *v1alpha1.User {
-	cr := &v1alpha1.User{
+	return mrtest.Build(&v1alpha1.User{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "grafana-sync", UID: "6d1f2c3a-0000-4000-8000-000000000026"},
 		Spec: v1alpha1.UserSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference:          &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:               xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-				WriteConnectionSecretToReference: &xpv2.LocalSecretReference{Name: connectionName},
-			},
+			ManagedResourceSpec: mrtest.SpecWritingTo(connectionName),
 			ForProvider: v1alpha1.UserParameters{
 				Username:   ptr.To(username),
 				Name:       ptr.To(displayName),
@@ -50,11 +47,7 @@ func person(mods ...func(*v1alpha1.User)) *v1alpha1.User {
 				Attributes: &runtime.RawExtension{Raw: []byte(`{"team": "observability"}`)},
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 func serviceAccount(mods ...func(*v1alpha1.User)) *v1alpha1.User {
@@ -66,29 +59,16 @@ func serviceAccount(mods ...func(*v1alpha1.User)) *v1alpha1.User {
 
 func authentikUser(t *testing.T, env *mrtest.Env, req api.UserRequest) int32 {
 	t.Helper()
-	u, resp, err := env.Authentik.API.CoreAPI.CoreUsersCreate(context.Background()).UserRequest(req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return u.Pk
+	return mrtest.Must(env.Authentik.API.CoreAPI.CoreUsersCreate(context.Background()).UserRequest(req).Execute())(t).Pk
 }
 
 func usersNamed(t *testing.T, env *mrtest.Env, name string) []api.User {
 	t.Helper()
-	l, resp, err := env.Authentik.API.CoreAPI.CoreUsersList(context.Background()).Username(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.CoreAPI.CoreUsersList(context.Background()).Username(name).Execute())(t).Results
 }
 
 func retrieve(env *mrtest.Env, pk int32) (*api.User, error) {
-	u, resp, err := env.Authentik.API.CoreAPI.CoreUsersRetrieve(context.Background(), pk).Execute()
-	return u, authentik.Classify(resp, err)
-}
-
-func keyOf(cr *v1alpha1.User) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
+	return mrtest.Response(env.Authentik.API.CoreAPI.CoreUsersRetrieve(context.Background(), pk).Execute())
 }
 
 // connection reads the resource's connection Secret; nil when there is none.
@@ -153,14 +133,8 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.User, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o := outcome{Ready: s.Ready, Synced: s.Synced, SyncedMessage: s.SyncedMessage}
 	us := usersNamed(t, env, username)
 	o.Users = len(us)
 	if len(us) == 1 {
@@ -291,7 +265,7 @@ func TestReconcile(t *testing.T) {
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.User) {
 				authentikUser(t, env, *api.NewUserRequest(username, "Someone"))
 				for range 3 {
-					_, _ = env.Reconcile(r, keyOf(cr))
+					_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 				}
 			},
 			messageHas: mrtest.RefusedTakeover,
@@ -332,7 +306,7 @@ func TestReconcile(t *testing.T) {
 			}),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.User) {
 				authentikUser(t, env, *api.NewUserRequest(username, "Someone"))
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "differs from this resource",
 			want:       outcome{Users: 1, Name: "Someone", Type: "internal", Path: "users", Active: true, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
@@ -357,7 +331,7 @@ func TestReconcile(t *testing.T) {
 			reason: "Authentik's refusal of a field is reported on the spec field that holds it.",
 			cr:     person(func(cr *v1alpha1.User) { cr.Spec.ForProvider.Email = ptr.To("not an address") }),
 			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.User) {
-				_, _ = env.Reconcile(r, keyOf(cr))
+				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 			},
 			messageHas: "spec.forProvider.email",
 			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
