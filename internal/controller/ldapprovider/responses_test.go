@@ -14,33 +14,19 @@ var readOps = []string{"providers_ldap_create", "providers_ldap_retrieve", "prov
 // it does.
 func TestResponses(t *testing.T) {
 	t.Parallel()
-	cases := map[string]mrtest.ResponseCase{
-		"UnknownKey": {
-			Reason:     "Keys a newer Authentik adds are ignored.",
-			Operations: readOps,
-			Edit:       func(o map[string]any) { o["search_group"] = nil },
-		},
-		"MissingUnneededKey": {
-			Reason:     "Required keys the provider does not use may be missing.",
-			Operations: readOps,
-			Edit: func(o map[string]any) {
-				for _, k := range []string{"component", "verbose_name", "verbose_name_plural", "meta_model_name", "assigned_backchannel_application_slug"} {
-					delete(o, k)
-				}
-			},
-		},
-		"UnknownModeNamesField": {
-			Reason:     "A bind mode the client does not know is named by its spec field.",
-			Operations: []string{"providers_ldap_retrieve", "providers_ldap_list"},
-			Edit:       func(o map[string]any) { o["bind_mode"] = "ldap_sync" },
-			WantSynced: "spec.forProvider.bindMode (bind_mode)",
-		},
-		"MissingNeededKey": {
-			Reason:     "A key the provider compares may not be missing.",
-			Operations: []string{"providers_ldap_retrieve", "providers_ldap_list"},
-			Edit:       func(o map[string]any) { delete(o, "authorization_flow") },
-			WantSynced: "spec.forProvider.authorizationFlow (authorization_flow): Authentik's answer lacks it",
-		},
+	cases := mrtest.Keys{
+		Read:       readOps,
+		Added:      map[string]any{"search_group": nil},
+		Unneeded:   []string{"component", "verbose_name", "verbose_name_plural", "meta_model_name", "assigned_backchannel_application_slug"},
+		Needed:     "authorization_flow",
+		NeededPath: "spec.forProvider.authorizationFlow",
+		NeededRead: []string{"providers_ldap_retrieve", "providers_ldap_list"},
+	}.KeyCases(fixture.Path)
+	cases["UnknownModeNamesField"] = mrtest.ResponseCase{
+		Reason:     "A bind mode the client does not know is named by its spec field.",
+		Operations: []string{"providers_ldap_retrieve", "providers_ldap_list"},
+		Edit:       func(o map[string]any) { o["bind_mode"] = "ldap_sync" },
+		WantSynced: "spec.forProvider.bindMode (bind_mode)",
 	}
 	fixture.RunResponses(t, cases)
 }
