@@ -258,6 +258,10 @@ type Fixture struct {
 	Existing func(t *testing.T, e *Env) string
 	// Count is how many objects in Authentik have the resource's name.
 	Count func(t *testing.T, e *Env) int
+	// ListBefore, if set, is Takeover's ListBefore.
+	ListBefore func(t *testing.T, e *Env)
+	// Other, if set, is OtherType's Other, for a provider kind.
+	Other func(t *testing.T, e *Env) (path, obstacle string)
 }
 
 func (f Fixture) env(t *testing.T, objs ...client.Object) *Env {
@@ -279,8 +283,20 @@ func (f Fixture) RunTakeover(t *testing.T) {
 			}
 			return f.Existing(t, e)
 		},
+		Resource:   func(_ *Env, adopt bool) resource.Managed { return f.Resource(adopt) },
+		Path:       func(id string) string { return f.Path + id + "/" },
+		Count:      f.Count,
+		ListBefore: f.ListBefore,
+	})
+}
+
+// RunOtherType runs RunOtherType for the kind.
+func (f Fixture) RunOtherType(t *testing.T) {
+	RunOtherType(t, OtherType{
+		Kind:     f.Kind,
+		Options:  f.Options,
+		Other:    f.Other,
 		Resource: func(_ *Env, adopt bool) resource.Managed { return f.Resource(adopt) },
-		Path:     func(id string) string { return f.Path + id + "/" },
 		Count:    f.Count,
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	api "goauthentik.io/api/v3"
@@ -61,7 +60,7 @@ func providersNamed(t *testing.T, env *mrtest.Env, name string) []api.ProxyProvi
 	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersProxyList(context.Background()).NameIexact(name).Execute())(t).Results
 }
 
-func retrieve(t *testing.T, env *mrtest.Env, pk int32) (*api.ProxyProvider, error) {
+func retrieve(t testing.TB, env *mrtest.Env, pk int32) (*api.ProxyProvider, error) {
 	t.Helper()
 	return mrtest.Response(env.Authentik.API.ProvidersAPI.ProvidersProxyRetrieve(context.Background(), pk).Execute())
 }
@@ -79,207 +78,124 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.ProxyProvider, messageHas string) outcome {
 	t.Helper()
-	env.Get(cr)
-	o := outcome{
-		Ready:        cr.GetCondition(xpv2.TypeReady).Status,
-		Synced:       cr.GetCondition(xpv2.TypeSynced).Status,
-		ExternalName: meta.GetExternalName(cr) != "",
-	}
-	if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-		o.SyncedMessage = messageHas
-	}
+	st := env.Status(cr, messageHas)
+	o := outcome{Ready: st.Ready, Synced: st.Synced, SyncedMessage: st.SyncedMessage, ExternalName: st.ExternalName != ""}
 	ps := providersNamed(t, env, ptr.Deref(cr.Spec.ForProvider.Name, providerName))
 	o.Providers = len(ps)
 	if len(ps) == 1 {
 		o.ExternalHost = ps[0].ExternalHost
-		o.PKMatches = o.ExternalName && strconv.Itoa(int(ps[0].Pk)) == meta.GetExternalName(cr)
+		o.PKMatches = o.ExternalName && strconv.Itoa(int(ps[0].Pk)) == st.ExternalName
 	}
 	return o
+}
+
+// pk is the provider pk an external name holds.
+func pk(t testing.TB, id string) int32 {
+	t.Helper()
+	n, err := strconv.ParseInt(id, 10, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int32(n)
 }
 
 func TestReconcile(t *testing.T) {
 	t.Parallel()
 	settled := outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionTrue, Synced: corev1.ConditionTrue, ExternalName: true, PKMatches: true}
+	foreignHost := "https://someone-else.example.com"
 
-	cases := map[string]struct {
-		reason     string
-		cr         *v1alpha1.ProxyProvider
-		steps      func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider)
-		messageHas string
-		want       outcome
-	}{
-		"CreateRecordsPK": {
-			reason: "A new resource makes a provider whose pk becomes the external name.",
-			cr:     proxyProvider(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				env.Settle(r, cr)
-				if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != mrtest.ExternalPK(t, cr) {
-					t.Errorf("status.atProvider.pk = %d, external name %d", got, mrtest.ExternalPK(t, cr))
-				}
-				if cr.Status.AtProvider.ClientID == nil || len(cr.Status.AtProvider.RedirectURIs) == 0 {
-					t.Errorf("status.atProvider lacks clientId or redirectURIs: %+v", cr.Status.AtProvider)
-				}
-				if ptr.Deref(cr.Spec.ForProvider.AuthorizationFlow, "") != authentik.DefaultAuthorizationFlow {
-					t.Errorf("authorizationFlow not late-initialised to the default: %v", cr.Spec.ForProvider.AuthorizationFlow)
-				}
-			},
-			want: settled,
+	cases := mrtest.Lifecycle[*v1alpha1.ProxyProvider, outcome]{
+		Noun:     "provider",
+		Path:     fixture.Path,
+		Resource: proxyProvider,
+		Settled:  settled,
+		Created: func(t *testing.T, cr *v1alpha1.ProxyProvider) {
+			if got := ptr.Deref(cr.Status.AtProvider.PK, 0); got != mrtest.ExternalPK(t, cr) {
+				t.Errorf("status.atProvider.pk = %d, external name %d", got, mrtest.ExternalPK(t, cr))
+			}
+			if cr.Status.AtProvider.ClientID == nil || len(cr.Status.AtProvider.RedirectURIs) == 0 {
+				t.Errorf("status.atProvider lacks clientId or redirectURIs: %+v", cr.Status.AtProvider)
+			}
+			if ptr.Deref(cr.Spec.ForProvider.AuthorizationFlow, "") != authentik.DefaultAuthorizationFlow {
+				t.Errorf("authorizationFlow not late-initialised to the default: %v", cr.Spec.ForProvider.AuthorizationFlow)
+			}
 		},
-		"DriftIsReverted": {
-			reason: "A field changed in Authentik behind the provider's back is reported as drift and restored.",
-			cr:     proxyProvider(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				env.Settle(r, cr)
-				pk := mrtest.ExternalPK(t, cr)
-				p, err := retrieve(t, env, pk)
-				if err != nil {
-					t.Fatal(err)
-				}
-				req := api.NewProxyProviderRequest(p.Name, p.AuthorizationFlow, p.InvalidationFlow, "https://elsewhere.example.com")
-				req.Mode = p.Mode
-				if _, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyUpdate(context.Background(), pk).ProxyProviderRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				obs, err := providers.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if obs.ResourceUpToDate || !strings.Contains(obs.Diff, "elsewhere.example.com") {
-					t.Errorf("Observe after drift: upToDate=%v diff=%q", obs.ResourceUpToDate, obs.Diff)
-				}
-				env.Settle(r, cr)
-			},
-			want: settled,
+		Drift: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.ProxyProvider) {
+			pk := mrtest.ExternalPK(t, cr)
+			p, err := retrieve(t, env, pk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := api.NewProxyProviderRequest(p.Name, p.AuthorizationFlow, p.InvalidationFlow, "https://elsewhere.example.com")
+			req.Mode = p.Mode
+			if _, resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyUpdate(context.Background(), pk).ProxyProviderRequest(*req).Execute(); authentik.Classify(resp, err) != nil {
+				t.Fatal(err)
+			}
+			obs, err := providers.External(env.Authentik).Observe(context.Background(), cr.DeepCopy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if obs.ResourceUpToDate || !strings.Contains(obs.Diff, "elsewhere.example.com") {
+				t.Errorf("Observe after drift: upToDate=%v diff=%q", obs.ResourceUpToDate, obs.Diff)
+			}
 		},
-		"DeletedBehindBackIsRecreated": {
-			reason: "A provider deleted in Authentik is made again and the new pk recorded.",
-			cr:     proxyProvider(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				env.Settle(r, cr)
-				old := mrtest.ExternalPK(t, cr)
-				if resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyDestroy(context.Background(), old).Execute(); authentik.Classify(resp, err) != nil {
-					t.Fatal(err)
-				}
-				env.BackdateCreate(cr)
-				env.Settle(r, cr)
-				if mrtest.ExternalPK(t, cr) == old {
-					t.Errorf("external name still names the deleted provider %d", old)
-				}
-			},
-			want: settled,
+		Destroy: func(env *mrtest.Env, id string) error {
+			resp, err := env.Authentik.API.ProvidersAPI.ProvidersProxyDestroy(context.Background(), pk(env.T, id)).Execute()
+			return authentik.Classify(resp, err)
 		},
-		"DeleteRemovesProvider": {
-			reason: "Deleting the resource deletes the provider in Authentik, then the resource.",
-			cr:     proxyProvider(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				env.Settle(r, cr)
-				pk := mrtest.ExternalPK(t, cr)
-				env.BackdateCreate(cr)
-				env.Delete(cr)
-				env.SettleDeletion(r, cr)
-				if _, err := retrieve(t, env, pk); !authentik.IsNotFound(err) {
-					t.Errorf("provider %d after delete: want not found, got %v", pk, err)
-				}
-			},
-			want: outcome{},
+		Retrieve: func(env *mrtest.Env, id string) error {
+			_, err := retrieve(env.T, env, pk(env.T, id))
+			return err
 		},
-		"DeleteRightAfterCreate": {
-			reason: "A resource deleted right after its create is gone in a few reconciles: Authentik reads its own writes, so no grace period holds the delete up.",
-			cr:     proxyProvider(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				env.Settle(r, cr)
-				pk := mrtest.ExternalPK(t, cr)
-				env.Delete(cr)
-				env.SettleDeletion(r, cr)
-				if _, err := retrieve(t, env, pk); !authentik.IsNotFound(err) {
-					t.Errorf("provider %d after delete: want not found, got %v", pk, err)
-				}
-			},
-			want: outcome{},
+		Made: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.ProxyProvider) {
+			existingProvider(t, env, cr.Spec.ForProvider)
 		},
-		"RefusalNamesField": {
-			reason: "Authentik's 400 reaches the Synced condition with its message and the spec field to change.",
-			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
-				cr.Spec.ForProvider.Mode = ptr.To(v1alpha1.ProxyModeProxy)
-				cr.Spec.ForProvider.InternalHost = ptr.To("")
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
-			},
-			messageHas: "spec.forProvider.internalHost (internal_host): Internal host cannot be empty when forward auth is disabled.",
-			want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		Taken:        func(t *testing.T, env *mrtest.Env) { existingProvider(t, env, proxyProvider().Spec.ForProvider) },
+		TakenOutcome: outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		Foreign: func(t *testing.T, env *mrtest.Env) {
+			foreign := proxyProvider().Spec.ForProvider
+			foreign.ExternalHost = ptr.To(foreignHost)
+			existingProvider(t, env, foreign)
 		},
-		"NameTakenIsNotAdopted": {
-			reason: "A resource that never sent a create does not take over an existing provider of the same name.",
-			cr:     proxyProvider(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				existingProvider(t, env, cr.Spec.ForProvider)
-				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
-			},
-			messageHas: "already exists in Authentik and this resource did not create it, so nothing was changed; to manage it set spec.adoptExisting: true",
-			want:       outcome{Providers: 1, ExternalHost: externalHost, Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
+		ForeignOutcome: outcome{Providers: 1, ExternalHost: foreignHost, Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
+		CreateOp:       fixture.CreateOp,
+	}.Cases()
+	cases["DeleteRightAfterCreate"] = mrtest.Case[*v1alpha1.ProxyProvider, outcome]{
+		Reason: "A resource deleted right after its create is gone in a few reconciles: Authentik reads its own writes, so no grace period holds the delete up.",
+		CR:     proxyProvider(),
+		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+			env.Settle(r, cr)
+			pk := mrtest.ExternalPK(t, cr)
+			env.Delete(cr)
+			env.SettleDeletion(r, cr)
+			if _, err := retrieve(t, env, pk); !authentik.IsNotFound(err) {
+				t.Errorf("provider %d after delete: want not found, got %v", pk, err)
+			}
 		},
-		"CrashAfterCreateAdopts": {
-			reason: "A create that succeeded before the pk was recorded is adopted, not duplicated and not stuck.",
-			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				existingProvider(t, env, cr.Spec.ForProvider)
-				env.Settle(r, cr)
-			},
-			want: settled,
+	}
+	cases["RefusalNamesField"] = mrtest.Case[*v1alpha1.ProxyProvider, outcome]{
+		Reason: "Authentik's 400 reaches the Synced condition with its message and the spec field to change.",
+		CR: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
+			cr.Spec.ForProvider.Mode = ptr.To(v1alpha1.ProxyModeProxy)
+			cr.Spec.ForProvider.InternalHost = ptr.To("")
+		}),
+		Steps: func(_ *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
+			_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 		},
-		"CrashBeforeCreateCreates": {
-			reason: "A create that never reached Authentik runs again.",
-			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				env.Settle(r, cr)
-			},
-			want: settled,
-		},
-		"CrashWithForeignProviderRefuses": {
-			reason: "After a crash, a provider of the same name that differs from the spec is neither adopted nor changed.",
-			cr: proxyProvider(func(cr *v1alpha1.ProxyProvider) {
-				meta.SetExternalCreatePending(cr, time.Now().Add(-time.Minute))
-			}),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				foreign := cr.Spec.ForProvider.DeepCopy()
-				foreign.ExternalHost = ptr.To("https://someone-else.example.com")
-				existingProvider(t, env, *foreign)
-				_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
-			},
-			messageHas: "differs from this resource",
-			want:       outcome{Providers: 1, ExternalHost: "https://someone-else.example.com", Ready: corev1.ConditionUnknown, Synced: corev1.ConditionFalse},
-		},
-		"LostCreateResponseAdopts": {
-			reason: "A create whose answer was lost after Authentik made the provider is adopted on the next reconcile.",
-			cr:     proxyProvider(),
-			steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.ProxyProvider) {
-				env.CheckLostCreateAdopted(r, cr, "providers_proxy_create")
-			},
-			want: settled,
-		},
+		MessageHas: "spec.forProvider.internalHost (internal_host): Internal host cannot be empty when forward auth is disabled.",
+		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			env := mrtest.New(t, tc.cr)
+			env := mrtest.New(t, tc.CR)
 			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-			cr := tc.cr.DeepCopy()
-			tc.steps(t, env, r, cr)
-			want := tc.want
-			want.SyncedMessage = tc.messageHas
-			var got outcome
-			if err := env.Kube.Get(context.Background(), client.ObjectKeyFromObject(cr), cr); err == nil {
-				got = observe(t, env, cr, tc.messageHas)
-			} else {
-				got.Providers = len(providersNamed(t, env, providerName))
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.reason, diff, cr.GetCondition(xpv2.TypeSynced))
+			cr := tc.CR.DeepCopy()
+			tc.Steps(t, env, r, cr)
+			want := tc.Want
+			want.SyncedMessage = tc.MessageHas
+			if diff := cmp.Diff(want, observe(t, env, cr, tc.MessageHas)); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.Reason, diff, cr.GetCondition(xpv2.TypeSynced))
 			}
 		})
 	}

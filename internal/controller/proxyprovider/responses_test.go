@@ -51,24 +51,12 @@ func TestResponses(t *testing.T) {
 				"cannot read Authentik's answer to GET /api/v3/providers/proxy/",
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			cr := proxyProvider()
-			env := mrtest.New(t, cr)
-			env.CheckResponses(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr, tc)
-		})
-	}
+	fixture.RunResponses(t, cases)
 }
 
 func TestUnreadableCreate(t *testing.T) {
 	t.Parallel()
-	cr := proxyProvider()
-	env := mrtest.New(t, cr)
-	r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-	env.CheckUnreadableCreate(r, cr, "providers_proxy_create", mrtest.UnreadableCreate("/providers/proxy/"), func() int {
-		return len(providersNamed(t, env, providerName))
-	})
+	fixture.RunUnreadableCreate(t)
 }
 
 func TestFieldPathsAreNeeded(t *testing.T) {

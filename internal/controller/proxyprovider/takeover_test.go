@@ -20,28 +20,39 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
+var fixture = mrtest.Fixture{
+	Kind:    Kind,
+	Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+	Resource: func(adopt bool) resource.Managed {
+		return proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = adopt })
+	},
+	Path:     "/providers/proxy/",
+	CreateOp: "providers_proxy_create",
+	Existing: func(t *testing.T, e *mrtest.Env) string {
+		p := proxyProvider().Spec.ForProvider
+		p.ExternalHost = ptr.To("https://someone-elses.example.com")
+		return strconv.Itoa(int(existingProvider(t, e, p)))
+	},
+	Count: func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
+	ListBefore: func(t *testing.T, e *mrtest.Env) {
+		c := e.ClientAs(&v1alpha1.ProxyProvider{})
+		if _, err := authentik.ProxyProviders.FindCached(context.Background(), c, func(*api.ProxyProvider) bool { return false }); err != nil {
+			t.Fatal(err)
+		}
+	},
+	// A provider of another type (an OAuth2 provider) with the spec's name.
+	Other: func(t *testing.T, e *mrtest.Env) (string, string) {
+		flows := e.Sim.Fixtures().Flows
+		req := api.NewOAuth2ProviderRequest(providerName, flows[authentik.DefaultAuthorizationFlow], flows[authentik.DefaultInvalidationFlow],
+			[]api.RedirectURIRequest{*api.NewRedirectURIRequest(api.MATCHINGMODEENUM_STRICT, "https://longhorn.example.com/oauth/callback")})
+		pk := strconv.Itoa(int(mrtest.Must(e.Authentik.API.ProvidersAPI.ProvidersOauth2Create(context.Background()).OAuth2ProviderRequest(*req).Execute())(t).Pk))
+		return "/providers/oauth2/" + pk + "/", `OAuth2/OpenID Provider "` + providerName + `" (` + pk + `) ` + errOtherType
+	},
+}
+
 func TestNoTakeover(t *testing.T) {
 	t.Parallel()
-	mrtest.RunTakeover(t, mrtest.Takeover{
-		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
-		Existing: func(t *testing.T, e *mrtest.Env) string {
-			p := proxyProvider().Spec.ForProvider
-			p.ExternalHost = ptr.To("https://someone-elses.example.com")
-			return strconv.Itoa(int(existingProvider(t, e, p)))
-		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
-			return proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = adopt })
-		},
-		Path:  func(id string) string { return "/providers/proxy/" + id + "/" },
-		Count: func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
-		ListBefore: func(t *testing.T, e *mrtest.Env) {
-			c := e.ClientAs(&v1alpha1.ProxyProvider{})
-			if _, err := authentik.ProxyProviders.FindCached(context.Background(), c, func(*api.ProxyProvider) bool { return false }); err != nil {
-				t.Fatal(err)
-			}
-		},
-	})
+	fixture.RunTakeover(t)
 }
 
 // TestTakeOverInPlace: with consent, a provider that exists with other
@@ -107,23 +118,5 @@ func TestTakeOverInPlace(t *testing.T) {
 // and refused on the name, which provider names of every type share.)
 func TestOtherTypeIsRefused(t *testing.T) {
 	t.Parallel()
-	mrtest.RunOtherType(t, mrtest.OtherType{
-		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
-		Other: func(t *testing.T, e *mrtest.Env) (string, string) {
-			flows := e.Sim.Fixtures().Flows
-			req := api.NewOAuth2ProviderRequest(providerName, flows[authentik.DefaultAuthorizationFlow], flows[authentik.DefaultInvalidationFlow],
-				[]api.RedirectURIRequest{*api.NewRedirectURIRequest(api.MATCHINGMODEENUM_STRICT, "https://longhorn.example.com/oauth/callback")})
-			oauth, resp, err := e.Authentik.API.ProvidersAPI.ProvidersOauth2Create(context.Background()).OAuth2ProviderRequest(*req).Execute()
-			if err := authentik.Classify(resp, err); err != nil {
-				t.Fatal(err)
-			}
-			pk := strconv.Itoa(int(oauth.Pk))
-			return "/providers/oauth2/" + pk + "/", `OAuth2/OpenID Provider "` + providerName + `" (` + pk + `) ` + errOtherType
-		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed {
-			return proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = adopt })
-		},
-		Count: func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
-	})
+	fixture.RunOtherType(t)
 }
