@@ -10,8 +10,8 @@ import (
 	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -28,13 +28,10 @@ const (
 )
 
 func ldapProvider(mods ...func(*v1alpha1.LDAPProvider)) *v1alpha1.LDAPProvider {
-	cr := &v1alpha1.LDAPProvider{
+	return mrtest.Build(&v1alpha1.LDAPProvider{
 		ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: "nas", UID: "6d1f2c3a-0000-4000-8000-000000000125"},
 		Spec: v1alpha1.LDAPProviderSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: v1alpha1.ClusterProviderConfigKind, Name: mrtest.ConfigName},
-				ManagementPolicies:      xpv2.ManagementPolicies{xpv2.ManagementActionAll},
-			},
+			ManagedResourceSpec: mrtest.Spec(),
 			ForProvider: v1alpha1.LDAPProviderParameters{
 				Name:       ptr.To(providerName),
 				BaseDN:     ptr.To(baseDN),
@@ -43,11 +40,7 @@ func ldapProvider(mods ...func(*v1alpha1.LDAPProvider)) *v1alpha1.LDAPProvider {
 				MFASupport: ptr.To(false),
 			},
 		},
-	}
-	for _, m := range mods {
-		m(cr)
-	}
-	return cr
+	}, mods...)
 }
 
 // authentikProvider makes an LDAP provider in Authentik as the UI would.
@@ -56,20 +49,12 @@ func authentikProvider(t *testing.T, env *mrtest.Env, name, dn string) string {
 	flows := env.Sim.Fixtures().Flows
 	req := api.NewLDAPProviderRequest(name, flows[defaultBindFlow], flows[defaultUnbindFlow])
 	req.SetBaseDn(dn)
-	p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersLdapCreate(context.Background()).LDAPProviderRequest(*req).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return strconv.Itoa(int(p.Pk))
+	return strconv.Itoa(int(mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersLdapCreate(context.Background()).LDAPProviderRequest(*req).Execute())(t).Pk))
 }
 
 func providersNamed(t *testing.T, env *mrtest.Env, name string) []api.LDAPProvider {
 	t.Helper()
-	l, resp, err := env.Authentik.API.ProvidersAPI.ProvidersLdapList(context.Background()).NameIexact(name).Execute()
-	if err := authentik.Classify(resp, err); err != nil {
-		t.Fatal(err)
-	}
-	return l.Results
+	return mrtest.Must(env.Authentik.API.ProvidersAPI.ProvidersLdapList(context.Background()).NameIexact(name).Execute())(t).Results
 }
 
 func pkOf(t *testing.T, id string) int32 {
@@ -79,10 +64,6 @@ func pkOf(t *testing.T, id string) int32 {
 		t.Fatalf("external name %q is no pk", id)
 	}
 	return int32(pk)
-}
-
-func keyOf(cr *v1alpha1.LDAPProvider) types.NamespacedName {
-	return types.NamespacedName{Namespace: cr.Namespace, Name: cr.Name}
 }
 
 // outcome summarises a resource and Authentik after a test's steps.
@@ -103,15 +84,8 @@ type outcome struct {
 
 func observe(t *testing.T, env *mrtest.Env, cr *v1alpha1.LDAPProvider, messageHas string) outcome {
 	t.Helper()
-	o := outcome{}
-	if err := env.Kube.Get(context.Background(), keyOf(cr), cr); err == nil {
-		o.Ready = cr.GetCondition(xpv2.TypeReady).Status
-		o.Synced = cr.GetCondition(xpv2.TypeSynced).Status
-		o.ExternalName = meta.GetExternalName(cr) != ""
-		if messageHas != "" && strings.Contains(cr.GetCondition(xpv2.TypeSynced).Message, messageHas) {
-			o.SyncedMessage = messageHas
-		}
-	}
+	s := env.Status(cr, messageHas)
+	o := outcome{Ready: s.Ready, Synced: s.Synced, SyncedMessage: s.SyncedMessage, ExternalName: s.ExternalName != ""}
 	ps := providersNamed(t, env, providerName)
 	o.Providers = len(ps)
 	if len(ps) == 1 {
@@ -206,7 +180,7 @@ func TestReconcile(t *testing.T) {
 		Reason: "A bind flow slug that names no flow is reported on spec.forProvider, and nothing is created.",
 		CR:     ldapProvider(func(cr *v1alpha1.LDAPProvider) { cr.Spec.ForProvider.AuthorizationFlow = ptr.To("no-such-flow") }),
 		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.LDAPProvider) {
-			_, _ = env.Reconcile(r, keyOf(cr))
+			_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 		},
 		MessageHas: errResolveFlow,
 		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -215,7 +189,7 @@ func TestReconcile(t *testing.T) {
 		Reason: "Authentik's refusal of a field is reported on the spec field that holds it.",
 		CR:     ldapProvider(func(cr *v1alpha1.LDAPProvider) { cr.Spec.ForProvider.BaseDN = ptr.To(" ") }),
 		Steps: func(t *testing.T, env *mrtest.Env, r *managed.Reconciler, cr *v1alpha1.LDAPProvider) {
-			_, _ = env.Reconcile(r, keyOf(cr))
+			_, _ = env.Reconcile(r, client.ObjectKeyFromObject(cr))
 		},
 		MessageHas: "spec.forProvider.baseDN",
 		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
@@ -268,8 +242,7 @@ func TestObserveOnlyImport(t *testing.T) {
 	env := mrtest.New(t)
 	id := authentikProvider(t, env, "imported", "DC=imported")
 	read := func() (*api.LDAPProvider, error) {
-		p, resp, err := env.Authentik.API.ProvidersAPI.ProvidersLdapRetrieve(context.Background(), pkOf(t, id)).Execute()
-		return p, authentik.Classify(resp, err)
+		return mrtest.Response(env.Authentik.API.ProvidersAPI.ProvidersLdapRetrieve(context.Background(), pkOf(t, id)).Execute())
 	}
 	before, err := read()
 	if err != nil {

@@ -1,17 +1,12 @@
 package ldapprovider
 
 import (
-	"context"
-	"strconv"
 	"testing"
-
-	api "goauthentik.io/api/v3"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
-	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -25,6 +20,10 @@ var fixture = mrtest.Fixture{
 	CreateOp: "providers_ldap_create",
 	Existing: func(t *testing.T, e *mrtest.Env) string { return authentikProvider(t, e, providerName, "DC=theirs") },
 	Count:    func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
+	Other: func(t *testing.T, e *mrtest.Env) (string, string) {
+		path, named := e.OtherProxyProvider(t, providerName, "https://nas.example.com")
+		return path, named + " " + errOtherType
+	},
 }
 
 func TestNoTakeover(t *testing.T) {
@@ -39,21 +38,5 @@ func TestNoTakeover(t *testing.T) {
 // type share.)
 func TestOtherTypeIsRefused(t *testing.T) {
 	t.Parallel()
-	mrtest.RunOtherType(t, mrtest.OtherType{
-		Kind:    Kind,
-		Options: fixture.Options,
-		Other: func(t *testing.T, e *mrtest.Env) (string, string) {
-			flows := e.Sim.Fixtures().Flows
-			req := api.NewProxyProviderRequest(providerName, flows[authentik.DefaultAuthorizationFlow], flows[authentik.DefaultInvalidationFlow], "https://nas.example.com")
-			req.SetMode(api.PROXYMODE_FORWARD_SINGLE)
-			p, resp, err := e.Authentik.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(*req).Execute()
-			if err := authentik.Classify(resp, err); err != nil {
-				t.Fatal(err)
-			}
-			pk := strconv.Itoa(int(p.Pk))
-			return "/providers/proxy/" + pk + "/", `Proxy Provider "` + providerName + `" (` + pk + `) ` + errOtherType
-		},
-		Resource: func(_ *mrtest.Env, adopt bool) resource.Managed { return fixture.Resource(adopt) },
-		Count:    func(t *testing.T, e *mrtest.Env) int { return len(providersNamed(t, e, providerName)) },
-	})
+	fixture.RunOtherType(t)
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	api "goauthentik.io/api/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +19,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
+	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
@@ -337,4 +340,16 @@ func (e *Env) DeleteOutside(t *testing.T, path string) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("DELETE %s: %d", path, resp.StatusCode)
 	}
+}
+
+// OtherProxyProvider makes a forward-auth proxy provider named name, the
+// provider of another type for the SAML and LDAP kinds, and returns its
+// API path below /api/v3 and how a resource's message names it.
+func (e *Env) OtherProxyProvider(t *testing.T, name, host string) (path, named string) {
+	t.Helper()
+	flows := e.Sim.Fixtures().Flows
+	req := api.NewProxyProviderRequest(name, flows[authentik.DefaultAuthorizationFlow], flows[authentik.DefaultInvalidationFlow], host)
+	req.SetMode(api.PROXYMODE_FORWARD_SINGLE)
+	pk := strconv.Itoa(int(Must(e.Authentik.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(*req).Execute())(t).Pk))
+	return "/providers/proxy/" + pk + "/", `Proxy Provider "` + name + `" (` + pk + `)`
 }

@@ -1,18 +1,15 @@
 package samlprovider
 
 import (
-	"context"
 	"strconv"
 	"testing"
 
-	api "goauthentik.io/api/v3"
 	"k8s.io/utils/ptr"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
-	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 )
 
@@ -34,6 +31,10 @@ var fixture = mrtest.Fixture{
 		return strconv.Itoa(int(existingProvider(t, e, samlProvider(func(cr *v1alpha1.SAMLProvider) { cr.Spec.ForProvider.ACSURL = ptr.To(theirACS) }))))
 	},
 	Count: countNamed,
+	Other: func(t *testing.T, e *mrtest.Env) (string, string) {
+		path, named := e.OtherProxyProvider(t, providerName, "https://wiki.example.com")
+		return path, named + " " + errOtherType
+	},
 }
 
 func TestNoTakeover(t *testing.T) {
@@ -46,23 +47,7 @@ func TestNoTakeover(t *testing.T) {
 // names it.
 func TestOtherTypeIsRefused(t *testing.T) {
 	t.Parallel()
-	mrtest.RunOtherType(t, mrtest.OtherType{
-		Kind:    Kind,
-		Options: options,
-		Other: func(t *testing.T, e *mrtest.Env) (string, string) {
-			fx := e.Sim.Fixtures()
-			req := api.NewProxyProviderRequest(providerName, fx.Flows[authentik.DefaultAuthorizationFlow], fx.Flows[authentik.DefaultInvalidationFlow], "https://wiki.example.com")
-			req.SetMode(api.PROXYMODE_FORWARD_SINGLE)
-			proxy, resp, err := e.Authentik.API.ProvidersAPI.ProvidersProxyCreate(context.Background()).ProxyProviderRequest(*req).Execute()
-			if err := authentik.Classify(resp, err); err != nil {
-				t.Fatal(err)
-			}
-			pk := strconv.Itoa(int(proxy.Pk))
-			return "/providers/proxy/" + pk + "/", `Proxy Provider "` + providerName + `" (` + pk + `) ` + errOtherType
-		},
-		Resource: resourceAdopting,
-		Count:    countNamed,
-	})
+	fixture.RunOtherType(t)
 }
 
 // The operations whose responses the SAMLProvider controller reads.
