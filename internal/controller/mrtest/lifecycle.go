@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/funcr"
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,6 +21,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
 
 // A Case drives a kind's controller and Authentik through Steps, after
@@ -228,4 +230,43 @@ func (s *Said) Lines(texts []string, markers ...string) []string {
 		}
 	}
 	return out
+}
+
+// A Runner runs a kind's table of Cases.
+type Runner[T resource.Managed, O any] struct {
+	Kind    mrsetup.Kind
+	Options func(e *Env) []managed.ReconcilerOption
+	// Observe summarises the resource and Authentik after a case's steps.
+	Observe func(t *testing.T, env *Env, cr T, messageHas string) O
+	// Message is where O holds the Synced message a case expects.
+	Message func(o *O) *string
+	// Said, if set, checks what the reconciler logged and recorded.
+	Said func(t *testing.T, s *Said, cr T, reason string)
+}
+
+// Run runs each case in a new Env holding its resource and objects, and
+// fails it unless what Observe summarises is the case's Want.
+func (r Runner[T, O]) Run(t *testing.T, cases map[string]Case[T, O]) {
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			env := New(t, append([]client.Object{tc.CR}, tc.Objects...)...)
+			s := &Said{}
+			opts := r.Options(env)
+			if r.Said != nil {
+				opts = append(opts, s.Options()...)
+			}
+			rec := env.Reconciler(r.Kind, opts...)
+			cr := tc.CR.DeepCopyObject().(T)
+			tc.Steps(t, env, rec, cr)
+			want := tc.Want
+			*r.Message(&want) = tc.MessageHas
+			if diff := cmp.Diff(want, r.Observe(t, env, cr, tc.MessageHas)); diff != "" {
+				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.Reason, diff, cr.GetCondition(xpv2.TypeSynced))
+			}
+			if r.Said != nil {
+				r.Said(t, s, cr, tc.Reason)
+			}
+		})
+	}
 }

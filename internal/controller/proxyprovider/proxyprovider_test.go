@@ -185,20 +185,12 @@ func TestReconcile(t *testing.T) {
 		MessageHas: "spec.forProvider.internalHost (internal_host): Internal host cannot be empty when forward auth is disabled.",
 		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			env := mrtest.New(t, tc.CR)
-			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-			cr := tc.CR.DeepCopy()
-			tc.Steps(t, env, r, cr)
-			want := tc.Want
-			want.SyncedMessage = tc.MessageHas
-			if diff := cmp.Diff(want, observe(t, env, cr, tc.MessageHas)); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.Reason, diff, cr.GetCondition(xpv2.TypeSynced))
-			}
-		})
-	}
+	mrtest.Runner[*v1alpha1.ProxyProvider, outcome]{
+		Kind:    Kind,
+		Options: fixture.Options,
+		Observe: observe,
+		Message: func(o *outcome) *string { return &o.SyncedMessage },
+	}.Run(t, cases)
 }
 
 func TestObserveOnlyImport(t *testing.T) {

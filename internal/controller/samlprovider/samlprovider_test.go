@@ -201,21 +201,12 @@ func TestReconcile(t *testing.T) {
 	add("RefusedFieldNamed", "Authentik's refusal of the ACS URL is reported on the spec field that holds it.",
 		samlProvider(func(cr *v1alpha1.SAMLProvider) { cr.Spec.ForProvider.ACSURL = ptr.To("ftp://") }), reconcileOnce, "spec.forProvider.acsUrl", refused)
 
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			env := mrtest.New(t, tc.CR)
-			r := env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...)
-			cr := tc.CR.DeepCopy()
-			tc.Steps(t, env, r, cr)
-			want := tc.Want
-			want.SyncedMessage = tc.MessageHas
-			got := observe(t, env, cr, tc.MessageHas)
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.Reason, diff, cr.GetCondition(xpv2.TypeSynced))
-			}
-		})
-	}
+	mrtest.Runner[*v1alpha1.SAMLProvider, outcome]{
+		Kind:    Kind,
+		Options: fixture.Options,
+		Observe: observe,
+		Message: func(o *outcome) *string { return &o.SyncedMessage },
+	}.Run(t, cases)
 }
 
 func with(o outcome, edit func(*outcome)) outcome {

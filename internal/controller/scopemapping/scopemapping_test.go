@@ -175,29 +175,21 @@ func TestReconcile(t *testing.T) {
 		MessageHas: "spec.forProvider.scopeName",
 		Want:       outcome{Ready: corev1.ConditionFalse, Synced: corev1.ConditionFalse},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			env := mrtest.New(t, tc.CR)
-			s := &mrtest.Said{}
-			r := env.Reconciler(Kind, append(ReconcilerOptions(env.Kube, env.Connector), s.Options()...)...)
-			cr := tc.CR.DeepCopy()
-			tc.Steps(t, env, r, cr)
-			want := tc.Want
-			want.SyncedMessage = tc.MessageHas
-			got := observe(t, env, cr, tc.MessageHas)
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s\n-want, +got:\n%s\nSynced: %+v", tc.Reason, diff, cr.GetCondition(xpv2.TypeSynced))
-			}
+	mrtest.Runner[*v1alpha1.ScopeMapping, outcome]{
+		Kind:    Kind,
+		Options: fixture.Options,
+		Observe: observe,
+		Message: func(o *outcome) *string { return &o.SyncedMessage },
+		Said: func(t *testing.T, s *mrtest.Said, cr *v1alpha1.ScopeMapping, reason string) {
 			var conditions []string
 			for _, c := range cr.Status.Conditions {
 				conditions = append(conditions, c.Message)
 			}
 			if leaks := s.Lines(conditions, codeMarker); len(leaks) > 0 {
-				t.Errorf("%s\nan expression is in a log line, event or condition:\n%s", tc.Reason, strings.Join(leaks, "\n"))
+				t.Errorf("%s\nan expression is in a log line, event or condition:\n%s", reason, strings.Join(leaks, "\n"))
 			}
-		})
-	}
+		},
+	}.Run(t, cases)
 }
 
 func containsAll(msg, want string) bool {
