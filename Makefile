@@ -22,8 +22,6 @@ GENERATED := apis package/provider/crds internal/clients/authentik examples/gito
 # applies the examples and the seed's ProxyConfig against the oldest.
 E2E_OLDEST_AUTHENTIK ?= 2024.12
 E2E_NEWEST_AUTHENTIK ?= 2026.8
-# 1: make e2e runs on the local node, Crossplane and the provider as pods.
-E2E_NODE ?= 0
 
 .PHONY: help
 help: ## List the targets.
@@ -82,13 +80,9 @@ tools: ## Build the local control-plane tools (etcd, kube-apiserver, Crossplane,
 	cluster/build-tools.sh all
 
 .PHONY: e2e
-e2e: build tools $(if $(filter 1,$(E2E_NODE)),xpkg) ## Real kube-apiserver + Crossplane + simulator + provider, at the newest and oldest Authentik; always tears down. E2E_NODE=1: on the local node (root), the provider as a pod from its package.
-ifeq ($(E2E_NODE),1)
-	cluster/local/node-deps.sh
-	cluster/build-tools.sh node
-endif
-	E2E_NODE=$(E2E_NODE) VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) E2E_AUTHENTIK_VERSION=$(E2E_NEWEST_AUTHENTIK) cluster/e2e/run.sh
-	E2E_NODE=$(E2E_NODE) VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) E2E_AUTHENTIK_VERSION=$(E2E_OLDEST_AUTHENTIK) cluster/e2e/run.sh --examples-only
+e2e: build tools ## Real kube-apiserver + Crossplane + simulator + provider, at the newest and oldest Authentik; always tears down.
+	E2E_AUTHENTIK_VERSION=$(E2E_NEWEST_AUTHENTIK) cluster/e2e/run.sh
+	E2E_AUTHENTIK_VERSION=$(E2E_OLDEST_AUTHENTIK) cluster/e2e/run.sh --examples-only
 
 .PHONY: e2e-faults
 e2e-faults: build tools ## The fault suite (not in `make test`): two replicas, a 3-minute Authentik outage, 100 ProxyConfigs under injected faults (E2E_FAULTS_COUNT=3: three runs).

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -256,16 +255,11 @@ spec:
 	}
 }
 
-// startSimulator runs a second Authentik simulator on a free port of the
-// first one's address, where the provider reaches it, and returns its URL
-// and a function that stops it (also run at cleanup).
+// startSimulator runs a second Authentik simulator on a free loopback port
+// and returns its URL and a function that stops it (also run at cleanup).
 func startSimulator(t *testing.T, root, token string) (string, func()) {
 	t.Helper()
-	first, err := url.Parse(simURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", net.JoinHostPort(first.Hostname(), "0"))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,14 +278,14 @@ func startSimulator(t *testing.T, root, token string) (string, func()) {
 		}
 	}
 	t.Cleanup(stop)
-	second := "http://" + addr
+	url := "http://" + addr
 	waitUntil(t, "the second simulator answers", 30*time.Second, func() (bool, string) {
-		resp, err := http.Get(second + "/_sim/counters")
+		resp, err := http.Get(url + "/_sim/counters")
 		if err != nil {
 			return false, err.Error()
 		}
 		_ = resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, resp.Status
 	})
-	return second, stop
+	return url, stop
 }

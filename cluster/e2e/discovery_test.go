@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -297,7 +298,15 @@ func TestDiscoveryIngress(t *testing.T) {
 	if out, err := e.kubectl("", "get", "crd", httpRouteCRD); err == nil {
 		t.Fatalf("the Gateway API's HTTPRoute CRD is installed; Ingress discovery must be shown without it: %s", out)
 	}
-	if !strings.Contains(providerLog(t), "HTTPRoute discovery is off") {
+	logFile := os.Getenv("E2E_PROVIDER_LOG")
+	if logFile == "" {
+		t.Fatal("E2E_PROVIDER_LOG is not set: run cluster/e2e/run.sh (make e2e)")
+	}
+	log, err := os.ReadFile(filepath.Clean(logFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "HTTPRoute discovery is off") {
 		t.Errorf("the provider's log does not say HTTPRoute discovery is off while its CRD is not installed")
 	}
 	// Without the CRD, only the Ingress controller exists: nothing watches

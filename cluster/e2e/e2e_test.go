@@ -3,8 +3,7 @@
 // Package e2e checks the provider on a real kube-apiserver against the
 // Authentik simulator. cluster/e2e/run.sh starts the stack, applies the
 // examples and runs these tests; they read E2E_SIM_URL, E2E_TOKEN, E2E_ROOT
-// and KUBECONFIG, and E2E_PROVIDER_LOG and E2E_METRICS_URL where the
-// provider runs as a process, not as a pod.
+// and KUBECONFIG.
 package e2e
 
 import (
@@ -29,7 +28,6 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis"
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
-	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/providerpod"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
@@ -78,50 +76,10 @@ func setup(t *testing.T) *env {
 
 // kubectl runs the kubectl built for the local control plane.
 func (e *env) kubectl(stdin string, args ...string) (string, error) {
-	return kubectl(stdin, args...)
-}
-
-func kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(os.Getenv("E2E_ROOT"), "_output", "bin", "kubectl"), args...)
+	cmd := exec.Command(filepath.Join(e.root, "_output", "bin", "kubectl"), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
-}
-
-// providerLog is the provider's log: the file run.sh names in
-// E2E_PROVIDER_LOG for a provider process, or else the log of the pod
-// Crossplane runs.
-func providerLog(t *testing.T) string {
-	t.Helper()
-	if f := os.Getenv("E2E_PROVIDER_LOG"); f != "" {
-		b, err := os.ReadFile(filepath.Clean(f))
-		if err != nil {
-			t.Fatalf("cannot read the provider's log: %v", err)
-		}
-		return string(b)
-	}
-	out, err := providerpod.Log(kubectl)
-	if err != nil {
-		t.Fatalf("cannot read the provider pod's log: %v: %s", err, out)
-	}
-	return out
-}
-
-// metricsURL is the provider's metrics endpoint: the one run.sh names in
-// E2E_METRICS_URL for a provider process, or else the Ready pod's.
-func metricsURL(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("E2E_METRICS_URL"); u != "" {
-		return u
-	}
-	pods, err := providerpod.Ready(kubectl)
-	if err != nil || len(pods) != 1 {
-		t.Fatalf("want one Ready provider pod, have %v (%v)", pods, err)
-	}
-	for _, ip := range pods {
-		return providerpod.MetricsURL(ip)
-	}
-	return ""
 }
 
 // eventually polls cond until it holds or waitFor passes.

@@ -156,7 +156,17 @@ main() {
   "$BIN/crank" xpkg push -f "$PROVIDER_XPKG" "$REG/gitops-lifecycle/provider-authentik:$(package_tag "$STEP1/provider.yaml")" >/dev/null
   "$BIN/crank" xpkg push -f "$CONFIG_XPKG" "$REG/gitops-lifecycle/configuration-authentik-proxyconfig:$(package_tag "$STEP2/configuration.yaml")" >/dev/null
   log "pushed the provider's and the Configuration's packages to $REG ($(since "$T")s)"
-  rewrite_to_registry "$PUBLIC/" "$REG"
+  k apply -f - >/dev/null <<YAML
+apiVersion: pkg.crossplane.io/v1beta1
+kind: ImageConfig
+metadata:
+  name: loopback-registry
+spec:
+  matchImages:
+  - prefix: $PUBLIC/
+  rewriteImage:
+    prefix: $REG/
+YAML
   (cd "$ROOT" && go run ./cluster/image/imagebuild extract --image "$PROVIDER_XPKG" --path "$ENTRYPOINT" --out "$RUN/provider-from-xpkg")
   start_bg gitops-authentik-sim "$BIN/authentik-sim" --listen "127.0.0.1:$GITOPS_SIM_PORT" --token "$TOKEN"
   wait_for_pid_port gitops-authentik-sim "$GITOPS_SIM_PORT" 30
