@@ -25,7 +25,7 @@ E2E_NEWEST_AUTHENTIK ?= 2026.8
 
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: generate
 generate: ## Regenerate deep copies, method sets and CRDs from the API types, the client's response table (hack/schemagen) and the dashboard (hack/dashboard).
