@@ -11,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -70,29 +69,15 @@ var providers = &mrexternal.Kind[*v1alpha1.LDAPProvider, v1alpha1.LDAPProviderPa
 	ErrExternalName: errExternalName,
 	ErrFindByName:   "cannot look for an LDAP provider with spec.forProvider.name",
 	Spec:            forProvider,
-	Compare: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.LDAPProvider, p *api.LDAPProvider) (v1alpha1.LDAPProviderParameters, string, error) {
-		observed, err := parametersOf(ctx, c, p, cr.Spec.ForProvider)
-		if err != nil {
-			return observed, "", errors.Wrap(err, errObserveFlow)
-		}
-		return observed, specDiff(cr.Spec.ForProvider, observed), nil
-	},
-	LateInitialize: lateInitialize,
-	Observe:        func(cr *v1alpha1.LDAPProvider, p *api.LDAPProvider) { cr.Status.AtProvider = observation(p) },
-	Create: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.LDAPProvider) (*api.LDAPProvider, *http.Response, error) {
-		req, err := request(ctx, c, cr.Spec.ForProvider)
-		if err != nil {
-			return nil, nil, mrexternal.Unsent(err)
-		}
-		return c.API.ProvidersAPI.ProvidersLdapCreate(ctx).LDAPProviderRequest(req).Execute()
-	},
-	Update: func(ctx context.Context, c *authentik.Client, pk int32, cr *v1alpha1.LDAPProvider) (*api.LDAPProvider, *http.Response, error) {
-		req, err := request(ctx, c, cr.Spec.ForProvider)
-		if err != nil {
-			return nil, nil, mrexternal.Unsent(err)
-		}
-		return c.API.ProvidersAPI.ProvidersLdapUpdate(ctx, pk).LDAPProviderRequest(req).Execute()
-	},
+	Compare:         mrexternal.ComparedWith(forProvider, parametersOf, specDiff, errObserveFlow),
+	LateInitialize:  lateInitialize,
+	Observe:         func(cr *v1alpha1.LDAPProvider, p *api.LDAPProvider) { cr.Status.AtProvider = observation(p) },
+	Create: mrexternal.Send(forProvider, request, func(ctx context.Context, c *authentik.Client, r api.LDAPProviderRequest) (*api.LDAPProvider, *http.Response, error) {
+		return c.API.ProvidersAPI.ProvidersLdapCreate(ctx).LDAPProviderRequest(r).Execute()
+	}),
+	Update: mrexternal.SendTo(forProvider, request, func(ctx context.Context, c *authentik.Client, pk int32, r api.LDAPProviderRequest) (*api.LDAPProvider, *http.Response, error) {
+		return c.API.ProvidersAPI.ProvidersLdapUpdate(ctx, pk).LDAPProviderRequest(r).Execute()
+	}),
 	Delete: func(ctx context.Context, c *authentik.Client, pk int32) (*http.Response, error) {
 		return c.API.ProvidersAPI.ProvidersLdapDestroy(ctx, pk).Execute()
 	},

@@ -322,11 +322,56 @@ func unsent(err error) error {
 	return nil
 }
 
+// Send is a Kind's Create that puts the spec in a request with build and
+// sends it with call, the generated client's method. An error of build
+// stops the create unsent.
+func Send[T any, P, R, O any](spec func(T) *P, build func(context.Context, *authentik.Client, P) (R, error), call func(context.Context, *authentik.Client, R) (*O, *http.Response, error)) func(context.Context, *authentik.Client, T) (*O, *http.Response, error) {
+	return func(ctx context.Context, c *authentik.Client, cr T) (*O, *http.Response, error) {
+		req, err := build(ctx, c, *spec(cr))
+		if err != nil {
+			return nil, nil, Unsent(err)
+		}
+		return call(ctx, c, req)
+	}
+}
+
+// SendTo is a Kind's Update built as Send is, call writing to the object
+// with the key.
+func SendTo[T any, P, R, O any, K Key](spec func(T) *P, build func(context.Context, *authentik.Client, P) (R, error), call func(context.Context, *authentik.Client, K, R) (*O, *http.Response, error)) func(context.Context, *authentik.Client, K, T) (*O, *http.Response, error) {
+	return func(ctx context.Context, c *authentik.Client, key K, cr T) (*O, *http.Response, error) {
+		req, err := build(ctx, c, *spec(cr))
+		if err != nil {
+			return nil, nil, Unsent(err)
+		}
+		return call(ctx, c, key, req)
+	}
+}
+
+// Local is a request builder for Send and SendTo that needs nothing from
+// Authentik.
+func Local[P, R any](build func(P) (R, error)) func(context.Context, *authentik.Client, P) (R, error) {
+	return func(_ context.Context, _ *authentik.Client, p P) (R, error) { return build(p) }
+}
+
 // Compared is a Kind's Compare for a kind whose objects read into the
 // spec's shape on their own.
 func Compared[T any, P, O any](spec func(T) *P, parametersOf func(*O) P, specDiff func(spec, observed P) string) func(context.Context, *authentik.Client, T, *O) (P, string, error) {
 	return func(_ context.Context, _ *authentik.Client, cr T, obj *O) (P, string, error) {
 		observed := parametersOf(obj)
+		return observed, specDiff(*spec(cr), observed), nil
+	}
+}
+
+// ComparedWith is a Kind's Compare for a kind whose objects read into the
+// spec's shape with c (a flow is named by slug); an error of read is
+// wrapped with msg.
+func ComparedWith[T any, P, O any](spec func(T) *P, read func(context.Context, *authentik.Client, *O, P) (P, error), specDiff func(spec, observed P) string, msg string) func(context.Context, *authentik.Client, T, *O) (P, string, error) {
+	return func(ctx context.Context, c *authentik.Client, cr T, obj *O) (P, string, error) {
+		observed, err := read(ctx, c, obj, *spec(cr))
+		if err != nil {
+			var none P
+			return none, "", errors.Wrap(err, msg)
+		}
 		return observed, specDiff(*spec(cr), observed), nil
 	}
 }

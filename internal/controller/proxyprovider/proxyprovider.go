@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -62,6 +61,10 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.ProxyProviderList{},
 }
 
+func forProvider(cr *v1alpha1.ProxyProvider) *v1alpha1.ProxyProviderParameters {
+	return &cr.Spec.ForProvider
+}
+
 // providers is how a ProxyProvider is reconciled. Update writes the whole
 // spec with PUT: Authentik checks the mode and internal host rule on the
 // request body, so a partial PATCH can fail on a valid provider; fields
@@ -78,30 +81,16 @@ var providers = &mrexternal.Kind[*v1alpha1.ProxyProvider, v1alpha1.ProxyProvider
 	Noun:            "proxy provider",
 	ErrExternalName: errExternalName,
 	ErrFindByName:   errFindByName,
-	Spec:            func(cr *v1alpha1.ProxyProvider) *v1alpha1.ProxyProviderParameters { return &cr.Spec.ForProvider },
-	Compare: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.ProxyProvider, p *api.ProxyProvider) (v1alpha1.ProxyProviderParameters, string, error) {
-		observed, err := parametersOf(ctx, c, p, cr.Spec.ForProvider)
-		if err != nil {
-			return v1alpha1.ProxyProviderParameters{}, "", errors.Wrap(err, errObserveFlow)
-		}
-		return observed, specDiff(cr.Spec.ForProvider, observed), nil
-	},
-	LateInitialize: lateInitialize,
-	Observe:        func(cr *v1alpha1.ProxyProvider, p *api.ProxyProvider) { cr.Status.AtProvider = observation(p) },
-	Create: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.ProxyProvider) (*api.ProxyProvider, *http.Response, error) {
-		req, err := request(ctx, c, cr.Spec.ForProvider)
-		if err != nil {
-			return nil, nil, mrexternal.Unsent(err)
-		}
-		return c.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(req).Execute()
-	},
-	Update: func(ctx context.Context, c *authentik.Client, pk int32, cr *v1alpha1.ProxyProvider) (*api.ProxyProvider, *http.Response, error) {
-		req, err := request(ctx, c, cr.Spec.ForProvider)
-		if err != nil {
-			return nil, nil, mrexternal.Unsent(err)
-		}
-		return c.API.ProvidersAPI.ProvidersProxyUpdate(ctx, pk).ProxyProviderRequest(req).Execute()
-	},
+	Spec:            forProvider,
+	Compare:         mrexternal.ComparedWith(forProvider, parametersOf, specDiff, errObserveFlow),
+	LateInitialize:  lateInitialize,
+	Observe:         func(cr *v1alpha1.ProxyProvider, p *api.ProxyProvider) { cr.Status.AtProvider = observation(p) },
+	Create: mrexternal.Send(forProvider, request, func(ctx context.Context, c *authentik.Client, r api.ProxyProviderRequest) (*api.ProxyProvider, *http.Response, error) {
+		return c.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(r).Execute()
+	}),
+	Update: mrexternal.SendTo(forProvider, request, func(ctx context.Context, c *authentik.Client, pk int32, r api.ProxyProviderRequest) (*api.ProxyProvider, *http.Response, error) {
+		return c.API.ProvidersAPI.ProvidersProxyUpdate(ctx, pk).ProxyProviderRequest(r).Execute()
+	}),
 	Delete: func(ctx context.Context, c *authentik.Client, pk int32) (*http.Response, error) {
 		return c.API.ProvidersAPI.ProvidersProxyDestroy(ctx, pk).Execute()
 	},

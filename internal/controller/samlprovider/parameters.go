@@ -169,6 +169,24 @@ func observation(p *api.SAMLProvider) v1alpha1.SAMLProviderObservation {
 	return o
 }
 
+// createBody resolves what the spec names into the body of a create.
+func createBody(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderParameters) (api.SAMLProviderRequest, error) {
+	w, err := resolve(ctx, c, p)
+	if err != nil {
+		return api.SAMLProviderRequest{}, err
+	}
+	return createRequest(p, w), nil
+}
+
+// patchBody resolves what the spec names into the body of an update.
+func patchBody(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderParameters) (api.PatchedSAMLProviderRequest, error) {
+	w, err := resolve(ctx, c, p)
+	if err != nil {
+		return api.PatchedSAMLProviderRequest{}, err
+	}
+	return patchRequest(p, w), nil
+}
+
 // createRequest is the body of a create: every field the spec sets, and
 // Authentik's required ones.
 func createRequest(p v1alpha1.SAMLProviderParameters, w wanted) api.SAMLProviderRequest {

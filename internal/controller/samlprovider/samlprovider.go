@@ -67,6 +67,10 @@ var Kind = mrsetup.Kind{
 	}},
 }
 
+func forProvider(cr *v1alpha1.SAMLProvider) *v1alpha1.SAMLProviderParameters {
+	return &cr.Spec.ForProvider
+}
+
 // providers is how a SAMLProvider is reconciled: Update sends the fields
 // the spec sets with PATCH. Provider names are unique across every
 // provider type, so what a create would collide with is the SAML provider
@@ -80,24 +84,16 @@ var providers = &mrexternal.Kind[*v1alpha1.SAMLProvider, v1alpha1.SAMLProviderPa
 	Noun:            "SAML provider",
 	ErrExternalName: errExternalName,
 	ErrFindByName:   errFindByName,
-	Spec:            func(cr *v1alpha1.SAMLProvider) *v1alpha1.SAMLProviderParameters { return &cr.Spec.ForProvider },
+	Spec:            forProvider,
 	Compare:         compare,
 	LateInitialize:  lateInitialize,
 	Observe:         func(cr *v1alpha1.SAMLProvider, p *api.SAMLProvider) { cr.Status.AtProvider = observation(p) },
-	Create: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.SAMLProvider) (*api.SAMLProvider, *http.Response, error) {
-		w, err := resolve(ctx, c, cr.Spec.ForProvider)
-		if err != nil {
-			return nil, nil, mrexternal.Unsent(err)
-		}
-		return c.API.ProvidersAPI.ProvidersSamlCreate(ctx).SAMLProviderRequest(createRequest(cr.Spec.ForProvider, w)).Execute()
-	},
-	Update: func(ctx context.Context, c *authentik.Client, pk int32, cr *v1alpha1.SAMLProvider) (*api.SAMLProvider, *http.Response, error) {
-		w, err := resolve(ctx, c, cr.Spec.ForProvider)
-		if err != nil {
-			return nil, nil, mrexternal.Unsent(err)
-		}
-		return c.API.ProvidersAPI.ProvidersSamlPartialUpdate(ctx, pk).PatchedSAMLProviderRequest(patchRequest(cr.Spec.ForProvider, w)).Execute()
-	},
+	Create: mrexternal.Send(forProvider, createBody, func(ctx context.Context, c *authentik.Client, r api.SAMLProviderRequest) (*api.SAMLProvider, *http.Response, error) {
+		return c.API.ProvidersAPI.ProvidersSamlCreate(ctx).SAMLProviderRequest(r).Execute()
+	}),
+	Update: mrexternal.SendTo(forProvider, patchBody, func(ctx context.Context, c *authentik.Client, pk int32, r api.PatchedSAMLProviderRequest) (*api.SAMLProvider, *http.Response, error) {
+		return c.API.ProvidersAPI.ProvidersSamlPartialUpdate(ctx, pk).PatchedSAMLProviderRequest(r).Execute()
+	}),
 	Delete: func(ctx context.Context, c *authentik.Client, pk int32) (*http.Response, error) {
 		return c.API.ProvidersAPI.ProvidersSamlDestroy(ctx, pk).Execute()
 	},
