@@ -47,7 +47,7 @@ func TestRulesAreComplete(t *testing.T) {
 		if !slices.Contains([]string{"critical", "warning", "info"}, r.Labels["severity"]) {
 			t.Errorf("alert %s: severity %q, want critical, warning or info", r.Alert, r.Labels["severity"])
 		}
-		for _, a := range []string{"summary", "runbook"} {
+		for _, a := range []string{"summary", "description", "runbook_url"} {
 			if r.Annotations[a] == "" {
 				t.Errorf("alert %s has no %s annotation", r.Alert, a)
 			}
