@@ -15,6 +15,7 @@ require (
 	github.com/prometheus/client_golang v1.23.2
 	github.com/prometheus/client_model v0.6.2
 	github.com/prometheus/common v0.67.5
+	github.com/yuin/gopher-lua v1.1.2
 	goauthentik.io/api/v3 v3.2026050.3
 	google.golang.org/grpc v1.82.1
 	k8s.io/api v0.36.3

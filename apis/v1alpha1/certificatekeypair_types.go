@@ -79,7 +79,7 @@ type CertificateKeyPairStatus struct {
 // +kubebuilder:printcolumn:name="EXPIRES",type="string",JSONPath=".status.atProvider.certExpiry"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik},shortName=akcert
 type CertificateKeyPair struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

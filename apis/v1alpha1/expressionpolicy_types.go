@@ -69,7 +69,7 @@ type ExpressionPolicyStatus struct {
 // +kubebuilder:printcolumn:name="POLICY-NAME",type="string",JSONPath=".spec.forProvider.name"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik},shortName=akexpr
 type ExpressionPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -150,7 +150,7 @@ type LDAPProviderStatus struct {
 // +kubebuilder:printcolumn:name="BASE-DN",type="string",JSONPath=".spec.forProvider.baseDN"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik},shortName=akldap
 type LDAPProvider struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -255,7 +255,7 @@ type OAuth2ProviderStatus struct {
 // +kubebuilder:printcolumn:name="ISSUER",type="string",JSONPath=".status.atProvider.issuer",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik},shortName=akoauth2
 type OAuth2Provider struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

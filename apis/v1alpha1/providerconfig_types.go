@@ -203,7 +203,7 @@ const (
 // +kubebuilder:printcolumn:name="USERS",type="integer",JSONPath=".status.users",priority=1
 // +kubebuilder:printcolumn:name="SECRET-NAME",type="string",JSONPath=".spec.credentials.secretRef.name",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,authentik},shortName=akpc
 type ProviderConfig struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -233,7 +233,7 @@ type ProviderConfigList struct {
 // +kubebuilder:printcolumn:name="USERS",type="integer",JSONPath=".status.users",priority=1
 // +kubebuilder:printcolumn:name="SECRET-NAME",type="string",JSONPath=".spec.credentials.secretRef.name",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
-// +kubebuilder:resource:scope=Cluster,categories={crossplane,provider,authentik}
+// +kubebuilder:resource:scope=Cluster,categories={crossplane,provider,authentik},shortName=akcpc
 type ClusterProviderConfig struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -260,7 +260,7 @@ type ClusterProviderConfigList struct {
 // +kubebuilder:printcolumn:name="RESOURCE-KIND",type="string",JSONPath=".resourceRef.kind"
 // +kubebuilder:printcolumn:name="RESOURCE-NAME",type="string",JSONPath=".resourceRef.name"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,authentik},shortName=akpcu
 type ProviderConfigUsage struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -171,7 +171,7 @@ type ProxyProviderStatus struct {
 // +kubebuilder:printcolumn:name="EXTERNAL-HOST",type="string",JSONPath=".spec.forProvider.externalHost",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik},shortName=akproxy
 type ProxyProvider struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

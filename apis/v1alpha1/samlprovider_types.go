@@ -172,7 +172,7 @@ type SAMLProviderStatus struct {
 // +kubebuilder:printcolumn:name="ISSUER",type="string",JSONPath=".status.atProvider.issuer",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik},shortName=aksaml
 type SAMLProvider struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -79,7 +79,7 @@ type ScopeMappingStatus struct {
 // +kubebuilder:printcolumn:name="SCOPE",type="string",JSONPath=".spec.forProvider.scopeName"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik},shortName=akscope
 type ScopeMapping struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
