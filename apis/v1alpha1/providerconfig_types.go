@@ -164,6 +164,9 @@ const (
 	// TypeVersionSupported says whether the Authentik version that answers
 	// is in the range the provider supports.
 	TypeVersionSupported xpv2.ConditionType = "VersionSupported"
+	// TypeTokenPermitted says whether the token's user may create every
+	// kind the provider manages (Authentik's RBAC).
+	TypeTokenPermitted xpv2.ConditionType = "TokenPermitted"
 	// TypeRouteDiscovery, on a ClusterProviderConfig of a provider started
 	// with --enable-discovery, says whether the provider may list and watch
 	// the route kinds discovery reads; a kind it may not stays off.
@@ -186,9 +189,12 @@ const (
 	ReasonNotChecked xpv2.ConditionReason = "NotChecked"
 	// ReasonDiscoveryPermitted: route discovery may read every route kind.
 	ReasonDiscoveryPermitted xpv2.ConditionReason = "Permitted"
-	// ReasonPermissionMissing: a route kind's discovery is off for want of
-	// RBAC permissions, which the message names.
+	// ReasonPermissionMissing: permissions are missing, which the message
+	// names: Authentik's, for a token (TokenPermitted, and then Ready), or
+	// Kubernetes RBAC's, for a route kind's discovery.
 	ReasonPermissionMissing xpv2.ConditionReason = "PermissionMissing"
+	// ReasonPermissionsGranted: the token may create every kind.
+	ReasonPermissionsGranted xpv2.ConditionReason = "PermissionsGranted"
 )
 
 // +kubebuilder:object:root=true

@@ -38,6 +38,9 @@ type accessErrorsJSON struct {
 //	PUT    /_sim/faults/{op}     set a fault (faultJSON) for an operation
 //	DELETE /_sim/faults          clear every fault
 //	PUT    /_sim/token           accept only this token from now on: {"token": "..."}
+//	PUT    /_sim/permissions     the token's user lacks these permissions:
+//	                             {"withheld": ["authentik_core.add_group", ...]};
+//	                             an empty list makes it a superuser again
 //	GET    /_sim/users           fixture users and their direct groups
 //	PUT    /_sim/users/{name}    set a fixture user: {"groups": ["<group name>", ...]}
 //	DELETE /_sim/users/{name}    remove a fixture user
@@ -87,6 +90,16 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			writeReply(w, detail(http.StatusBadRequest, err.Error()))
 			return
 		}
+		writeReply(w, reply{status: http.StatusNoContent})
+	case path == "permissions" && r.Method == http.MethodPut:
+		var pj struct {
+			Withheld []string `json:"withheld"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(&pj); err != nil {
+			writeReply(w, detail(http.StatusBadRequest, "cannot decode permissions: "+err.Error()))
+			return
+		}
+		s.WithholdPermissions(pj.Withheld...)
 		writeReply(w, reply{status: http.StatusNoContent})
 	case path == "faults" && r.Method == http.MethodDelete:
 		s.ClearFaults()

@@ -72,6 +72,9 @@ type Server struct {
 
 	journal *journal // nil without a state file
 
+	// withheld are the permissions the token's user lacks (under metaMu).
+	withheld []string
+
 	unreachable atomic.Bool
 }
 
@@ -279,6 +282,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeReply(w, *rep)
 			return
 		}
+	}
+	if rep := s.refusesPermission(rt); rep != nil {
+		writeReply(w, *rep)
+		return
+	}
+	if rep := unsupportedMediaType(r); rep != nil {
+		writeReply(w, *rep)
+		return
 	}
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes))

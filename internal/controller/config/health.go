@@ -2,8 +2,11 @@ package config
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,6 +31,10 @@ const (
 	// checkTimeout bounds one health check, whatever the config's request
 	// timeout: a check that hangs must not hold the controller's worker.
 	checkTimeout = 30 * time.Second
+	// permissionsRecheck is how long the permissions found are kept while a
+	// config's URL and token stay the same: asking costs one request per
+	// kind the provider creates.
+	permissionsRecheck = time.Hour
 
 	errGetConfig    = "cannot get the provider config"
 	errUpdateHealth = "cannot update the provider config's status"
@@ -53,19 +60,35 @@ type HealthReconciler struct {
 	poll      time.Duration
 	log       logging.Logger
 	unmanaged *unmanagedCounter
+
+	permsMu sync.Mutex
+	perms   map[string]permissions
+}
+
+// permissions are what the last permission check of a config found.
+type permissions struct {
+	// checked is false when the check was not made (Authentik could not
+	// be used) or could not tell (err).
+	checked bool
+	missing []string
+	err     error
+	// fingerprint is of the URL and token asked, at.
+	fingerprint [sha256.Size]byte
+	at          time.Time
 }
 
 // newHealthReconciler returns a HealthReconciler for the config kind that
 // newConfig makes, checking again every poll.
 func newHealthReconciler(kube client.Client, conn *authentik.Connector, newConfig func() checkedConfig, poll time.Duration, log logging.Logger) *HealthReconciler {
-	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log, unmanaged: newUnmanagedCounter(kube, conn)}
+	return &HealthReconciler{kube: kube, conn: conn, newConfig: newConfig, poll: poll, log: log, unmanaged: newUnmanagedCounter(kube, conn), perms: map[string]permissions{}}
 }
 
 // Reconcile checks one provider config and records what it found. The
 // status is written only when it changed, so a healthy config costs three
 // requests to Authentik per poll interval (the version, and one list each
 // of proxy providers and applications for the unmanaged-objects metric)
-// and no write.
+// and no write; the permission probes add one request per kind the
+// provider creates, only when check asks them again.
 func (r *HealthReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	pc := r.newConfig()
 	key := req.String()
@@ -82,9 +105,9 @@ func (r *HealthReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	before := pc.DeepCopyObject().(checkedConfig) //nolint:forcetypeassert // A deep copy has the type of its original.
 
 	checkCtx, cancel := context.WithTimeout(ctx, checkTimeout)
-	h, cfgErr := r.check(checkCtx, pc)
+	h, perms, cfgErr := r.check(checkCtx, key, pc)
 	cancel()
-	version, conds := healthConditions(h, cfgErr)
+	version, conds := healthConditions(h, perms, cfgErr)
 	pc.SetAuthentikVersion(version)
 	for i := range conds {
 		conds[i] = conds[i].WithObservedGeneration(pc.GetGeneration())
@@ -104,22 +127,64 @@ func (r *HealthReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 
 // check reads the config's credentials and asks Authentik. A config that
 // cannot be used (missing Secret, credentials it may not read) is reported
-// as such and Authentik is not asked.
-func (r *HealthReconciler) check(ctx context.Context, pc checkedConfig) (authentik.Health, error) {
+// as such and Authentik is not asked. The token's permissions are asked
+// once Authentik accepts it, again when the URL or token changes, after a
+// check that could not tell, and otherwise every permissionsRecheck.
+func (r *HealthReconciler) check(ctx context.Context, key string, pc checkedConfig) (authentik.Health, permissions, error) {
 	cfg, err := r.conn.ConfigFor(ctx, pc)
 	if err != nil {
-		return authentik.Health{}, err
+		return authentik.Health{}, permissions{}, err
 	}
 	ac, err := r.conn.NewClient(cfg)
 	if err != nil {
-		return authentik.Health{}, err
+		return authentik.Health{}, permissions{}, err
 	}
-	return ac.CheckHealth(ctx), nil
+	h := ac.CheckHealth(ctx)
+	if !h.Usable() {
+		return h, permissions{}, nil
+	}
+	fp := sha256.Sum256([]byte(cfg.URL + "\x00" + cfg.Token))
+	r.permsMu.Lock()
+	last, ok := r.perms[key]
+	r.permsMu.Unlock()
+	if ok && last.checked && last.fingerprint == fp && time.Since(last.at) < permissionsRecheck {
+		return h, last, nil
+	}
+	missing, err := ac.MissingPermissions(ctx)
+	p := permissions{checked: err == nil, missing: missing, err: err, fingerprint: fp, at: time.Now()}
+	r.permsMu.Lock()
+	r.perms[key] = p
+	r.permsMu.Unlock()
+	return h, p, nil
 }
 
 // healthConditions turns a check's findings into the version to record and
 // the config's conditions.
-func healthConditions(h authentik.Health, cfgErr error) (string, []xpv2.Condition) {
+func healthConditions(h authentik.Health, perms permissions, cfgErr error) (string, []xpv2.Condition) {
+	version, conds := reachConditions(h, cfgErr)
+	now := metav1.Now()
+	permitted := xpv2.Condition{Type: v1alpha1.TypeTokenPermitted, Status: corev1.ConditionUnknown, Reason: v1alpha1.ReasonNotChecked, Message: "Authentik cannot be used with this config", LastTransitionTime: now}
+	switch {
+	case perms.err != nil:
+		permitted.Message = perms.err.Error()
+	case !perms.checked:
+	case len(perms.missing) > 0:
+		msg := fmt.Sprintf("Authentik refuses the token's user %s (403 to a create): grant them through one of its roles, or use a token of a superuser", strings.Join(perms.missing, ", "))
+		permitted = xpv2.Condition{Type: v1alpha1.TypeTokenPermitted, Status: corev1.ConditionFalse, Reason: v1alpha1.ReasonPermissionMissing, Message: msg, LastTransitionTime: now}
+		for i := range conds {
+			if conds[i].Type == xpv2.TypeReady && conds[i].Status == corev1.ConditionTrue {
+				conds[i] = xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: v1alpha1.ReasonPermissionMissing, Message: msg, LastTransitionTime: now}
+			}
+		}
+	default:
+		permitted = xpv2.Condition{Type: v1alpha1.TypeTokenPermitted, Status: corev1.ConditionTrue, Reason: v1alpha1.ReasonPermissionsGranted, Message: "the token may create every kind the provider manages", LastTransitionTime: now}
+	}
+	return version, append(conds, permitted)
+}
+
+// reachConditions are the conditions of reaching Authentik: Ready,
+// AuthentikReachable, TokenAccepted and VersionSupported.
+func reachConditions(h authentik.Health, cfgErr error) (string, []xpv2.Condition) {
 	now := metav1.Now()
 	cond := func(t xpv2.ConditionType, s corev1.ConditionStatus, r xpv2.ConditionReason, msg string) xpv2.Condition {
 		return xpv2.Condition{Type: t, Status: s, Reason: r, Message: msg, LastTransitionTime: now}

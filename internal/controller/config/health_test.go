@@ -43,8 +43,8 @@ var (
 
 // health is what a check recorded on a config, reduced to what a user reads.
 type health struct {
-	Ready, Reachable, Token, Version corev1.ConditionStatus
-	Reason                           xpv2.ConditionReason
+	Ready, Reachable, Token, Version, Permitted corev1.ConditionStatus
+	Reason                                      xpv2.ConditionReason
 	// Message is a part of Ready's message the case expects, or all of it.
 	Message          string
 	AuthentikVersion string
@@ -58,6 +58,7 @@ func healthOf(pc checkedConfig, res reconcile.Result, messageHas string) health 
 		Reachable:        pc.GetCondition(v1alpha1.TypeAuthentikReachable).Status,
 		Token:            pc.GetCondition(v1alpha1.TypeTokenAccepted).Status,
 		Version:          pc.GetCondition(v1alpha1.TypeVersionSupported).Status,
+		Permitted:        pc.GetCondition(v1alpha1.TypeTokenPermitted).Status,
 		Reason:           ready.Reason,
 		Message:          ready.Message,
 		AuthentikVersion: pc.GetAuthentikVersion(),
@@ -103,7 +104,7 @@ func TestHealth(t *testing.T) {
 			reason:   "Authentik answers, accepts the token and runs a supported version: Ready, with the version.",
 			kind:     clusterKind,
 			setup:    func(*testing.T, *mrtest.Env) {},
-			want:     health{Ready: "True", Reachable: "True", Token: "True", Version: "True", Reason: xpv2.ReasonAvailable, Message: "Authentik " + release + " at ", AuthentikVersion: release, Requeue: poll},
+			want:     health{Ready: "True", Reachable: "True", Token: "True", Version: "True", Permitted: "True", Reason: xpv2.ReasonAvailable, Message: "Authentik " + release + " at ", AuthentikVersion: release, Requeue: poll},
 			requests: true,
 		},
 		"HealthyNamespaced": {
@@ -113,21 +114,21 @@ func TestHealth(t *testing.T) {
 				env.Create(teamSecret(mrtest.Token))
 				env.Create(&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: teamConfig}, Spec: mrtest.LocalConfigSpec(env.Sim.URL, mrtest.SecretName)})
 			},
-			want:     health{Ready: "True", Reachable: "True", Token: "True", Version: "True", Reason: xpv2.ReasonAvailable, Message: "accepts the token", AuthentikVersion: release, Requeue: poll},
+			want:     health{Ready: "True", Reachable: "True", Token: "True", Version: "True", Permitted: "True", Reason: xpv2.ReasonAvailable, Message: "accepts the token", AuthentikVersion: release, Requeue: poll},
 			requests: true,
 		},
 		"TokenRefused": {
 			reason:   "A token Authentik does not know: not Ready, saying the token was refused and why.",
 			kind:     clusterKind,
 			setup:    func(_ *testing.T, env *mrtest.Env) { env.WriteToken("not-the-token") },
-			want:     health{Ready: "False", Reachable: "True", Token: "False", Version: "Unknown", Reason: v1alpha1.ReasonTokenRefused, Message: "refused the token: Token invalid/expired", Requeue: poll},
+			want:     health{Ready: "False", Reachable: "True", Token: "False", Version: "Unknown", Permitted: "Unknown", Reason: v1alpha1.ReasonTokenRefused, Message: "refused the token: Token invalid/expired", Requeue: poll},
 			requests: true,
 		},
 		"Unreachable": {
 			reason: "Nothing listens at the URL: not Ready, saying Authentik is unreachable.",
 			kind:   clusterKind,
 			setup:  func(_ *testing.T, env *mrtest.Env) { env.Sim.GoDown() },
-			want:   health{Ready: "False", Reachable: "False", Token: "Unknown", Version: "Unknown", Reason: v1alpha1.ReasonUnreachable, Message: "is unreachable", Requeue: poll},
+			want:   health{Ready: "False", Reachable: "False", Token: "Unknown", Version: "Unknown", Permitted: "Unknown", Reason: v1alpha1.ReasonUnreachable, Message: "is unreachable", Requeue: poll},
 		},
 		"ServerFailing": {
 			reason: "Authentik answers only 503 (after the client's retries): unreachable, with the answer.",
@@ -135,7 +136,7 @@ func TestHealth(t *testing.T) {
 			setup: func(_ *testing.T, env *mrtest.Env) {
 				env.Sim.SetFault("admin_version_retrieve", authentiksim.Fault{Status: http.StatusServiceUnavailable})
 			},
-			want:     health{Ready: "False", Reachable: "False", Token: "Unknown", Version: "Unknown", Reason: v1alpha1.ReasonUnreachable, Message: "is unreachable: Authentik answered 503", Requeue: poll},
+			want:     health{Ready: "False", Reachable: "False", Token: "Unknown", Version: "Unknown", Permitted: "Unknown", Reason: v1alpha1.ReasonUnreachable, Message: "is unreachable: Authentik answered 503", Requeue: poll},
 			requests: true,
 		},
 		"NoAuthentikAtURL": {
@@ -151,7 +152,7 @@ func TestHealth(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			want: health{Ready: "False", Reachable: "False", Token: "Unknown", Version: "Unknown", Reason: v1alpha1.ReasonUnreachable, Message: "is unreachable: Authentik answered 404", Requeue: poll},
+			want: health{Ready: "False", Reachable: "False", Token: "Unknown", Version: "Unknown", Permitted: "Unknown", Reason: v1alpha1.ReasonUnreachable, Message: "is unreachable: Authentik answered 404", Requeue: poll},
 		},
 		"VersionNotShown": {
 			reason: "A 403 that is not an authentication failure comes after the token was accepted (a token without rights to the view): Ready, version unknown, never 'refused'.",
@@ -159,7 +160,27 @@ func TestHealth(t *testing.T) {
 			setup: func(_ *testing.T, env *mrtest.Env) {
 				env.Sim.SetFault("admin_version_retrieve", authentiksim.Fault{Status: http.StatusForbidden})
 			},
-			want:     health{Ready: "True", Reachable: "True", Token: "True", Version: "Unknown", Reason: xpv2.ReasonAvailable, Message: "its version is unknown", Requeue: poll},
+			want:     health{Ready: "True", Reachable: "True", Token: "True", Version: "Unknown", Permitted: "True", Reason: xpv2.ReasonAvailable, Message: "its version is unknown", Requeue: poll},
+			requests: true,
+		},
+		"PermissionMissing": {
+			reason: "A token whose user may not create groups or proxy providers: not Ready, naming both permissions as Authentik's RBAC does.",
+			kind:   clusterKind,
+			setup: func(_ *testing.T, env *mrtest.Env) {
+				env.Sim.WithholdPermissions("authentik_core.add_group", "authentik_providers_proxy.add_proxyprovider", "authentik_core.delete_group")
+			},
+			want: health{Ready: "False", Reachable: "True", Token: "True", Version: "True", Permitted: "False", Reason: v1alpha1.ReasonPermissionMissing,
+				Message:          "Authentik refuses the token's user authentik_providers_proxy.add_proxyprovider, authentik_core.add_group (403 to a create)",
+				AuthentikVersion: release, Requeue: poll},
+			requests: true,
+		},
+		"PermissionProbeFails": {
+			reason: "A probe answered neither 403 nor 415 cannot tell: Ready stays as the token check found it, TokenPermitted Unknown.",
+			kind:   clusterKind,
+			setup: func(_ *testing.T, env *mrtest.Env) {
+				env.Sim.SetFault("core_groups_create", authentiksim.Fault{Status: http.StatusServiceUnavailable})
+			},
+			want:     health{Ready: "True", Reachable: "True", Token: "True", Version: "True", Permitted: "Unknown", Reason: xpv2.ReasonAvailable, Message: "accepts the token", AuthentikVersion: release, Requeue: poll},
 			requests: true,
 		},
 		"BorrowedSecret": {
@@ -170,7 +191,7 @@ func TestHealth(t *testing.T) {
 				spec.Credentials.SecretRef.Namespace = mrtest.SecretNS
 				env.Create(&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: teamConfig}, Spec: spec})
 			},
-			want: health{Ready: "False", Reachable: "Unknown", Token: "Unknown", Version: "Unknown", Reason: v1alpha1.ReasonConfigInvalid, Message: "spec.credentials.secretRef.namespace", Requeue: poll},
+			want: health{Ready: "False", Reachable: "Unknown", Token: "Unknown", Version: "Unknown", Permitted: "Unknown", Reason: v1alpha1.ReasonConfigInvalid, Message: "spec.credentials.secretRef.namespace", Requeue: poll},
 		},
 		"MissingSecret": {
 			reason: "A token Secret that does not exist: not usable, and Authentik is not asked.",
@@ -178,7 +199,7 @@ func TestHealth(t *testing.T) {
 			setup: func(_ *testing.T, env *mrtest.Env) {
 				env.Create(&v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: mrtest.Namespace, Name: teamConfig}, Spec: mrtest.LocalConfigSpec(env.Sim.URL, "absent")})
 			},
-			want: health{Ready: "False", Reachable: "Unknown", Token: "Unknown", Version: "Unknown", Reason: v1alpha1.ReasonConfigInvalid, Message: "cannot read the Authentik API token", Requeue: poll},
+			want: health{Ready: "False", Reachable: "Unknown", Token: "Unknown", Version: "Unknown", Permitted: "Unknown", Reason: v1alpha1.ReasonConfigInvalid, Message: "cannot read the Authentik API token", Requeue: poll},
 		},
 	}
 	for name, tc := range cases {
@@ -255,7 +276,7 @@ func TestHealthConditions(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			version, conds := healthConditions(tc.health, nil)
+			version, conds := healthConditions(tc.health, permissions{}, nil)
 			s := xpv2.ConditionedStatus{}
 			s.SetConditions(conds...)
 			ready := s.GetCondition(xpv2.TypeReady)
@@ -463,4 +484,40 @@ func countRequests(s *authentiksim.Server) int {
 		n += c
 	}
 	return n
+}
+
+// TestPermissionsAskedAgain checks when a config's permissions are asked:
+// at the first check, not at the next one with the same URL and token (a
+// healthy config's poll stays at three requests), and again once the token
+// changes, so a new token's missing permission shows at once.
+func TestPermissionsAskedAgain(t *testing.T) {
+	t.Parallel()
+	env := mrtest.New(t)
+	r := healthReconciler(env, clusterKind)
+	probes := len(authentik.PermissionProbes)
+	steps := []struct {
+		reason    string
+		change    func()
+		requests  int
+		permitted corev1.ConditionStatus
+	}{
+		{reason: "The first check asks every permission.", change: func() {}, requests: 3 + probes, permitted: "True"},
+		{reason: "The same URL and token are not asked again within the hour, even if Authentik changed.", change: func() {
+			env.Sim.WithholdPermissions("authentik_core.add_group")
+		}, requests: 3, permitted: "True"},
+		{reason: "A new token is asked at once.", change: func() { env.AcceptOnlyToken("rotated"); env.WriteToken("rotated") }, requests: 3 + probes, permitted: "False"},
+	}
+	for _, s := range steps {
+		s.change()
+		env.Sim.ResetCounts()
+		if _, err := env.Reconcile(r, defaultKey); err != nil {
+			t.Fatal(err)
+		}
+		pc := &v1alpha1.ClusterProviderConfig{}
+		env.Get(withKey(pc, defaultKey))
+		got := []any{countRequests(env.Sim.Server), pc.GetCondition(v1alpha1.TypeTokenPermitted).Status}
+		if diff := cmp.Diff([]any{s.requests, s.permitted}, got); diff != "" {
+			t.Errorf("%s\nrequests and TokenPermitted, -want +got:\n%s", s.reason, diff)
+		}
+	}
 }

@@ -40,4 +40,7 @@ func (r *HealthReconciler) record(ctx context.Context, key string, pc checkedCon
 func (r *HealthReconciler) forget(key string) {
 	r.conn.States().Configs.Forget(key)
 	r.conn.States().Unmanaged.Forget(key)
+	r.permsMu.Lock()
+	delete(r.perms, key)
+	r.permsMu.Unlock()
 }

@@ -61,9 +61,9 @@ func TestHealthMetrics(t *testing.T) {
 		want   configMetrics
 	}{
 		"HealthyNothingUnmanaged": {
-			reason: "A healthy config with nothing in Authentik: reachable, token accepted, supported version, nothing unmanaged; one version request and one list per kind.",
+			reason: "A healthy config with nothing in Authentik: reachable, token accepted, supported version, nothing unmanaged; one version request, one list per kind and, at this first check, one permission probe per kind the provider creates.",
 			setup:  func(*testing.T, *mrtest.Env) {},
-			want:   configMetrics{Reachable: 1, TokenAccepted: 1, VersionSupported: 1, Version: 1, Requests: 3},
+			want:   configMetrics{Reachable: 1, TokenAccepted: 1, VersionSupported: 1, Version: 1, Requests: 3 + len(authentik.PermissionProbes)},
 		},
 		"UnmanagedObjects": {
 			reason: "A proxy provider and an application made directly in Authentik are unmanaged; the provider a ProxyProvider resource names by its external name is not, nor are the applications Application resources name, whichever config they use.",
@@ -81,7 +81,7 @@ func TestHealthMetrics(t *testing.T) {
 				createApplication(t, env, "other-app")
 				env.Create(other)
 			},
-			want: configMetrics{Reachable: 1, TokenAccepted: 1, VersionSupported: 1, Version: 1, UnmanagedProviders: 1, UnmanagedApplications: 1, Requests: 3},
+			want: configMetrics{Reachable: 1, TokenAccepted: 1, VersionSupported: 1, Version: 1, UnmanagedProviders: 1, UnmanagedApplications: 1, Requests: 3 + len(authentik.PermissionProbes)},
 		},
 		"TokenRefused": {
 			reason: "A refused token shows as such; nothing is listed and unmanaged objects stay unknown (0).",
