@@ -12,6 +12,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
@@ -45,12 +46,16 @@ var fieldPaths = map[string]string{
 	"gid_start_number":   "spec.forProvider.gidStartNumber",
 }
 
-// Kind describes the LDAPProvider managed resource.
+// Kind describes the LDAPProvider managed resource. A CertificateKeyPair
+// that gets its UUID wakes the providers whose certificateRef names it.
 var Kind = mrsetup.Kind{
 	GroupVersionKind: v1alpha1.LDAPProviderGroupVersionKind,
 	GroupKind:        v1alpha1.LDAPProviderGroupKind,
 	Object:           &v1alpha1.LDAPProvider{},
 	List:             &v1alpha1.LDAPProviderList{},
+	Dependencies: []mrbehavior.Dependency{mrbehavior.KeyPairDependency(func(cr *v1alpha1.LDAPProvider) *xpv2.Reference {
+		return cr.Spec.ForProvider.CertificateRef
+	})},
 }
 
 func forProvider(cr *v1alpha1.LDAPProvider) *v1alpha1.LDAPProviderParameters {

@@ -229,6 +229,28 @@ func TestCertificateRef(t *testing.T) {
 	}
 }
 
+// TestWaitsForCertificate: a provider whose certificateRef names a
+// CertificateKeyPair without a UUID yet waits and is woken once it has one.
+func TestWaitsForCertificate(t *testing.T) {
+	t.Parallel()
+	mrtest.WaitsForKeyPair(t, mrtest.KeyPairRef[*v1alpha1.LDAPProvider]{
+		Kind:    Kind,
+		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Resource: func() *v1alpha1.LDAPProvider {
+			return ldapProvider(func(cr *v1alpha1.LDAPProvider) {
+				cr.Spec.ForProvider.CertificateRef = &xpv2.Reference{Name: mrtest.SigningPair}
+			})
+		},
+		Keys: func(t *testing.T, e *mrtest.Env) []string {
+			keys := []string{}
+			for _, p := range providersNamed(t, e, providerName) {
+				keys = append(keys, ptr.Deref(p.Certificate.Get(), ""))
+			}
+			return keys
+		},
+	})
+}
+
 func TestObserveOnlyImport(t *testing.T) {
 	t.Parallel()
 	env := mrtest.New(t)

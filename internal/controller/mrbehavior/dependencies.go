@@ -89,6 +89,22 @@ func (d Dependency) Referrers(kube client.Reader, list resource.ManagedList) han
 // resolves to.
 func ExternalName(o client.Object) string { return meta.GetExternalName(o) }
 
+// KeyPairDependency is the CertificateKeyPair a resource names by one
+// reference (signingKeyRef, certificateRef), which resolves to the key
+// pair's UUID; ref returns it, nil if the resource sets none.
+func KeyPairDependency[T resource.Managed](ref func(T) *xpv2.Reference) Dependency {
+	return Dependency{
+		Object: &v1alpha1.CertificateKeyPair{},
+		Value:  ExternalName,
+		Names: NamedBy(func(mg resource.Managed) *xpv2.Reference {
+			if cr, ok := mg.(T); ok {
+				return ref(cr)
+			}
+			return nil
+		}),
+	}
+}
+
 // ProviderDependencies are the provider kinds a provider reference may
 // name; ref returns a resource's reference, nil if it has none.
 func ProviderDependencies(ref func(resource.Managed) *v1alpha1.ProviderReference) []Dependency {

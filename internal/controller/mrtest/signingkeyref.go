@@ -185,10 +185,27 @@ func RunSigningKeyRef[T resource.Managed](t *testing.T, s SigningKeyRef[T]) {
 	})
 }
 
-// waitsForKeyPair: a provider whose signingKeyRef names a
+// A KeyPairRef is a kind whose resources name a CertificateKeyPair by
+// reference (signingKeyRef, certificateRef).
+type KeyPairRef[T resource.Managed] struct {
+	Kind    mrsetup.Kind
+	Options func(e *Env) []managed.ReconcilerOption
+	// Resource is a resource whose reference names SigningPair.
+	Resource func() T
+	// Keys are the key pairs of the resource's objects in Authentik, one
+	// per object.
+	Keys func(t *testing.T, e *Env) []string
+}
+
+func waitsForKeyPair[T resource.Managed](t *testing.T, s SigningKeyRef[T]) {
+	WaitsForKeyPair(t, KeyPairRef[T]{Kind: s.Kind, Options: s.Options, Resource: s.Resource, Keys: s.SigningKeys})
+}
+
+// WaitsForKeyPair checks that a resource whose reference names a
 // CertificateKeyPair without a UUID yet waits, writing nothing, and is
 // woken once the key pair has one.
-func waitsForKeyPair[T resource.Managed](t *testing.T, s SigningKeyRef[T]) {
+func WaitsForKeyPair[T resource.Managed](t *testing.T, s KeyPairRef[T]) {
+	t.Helper()
 	cr := s.Resource()
 	e := New(t, cr)
 	pair := e.KeyPair(t, SigningPair)
@@ -197,8 +214,8 @@ func waitsForKeyPair[T resource.Managed](t *testing.T, s SigningKeyRef[T]) {
 	r := mrbehavior.WaitsForDependencies(e.Kube, s.Kind.Object, s.Kind.Dependencies, e.Reconciler(s.Kind, s.Options(e)...), time.Minute)
 
 	res, err := e.Reconcile(r, client.ObjectKeyFromObject(cr))
-	if err != nil || res.RequeueAfter != time.Minute || e.Changes(cr) != 0 || len(s.SigningKeys(t, e)) != 0 {
-		t.Errorf("while the key pair has no UUID: result %+v, error %v, %d writes; want a wait of a poll, no write and no provider", res, err, e.Changes(cr))
+	if err != nil || res.RequeueAfter != time.Minute || e.Changes(cr) != 0 || len(s.Keys(t, e)) != 0 {
+		t.Errorf("while the key pair has no UUID: result %+v, error %v, %d writes; want a wait of a poll, no write and no object", res, err, e.Changes(cr))
 	}
 	e.Get(pending)
 	meta.SetExternalName(pending, pair)
@@ -212,10 +229,10 @@ func waitsForKeyPair[T resource.Managed](t *testing.T, s SigningKeyRef[T]) {
 		}
 	}
 	if diff := cmp.Diff([]string{SigningPair}, names); diff != "" {
-		t.Errorf("the CertificateKeyPair dependency names the signingKeyRef and resolves to the UUID: -want, +got:\n%s", diff)
+		t.Errorf("the CertificateKeyPair dependency names the reference and resolves to the UUID: -want, +got:\n%s", diff)
 	}
 	e.Settle(r, cr)
-	if diff := cmp.Diff([]string{pair}, s.SigningKeys(t, e)); diff != "" {
-		t.Errorf("the provider signs with its key pair once it has its UUID: -want, +got:\n%s", diff)
+	if diff := cmp.Diff([]string{pair}, s.Keys(t, e)); diff != "" {
+		t.Errorf("the object uses its key pair once it has its UUID: -want, +got:\n%s", diff)
 	}
 }

@@ -62,39 +62,34 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.OAuth2ProviderGroupKind,
 	Object:           &v1alpha1.OAuth2Provider{},
 	List:             &v1alpha1.OAuth2ProviderList{},
-	Dependencies: []mrbehavior.Dependency{{
-		Object: &v1alpha1.ScopeMapping{},
-		Value:  mrbehavior.ExternalName,
-		Names: func(mg resource.Managed) []string {
-			var names []string
-			for _, r := range mg.(*v1alpha1.OAuth2Provider).Spec.ForProvider.ScopeMappingRefs {
-				names = append(names, r.Name)
-			}
-			return names
+	Dependencies: []mrbehavior.Dependency{
+		{
+			Object: &v1alpha1.ScopeMapping{},
+			Value:  mrbehavior.ExternalName,
+			Names: func(mg resource.Managed) []string {
+				var names []string
+				for _, r := range mg.(*v1alpha1.OAuth2Provider).Spec.ForProvider.ScopeMappingRefs {
+					names = append(names, r.Name)
+				}
+				return names
+			},
 		},
-	}, {
-		Object: &v1alpha1.CertificateKeyPair{},
-		Value:  mrbehavior.ExternalName,
-		Names: func(mg resource.Managed) []string {
-			if r := mg.(*v1alpha1.OAuth2Provider).Spec.ForProvider.SigningKeyRef; r != nil {
-				return []string{r.Name}
-			}
-			return nil
+		mrbehavior.KeyPairDependency(func(cr *v1alpha1.OAuth2Provider) *xpv2.Reference { return cr.Spec.ForProvider.SigningKeyRef }),
+		{
+			// An application that starts serving the provider wakes it: its
+			// issuer names the application's slug, which it reads from Authentik.
+			Object: &v1alpha1.Application{},
+			Value: func(o client.Object) string {
+				return ptr.Deref(o.(*v1alpha1.Application).Status.AtProvider.ProviderName, "")
+			},
+			Wakes: func(o client.Object) []string {
+				if r := o.(*v1alpha1.Application).Spec.ForProvider.ProviderRef; r != nil && r.Kind == v1alpha1.OAuth2ProviderKind {
+					return []string{r.Name}
+				}
+				return nil
+			},
 		},
-	}, {
-		// An application that starts serving the provider wakes it: its
-		// issuer names the application's slug, which it reads from Authentik.
-		Object: &v1alpha1.Application{},
-		Value: func(o client.Object) string {
-			return ptr.Deref(o.(*v1alpha1.Application).Status.AtProvider.ProviderName, "")
-		},
-		Wakes: func(o client.Object) []string {
-			if r := o.(*v1alpha1.Application).Spec.ForProvider.ProviderRef; r != nil && r.Kind == v1alpha1.OAuth2ProviderKind {
-				return []string{r.Name}
-			}
-			return nil
-		},
-	}},
+	},
 }
 
 // ReconcilerOptions are the options particular to OAuth2Providers: the

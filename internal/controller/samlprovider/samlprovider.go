@@ -11,7 +11,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
@@ -55,16 +55,9 @@ var Kind = mrsetup.Kind{
 	GroupKind:        v1alpha1.SAMLProviderGroupKind,
 	Object:           &v1alpha1.SAMLProvider{},
 	List:             &v1alpha1.SAMLProviderList{},
-	Dependencies: []mrbehavior.Dependency{{
-		Object: &v1alpha1.CertificateKeyPair{},
-		Value:  mrbehavior.ExternalName,
-		Names: func(mg resource.Managed) []string {
-			if r := mg.(*v1alpha1.SAMLProvider).Spec.ForProvider.SigningKeyRef; r != nil {
-				return []string{r.Name}
-			}
-			return nil
-		},
-	}},
+	Dependencies: []mrbehavior.Dependency{mrbehavior.KeyPairDependency(func(cr *v1alpha1.SAMLProvider) *xpv2.Reference {
+		return cr.Spec.ForProvider.SigningKeyRef
+	})},
 }
 
 func forProvider(cr *v1alpha1.SAMLProvider) *v1alpha1.SAMLProviderParameters {
