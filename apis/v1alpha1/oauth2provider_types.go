@@ -95,26 +95,7 @@ type OAuth2ProviderParameters struct {
 	// +listType=atomic
 	RedirectURIs []RedirectURI `json:"redirectUris,omitempty"`
 
-	// SigningKey is the name of the certificate key pair that signs the
-	// tokens, for example "authentik Self-signed Certificate". Unset, tokens
-	// are signed with the client secret (HS256).
-	// +optional
-	// +kubebuilder:validation:MinLength=1
-	SigningKey *string `json:"signingKey,omitempty"`
-
-	// SigningKeyID is the UUID of the certificate key pair that signs the
-	// tokens; signingKeyRef fills it. Use it or signingKey, not both.
-	// +optional
-	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
-	SigningKeyID *string `json:"signingKeyId,omitempty"`
-
-	// SigningKeyRef names a CertificateKeyPair in this resource's namespace
-	// that signs the tokens, resolved on every reconcile into
-	// signingKeyId. The provider waits for the key pair's UUID. A renewed
-	// certificate keeps the key pair's UUID, so the provider is not
-	// rewritten.
-	// +optional
-	SigningKeyRef *xpv2.Reference `json:"signingKeyRef,omitempty"`
+	SigningKeyParameters `json:",inline"`
 
 	// ScopeMappings are the scope property mappings the provider offers,
 	// each named by its managed key (for Authentik's own, for example
@@ -280,12 +261,8 @@ type OAuth2ProviderList struct {
 // references.
 func (mg *OAuth2Provider) ResolveReferences(ctx context.Context, c client.Reader) error {
 	fp := &mg.Spec.ForProvider
-	if fp.SigningKeyRef != nil {
-		id, err := resolveKeyPair(ctx, c, mg, fp.SigningKeyRef, "spec.forProvider.signingKeyRef")
-		if err != nil {
-			return err
-		}
-		fp.SigningKeyID = id
+	if err := fp.resolveSigningKey(ctx, c, mg); err != nil {
+		return err
 	}
 	if len(fp.ScopeMappingRefs) == 0 && fp.ScopeMappingSelector == nil {
 		return nil

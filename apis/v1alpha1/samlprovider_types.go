@@ -4,10 +4,8 @@ import (
 	"context"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reference"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
@@ -73,25 +71,7 @@ type SAMLProviderParameters struct {
 	// +kubebuilder:validation:Pattern=`^(\S(.*\S)?)?$`
 	DefaultRelayState *string `json:"defaultRelayState,omitempty"`
 
-	// SigningKey is the name of the certificate key pair that signs
-	// responses, for example "authentik Self-signed Certificate". Unset,
-	// nothing is signed.
-	// +optional
-	// +kubebuilder:validation:MinLength=1
-	SigningKey *string `json:"signingKey,omitempty"`
-
-	// SigningKeyID is the UUID of the certificate key pair that signs
-	// responses; signingKeyRef fills it. Use it or signingKey, not both.
-	// +optional
-	// +kubebuilder:validation:Pattern=`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
-	SigningKeyID *string `json:"signingKeyId,omitempty"`
-
-	// SigningKeyRef names a CertificateKeyPair in this resource's namespace
-	// that signs responses, resolved on every reconcile into signingKeyId.
-	// The provider waits for the key pair's UUID. A renewed certificate
-	// keeps the key pair's UUID, so the provider is not rewritten.
-	// +optional
-	SigningKeyRef *xpv2.Reference `json:"signingKeyRef,omitempty"`
+	SigningKeyParameters `json:",inline"`
 
 	// PropertyMappingIDs are the UUIDs of the SAML property mappings that
 	// make the assertion's attributes (Authentik's own are managed
@@ -194,21 +174,7 @@ type SAMLProviderList struct {
 // CertificateKeyPair signingKeyRef names, on every reconcile, so a key pair
 // made again with a new UUID is followed.
 func (mg *SAMLProvider) ResolveReferences(ctx context.Context, c client.Reader) error {
-	fp := &mg.Spec.ForProvider
-	if fp.SigningKeyRef == nil {
-		return nil
-	}
-	rsp, err := reference.NewAPINamespacedResolver(c, mg).Resolve(ctx, reference.NamespacedResolutionRequest{
-		Reference: inNamespace(fp.SigningKeyRef),
-		To:        reference.To{Managed: &CertificateKeyPair{}, List: &CertificateKeyPairList{}},
-		Extract:   reference.ExternalName(),
-		Namespace: mg.GetNamespace(),
-	})
-	if err != nil {
-		return errors.Wrap(err, "spec.forProvider.signingKeyRef")
-	}
-	fp.SigningKeyID = ptr.To(rsp.ResolvedValue)
-	return nil
+	return mg.Spec.ForProvider.resolveSigningKey(ctx, c, mg)
 }
 
 // SAMLProvider type metadata.

@@ -9,11 +9,13 @@ import (
 
 func TestOnlySet(t *testing.T) {
 	t.Parallel()
+	type Signing struct{ Key, KeyID *string }
 	type params struct {
 		Name  *string
 		Flag  *bool
 		List  []string
 		Count int
+		Signing
 	}
 	cases := map[string]struct {
 		reason   string
@@ -32,6 +34,12 @@ func TestOnlySet(t *testing.T) {
 			spec:     params{List: []string{}},
 			observed: params{List: []string{"x"}},
 			want:     params{List: []string{"x"}},
+		},
+		"EmbeddedFieldsCount": {
+			reason:   "The fields of an embedded struct are the spec's own: unset ones are dropped.",
+			spec:     params{Signing: Signing{KeyID: ptr.To("a")}},
+			observed: params{Signing: Signing{Key: ptr.To("k"), KeyID: ptr.To("b")}},
+			want:     params{Signing: Signing{KeyID: ptr.To("b")}},
 		},
 		"PlainValuesKept": {
 			reason:   "A field that cannot be unset is kept as observed.",

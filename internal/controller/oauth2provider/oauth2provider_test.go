@@ -46,11 +46,11 @@ func oauth2Provider(mods ...func(*v1alpha1.OAuth2Provider)) *v1alpha1.OAuth2Prov
 		Spec: v1alpha1.OAuth2ProviderSpec{
 			ManagedResourceSpec: mrtest.SpecWritingTo(connectionName),
 			ForProvider: v1alpha1.OAuth2ProviderParameters{
-				Name:          ptr.To(providerName),
-				ClientType:    ptr.To(v1alpha1.ClientTypeConfidential),
-				RedirectURIs:  []v1alpha1.RedirectURI{{MatchingMode: v1alpha1.MatchingModeStrict, URL: redirectURI}},
-				ScopeMappings: []string{scopeOpenID, scopeEmail, scopeProfileName},
-				SigningKey:    ptr.To(signingKeyName),
+				Name:                 ptr.To(providerName),
+				ClientType:           ptr.To(v1alpha1.ClientTypeConfidential),
+				RedirectURIs:         []v1alpha1.RedirectURI{{MatchingMode: v1alpha1.MatchingModeStrict, URL: redirectURI}},
+				ScopeMappings:        []string{scopeOpenID, scopeEmail, scopeProfileName},
+				SigningKeyParameters: v1alpha1.SigningKeyParameters{SigningKey: ptr.To(signingKeyName)},
 			},
 		},
 	}, mods...)

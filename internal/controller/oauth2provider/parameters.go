@@ -377,11 +377,13 @@ func specDiff(spec, observed v1alpha1.OAuth2ProviderParameters) string {
 // onlySetFields keeps of observed just the fields that spec sets.
 func onlySetFields(spec, observed v1alpha1.OAuth2ProviderParameters) v1alpha1.OAuth2ProviderParameters {
 	got := v1alpha1.OAuth2ProviderParameters{
-		Name:                   keep(spec.Name, observed.Name),
-		ClientType:             keep(spec.ClientType, observed.ClientType),
-		ClientID:               keep(spec.ClientID, observed.ClientID),
-		SigningKey:             keep(spec.SigningKey, observed.SigningKey),
-		SigningKeyID:           keep(spec.SigningKeyID, observed.SigningKeyID),
+		Name:       keep(spec.Name, observed.Name),
+		ClientType: keep(spec.ClientType, observed.ClientType),
+		ClientID:   keep(spec.ClientID, observed.ClientID),
+		SigningKeyParameters: v1alpha1.SigningKeyParameters{
+			SigningKey:   keep(spec.SigningKey, observed.SigningKey),
+			SigningKeyID: keep(spec.SigningKeyID, observed.SigningKeyID),
+		},
 		AccessCodeValidity:     keep(spec.AccessCodeValidity, observed.AccessCodeValidity),
 		AccessTokenValidity:    keep(spec.AccessTokenValidity, observed.AccessTokenValidity),
 		RefreshTokenValidity:   keep(spec.RefreshTokenValidity, observed.RefreshTokenValidity),
