@@ -194,6 +194,68 @@ func TestFlowCache(t *testing.T) {
 	}
 }
 
+func TestSpecFlowUUID(t *testing.T) {
+	t.Parallel()
+	const seenUUID = "5c4e0a2e-0000-4000-8000-0000000000aa"
+	other := "other-flow"
+	def := authentik.DefaultInvalidationFlow
+	cases := map[string]struct {
+		reason    string
+		slug      *string
+		observed  *string
+		uuid      string
+		want      string
+		wantCalls int
+	}{
+		"ObservedAsSpecSlug": {
+			reason:   "A flow an observation read as the spec's slug is the object's: no lookup.",
+			slug:     &def,
+			observed: &def,
+			uuid:     seenUUID,
+			want:     seenUUID,
+		},
+		"ObservedAsDefault": {
+			reason:   "A spec without a slug names the default, which the observation read.",
+			observed: &def,
+			uuid:     seenUUID,
+			want:     seenUUID,
+		},
+		"ObservedAsOtherSlug": {
+			reason:    "The object's flow is another than the spec names: the spec's slug is looked up.",
+			slug:      &def,
+			observed:  &other,
+			uuid:      seenUUID,
+			wantCalls: 1,
+		},
+		"NothingObserved": {
+			reason:    "A create has observed nothing: the slug is looked up.",
+			slug:      &def,
+			wantCalls: 1,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sim := simtest.New(t, mrtest.Token)
+			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.want
+			if want == "" {
+				want = sim.Fixtures().Flows[def]
+			}
+			got, err := c.SpecFlowUUID(context.Background(), tc.slug, def, tc.observed, tc.uuid)
+			if diff := cmp.Diff(want, got); diff != "" || err != nil {
+				t.Errorf("%s\nerror %v; -want, +got:\n%s", tc.reason, err, diff)
+			}
+			if got := sim.Counts()["flows_instances_retrieve"]; got != tc.wantCalls {
+				t.Errorf("%s\nflows_instances_retrieve called %d times, want %d", tc.reason, got, tc.wantCalls)
+			}
+		})
+	}
+}
+
 func TestClientForTracksUsage(t *testing.T) {
 	t.Parallel()
 	tracked := errors.New("tracked")

@@ -105,6 +105,20 @@ func (c *Client) FlowSlug(ctx context.Context, uuid string) (string, error) {
 	return "", errors.Errorf("%s: %s", errFlowMissing, uuid)
 }
 
+// SpecFlowUUID resolves the flow a spec names by slug (def when unset) to
+// its UUID. When an observation read the object's flow uuid as that very
+// slug (observed), it resolved it already: uuid, without a lookup.
+func (c *Client) SpecFlowUUID(ctx context.Context, slug *string, def string, observed *string, uuid string) (string, error) {
+	want := def
+	if slug != nil {
+		want = *slug
+	}
+	if observed != nil && *observed == want && uuid != "" {
+		return uuid, nil
+	}
+	return c.FlowUUID(ctx, want)
+}
+
 // ForgetFlow drops a cached flow slug of this client's server.
 func (c *Client) ForgetFlow(slug string) { c.flows.Forget(c.baseURL, slug) }
 

@@ -106,7 +106,7 @@ func keyPairs(kube client.Reader) *mrexternal.Kind[*v1alpha1.CertificateKeyPair,
 			}
 			return c.API.CryptoAPI.CryptoCertificatekeypairsCreate(ctx).CertificateKeyPairRequest(request(cr.Spec.ForProvider, tls)).Execute()
 		},
-		Update: func(ctx context.Context, c *authentik.Client, id string, cr *v1alpha1.CertificateKeyPair) (*api.CertificateKeyPair, *http.Response, error) {
+		Update: func(ctx context.Context, c *authentik.Client, id string, cr *v1alpha1.CertificateKeyPair, _ mrexternal.Read[v1alpha1.CertificateKeyPairParameters, api.CertificateKeyPair]) (*api.CertificateKeyPair, *http.Response, error) {
 			tls, err := readSecret(ctx, kube, cr)
 			if err != nil {
 				return nil, nil, mrexternal.Unsent(err)

@@ -56,12 +56,12 @@ var policies = &mrexternal.Kind[*v1alpha1.ExpressionPolicy, v1alpha1.ExpressionP
 	Compare:         mrexternal.Compared(forProvider, parametersOf, specDiff),
 	LateInitialize:  lateInitialize,
 	Observe:         func(cr *v1alpha1.ExpressionPolicy, p *api.ExpressionPolicy) { cr.Status.AtProvider = observation(p) },
-	Create: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.ExpressionPolicy) (*api.ExpressionPolicy, *http.Response, error) {
-		return c.API.PoliciesAPI.PoliciesExpressionCreate(ctx).ExpressionPolicyRequest(request(cr.Spec.ForProvider)).Execute()
-	},
-	Update: func(ctx context.Context, c *authentik.Client, id string, cr *v1alpha1.ExpressionPolicy) (*api.ExpressionPolicy, *http.Response, error) {
-		return c.API.PoliciesAPI.PoliciesExpressionUpdate(ctx, id).ExpressionPolicyRequest(request(cr.Spec.ForProvider)).Execute()
-	},
+	Create: mrexternal.Send(forProvider, mrexternal.Plain[api.ExpressionPolicy](request), func(ctx context.Context, c *authentik.Client, r api.ExpressionPolicyRequest) (*api.ExpressionPolicy, *http.Response, error) {
+		return c.API.PoliciesAPI.PoliciesExpressionCreate(ctx).ExpressionPolicyRequest(r).Execute()
+	}),
+	Update: mrexternal.SendTo(forProvider, mrexternal.Plain[api.ExpressionPolicy](request), func(ctx context.Context, c *authentik.Client, id string, r api.ExpressionPolicyRequest) (*api.ExpressionPolicy, *http.Response, error) {
+		return c.API.PoliciesAPI.PoliciesExpressionUpdate(ctx, id).ExpressionPolicyRequest(r).Execute()
+	}),
 	Delete: func(ctx context.Context, c *authentik.Client, id string) (*http.Response, error) {
 		return c.API.PoliciesAPI.PoliciesExpressionDestroy(ctx, id).Execute()
 	},

@@ -54,10 +54,10 @@ var groups = &mrexternal.Kind[*v1alpha1.Group, v1alpha1.GroupParameters, api.Gro
 	Compare:         mrexternal.Compared(forProvider, parametersOf, specDiff),
 	LateInitialize:  lateInitialize,
 	Observe:         func(cr *v1alpha1.Group, g *api.Group) { cr.Status.AtProvider = observation(g) },
-	Create: mrexternal.Send(forProvider, mrexternal.Local(request), func(ctx context.Context, c *authentik.Client, r api.GroupRequest) (*api.Group, *http.Response, error) {
+	Create: mrexternal.Send(forProvider, mrexternal.Local[api.Group](request), func(ctx context.Context, c *authentik.Client, r api.GroupRequest) (*api.Group, *http.Response, error) {
 		return c.API.CoreAPI.CoreGroupsCreate(ctx).GroupRequest(r).Execute()
 	}),
-	Update: mrexternal.SendTo(forProvider, mrexternal.Local(patch), func(ctx context.Context, c *authentik.Client, id string, r api.PatchedGroupRequest) (*api.Group, *http.Response, error) {
+	Update: mrexternal.SendTo(forProvider, mrexternal.Local[api.Group](patch), func(ctx context.Context, c *authentik.Client, id string, r api.PatchedGroupRequest) (*api.Group, *http.Response, error) {
 		return c.API.CoreAPI.CoreGroupsPartialUpdate(ctx, id).PatchedGroupRequest(r).Execute()
 	}),
 	Delete: func(ctx context.Context, c *authentik.Client, id string) (*http.Response, error) {

@@ -147,7 +147,7 @@ func TestReconcile(t *testing.T) {
 			return authentik.Classify(resp, err)
 		},
 		Made: func(t *testing.T, env *mrtest.Env, cr *v1alpha1.LDAPProvider) {
-			req, err := request(context.Background(), env.Authentik, cr.Spec.ForProvider)
+			req, err := request(context.Background(), env.Authentik, cr.Spec.ForProvider, read{})
 			if err != nil {
 				t.Fatal(err)
 			}

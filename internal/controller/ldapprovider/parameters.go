@@ -13,6 +13,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrexternal"
 )
 
 // The flows an LDAP provider gets when the spec names none: an LDAP bind
@@ -25,14 +26,18 @@ const (
 
 const errResolveFlow = "cannot resolve a flow slug of spec.forProvider"
 
-// request builds the full body for a create or PUT from the spec. Fields the
-// spec leaves unset are omitted, so Authentik keeps (or defaults) them.
-func request(ctx context.Context, c *authentik.Client, p v1alpha1.LDAPProviderParameters) (api.LDAPProviderRequest, error) {
-	bind, err := c.FlowUUID(ctx, ptr.Deref(p.AuthorizationFlow, defaultBindFlow))
+// read is what Observe read of a provider, for an update's request.
+type read = mrexternal.Read[v1alpha1.LDAPProviderParameters, api.LDAPProvider]
+
+// request builds the full body for a create or PUT from the spec, taking
+// the flows that seen resolved. Fields the spec leaves unset are omitted, so
+// Authentik keeps (or defaults) them.
+func request(ctx context.Context, c *authentik.Client, p v1alpha1.LDAPProviderParameters, seen read) (api.LDAPProviderRequest, error) {
+	bind, err := c.SpecFlowUUID(ctx, p.AuthorizationFlow, defaultBindFlow, seen.Observed.AuthorizationFlow, seen.Object.GetAuthorizationFlow())
 	if err != nil {
 		return api.LDAPProviderRequest{}, errors.Wrap(err, errResolveFlow)
 	}
-	unbind, err := c.FlowUUID(ctx, ptr.Deref(p.InvalidationFlow, defaultUnbindFlow))
+	unbind, err := c.SpecFlowUUID(ctx, p.InvalidationFlow, defaultUnbindFlow, seen.Observed.InvalidationFlow, seen.Object.GetInvalidationFlow())
 	if err != nil {
 		return api.LDAPProviderRequest{}, errors.Wrap(err, errResolveFlow)
 	}

@@ -57,10 +57,11 @@ type Kind[T resource.ModernManaged, P, O any, K Key] struct {
 	// Observe sets status.atProvider from an object.
 	Observe func(cr T, obj *O)
 
-	// Create, Update and Delete are the kind's API calls. An error that
-	// comes before any request is sent is marked with Unsent.
+	// Create, Update and Delete are the kind's API calls (see Send and
+	// SendTo). An error that comes before any request is sent is marked
+	// with Unsent. Update gets what this reconcile's Observe read.
 	Create func(ctx context.Context, c *authentik.Client, cr T) (*O, *http.Response, error)
-	Update func(ctx context.Context, c *authentik.Client, key K, cr T) (*O, *http.Response, error)
+	Update func(ctx context.Context, c *authentik.Client, key K, cr T, read Read[P, O]) (*O, *http.Response, error)
 	Delete func(ctx context.Context, c *authentik.Client, key K) (*http.Response, error)
 
 	// Name is the spec's name, nil when unset: the key Authentik keeps
@@ -140,10 +141,22 @@ func (k *Kind[T, P, O, K]) Candidates(ctx context.Context, c *authentik.Client, 
 	return nil, k.Other(ctx, c, *name)
 }
 
-// An External reconciles one resource of a Kind with Authentik.
+// An External reconciles one resource of a Kind with Authentik. The
+// managed reconciler connects one per reconcile.
 type External[T resource.ModernManaged, P, O any, K Key] struct {
 	kind   *Kind[T, P, O, K]
 	client *authentik.Client
+	// read is what Observe read, for Update.
+	read Read[P, O]
+}
+
+// A Read is what a reconcile's Observe read: the object and the spec's
+// shape Compare read it into. A request builder takes from it what Compare
+// resolved (the UUID of a flow the spec names by slug) rather than
+// resolving it again. A create has none: Object is nil.
+type Read[P, O any] struct {
+	Object   *O
+	Observed P
 }
 
 // key reads the external name as the kind's key.
@@ -193,6 +206,7 @@ func (e *External[T, P, O, K]) Observe(ctx context.Context, cr T) (managed.Exter
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
+	e.read = Read[P, O]{Object: obj, Observed: observed}
 	lateInit := e.kind.LateInitialize(e.kind.Spec(cr), observed)
 	e.kind.Observe(cr, obj)
 	cr.SetConditions(xpv2.Available())
@@ -269,7 +283,7 @@ func (e *External[T, P, O, K]) Update(ctx context.Context, cr T) (managed.Extern
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	obj, resp, err := e.kind.Update(ctx, e.client, key, cr)
+	obj, resp, err := e.kind.Update(ctx, e.client, key, cr, e.read)
 	if u := unsent(err); u != nil {
 		return managed.ExternalUpdate{}, u
 	}
@@ -322,12 +336,16 @@ func unsent(err error) error {
 	return nil
 }
 
+// A Builder puts a resource's spec in the body of a create or an update,
+// with what Observe read of the object for an update.
+type Builder[P, O, R any] func(ctx context.Context, c *authentik.Client, spec P, read Read[P, O]) (R, error)
+
 // Send is a Kind's Create that puts the spec in a request with build and
 // sends it with call, the generated client's method. An error of build
 // stops the create unsent.
-func Send[T any, P, R, O any](spec func(T) *P, build func(context.Context, *authentik.Client, P) (R, error), call func(context.Context, *authentik.Client, R) (*O, *http.Response, error)) func(context.Context, *authentik.Client, T) (*O, *http.Response, error) {
+func Send[T any, P, O, R any](spec func(T) *P, build Builder[P, O, R], call func(context.Context, *authentik.Client, R) (*O, *http.Response, error)) func(context.Context, *authentik.Client, T) (*O, *http.Response, error) {
 	return func(ctx context.Context, c *authentik.Client, cr T) (*O, *http.Response, error) {
-		req, err := build(ctx, c, *spec(cr))
+		req, err := build(ctx, c, *spec(cr), Read[P, O]{})
 		if err != nil {
 			return nil, nil, Unsent(err)
 		}
@@ -337,9 +355,9 @@ func Send[T any, P, R, O any](spec func(T) *P, build func(context.Context, *auth
 
 // SendTo is a Kind's Update built as Send is, call writing to the object
 // with the key.
-func SendTo[T any, P, R, O any, K Key](spec func(T) *P, build func(context.Context, *authentik.Client, P) (R, error), call func(context.Context, *authentik.Client, K, R) (*O, *http.Response, error)) func(context.Context, *authentik.Client, K, T) (*O, *http.Response, error) {
-	return func(ctx context.Context, c *authentik.Client, key K, cr T) (*O, *http.Response, error) {
-		req, err := build(ctx, c, *spec(cr))
+func SendTo[T any, P, O, R any, K Key](spec func(T) *P, build Builder[P, O, R], call func(context.Context, *authentik.Client, K, R) (*O, *http.Response, error)) func(context.Context, *authentik.Client, K, T, Read[P, O]) (*O, *http.Response, error) {
+	return func(ctx context.Context, c *authentik.Client, key K, cr T, read Read[P, O]) (*O, *http.Response, error) {
+		req, err := build(ctx, c, *spec(cr), read)
 		if err != nil {
 			return nil, nil, Unsent(err)
 		}
@@ -347,10 +365,15 @@ func SendTo[T any, P, R, O any, K Key](spec func(T) *P, build func(context.Conte
 	}
 }
 
-// Local is a request builder for Send and SendTo that needs nothing from
-// Authentik.
-func Local[P, R any](build func(P) (R, error)) func(context.Context, *authentik.Client, P) (R, error) {
-	return func(_ context.Context, _ *authentik.Client, p P) (R, error) { return build(p) }
+// Local is a Builder that needs nothing from Authentik nor from what
+// Observe read.
+func Local[O any, P, R any](build func(P) (R, error)) Builder[P, O, R] {
+	return func(_ context.Context, _ *authentik.Client, p P, _ Read[P, O]) (R, error) { return build(p) }
+}
+
+// Plain is a Local Builder that cannot fail.
+func Plain[O any, P, R any](build func(P) R) Builder[P, O, R] {
+	return func(_ context.Context, _ *authentik.Client, p P, _ Read[P, O]) (R, error) { return build(p), nil }
 }
 
 // Compared is a Kind's Compare for a kind whose objects read into the

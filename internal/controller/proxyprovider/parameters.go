@@ -14,16 +14,21 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrexternal"
 )
 
-// request builds the full body for a create or PUT from the spec. Fields the
-// spec leaves unset are omitted, so Authentik keeps (or defaults) them.
-func request(ctx context.Context, c *authentik.Client, p v1alpha1.ProxyProviderParameters) (api.ProxyProviderRequest, error) {
-	authz, err := c.FlowUUID(ctx, ptr.Deref(p.AuthorizationFlow, authentik.DefaultAuthorizationFlow))
+// read is what Observe read of a provider, for an update's request.
+type read = mrexternal.Read[v1alpha1.ProxyProviderParameters, api.ProxyProvider]
+
+// request builds the full body for a create or PUT from the spec, taking
+// the flows that seen resolved. Fields the spec leaves unset are omitted, so
+// Authentik keeps (or defaults) them.
+func request(ctx context.Context, c *authentik.Client, p v1alpha1.ProxyProviderParameters, seen read) (api.ProxyProviderRequest, error) {
+	authz, err := c.SpecFlowUUID(ctx, p.AuthorizationFlow, authentik.DefaultAuthorizationFlow, seen.Observed.AuthorizationFlow, seen.Object.GetAuthorizationFlow())
 	if err != nil {
 		return api.ProxyProviderRequest{}, errors.Wrap(err, errResolveFlow)
 	}
-	inval, err := c.FlowUUID(ctx, ptr.Deref(p.InvalidationFlow, authentik.DefaultInvalidationFlow))
+	inval, err := c.SpecFlowUUID(ctx, p.InvalidationFlow, authentik.DefaultInvalidationFlow, seen.Observed.InvalidationFlow, seen.Object.GetInvalidationFlow())
 	if err != nil {
 		return api.ProxyProviderRequest{}, errors.Wrap(err, errResolveFlow)
 	}

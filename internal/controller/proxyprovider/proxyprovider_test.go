@@ -47,7 +47,7 @@ func proxyProvider(mods ...func(*v1alpha1.ProxyProvider)) *v1alpha1.ProxyProvide
 // would, as if made outside this resource or before a crash.
 func existingProvider(t *testing.T, env *mrtest.Env, p v1alpha1.ProxyProviderParameters) int32 {
 	t.Helper()
-	req, err := request(context.Background(), env.Authentik, p)
+	req, err := request(context.Background(), env.Authentik, p, read{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrexternal"
 )
 
 const (
@@ -31,15 +32,18 @@ type wanted struct {
 	signingKey *string
 }
 
-// resolve looks up what the spec names: flows by slug, the signing key by
-// name or UUID.
-func resolve(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderParameters) (wanted, error) {
+// read is what Observe read of a provider, for an update's request.
+type read = mrexternal.Read[v1alpha1.SAMLProviderParameters, api.SAMLProvider]
+
+// resolve looks up what the spec names: flows by slug (those seen resolved
+// are taken from it), the signing key by name or UUID.
+func resolve(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderParameters, seen read) (wanted, error) {
 	var w wanted
 	var err error
-	if w.authorizationFlow, err = c.FlowUUID(ctx, ptr.Deref(p.AuthorizationFlow, authentik.DefaultAuthorizationFlow)); err != nil {
+	if w.authorizationFlow, err = c.SpecFlowUUID(ctx, p.AuthorizationFlow, authentik.DefaultAuthorizationFlow, seen.Observed.AuthorizationFlow, seen.Object.GetAuthorizationFlow()); err != nil {
 		return wanted{}, errors.Wrap(err, errResolveFlow)
 	}
-	if w.invalidationFlow, err = c.FlowUUID(ctx, ptr.Deref(p.InvalidationFlow, authentik.DefaultInvalidationFlow)); err != nil {
+	if w.invalidationFlow, err = c.SpecFlowUUID(ctx, p.InvalidationFlow, authentik.DefaultInvalidationFlow, seen.Observed.InvalidationFlow, seen.Object.GetInvalidationFlow()); err != nil {
 		return wanted{}, errors.Wrap(err, errResolveFlow)
 	}
 	if p.SigningKeyID != nil {
@@ -170,8 +174,8 @@ func observation(p *api.SAMLProvider) v1alpha1.SAMLProviderObservation {
 }
 
 // createBody resolves what the spec names into the body of a create.
-func createBody(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderParameters) (api.SAMLProviderRequest, error) {
-	w, err := resolve(ctx, c, p)
+func createBody(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderParameters, seen read) (api.SAMLProviderRequest, error) {
+	w, err := resolve(ctx, c, p, seen)
 	if err != nil {
 		return api.SAMLProviderRequest{}, err
 	}
@@ -179,8 +183,8 @@ func createBody(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProvide
 }
 
 // patchBody resolves what the spec names into the body of an update.
-func patchBody(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderParameters) (api.PatchedSAMLProviderRequest, error) {
-	w, err := resolve(ctx, c, p)
+func patchBody(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderParameters, seen read) (api.PatchedSAMLProviderRequest, error) {
+	w, err := resolve(ctx, c, p, seen)
 	if err != nil {
 		return api.PatchedSAMLProviderRequest{}, err
 	}

@@ -53,7 +53,7 @@ func samlProvider(mods ...func(*v1alpha1.SAMLProvider)) *v1alpha1.SAMLProvider {
 // returns its pk.
 func existingProvider(t *testing.T, env *mrtest.Env, cr *v1alpha1.SAMLProvider) int32 {
 	t.Helper()
-	w, err := resolve(context.Background(), env.Authentik, cr.Spec.ForProvider)
+	w, err := resolve(context.Background(), env.Authentik, cr.Spec.ForProvider, read{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,12 +60,12 @@ var mappings = &mrexternal.Kind[*v1alpha1.ScopeMapping, v1alpha1.ScopeMappingPar
 	Compare:         mrexternal.Compared(forProvider, parametersOf, specDiff),
 	LateInitialize:  lateInitialize,
 	Observe:         func(cr *v1alpha1.ScopeMapping, m *api.ScopeMapping) { cr.Status.AtProvider = observation(m) },
-	Create: func(ctx context.Context, c *authentik.Client, cr *v1alpha1.ScopeMapping) (*api.ScopeMapping, *http.Response, error) {
-		return c.API.PropertymappingsAPI.PropertymappingsProviderScopeCreate(ctx).ScopeMappingRequest(request(cr.Spec.ForProvider)).Execute()
-	},
-	Update: func(ctx context.Context, c *authentik.Client, id string, cr *v1alpha1.ScopeMapping) (*api.ScopeMapping, *http.Response, error) {
-		return c.API.PropertymappingsAPI.PropertymappingsProviderScopeUpdate(ctx, id).ScopeMappingRequest(request(cr.Spec.ForProvider)).Execute()
-	},
+	Create: mrexternal.Send(forProvider, mrexternal.Plain[api.ScopeMapping](request), func(ctx context.Context, c *authentik.Client, r api.ScopeMappingRequest) (*api.ScopeMapping, *http.Response, error) {
+		return c.API.PropertymappingsAPI.PropertymappingsProviderScopeCreate(ctx).ScopeMappingRequest(r).Execute()
+	}),
+	Update: mrexternal.SendTo(forProvider, mrexternal.Plain[api.ScopeMapping](request), func(ctx context.Context, c *authentik.Client, id string, r api.ScopeMappingRequest) (*api.ScopeMapping, *http.Response, error) {
+		return c.API.PropertymappingsAPI.PropertymappingsProviderScopeUpdate(ctx, id).ScopeMappingRequest(r).Execute()
+	}),
 	Delete: func(ctx context.Context, c *authentik.Client, id string) (*http.Response, error) {
 		return c.API.PropertymappingsAPI.PropertymappingsProviderScopeDestroy(ctx, id).Execute()
 	},
