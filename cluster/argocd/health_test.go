@@ -168,6 +168,12 @@ func TestHealthChecks(t *testing.T) {
   status: {access: not managed, accessReason: 'proxyprovider: a proxy provider named "p" exists', conditions: [{type: Ready, status: "False", reason: Creating}]}}`,
 			want: health{Status: "Degraded", Message: `not managed: proxyprovider: a proxy provider named "p" exists`},
 		},
+		"ProxyConfigRouteNotProtected": {
+			reason: "A ProxyConfig whose route does not ask the outpost is Degraded, whatever Authentik enforces: the route is open.",
+			obj: `{apiVersion: gitops.io/v1, kind: ProxyConfig, metadata: {name: p, annotations: {authentik.m.crossplane.io/route-not-protected: "the Ingress does not ask Authentik's outpost"}},
+  status: {access: restricted to admins, conditions: [{type: Ready, status: "True"}]}}`,
+			want: health{Status: "Degraded", Message: "the Ingress does not ask Authentik's outpost"},
+		},
 		"ProxyConfigCompositionFails": {
 			reason: "A ProxyConfig whose composition fails is Degraded with Crossplane's message.",
 			obj: `{apiVersion: gitops.io/v1, kind: ProxyConfig, metadata: {name: p},

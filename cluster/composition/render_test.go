@@ -391,6 +391,26 @@ composed:
       internalHost: http://longhorn-frontend.longhorn-system.svc.cluster.local:80
 `
 
+// notProtectedLonghornXR is the seed's longhorn-proxy as route discovery
+// leaves it when its Ingress does not ask the outpost.
+const notProtectedLonghornXR = `
+apiVersion: gitops.io/v1
+kind: ProxyConfig
+metadata:
+  name: longhorn-proxy
+  namespace: longhorn-system
+  annotations:
+    authentik.m.crossplane.io/route-not-protected: the Ingress does not ask Authentik's outpost
+spec:
+  serviceName: longhorn-frontend
+  serviceNamespace: longhorn-system
+  externalHost: longhorn.k8s.home.geoffdavis.com
+  internalHost: http://longhorn-frontend.longhorn-system.svc.cluster.local:80
+  authentikConfig:
+    providerName: longhorn-proxy
+    mode: forward_single
+`
+
 // nothingReady is the Ready condition before any composed resource is Ready.
 const nothingReady = `ready: "False"
 why: 'Unready resources: application, outpostbinding, and proxyprovider'
@@ -779,6 +799,29 @@ status:
   outpost: authentik Embedded Outpost
   access: open to every user
   accessReason: ""
+` + longhornComposed,
+		},
+		"RouteNotProtected": {
+			reason:   "Route discovery's finding that the route does not ask the outpost goes into accessReason; ACCESS stays what Authentik enforces.",
+			xr:       notProtectedLonghornXR,
+			observed: longhornObs,
+			want: `
+ready: "True"
+status:
+  providerPk: 7
+  applicationSlug: longhorn-proxy
+  launchUrl: https://longhorn.k8s.home.geoffdavis.com
+  outpost: authentik Embedded Outpost
+  access: open to every user
+  accessReason: the Ingress does not ask Authentik's outpost
+` + longhornComposed,
+		},
+		"RouteNotProtectedNotServed": {
+			reason: "While the provider is not served yet, the finding follows the reason it is not.",
+			xr:     notProtectedLonghornXR,
+			want: nothingReady + `status:
+  access: not served
+  accessReason: "waiting for the application and the outpost binding to be Ready; the Ingress does not ask Authentik's outpost"
 ` + longhornComposed,
 		},
 		"SeedLonghornApplicationPending": {

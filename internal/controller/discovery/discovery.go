@@ -49,6 +49,10 @@ const (
 	// from. Discovery changes or deletes only ProxyConfigs with this label
 	// and a controller reference to the route.
 	labelDiscoveredFrom = "authentik.m.crossplane.io/discovered-from"
+	// annotationNotProtected, on a discovered ProxyConfig, says its route
+	// does not ask the outpost; the Composition adds it to
+	// status.accessReason.
+	annotationNotProtected = "authentik.m.crossplane.io/route-not-protected"
 )
 
 // Event reasons on the route.
@@ -59,6 +63,9 @@ const (
 	reasonNotOurs  event.Reason = "ProxyConfigNotOurs"
 	reasonCannot   event.Reason = "CannotDiscover"
 	reasonNoServer event.Reason = "BackendServiceMissing"
+	// reasonNotProtected: the route's proxy does not ask the outpost, so
+	// what Authentik enforces does not reach it.
+	reasonNotProtected event.Reason = "NotProtected"
 )
 
 const (
@@ -208,7 +215,11 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil
 	}
 
-	want, err := r.desired(ctx, route)
+	w := wiring{}
+	if r.route.Wiring != nil {
+		w = r.route.Wiring(ctx, r.reader, route)
+	}
+	want, err := r.desired(ctx, route, w)
 	var missing missingService
 	var problem routeProblem
 	switch {
@@ -222,6 +233,9 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, err
 	}
 
+	if w.known && w.by == "" {
+		defer r.record.Event(route, event.Warning(reasonNotProtected, errors.New(notProtected(kind))))
+	}
 	if !exists {
 		if err := r.kube.Create(ctx, want); err != nil {
 			return reconcile.Result{}, errors.Wrap(err, errCreate)
@@ -244,6 +258,9 @@ func (r *Reconciler) reconcile(ctx context.Context, req reconcile.Request) (reco
 			return reconcile.Result{}, errors.Wrap(err, errPatch)
 		}
 	}
+	if len(current.GetAnnotations()) == 0 {
+		unstructured.RemoveNestedField(current.Object, "metadata", "annotations")
+	}
 	if reflect.DeepEqual(before.Object, current.Object) {
 		return reconcile.Result{}, nil
 	}
@@ -263,6 +280,7 @@ var managedFields = [][]string{
 	{"spec", "internalHost"},
 	{"spec", "authentikConfig", "mode"},
 	{"spec", "authentikConfig", "allowedGroups"},
+	{"metadata", "annotations", annotationNotProtected},
 }
 
 // madeFrom reports whether discovery made pc from this route: it carries
@@ -275,8 +293,9 @@ func (r *Reconciler) madeFrom(pc *unstructured.Unstructured, route client.Object
 	return ref != nil && ref.UID == route.GetUID() && ref.Kind == r.route.GroupVersionKind.Kind
 }
 
-// desired builds the ProxyConfig the route asks for.
-func (r *Reconciler) desired(ctx context.Context, route client.Object) (*unstructured.Unstructured, error) {
+// desired builds the ProxyConfig the route asks for, saying so when the
+// route's wiring w is known to be none.
+func (r *Reconciler) desired(ctx context.Context, route client.Object, w wiring) (*unstructured.Unstructured, error) {
 	a := route.GetAnnotations()
 	mode := "proxy"
 	if m, ok := a[annotationMode]; ok {
@@ -313,6 +332,9 @@ func (r *Reconciler) desired(ctx context.Context, route client.Object) (*unstruc
 	pc.SetNamespace(route.GetNamespace())
 	pc.SetName(route.GetName())
 	pc.SetLabels(map[string]string{labelDiscoveredFrom: r.route.GroupVersionKind.Kind})
+	if w.known && w.by == "" {
+		pc.SetAnnotations(map[string]string{annotationNotProtected: notProtected(r.route.GroupVersionKind.Kind)})
+	}
 	apiVersion, kind := r.route.GroupVersionKind.ToAPIVersionAndKind()
 	pc.SetOwnerReferences([]metav1.OwnerReference{{
 		APIVersion:         apiVersion,

@@ -137,6 +137,8 @@ func scheme(t *testing.T) *runtime.Scheme {
 	if err := gatewayv1.Install(s); err != nil {
 		t.Fatal(err)
 	}
+	s.AddKnownTypeWithName(securityPolicyGroupVersionKind.GroupVersion().WithKind("SecurityPolicy"), &unstructured.Unstructured{})
+	s.AddKnownTypeWithName(securityPolicyGroupVersionKind, &unstructured.UnstructuredList{})
 	return s
 }
 
@@ -166,6 +168,22 @@ const (
 
 func withRV(rv string) pcOption {
 	return func(u *unstructured.Unstructured) { u.SetResourceVersion(rv) }
+}
+
+// nginxAuthURL is ingress-nginx's auth-url as Authentik documents it.
+const nginxAuthURL = "http://ak-outpost-authentik-embedded-outpost.authentik.svc.cluster.local:9000/outpost.goauthentik.io/auth/nginx"
+
+// withNotProtected is the annotation discovery puts on the ProxyConfig of
+// a route of kind without forward auth.
+func withNotProtected(kind string) pcOption {
+	return func(u *unstructured.Unstructured) {
+		u.SetAnnotations(map[string]string{annotationNotProtected: notProtected(kind)})
+	}
+}
+
+// unwired is the Warning on a route of kind without forward auth.
+func unwired(kind string) event.Event {
+	return event.Warning(reasonNotProtected, errorString(notProtected(kind)))
 }
 
 type want struct {
@@ -209,9 +227,9 @@ func TestReconcileIngress(t *testing.T) {
 			reason: "An annotated Ingress gets a ProxyConfig with its host, its Service's address, mode and groups from the annotations, labelled and owned by the Ingress.",
 			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true", annotationMode, "forward_single", annotationAllowedGroups, " admins, media-users ,,admins"))},
 			want: want{
-				pc: proxyConfig(fromIngress(), withRV(rvCreated),
+				pc: proxyConfig(withNotProtected("Ingress"), fromIngress(), withRV(rvCreated),
 					withSpec([]string{"spec", "authentikConfig"}, map[string]any{"mode": "forward_single", "allowedGroups": []any{"admins", "media-users"}})),
-				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096"), unwired("Ingress")},
 			},
 		},
 		"NamedPortIsResolvedThroughTheService": {
@@ -221,8 +239,8 @@ func TestReconcileIngress(t *testing.T) {
 				&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "jellyfin"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "metrics", Port: 9090}, {Name: "http", Port: 8096}}}},
 			},
 			want: want{
-				pc:     proxyConfig(fromIngress(), withRV(rvCreated)),
-				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+				pc:     proxyConfig(withNotProtected("Ingress"), fromIngress(), withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096"), unwired("Ingress")},
 			},
 		},
 		"NamedPortOfMissingServiceIsRetried": {
@@ -305,8 +323,8 @@ func TestReconcileIngress(t *testing.T) {
 				rule("tv.example.com", "tv", networkingv1.ServiceBackendPort{Number: 80}),
 			))},
 			want: want{
-				pc:     proxyConfig(fromIngress(), withRV(rvCreated)),
-				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+				pc:     proxyConfig(withNotProtected("Ingress"), fromIngress(), withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096"), unwired("Ingress")},
 			},
 		},
 		"HostWithoutServiceBackendIsReported": {
@@ -343,19 +361,56 @@ func TestReconcileIngress(t *testing.T) {
 					withSpec([]string{"spec", "crossplane", "compositionRef", "name"}, "proxyconfigs.gitops.io")),
 			},
 			want: want{
-				pc: proxyConfig(fromIngress(), withRV(rvPatched),
+				pc: proxyConfig(withNotProtected("Ingress"), fromIngress(), withRV(rvPatched),
 					withSpec([]string{"spec", "externalHost"}, "https://tv.example.com"),
 					withSpec([]string{"spec", "authentikConfig", "mode"}, "forward_single"),
 					withSpec([]string{"spec", "authentikConfig", "skipPathRegex"}, "^/health$"),
 					withSpec([]string{"spec", "crossplane", "compositionRef", "name"}, "proxyconfigs.gitops.io"),
 					withoutSpec("spec", "authentikConfig", "allowedGroups")),
-				events: []event.Event{event.Normal(reasonUpdated, "Updated ProxyConfig jellyfin: https://tv.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+				events: []event.Event{event.Normal(reasonUpdated, "Updated ProxyConfig jellyfin: https://tv.example.com -> http://jellyfin.media.svc.cluster.local:8096"), unwired("Ingress")},
 			},
 		},
 		"UnchangedIngressWritesNothing": {
 			reason: "A ProxyConfig that already is what the Ingress asks for is left as it is, without an Event.",
-			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true")), proxyConfig(fromIngress())},
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true", annotationNginxAuthURL, nginxAuthURL)), proxyConfig(fromIngress())},
 			want:   want{pc: proxyConfig(fromIngress(), withRV(rvGiven))},
+		},
+		"UnchangedUnwiredIngressWarns": {
+			reason: "An Ingress without forward auth is told so even when its ProxyConfig needs no change.",
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true")), proxyConfig(withNotProtected("Ingress"), fromIngress())},
+			want:   want{pc: proxyConfig(withNotProtected("Ingress"), fromIngress(), withRV(rvGiven)), events: []event.Event{unwired("Ingress")}},
+		},
+		"WiredIngressClearsTheFinding": {
+			reason: "Once the Ingress asks the outpost, the ProxyConfig no longer says it does not.",
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true", annotationNginxAuthURL, nginxAuthURL)), proxyConfig(withNotProtected("Ingress"), fromIngress())},
+			want: want{
+				pc:     proxyConfig(fromIngress(), withRV(rvPatched)),
+				events: []event.Event{event.Normal(reasonUpdated, "Updated ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+			},
+		},
+		"NginxAuthURLToTheOutpost": {
+			reason: "ingress-nginx's auth-url pointing at the outpost is forward auth: no warning.",
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true", annotationNginxAuthURL, nginxAuthURL))},
+			want: want{
+				pc:     proxyConfig(fromIngress(), withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+			},
+		},
+		"NginxAuthURLElsewhere": {
+			reason: "An auth-url that does not point at an outpost asks something else, not Authentik: NotProtected.",
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true", annotationNginxAuthURL, "http://oauth2-proxy.auth.svc/oauth2/auth"))},
+			want: want{
+				pc:     proxyConfig(withNotProtected("Ingress"), fromIngress(), withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096"), unwired("Ingress")},
+			},
+		},
+		"TraefikMiddleware": {
+			reason: "A Traefik router middleware (the ForwardAuth one) is forward auth: no warning.",
+			objs:   []client.Object{ingress(withAnnotations(annotationProxy, "true", annotationTraefikMiddlewares, "authentik-authentik@kubernetescrd"))},
+			want: want{
+				pc:     proxyConfig(fromIngress(), withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+			},
 		},
 		"DeletedIngressDoesNothing": {
 			reason: "A deleted Ingress's ProxyConfig is left to the garbage collector, which follows the owner reference.",
@@ -389,6 +444,22 @@ func httpRoute(annotations map[string]string, opts ...func(*gatewayv1.HTTPRoute)
 	return r
 }
 
+// securityPolicy is an Envoy Gateway SecurityPolicy in the routes'
+// namespace targeting the HTTPRoute route, with extAuth or without.
+func securityPolicy(policy, route string, extAuth bool) *unstructured.Unstructured {
+	spec := map[string]any{"targetRefs": []any{map[string]any{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}}}
+	if extAuth {
+		spec["extAuth"] = map[string]any{"http": map[string]any{"backendRefs": []any{map[string]any{"name": "ak-outpost-authentik-embedded-outpost", "port": int64(9000)}}, "path": "/outpost.goauthentik.io/auth/envoy"}}
+	} else {
+		spec["cors"] = map[string]any{"allowOrigins": []any{"https://example.com"}}
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	u.SetGroupVersionKind(securityPolicyGroupVersionKind.GroupVersion().WithKind("SecurityPolicy"))
+	u.SetNamespace(ns)
+	u.SetName(policy)
+	return u
+}
+
 func TestReconcileHTTPRoute(t *testing.T) {
 	t.Parallel()
 	fromRoute := discoveredFrom("HTTPRoute", "gateway.networking.k8s.io/v1", routeUID)
@@ -402,8 +473,34 @@ func TestReconcileHTTPRoute(t *testing.T) {
 			reason: "An annotated HTTPRoute gets a ProxyConfig with its hostname and backend Service, owned by the HTTPRoute.",
 			objs:   []client.Object{httpRoute(asked)},
 			want: want{
+				pc:     proxyConfig(withNotProtected("HTTPRoute"), fromRoute, withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096"), unwired("HTTPRoute")},
+			},
+		},
+		"ExtensionRefFilter": {
+			reason: "An ExtensionRef filter (a Traefik ForwardAuth Middleware, for one) is forward auth: no warning.",
+			objs: []client.Object{httpRoute(asked, func(r *gatewayv1.HTTPRoute) {
+				r.Spec.Rules[0].Filters = []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterExtensionRef, ExtensionRef: &gatewayv1.LocalObjectReference{Group: "traefik.io", Kind: "Middleware", Name: "authentik"}}}
+			})},
+			want: want{
 				pc:     proxyConfig(fromRoute, withRV(rvCreated)),
 				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+			},
+		},
+		"EnvoyGatewayExtAuth": {
+			reason: "An Envoy Gateway SecurityPolicy with extAuth targeting the route is forward auth: no warning.",
+			objs:   []client.Object{httpRoute(asked), securityPolicy("authentik", name, true)},
+			want: want{
+				pc:     proxyConfig(fromRoute, withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096")},
+			},
+		},
+		"EnvoyGatewayPolicyElsewhere": {
+			reason: "A SecurityPolicy targeting another route, or without extAuth, does not protect this one: NotProtected.",
+			objs:   []client.Object{httpRoute(asked), securityPolicy("other", "other-route", true), securityPolicy("cors-only", name, false)},
+			want: want{
+				pc:     proxyConfig(withNotProtected("HTTPRoute"), fromRoute, withRV(rvCreated)),
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.media.svc.cluster.local:8096"), unwired("HTTPRoute")},
 			},
 		},
 		"BackendInAnotherNamespace": {
@@ -412,10 +509,10 @@ func TestReconcileHTTPRoute(t *testing.T) {
 				r.Spec.Rules[0].BackendRefs[0].Namespace = ptr.To(gatewayv1.Namespace("streaming"))
 			})},
 			want: want{
-				pc: proxyConfig(fromRoute, withRV(rvCreated),
+				pc: proxyConfig(withNotProtected("HTTPRoute"), fromRoute, withRV(rvCreated),
 					withSpec([]string{"spec", "serviceNamespace"}, "streaming"),
 					withSpec([]string{"spec", "internalHost"}, "http://jellyfin.streaming.svc.cluster.local:8096")),
-				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.streaming.svc.cluster.local:8096")},
+				events: []event.Event{event.Normal(reasonCreated, "Created ProxyConfig jellyfin: https://jellyfin.example.com -> http://jellyfin.streaming.svc.cluster.local:8096"), unwired("HTTPRoute")},
 			},
 		},
 		"NoHostnameIsReported": {

@@ -57,6 +57,9 @@ type Route struct {
 	// Backend reads the route's first host and the Service behind it. It
 	// reads the Service (with r) only to resolve a port given by name.
 	Backend func(ctx context.Context, r client.Reader, route client.Object) (Backend, error)
+	// Wiring finds the route's forward auth, reading with r what is not on
+	// the route itself.
+	Wiring func(ctx context.Context, r client.Reader, route client.Object) wiring
 }
 
 // Ingress is discovery of networking.k8s.io/v1 Ingresses.
@@ -71,6 +74,7 @@ var Ingress = Route{
 		}
 		return ingressBackend(ctx, r, ing)
 	},
+	Wiring: func(_ context.Context, _ client.Reader, route client.Object) wiring { return ingressWiring(route) },
 }
 
 // HTTPRoute is discovery of Gateway API gateway.networking.k8s.io/v1
@@ -86,6 +90,7 @@ var HTTPRoute = Route{
 		}
 		return httpRouteBackend(hr)
 	},
+	Wiring: httpRouteWiring,
 }
 
 // ingressBackend takes the first rule with a host and a Service backend.
