@@ -150,15 +150,11 @@ func TestRetry(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			sim := simtest.New(t, mrtest.Token)
-			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sim, c := simClient(t)
 			if !reflect.ValueOf(tc.fault).IsZero() {
 				sim.SetFault(tc.op, tc.fault)
 			}
-			err = tc.call(c)
+			err := tc.call(c)
 			if (err != nil) != tc.wantErr {
 				t.Errorf("%s\nerror = %v, want error %v", tc.reason, err, tc.wantErr)
 			}
@@ -167,6 +163,17 @@ func TestRetry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// simClient is a simulator and a client of it without a connector.
+func simClient(t *testing.T) (*simtest.Server, *authentik.Client) {
+	t.Helper()
+	sim := simtest.New(t, mrtest.Token)
+	c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, c
 }
 
 func TestFlowCache(t *testing.T) {
@@ -236,11 +243,7 @@ func TestSpecFlowUUID(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			sim := simtest.New(t, mrtest.Token)
-			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sim, c := simClient(t)
 			want := tc.want
 			if want == "" {
 				want = sim.Fixtures().Flows[def]

@@ -14,9 +14,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
-	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim/simtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
-	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrtest"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
 
@@ -90,11 +88,7 @@ func TestRequestMetrics(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sim := simtest.New(t, mrtest.Token)
-			c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sim, c := simClient(t)
 			p, resp, err := c.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(proxyRequest(c, name)).Execute()
 			if err := authentik.Classify(resp, err); err != nil {
 				t.Fatal(err)
@@ -122,11 +116,7 @@ func TestRequestMetrics(t *testing.T) {
 // every label is a method and a route template, or "other".
 func TestOperationLabelsBounded(t *testing.T) {
 	ctx := context.Background()
-	sim := simtest.New(t, mrtest.Token)
-	c, err := authentik.New(authentik.Config{URL: sim.URL, Token: mrtest.Token}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := simClient(t)
 	for _, name := range []string{"a", "b", "c"} {
 		p, resp, err := c.API.ProvidersAPI.ProvidersProxyCreate(ctx).ProxyProviderRequest(proxyRequest(c, name)).Execute()
 		if err := authentik.Classify(resp, err); err != nil {

@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -28,7 +27,7 @@ func TestNoTakeover(t *testing.T) {
 	t.Parallel()
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		Existing: func(t *testing.T, e *mrtest.Env) string {
 			proxyProvider(t, e, providerKind)
 			return existingApplication(t, e, appSlug, nil).Slug

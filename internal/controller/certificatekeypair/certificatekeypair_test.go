@@ -310,11 +310,7 @@ func TestObserveOnlyImport(t *testing.T) {
 
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
-	cr := keyPair(func(cr *v1alpha1.CertificateKeyPair) { meta.SetExternalName(cr, "signing") })
-	_, err := keyPairs(nil).External(nil).Observe(context.Background(), cr)
-	if err == nil || !strings.Contains(err.Error(), errExternalName) {
-		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
-	}
+	mrtest.CheckBadExternalName(t, keyPairs(nil).External(nil).Observe, keyPair(func(cr *v1alpha1.CertificateKeyPair) { meta.SetExternalName(cr, "signing") }), errExternalName)
 }
 
 func TestDiff(t *testing.T) {

@@ -3,7 +3,6 @@ package certificatekeypair
 import (
 	"testing"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -15,7 +14,7 @@ import (
 func fixture(p pemPair) mrtest.Fixture {
 	return mrtest.Fixture{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		Resource: func(adopt bool) resource.Managed {
 			return keyPair(func(cr *v1alpha1.CertificateKeyPair) { cr.Spec.AdoptExisting = adopt })
 		},

@@ -201,11 +201,7 @@ func TestObserveOnlyImport(t *testing.T) {
 
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
-	cr := policy(func(cr *v1alpha1.ExpressionPolicy) { meta.SetExternalName(cr, "longhorn") })
-	_, err := policies.External(nil).Observe(context.Background(), cr)
-	if err == nil || !strings.Contains(err.Error(), errExternalName) {
-		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
-	}
+	mrtest.CheckBadExternalName(t, policies.External(nil).Observe, policy(func(cr *v1alpha1.ExpressionPolicy) { meta.SetExternalName(cr, "longhorn") }), errExternalName)
 }
 
 func TestDiff(t *testing.T) {

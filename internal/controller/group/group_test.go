@@ -248,11 +248,7 @@ func TestObserveOnlyImport(t *testing.T) {
 
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
-	cr := group(func(cr *v1alpha1.Group) { meta.SetExternalName(cr, "admins") })
-	_, err := groups.External(nil).Observe(context.Background(), cr)
-	if err == nil || !strings.Contains(err.Error(), errExternalName) {
-		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
-	}
+	mrtest.CheckBadExternalName(t, groups.External(nil).Observe, group(func(cr *v1alpha1.Group) { meta.SetExternalName(cr, "admins") }), errExternalName)
 }
 
 func TestDiff(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -25,7 +24,7 @@ func TestNoTakeover(t *testing.T) {
 	}
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		Existing: func(t *testing.T, e *mrtest.Env) string {
 			w := setUp(t, e)
 			worlds.Store(e, w)

@@ -235,7 +235,7 @@ func TestWaitsForCertificate(t *testing.T) {
 	t.Parallel()
 	mrtest.WaitsForKeyPair(t, mrtest.KeyPairRef[*v1alpha1.LDAPProvider]{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		Resource: func() *v1alpha1.LDAPProvider {
 			return ldapProvider(func(cr *v1alpha1.LDAPProvider) {
 				cr.Spec.ForProvider.CertificateRef = &xpv2.Reference{Name: mrtest.SigningPair}

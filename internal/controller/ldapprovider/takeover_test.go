@@ -3,7 +3,6 @@ package ldapprovider
 import (
 	"testing"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -12,7 +11,7 @@ import (
 
 var fixture = mrtest.Fixture{
 	Kind:    Kind,
-	Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+	Options: mrtest.OptionsOf(ReconcilerOptions),
 	Resource: func(adopt bool) resource.Managed {
 		return ldapProvider(func(cr *v1alpha1.LDAPProvider) { cr.Spec.AdoptExisting = adopt })
 	},

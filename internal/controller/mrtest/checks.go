@@ -1,6 +1,7 @@
 package mrtest
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -94,4 +96,14 @@ func asJSONValue(t testing.TB, v any) any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// CheckBadExternalName checks that observe, a kind's external client's
+// Observe, refuses cr, whose external name is not the kind's key, with an
+// error holding msg.
+func CheckBadExternalName[T resource.Managed](t *testing.T, observe func(context.Context, T) (managed.ExternalObservation, error), cr T, msg string) {
+	t.Helper()
+	if _, err := observe(context.Background(), cr); err == nil || !strings.Contains(err.Error(), msg) {
+		t.Errorf("Observe with the external name %q: error %v, want one saying %q", meta.GetExternalName(cr), err, msg)
+	}
 }

@@ -393,3 +393,9 @@ func (e *Env) Delete(obj client.Object) {
 func Condition(mg resource.Managed, ct xpv2.ConditionType) xpv2.Condition {
 	return mg.GetCondition(ct)
 }
+
+// OptionsOf is a kind's reconciler options in an Env, from the kind's
+// ReconcilerOptions.
+func OptionsOf(options func(client.Client, *authentik.Connector) []managed.ReconcilerOption) func(e *Env) []managed.ReconcilerOption {
+	return func(e *Env) []managed.ReconcilerOption { return options(e.Kube, e.Connector) }
+}

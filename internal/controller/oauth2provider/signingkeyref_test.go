@@ -19,7 +19,7 @@ func TestSigningKeyRef(t *testing.T) {
 	t.Parallel()
 	mrtest.RunSigningKeyRef(t, mrtest.SigningKeyRef[*v1alpha1.OAuth2Provider]{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		// The CRD refuses signingKey beside signingKeyRef.
 		Resource: func() *v1alpha1.OAuth2Provider {
 			return oauth2Provider(func(cr *v1alpha1.OAuth2Provider) {

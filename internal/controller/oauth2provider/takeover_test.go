@@ -7,7 +7,6 @@ import (
 
 	api "goauthentik.io/api/v3"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -19,7 +18,7 @@ func TestNoTakeover(t *testing.T) {
 	t.Parallel()
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		Existing: func(t *testing.T, e *mrtest.Env) string {
 			theirs := oauth2Provider(func(cr *v1alpha1.OAuth2Provider) {
 				cr.Spec.ForProvider.RedirectURIs = []v1alpha1.RedirectURI{{URL: "https://someone-elses.example.com/cb"}}
@@ -41,7 +40,7 @@ func TestOtherTypeIsRefused(t *testing.T) {
 	t.Parallel()
 	mrtest.RunOtherType(t, mrtest.OtherType{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		Other: func(t *testing.T, e *mrtest.Env) (string, string) {
 			fx := e.Sim.Fixtures()
 			req := api.NewProxyProviderRequest(providerName, fx.Flows[authentik.DefaultAuthorizationFlow], fx.Flows[authentik.DefaultInvalidationFlow], "https://grafana.example.com")

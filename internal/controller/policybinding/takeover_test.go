@@ -4,7 +4,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -31,7 +30,7 @@ func runTakeover(t *testing.T, existing func(*testing.T, *mrtest.Env, fixture) s
 	var fixtures sync.Map
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		Existing: func(t *testing.T, e *mrtest.Env) string {
 			f := newFixture(t, e)
 			fixtures.Store(e, f)

@@ -11,7 +11,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -22,7 +21,7 @@ import (
 
 var fixture = mrtest.Fixture{
 	Kind:    Kind,
-	Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+	Options: mrtest.OptionsOf(ReconcilerOptions),
 	Resource: func(adopt bool) resource.Managed {
 		return proxyProvider(func(cr *v1alpha1.ProxyProvider) { cr.Spec.AdoptExisting = adopt })
 	},

@@ -245,9 +245,5 @@ func TestObserveOnlyImport(t *testing.T) {
 
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
-	cr := samlProvider(func(cr *v1alpha1.SAMLProvider) { meta.SetExternalName(cr, "wiki") })
-	_, err := providers.External(nil).Observe(context.Background(), cr)
-	if err == nil || !strings.Contains(err.Error(), errExternalName) {
-		t.Errorf("Observe with an external name that is not a pk: error %v", err)
-	}
+	mrtest.CheckBadExternalName(t, providers.External(nil).Observe, samlProvider(func(cr *v1alpha1.SAMLProvider) { meta.SetExternalName(cr, "wiki") }), errExternalName)
 }

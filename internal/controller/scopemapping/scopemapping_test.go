@@ -232,11 +232,7 @@ func TestObserveOnlyImport(t *testing.T) {
 
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
-	cr := mapping(func(cr *v1alpha1.ScopeMapping) { meta.SetExternalName(cr, "groups") })
-	_, err := mappings.External(nil).Observe(context.Background(), cr)
-	if err == nil || !strings.Contains(err.Error(), errExternalName) {
-		t.Errorf("Observe with an external name that is not a UUID: error %v", err)
-	}
+	mrtest.CheckBadExternalName(t, mappings.External(nil).Observe, mapping(func(cr *v1alpha1.ScopeMapping) { meta.SetExternalName(cr, "groups") }), errExternalName)
 }
 
 func TestDiff(t *testing.T) {

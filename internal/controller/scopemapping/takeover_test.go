@@ -5,7 +5,6 @@ import (
 
 	api "goauthentik.io/api/v3"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -14,7 +13,7 @@ import (
 
 var fixture = mrtest.Fixture{
 	Kind:    Kind,
-	Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+	Options: mrtest.OptionsOf(ReconcilerOptions),
 	Resource: func(adopt bool) resource.Managed {
 		return mapping(func(cr *v1alpha1.ScopeMapping) { cr.Spec.AdoptExisting = adopt })
 	},

@@ -5,7 +5,6 @@ import (
 
 	api "goauthentik.io/api/v3"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -16,7 +15,7 @@ func TestNoTakeover(t *testing.T) {
 	t.Parallel()
 	mrtest.RunTakeover(t, mrtest.Takeover{
 		Kind:    Kind,
-		Options: func(e *mrtest.Env) []managed.ReconcilerOption { return ReconcilerOptions(e.Kube, e.Connector) },
+		Options: mrtest.OptionsOf(ReconcilerOptions),
 		Existing: func(t *testing.T, e *mrtest.Env) string {
 			return itoa(authentikUser(t, e, *api.NewUserRequest(username, "Someone")))
 		},

@@ -397,11 +397,7 @@ func TestObserveOnlyImport(t *testing.T) {
 
 func TestBadExternalName(t *testing.T) {
 	t.Parallel()
-	cr := person(func(cr *v1alpha1.User) { meta.SetExternalName(cr, "grafana-sync") })
-	_, err := (&external{}).Observe(context.Background(), cr)
-	if err == nil || !strings.Contains(err.Error(), errExternalName) {
-		t.Errorf("Observe with an external name that is not a number: error %v", err)
-	}
+	mrtest.CheckBadExternalName(t, (&external{}).Observe, person(func(cr *v1alpha1.User) { meta.SetExternalName(cr, "grafana-sync") }), errExternalName)
 }
 
 func TestTokenIdentifier(t *testing.T) {
