@@ -251,6 +251,34 @@ func TestWaitsForCertificate(t *testing.T) {
 	})
 }
 
+// TestUpdateTakesObservedFlows: an update's request takes the flows the
+// reconcile's Observe resolved: with the flow cache emptied in between, it
+// looks none up again.
+func TestUpdateTakesObservedFlows(t *testing.T) {
+	t.Parallel()
+	cr := ldapProvider()
+	env := mrtest.New(t, cr)
+	env.Settle(env.Reconciler(Kind, ReconcilerOptions(env.Kube, env.Connector)...), cr)
+	cr.Spec.ForProvider.BaseDN = ptr.To("DC=changed")
+	ctx := context.Background()
+	e := providers.External(env.Authentik)
+	if obs, err := e.Observe(ctx, cr); err != nil || obs.ResourceUpToDate {
+		t.Fatalf("Observe of a changed base DN: %+v, %v; want it out of date", obs, err)
+	}
+	env.Authentik.ForgetFlow(defaultBindFlow)
+	env.Authentik.ForgetFlow(defaultUnbindFlow)
+	looked := env.Sim.Counts()["flows_instances_retrieve"]
+	if _, err := e.Update(ctx, cr); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Sim.Counts()["flows_instances_retrieve"] - looked; got != 0 {
+		t.Errorf("the update looked up %d flows, want 0: its Observe resolved them", got)
+	}
+	if got := providersNamed(t, env, providerName); len(got) != 1 || got[0].GetBaseDn() != "DC=changed" {
+		t.Errorf("the provider after the update: %+v; want base DN DC=changed", got)
+	}
+}
+
 func TestObserveOnlyImport(t *testing.T) {
 	t.Parallel()
 	env := mrtest.New(t)
