@@ -25,8 +25,6 @@ const (
 	errResolveFlow    = "cannot resolve a flow slug of spec.forProvider"
 	errNameFlow       = "cannot name the provider's flows"
 	errUnknownScope   = "spec.forProvider.scopeMappings: no scope mapping has the managed key or name"
-	errNoSigningKey   = "spec.forProvider.signingKey: no certificate key pair is named"
-	errManyKeys       = "spec.forProvider.signingKey: several certificate key pairs are named"
 	errGetSecret      = "cannot get the Secret named by spec.forProvider.clientSecretSecretRef"
 	errNoSecretKey    = "spec.forProvider.clientSecretSecretRef: the Secret has no such key"
 	errEmptySecret    = "spec.forProvider.clientSecretSecretRef: the Secret's key is empty"
@@ -70,35 +68,13 @@ func (e *external) resolve(ctx context.Context, cr *v1alpha1.OAuth2Provider) (wa
 			return wanted{}, err
 		}
 	}
-	if p.SigningKey != nil {
-		uuids, err := e.signingKeys(ctx, *p.SigningKey)
-		if err != nil {
-			return wanted{}, err
-		}
-		if len(uuids) > 1 {
-			return wanted{}, errors.Errorf("%s %q (%s); rename all but one in Authentik", errManyKeys, *p.SigningKey, strings.Join(uuids, ", "))
-		}
-		w.signingKey = &uuids[0]
-	}
-	if p.SigningKeyID != nil {
-		w.signingKey = ptr.To(strings.ToLower(*p.SigningKeyID))
+	if w.signingKey, err = e.client.SigningKeyUUID(ctx, p.SigningKeyParameters); err != nil {
+		return wanted{}, err
 	}
 	if w.clientSecret, err = e.clientSecret(ctx, cr); err != nil {
 		return wanted{}, err
 	}
 	return w, nil
-}
-
-// signingKeys are the UUIDs of the key pairs named name; at least one.
-func (e *external) signingKeys(ctx context.Context, name string) ([]string, error) {
-	uuids, err := e.client.CertificateKeyPairUUIDs(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if len(uuids) == 0 {
-		return nil, errors.Errorf("%s %q", errNoSigningKey, name)
-	}
-	return uuids, nil
 }
 
 // managesScopeMappings tells whether the spec sets the provider's scope
@@ -222,18 +198,8 @@ func (e *external) compare(ctx context.Context, cr *v1alpha1.OAuth2Provider, p *
 		}
 	}
 
-	if key := p.SigningKey.Get(); key != nil {
-		observed.SigningKey = key
-		observed.SigningKeyID = ptr.To(strings.ToLower(*key))
-	}
-	if spec.SigningKey != nil {
-		uuids, err := e.signingKeys(ctx, *spec.SigningKey)
-		if err != nil {
-			return comparison{}, err
-		}
-		if observed.SigningKey != nil && slices.Contains(uuids, *observed.SigningKey) {
-			observed.SigningKey = spec.SigningKey
-		}
+	if observed.SigningKeyParameters, err = e.client.ObservedSigningKey(ctx, spec.SigningKeyParameters, p.SigningKey.Get()); err != nil {
+		return comparison{}, err
 	}
 
 	diff := specDiff(spec, observed)

@@ -19,10 +19,8 @@ import (
 )
 
 const (
-	errResolveFlow  = "cannot resolve a flow slug of spec.forProvider"
-	errNameFlow     = "cannot name the provider's flows"
-	errNoSigningKey = "spec.forProvider.signingKey: no certificate key pair is named"
-	errManyKeys     = "spec.forProvider.signingKey: several certificate key pairs are named"
+	errResolveFlow = "cannot resolve a flow slug of spec.forProvider"
+	errNameFlow    = "cannot name the provider's flows"
 )
 
 // wanted is what the spec names, resolved to Authentik's ids.
@@ -46,32 +44,10 @@ func resolve(ctx context.Context, c *authentik.Client, p v1alpha1.SAMLProviderPa
 	if w.invalidationFlow, err = c.SpecFlowUUID(ctx, p.InvalidationFlow, authentik.DefaultInvalidationFlow, seen.Observed.InvalidationFlow, seen.Object.GetInvalidationFlow()); err != nil {
 		return wanted{}, errors.Wrap(err, errResolveFlow)
 	}
-	if p.SigningKeyID != nil {
-		w.signingKey = ptr.To(strings.ToLower(*p.SigningKeyID))
-	}
-	if p.SigningKey != nil {
-		uuids, err := signingKeys(ctx, c, *p.SigningKey)
-		if err != nil {
-			return wanted{}, err
-		}
-		if len(uuids) > 1 {
-			return wanted{}, errors.Errorf("%s %q (%s); rename all but one in Authentik", errManyKeys, *p.SigningKey, strings.Join(uuids, ", "))
-		}
-		w.signingKey = &uuids[0]
+	if w.signingKey, err = c.SigningKeyUUID(ctx, p.SigningKeyParameters); err != nil {
+		return wanted{}, err
 	}
 	return w, nil
-}
-
-// signingKeys are the UUIDs of the key pairs named name; at least one.
-func signingKeys(ctx context.Context, c *authentik.Client, name string) ([]string, error) {
-	uuids, err := c.CertificateKeyPairUUIDs(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if len(uuids) == 0 {
-		return nil, errors.Errorf("%s %q", errNoSigningKey, name)
-	}
-	return uuids, nil
 }
 
 // compare reads p into the spec's shape, naming flows and the signing key
@@ -103,18 +79,8 @@ func compare(ctx context.Context, c *authentik.Client, cr *v1alpha1.SAMLProvider
 	if p.SpBinding != nil {
 		observed.SPBinding = ptr.To(string(*p.SpBinding))
 	}
-	if key := p.SigningKp.Get(); key != nil {
-		observed.SigningKey = key
-		observed.SigningKeyID = ptr.To(strings.ToLower(*key))
-	}
-	if spec.SigningKey != nil {
-		uuids, err := signingKeys(ctx, c, *spec.SigningKey)
-		if err != nil {
-			return v1alpha1.SAMLProviderParameters{}, "", err
-		}
-		if observed.SigningKey != nil && slices.Contains(uuids, strings.ToLower(*observed.SigningKey)) {
-			observed.SigningKey = spec.SigningKey
-		}
+	if observed.SigningKeyParameters, err = c.ObservedSigningKey(ctx, spec.SigningKeyParameters, p.SigningKp.Get()); err != nil {
+		return v1alpha1.SAMLProviderParameters{}, "", err
 	}
 	return observed, specDiff(spec, observed), nil
 }

@@ -197,7 +197,7 @@ func TestReconcile(t *testing.T) {
 		samlProvider(func(cr *v1alpha1.SAMLProvider) {
 			cr.Spec.ForProvider.SigningKey = ptr.To("nobody's key")
 			cr.Spec.ForProvider.SignAssertion = ptr.To(true)
-		}), reconcileOnce, errNoSigningKey, refused)
+		}), reconcileOnce, authentik.ErrNoSigningKey, refused)
 	add("RefusedFieldNamed", "Authentik's refusal of the ACS URL is reported on the spec field that holds it.",
 		samlProvider(func(cr *v1alpha1.SAMLProvider) { cr.Spec.ForProvider.ACSURL = ptr.To("ftp://") }), reconcileOnce, "spec.forProvider.acsUrl", refused)
 
