@@ -48,6 +48,9 @@ func (mg *ExpressionPolicy) AdoptsExisting() bool { return mg.Spec.AdoptsExistin
 func (mg *ScopeMapping) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
 
 // AdoptsExisting reports whether spec.adoptExisting is set.
+func (mg *SAMLPropertyMapping) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
+
+// AdoptsExisting reports whether spec.adoptExisting is set.
 func (mg *User) AdoptsExisting() bool { return mg.Spec.AdoptsExisting() }
 
 // AdoptsExisting reports whether spec.adoptExisting is set.

@@ -39,6 +39,9 @@ var (
 	_ resource.ModernManaged = &ScopeMapping{}
 	_ resource.ManagedList   = &ScopeMappingList{}
 
+	_ resource.ModernManaged = &SAMLPropertyMapping{}
+	_ resource.ManagedList   = &SAMLPropertyMappingList{}
+
 	_ resource.ModernManaged = &CertificateKeyPair{}
 	_ resource.ManagedList   = &CertificateKeyPairList{}
 

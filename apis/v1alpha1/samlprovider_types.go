@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reference"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
@@ -75,11 +76,23 @@ type SAMLProviderParameters struct {
 
 	// PropertyMappingIDs are the UUIDs of the SAML property mappings that
 	// make the assertion's attributes (Authentik's own are managed
-	// goauthentik.io/providers/saml/*). Compared as a set with Authentik's.
+	// goauthentik.io/providers/saml/*); propertyMappingRefs and
+	// propertyMappingSelector fill it. Compared as a set with Authentik's.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:items:Format=uuid
 	PropertyMappingIDs []string `json:"propertyMappingIds,omitempty"`
+
+	// PropertyMappingRefs name SAMLPropertyMappings in this namespace whose
+	// UUIDs fill propertyMappingIds. They are resolved on every reconcile;
+	// the provider waits for every mapping's UUID.
+	// +optional
+	PropertyMappingRefs []xpv2.Reference `json:"propertyMappingRefs,omitempty"`
+
+	// PropertyMappingSelector selects SAMLPropertyMappings in this namespace
+	// by their labels to fill propertyMappingRefs.
+	// +optional
+	PropertyMappingSelector *xpv2.Selector `json:"propertyMappingSelector,omitempty"`
 
 	// AuthorizationFlow is the slug of the flow that authorizes users for
 	// this provider. Default: default-provider-authorization-implicit-consent.
@@ -171,10 +184,36 @@ type SAMLProviderList struct {
 }
 
 // ResolveReferences sets spec.forProvider.signingKeyId from the
-// CertificateKeyPair signingKeyRef names, on every reconcile, so a key pair
-// made again with a new UUID is followed.
+// CertificateKeyPair signingKeyRef names and propertyMappingIds from the
+// SAMLPropertyMappings propertyMappingRefs or propertyMappingSelector name,
+// on every reconcile, so an object made again with a new UUID is followed;
+// a selector only fills empty references.
 func (mg *SAMLProvider) ResolveReferences(ctx context.Context, c client.Reader) error {
-	return mg.Spec.ForProvider.resolveSigningKey(ctx, c, mg)
+	fp := &mg.Spec.ForProvider
+	if err := fp.resolveSigningKey(ctx, c, mg); err != nil {
+		return err
+	}
+	if len(fp.PropertyMappingRefs) == 0 && fp.PropertyMappingSelector == nil {
+		return nil
+	}
+	var current []string
+	if len(fp.PropertyMappingRefs) == 0 {
+		current = fp.PropertyMappingIDs
+	}
+	rsp, err := reference.NewAPINamespacedResolver(c, mg).ResolveMultiple(ctx, reference.MultiNamespacedResolutionRequest{
+		CurrentValues: current,
+		References:    inNamespaces(fp.PropertyMappingRefs),
+		Selector:      selectInNamespace(fp.PropertyMappingSelector),
+		To:            reference.To{Managed: &SAMLPropertyMapping{}, List: &SAMLPropertyMappingList{}},
+		Extract:       reference.ExternalName(),
+		Namespace:     mg.GetNamespace(),
+	})
+	if err != nil {
+		return errors.Wrap(err, "spec.forProvider.propertyMappingRefs")
+	}
+	fp.PropertyMappingIDs = rsp.ResolvedValues
+	fp.PropertyMappingRefs = locals(rsp.ResolvedReferences)
+	return nil
 }
 
 // SAMLProvider type metadata.

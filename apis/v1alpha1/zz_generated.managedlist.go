@@ -119,6 +119,15 @@ func (l *ProxyProviderList) GetItems() []resource.Managed {
 	return items
 }
 
+// GetItems of this SAMLPropertyMappingList.
+func (l *SAMLPropertyMappingList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
 // GetItems of this SAMLProviderList.
 func (l *SAMLProviderList) GetItems() []resource.Managed {
 	items := make([]resource.Managed, len(l.Items))

@@ -31,3 +31,19 @@ func TestValidateRefusesBrokenLDAPProviders(t *testing.T) {
 	}
 	checkRefusals(t, "LDAPProvider", "ldapproviders-broken.yaml", want)
 }
+
+// TestValidateRefusesBrokenSAMLPropertyMappings: the SAMLPropertyMapping
+// CRD, and the SAMLProvider fields that name property mappings, refuse bad
+// manifests naming the field.
+func TestValidateRefusesBrokenSAMLPropertyMappings(t *testing.T) {
+	checkRefusals(t, "SAMLPropertyMapping", "samlpropertymappings-broken.yaml", map[string]string{
+		"no-saml-name":              "spec.forProvider.samlName is required unless managementPolicies only observe",
+		"no-expression":             "spec.forProvider.expression is required unless managementPolicies only observe",
+		"saml-name-with-space":      `spec.forProvider.samlName: Invalid value: " uid"`,
+		"friendly-name-with-spaces": `spec.forProvider.friendlyName: Invalid value: "User ID "`,
+	})
+	checkRefusals(t, "SAMLProvider", "samlpropertymappings-broken.yaml", map[string]string{
+		"property-mapping-id-not-uuid":      `spec.forProvider.propertyMappingIds[0]: Invalid value: "uid": spec.forProvider.propertyMappingIds[0] in body must be of type uuid`,
+		"property-mapping-ref-without-name": "spec.forProvider.propertyMappingRefs[0].name: Required value",
+	})
+}

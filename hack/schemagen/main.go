@@ -35,6 +35,7 @@ var operations = []string{
 	"providers_saml_list", "providers_saml_create", "providers_saml_retrieve", "providers_saml_update", "providers_saml_partial_update",
 	"providers_ldap_list", "providers_ldap_create", "providers_ldap_retrieve", "providers_ldap_update", "providers_ldap_partial_update",
 	"propertymappings_provider_scope_list", "propertymappings_provider_scope_create", "propertymappings_provider_scope_retrieve", "propertymappings_provider_scope_update", "propertymappings_provider_scope_partial_update",
+	"propertymappings_provider_saml_list", "propertymappings_provider_saml_create", "propertymappings_provider_saml_retrieve", "propertymappings_provider_saml_update", "propertymappings_provider_saml_partial_update",
 	"crypto_certificatekeypairs_list", "crypto_certificatekeypairs_create", "crypto_certificatekeypairs_retrieve", "crypto_certificatekeypairs_update", "crypto_certificatekeypairs_partial_update",
 	"providers_all_list",
 	"core_applications_list", "core_applications_create", "core_applications_retrieve", "core_applications_update", "core_applications_partial_update",

@@ -26,6 +26,7 @@ var permissionModels = map[string]string{
 	"/providers/saml/":                  "authentik_providers_saml.samlprovider",
 	"/providers/ldap/":                  "authentik_providers_ldap.ldapprovider",
 	"/propertymappings/provider/scope/": "authentik_providers_oauth2.scopemapping",
+	"/propertymappings/provider/saml/":  "authentik_providers_saml.samlpropertymapping",
 	"/core/applications/":               "authentik_core.application",
 	"/core/groups/":                     "authentik_core.group",
 	"/core/users/":                      "authentik_core.user",

@@ -254,7 +254,7 @@ func (st *state) bindProviderBase(f *form, p *providerBase) {
 	if v, ok := f.uuidRef("invalidation_flow", true, false, st.flowExists); ok {
 		p.invalidationFlow = v
 	}
-	if v, ok := f.uuidRefs("property_mappings", false, func(pk string) bool { return st.mappings[pk] != nil }); ok {
+	if v, ok := f.uuidRefs("property_mappings", false, st.propertyMappingExists); ok {
 		p.propertyMappings = v
 	}
 }

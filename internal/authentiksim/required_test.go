@@ -81,6 +81,11 @@ func TestRequiredFields(t *testing.T) {
 			method: http.MethodPost, path: "/providers/saml/", body: `{"acs_url": " "}`,
 			want: map[string]any{"name": required, "authorization_flow": required, "invalidation_flow": required, "acs_url": []any{msgBlank}},
 		},
+		"SAMLPropertyMapping": {
+			reason: "name, saml_name and expression are required; a blank saml_name is refused.",
+			method: http.MethodPost, path: "/propertymappings/provider/saml/", body: `{"saml_name": " "}`,
+			want: map[string]any{"name": required, "saml_name": []any{msgBlank}, "expression": required},
+		},
 		"MalformedJSON": {
 			reason: "A body that is not JSON gets DRF's parse error.",
 			method: http.MethodPost, path: "/core/groups/", body: `{"name":`,

@@ -13,11 +13,11 @@ import (
 // PropertyMapping base (authentik/core/models.py), whose verbose name DRF's
 // unique message gives.
 const (
-	scopeMappingComponent   = "ak-property-mapping-provider-scope-form"
-	scopeMappingVerbose     = "Scope Mapping"
-	scopeMappingPlural      = "Scope Mappings"
-	scopeMappingMetaModel   = "authentik_providers_oauth2.scopemapping"
-	scopeMappingUniqueModel = "Property Mapping"
+	scopeMappingComponent      = "ak-property-mapping-provider-scope-form"
+	scopeMappingVerbose        = "Scope Mapping"
+	scopeMappingPlural         = "Scope Mappings"
+	scopeMappingMetaModel      = "authentik_providers_oauth2.scopemapping"
+	propertyMappingUniqueModel = "Property Mapping"
 	// seededMappingExpression stands in for the code of the mappings
 	// Authentik's blueprints make, which the simulator never evaluates.
 	seededMappingExpression = "# Managed by authentik; the simulator does not evaluate expressions."
@@ -58,15 +58,34 @@ func renderScopeMapping(m *scopeMapping) scopeMappingJSON {
 }
 
 // mappingNameTaken is the unique check on PropertyMapping.name: every
-// property mapping type shares it, and scope mappings are the only type
-// the simulator has.
+// property mapping type shares it (scope and SAML mappings, here).
 func (st *state) mappingNameTaken(name, self string) bool {
 	for _, m := range st.mappings {
 		if m.name == name && m.pk != self {
 			return true
 		}
 	}
+	for _, m := range st.samlMappings {
+		if m.name == name && m.pk != self {
+			return true
+		}
+	}
 	return false
+}
+
+// propertyMappingExists reports whether a property mapping of any type has
+// the pk: Provider.property_mappings relates to the PropertyMapping base.
+func (st *state) propertyMappingExists(pk string) bool {
+	return st.mappings[pk] != nil || st.samlMappings[pk] != nil
+}
+
+// unbindPropertyMapping takes a deleted mapping off every provider, as
+// Django does for the many-to-many Provider.property_mappings.
+func (st *state) unbindPropertyMapping(pk string) {
+	drop := func(pks []string) []string { return slices.DeleteFunc(pks, func(m string) bool { return m == pk }) }
+	for p := range st.everyProvider() {
+		p.propertyMappings = drop(p.propertyMappings)
+	}
 }
 
 // bindScopeMapping applies and validates the body's fields as
@@ -78,7 +97,7 @@ func (st *state) mappingNameTaken(name, self string) bool {
 func (st *state) bindScopeMapping(f *form, m *scopeMapping) {
 	if v, ok := f.str("name", true, false); ok {
 		if st.mappingNameTaken(v, m.pk) {
-			f.errs.add("name", fmt.Sprintf(msgUnique, scopeMappingUniqueModel, "name"))
+			f.errs.add("name", fmt.Sprintf(msgUnique, propertyMappingUniqueModel, "name"))
 		} else {
 			m.name = v
 		}
@@ -159,23 +178,13 @@ func updateScopeMapping(st *state, c *call) reply {
 	return reply{status: http.StatusOK, body: renderScopeMapping(stored)}
 }
 
-// destroyScopeMapping deletes the mapping and, as Django does for the
-// many-to-many Provider.property_mappings, takes it off every provider.
+// destroyScopeMapping deletes the mapping and takes it off every provider.
 func destroyScopeMapping(st *state, c *call) reply {
 	m := st.mappingFromPath(c)
 	if m == nil {
 		return notFound()
 	}
 	delete(st.mappings, m.pk)
-	drop := func(pks []string) []string { return slices.DeleteFunc(pks, func(pk string) bool { return pk == m.pk }) }
-	for _, p := range st.providers {
-		p.propertyMappings = drop(p.propertyMappings)
-	}
-	for _, p := range st.oauth2 {
-		p.propertyMappings = drop(p.propertyMappings)
-	}
-	for _, p := range st.saml {
-		p.propertyMappings = drop(p.propertyMappings)
-	}
+	st.unbindPropertyMapping(m.pk)
 	return reply{status: http.StatusNoContent}
 }

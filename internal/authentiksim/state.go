@@ -27,6 +27,7 @@ type state struct {
 	groups       map[string]*group
 	bindings     map[string]*binding
 	mappings     map[string]*scopeMapping
+	samlMappings map[string]*samlMapping
 	policies     map[string]*policy
 	certificates map[string]*keyPair
 
@@ -222,6 +223,7 @@ func newState(seed int64, line Line) *state {
 		groups:       map[string]*group{},
 		bindings:     map[string]*binding{},
 		mappings:     map[string]*scopeMapping{},
+		samlMappings: map[string]*samlMapping{},
 		policies:     map[string]*policy{},
 		certificates: map[string]*keyPair{},
 		users:        map[string]*user{},

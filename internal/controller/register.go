@@ -18,6 +18,7 @@ import (
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/outpostbinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/policybinding"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/proxyprovider"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/samlpropertymapping"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/samlprovider"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/scopemapping"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/user"
@@ -38,6 +39,7 @@ var setups = []func(ctrl.Manager, controller.Options, *authentik.Connector) erro
 	user.SetupGated,
 	groupmembership.SetupGated,
 	certificatekeypair.SetupGated,
+	samlpropertymapping.SetupGated,
 	samlprovider.SetupGated,
 	policybinding.SetupGated,
 }

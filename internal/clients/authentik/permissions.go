@@ -40,6 +40,7 @@ var PermissionProbes = []PermissionProbe{
 	{Permission: "authentik_providers_saml.add_samlprovider", Path: "/providers/saml/"},
 	{Permission: "authentik_providers_ldap.add_ldapprovider", Path: "/providers/ldap/"},
 	{Permission: "authentik_providers_oauth2.add_scopemapping", Path: "/propertymappings/provider/scope/"},
+	{Permission: "authentik_providers_saml.add_samlpropertymapping", Path: "/propertymappings/provider/saml/"},
 	{Permission: "authentik_core.add_application", Path: "/core/applications/"},
 	{Permission: "authentik_core.add_group", Path: "/core/groups/"},
 	{Permission: "authentik_core.add_user", Path: "/core/users/"},

@@ -235,6 +235,21 @@ var (
 			return c.PropertymappingsAPI.PropertymappingsProviderScopeRetrieve(ctx, id).Execute()
 		},
 	}
+	SAMLPropertyMappings = &Collection[api.SAMLPropertyMapping]{
+		Trim: trimSAMLPropertyMapping,
+		Path: "propertymappings/provider/saml",
+		ID:   func(m *api.SAMLPropertyMapping) string { return m.Pk },
+		List: func(ctx context.Context, c *api.APIClient, page, size int32) ([]api.SAMLPropertyMapping, int32, *http.Response, error) {
+			l, resp, err := c.PropertymappingsAPI.PropertymappingsProviderSamlList(ctx).Page(page).PageSize(size).Execute()
+			if err != nil {
+				return nil, 0, resp, err
+			}
+			return l.Results, int32(l.Pagination.Next), resp, nil
+		},
+		Get: func(ctx context.Context, c *api.APIClient, id string) (*api.SAMLPropertyMapping, *http.Response, error) {
+			return c.PropertymappingsAPI.PropertymappingsProviderSamlRetrieve(ctx, id).Execute()
+		},
+	}
 	CertificateKeyPairs = &Collection[api.CertificateKeyPair]{
 		Trim: trimCertificateKeyPair,
 		Path: "crypto/certificatekeypairs",

@@ -67,6 +67,7 @@ var identityKeys = map[string][]string{
 	"SAMLProvider":               {"pk", "name"},
 	"LDAPProvider":               {"pk", "name"},
 	"ScopeMapping":               {"pk", "name", "managed"},
+	"SAMLPropertyMapping":        {"pk", "name", "managed"},
 	"CertificateKeyPair":         {"pk", "name"},
 	"Application":                {"pk", "slug", "name"},
 	"Group":                      {"pk", "name"},
@@ -120,14 +121,15 @@ var managedModels = map[string]managedModel{
 		"provider", "group", "policy_engine_mode", "meta_launch_url",
 		"meta_description", "meta_publisher", "meta_icon", "open_in_new_tab",
 	}},
-	"Group":            {model: "Group", keys: []string{"parents", "is_superuser", "attributes"}},
-	"Outpost":          {model: "Outpost", keys: []string{"type", "config", "service_connection", "providers"}},
-	"OutpostBinding":   {model: "Outpost", keys: []string{"providers"}},
-	"PolicyBinding":    {model: "PolicyBinding", keys: []string{"order", "policy", "group", "user", "negate", "enabled", "timeout"}},
-	"ExpressionPolicy": {model: "ExpressionPolicy", keys: []string{"expression", "execution_logging"}},
-	"ScopeMapping":     {model: "ScopeMapping", keys: []string{"scope_name", "expression", "description"}},
-	"User":             {model: "User", keys: []string{"name", "email", "type", "is_active", "path", "attributes"}},
-	"GroupMembership":  {model: "Group", keys: []string{"users"}},
+	"Group":               {model: "Group", keys: []string{"parents", "is_superuser", "attributes"}},
+	"Outpost":             {model: "Outpost", keys: []string{"type", "config", "service_connection", "providers"}},
+	"OutpostBinding":      {model: "Outpost", keys: []string{"providers"}},
+	"PolicyBinding":       {model: "PolicyBinding", keys: []string{"order", "policy", "group", "user", "negate", "enabled", "timeout"}},
+	"ExpressionPolicy":    {model: "ExpressionPolicy", keys: []string{"expression", "execution_logging"}},
+	"ScopeMapping":        {model: "ScopeMapping", keys: []string{"scope_name", "expression", "description"}},
+	"SAMLPropertyMapping": {model: "SAMLPropertyMapping", keys: []string{"saml_name", "friendly_name", "expression"}},
+	"User":                {model: "User", keys: []string{"name", "email", "type", "is_active", "path", "attributes"}},
+	"GroupMembership":     {model: "Group", keys: []string{"users"}},
 	"CertificateKeyPair": {model: "CertificateKeyPair", keys: []string{
 		"certificate_data", "key_data", "fingerprint_sha256", "private_key_available",
 	}},
@@ -159,6 +161,8 @@ func kindOf(mg resource.Managed) string {
 		return "ExpressionPolicy"
 	case *v1alpha1.ScopeMapping:
 		return "ScopeMapping"
+	case *v1alpha1.SAMLPropertyMapping:
+		return "SAMLPropertyMapping"
 	case *v1alpha1.User:
 		return "User"
 	case *v1alpha1.GroupMembership:

@@ -108,6 +108,10 @@ func trimScopeMapping(m *api.ScopeMapping) {
 	dropEmpty(&m.AdditionalProperties)
 }
 
+func trimSAMLPropertyMapping(m *api.SAMLPropertyMapping) {
+	dropEmpty(&m.AdditionalProperties)
+}
+
 func trimCertificateKeyPair(k *api.CertificateKeyPair) {
 	dropEmpty(&k.AdditionalProperties)
 }

@@ -48,6 +48,11 @@ var responseRoutes = []responseRoute{
 	{method: "GET", path: "/policies/expression/{policy_uuid}/", model: "ExpressionPolicy"},
 	{method: "PATCH", path: "/policies/expression/{policy_uuid}/", model: "ExpressionPolicy"},
 	{method: "PUT", path: "/policies/expression/{policy_uuid}/", model: "ExpressionPolicy"},
+	{method: "GET", path: "/propertymappings/provider/saml/", model: "PaginatedSAMLPropertyMappingList"},
+	{method: "POST", path: "/propertymappings/provider/saml/", model: "SAMLPropertyMapping"},
+	{method: "GET", path: "/propertymappings/provider/saml/{pm_uuid}/", model: "SAMLPropertyMapping"},
+	{method: "PATCH", path: "/propertymappings/provider/saml/{pm_uuid}/", model: "SAMLPropertyMapping"},
+	{method: "PUT", path: "/propertymappings/provider/saml/{pm_uuid}/", model: "SAMLPropertyMapping"},
 	{method: "GET", path: "/propertymappings/provider/scope/", model: "PaginatedScopeMappingList"},
 	{method: "POST", path: "/propertymappings/provider/scope/", model: "ScopeMapping"},
 	{method: "GET", path: "/propertymappings/provider/scope/{pm_uuid}/", model: "ScopeMapping"},
@@ -263,6 +268,11 @@ var responseModels = map[string]responseModel{
 		"pagination":   {model: "Pagination", required: true},
 		"results":      {model: "ProxyProvider", list: true, required: true},
 	}},
+	"PaginatedSAMLPropertyMappingList": {properties: map[string]responseProperty{
+		"autocomplete": {required: true},
+		"pagination":   {model: "Pagination", required: true},
+		"results":      {model: "SAMLPropertyMapping", list: true, required: true},
+	}},
 	"PaginatedSAMLProviderList": {properties: map[string]responseProperty{
 		"autocomplete": {required: true},
 		"pagination":   {model: "Pagination", required: true},
@@ -361,6 +371,16 @@ var responseModels = map[string]responseModel{
 	"Role": {properties: map[string]responseProperty{
 		"name": {required: true},
 		"pk":   {required: true},
+	}},
+	"SAMLPropertyMapping": {properties: map[string]responseProperty{
+		"component":           {required: true},
+		"expression":          {required: true},
+		"meta_model_name":     {required: true},
+		"name":                {required: true},
+		"pk":                  {required: true},
+		"saml_name":           {required: true},
+		"verbose_name":        {required: true},
+		"verbose_name_plural": {required: true},
 	}},
 	"SAMLProvider": {properties: map[string]responseProperty{
 		"acs_url":                               {required: true},

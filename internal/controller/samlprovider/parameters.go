@@ -87,10 +87,11 @@ func compare(ctx context.Context, c *authentik.Client, cr *v1alpha1.SAMLProvider
 
 // specDiff compares the fields the spec sets with what Authentik has;
 // unset fields are not managed and never differ. Property mappings are a
-// set of UUIDs; the signing key reference is compared through the UUID it
+// set of UUIDs; the references are compared through the UUIDs they
 // resolved to.
 func specDiff(spec, observed v1alpha1.SAMLProviderParameters) string {
 	spec.SigningKeyRef = nil
+	spec.PropertyMappingRefs, spec.PropertyMappingSelector = nil, nil
 	spec.PropertyMappingIDs = mrbehavior.Lowered(spec.PropertyMappingIDs)
 	if spec.SigningKeyID != nil {
 		spec.SigningKeyID = ptr.To(strings.ToLower(*spec.SigningKeyID))

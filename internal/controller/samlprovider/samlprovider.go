@@ -11,6 +11,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
@@ -49,7 +50,8 @@ var fieldPaths = map[string]string{
 }
 
 // Kind describes the SAMLProvider managed resource. A CertificateKeyPair
-// that gets its UUID wakes the providers whose signingKeyRef names it.
+// or SAMLPropertyMapping that gets its UUID wakes the providers whose
+// signingKeyRef or propertyMappingRefs name it.
 var Kind = mrsetup.Kind{
 	GroupVersionKind: v1alpha1.SAMLProviderGroupVersionKind,
 	GroupKind:        v1alpha1.SAMLProviderGroupKind,
@@ -57,7 +59,17 @@ var Kind = mrsetup.Kind{
 	List:             &v1alpha1.SAMLProviderList{},
 	Dependencies: []mrbehavior.Dependency{mrbehavior.KeyPairDependency(func(cr *v1alpha1.SAMLProvider) *xpv2.Reference {
 		return cr.Spec.ForProvider.SigningKeyRef
-	})},
+	}), {
+		Object: &v1alpha1.SAMLPropertyMapping{},
+		Value:  mrbehavior.ExternalName,
+		Names: func(mg resource.Managed) []string {
+			var names []string
+			for _, r := range mg.(*v1alpha1.SAMLProvider).Spec.ForProvider.PropertyMappingRefs {
+				names = append(names, r.Name)
+			}
+			return names
+		},
+	}},
 }
 
 func forProvider(cr *v1alpha1.SAMLProvider) *v1alpha1.SAMLProviderParameters {
@@ -100,7 +112,8 @@ var providers = &mrexternal.Kind[*v1alpha1.SAMLProvider, v1alpha1.SAMLProviderPa
 }
 
 // ReconcilerOptions are the options particular to SAMLProviders: the
-// shared external client and adopter, and the resolver of signingKeyRef.
+// shared external client and adopter, and the resolver of signingKeyRef
+// and propertyMappingRefs.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
 	return append(providers.ReconcilerOptions(kube, conn), managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)))
 }
