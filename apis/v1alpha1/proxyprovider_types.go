@@ -1,7 +1,10 @@
 package v1alpha1
 
 import (
+	"context"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reference"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -103,11 +106,19 @@ type ProxyProviderParameters struct {
 	// +kubebuilder:validation:Pattern=`^((weeks|days|hours|minutes|seconds|milliseconds|microseconds)=[0-9.]+;?)+$`
 	RefreshTokenValidity *string `json:"refreshTokenValidity,omitempty"`
 
-	// Certificate is the UUID of the certificate key pair used to sign
-	// tokens.
+	// Certificate is the UUID of the certificate key pair a proxy outpost
+	// serves the external host's TLS with; certificateRef fills it. Unset,
+	// the outpost uses its own certificate.
 	// +optional
 	// +kubebuilder:validation:Format=uuid
 	Certificate *string `json:"certificate,omitempty"`
+
+	// CertificateRef names a CertificateKeyPair in this resource's namespace
+	// whose UUID fills certificate, resolved on every reconcile. The
+	// provider waits for the key pair's UUID; a renewed certificate keeps
+	// it, so the provider is not rewritten.
+	// +optional
+	CertificateRef *xpv2.Reference `json:"certificateRef,omitempty"`
 
 	// PropertyMappings are UUIDs of scope mappings added to the provider.
 	// Authentik always adds its default mappings; only these are checked.
@@ -187,6 +198,22 @@ type ProxyProviderList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ProxyProvider `json:"items"`
+}
+
+// ResolveReferences sets spec.forProvider.certificate from the
+// CertificateKeyPair that certificateRef names, on every reconcile, so a
+// key pair made again with a new UUID is followed.
+func (mg *ProxyProvider) ResolveReferences(ctx context.Context, c client.Reader) error {
+	fp := &mg.Spec.ForProvider
+	if fp.CertificateRef == nil {
+		return nil
+	}
+	id, err := resolveKeyPair(ctx, c, mg, fp.CertificateRef, "spec.forProvider.certificateRef")
+	if err != nil {
+		return err
+	}
+	fp.Certificate = id
+	return nil
 }
 
 // ProxyProvider type metadata.

@@ -2528,6 +2528,11 @@ func (in *ProxyProviderParameters) DeepCopyInto(out *ProxyProviderParameters) {
 		*out = new(string)
 		**out = **in
 	}
+	if in.CertificateRef != nil {
+		in, out := &in.CertificateRef, &out.CertificateRef
+		*out = new(v2.Reference)
+		(*in).DeepCopyInto(*out)
+	}
 	if in.PropertyMappings != nil {
 		in, out := &in.PropertyMappings, &out.PropertyMappings
 		*out = make([]string, len(*in))

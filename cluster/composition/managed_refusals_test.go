@@ -47,3 +47,12 @@ func TestValidateRefusesBrokenSAMLPropertyMappings(t *testing.T) {
 		"property-mapping-ref-without-name": "spec.forProvider.propertyMappingRefs[0].name: Required value",
 	})
 }
+
+// TestValidateRefusesBrokenProxyProviderCertificates: a ProxyProvider's
+// TLS certificate is a UUID or a reference with a name.
+func TestValidateRefusesBrokenProxyProviderCertificates(t *testing.T) {
+	checkRefusals(t, "ProxyProvider", "proxyproviders-broken.yaml", map[string]string{
+		"certificate-ref-without-name": "spec.forProvider.certificateRef.name: Required value",
+		"certificate-by-name":          `spec.forProvider.certificate: Invalid value: "longhorn-tls"`,
+	})
+}

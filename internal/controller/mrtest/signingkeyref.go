@@ -46,6 +46,10 @@ type SigningKeyRef[T resource.Managed] struct {
 	SetOtherKey func(t *testing.T, e *Env, cr T, key string)
 	// Observe is the kind's external client's Observe of cr.
 	Observe func(e *Env, cr T) (managed.ExternalObservation, error)
+	// RefPath and IDField name the reference and the field it fills, for
+	// a kind whose are not spec.forProvider.signingKeyRef and SigningKeyID
+	// (a proxy provider's certificateRef fills Certificate).
+	RefPath, IDField string
 }
 
 // keyPairResource is the CertificateKeyPair resource SigningPair with the
@@ -65,6 +69,9 @@ func keyPairResource(externalName string) *v1alpha1.CertificateKeyPair {
 // CertificateKeyPair is named, and that the provider waits for its key
 // pair's UUID.
 func RunSigningKeyRef[T resource.Managed](t *testing.T, s SigningKeyRef[T]) {
+	if s.RefPath == "" {
+		s.RefPath, s.IDField = "spec.forProvider.signingKeyRef", "SigningKeyID"
+	}
 	cases := map[string]struct {
 		reason string
 		// steps run with the UUID of the key pair the resource names; they
@@ -112,8 +119,8 @@ func RunSigningKeyRef[T resource.Managed](t *testing.T, s SigningKeyRef[T]) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if obs.ResourceUpToDate || !strings.Contains(obs.Diff, "SigningKeyID") || !strings.Contains(obs.Diff, pair) {
-					t.Errorf("Observe after the signing key was changed: upToDate=%v diff=%q; want signingKeyId naming %s", obs.ResourceUpToDate, obs.Diff, pair)
+				if obs.ResourceUpToDate || !strings.Contains(obs.Diff, s.IDField) || !strings.Contains(obs.Diff, pair) {
+					t.Errorf("Observe after the signing key was changed: upToDate=%v diff=%q; want %s naming %s", obs.ResourceUpToDate, obs.Diff, s.IDField, pair)
 				}
 				e.PassReadAge()
 				e.Settle(r, cr)
@@ -147,7 +154,7 @@ func RunSigningKeyRef[T resource.Managed](t *testing.T, s SigningKeyRef[T]) {
 				_, _ = e.Reconcile(r, client.ObjectKeyFromObject(cr))
 				return ""
 			},
-			messageHas: "spec.forProvider.signingKeyRef",
+			messageHas: s.RefPath,
 			ready:      corev1.ConditionUnknown, synced: corev1.ConditionFalse,
 		},
 	}

@@ -96,8 +96,10 @@ func parametersOf(ctx context.Context, c *authentik.Client, p *api.ProxyProvider
 // specDiff compares the fields the spec sets with what Authentik has. Unset
 // fields are not managed and so never differ; property mappings are a set
 // the provider must contain, since Authentik adds its default mappings on
-// every save. An empty result means up to date.
+// every save. The certificate reference is compared through the UUID it
+// resolved to. An empty result means up to date.
 func specDiff(spec, observed v1alpha1.ProxyProviderParameters) string {
+	spec.CertificateRef = nil
 	got := onlySetFields(spec, observed)
 	return cmp.Diff(spec, got, cmpopts.SortSlices(func(a, b string) bool { return a < b }), cmpopts.EquateEmpty())
 }

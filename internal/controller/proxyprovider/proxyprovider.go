@@ -11,9 +11,11 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
+	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrbehavior"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrexternal"
 	"github.com/gitops-lifecycle/provider-authentik/internal/controller/mrsetup"
 )
@@ -53,12 +55,16 @@ var fieldPaths = map[string]string{
 	"property_mappings":             "spec.forProvider.propertyMappings",
 }
 
-// Kind describes the ProxyProvider managed resource.
+// Kind describes the ProxyProvider managed resource. A CertificateKeyPair
+// that gets its UUID wakes the providers whose certificateRef names it.
 var Kind = mrsetup.Kind{
 	GroupVersionKind: v1alpha1.ProxyProviderGroupVersionKind,
 	GroupKind:        v1alpha1.ProxyProviderGroupKind,
 	Object:           &v1alpha1.ProxyProvider{},
 	List:             &v1alpha1.ProxyProviderList{},
+	Dependencies: []mrbehavior.Dependency{mrbehavior.KeyPairDependency(func(cr *v1alpha1.ProxyProvider) *xpv2.Reference {
+		return cr.Spec.ForProvider.CertificateRef
+	})},
 }
 
 func forProvider(cr *v1alpha1.ProxyProvider) *v1alpha1.ProxyProviderParameters {
@@ -105,9 +111,10 @@ var providers = &mrexternal.Kind[*v1alpha1.ProxyProvider, v1alpha1.ProxyProvider
 
 // ReconcilerOptions are the options particular to ProxyProviders: the
 // connector and, in place of the default name initializer (the pk is
-// Authentik's to choose), the adopter for unconfirmed creates.
+// Authentik's to choose), the adopter for unconfirmed creates, and the
+// resolver of certificateRef.
 func ReconcilerOptions(kube client.Client, conn *authentik.Connector) []managed.ReconcilerOption {
-	return providers.ReconcilerOptions(kube, conn)
+	return append(providers.ReconcilerOptions(kube, conn), managed.WithReferenceResolver(mrbehavior.ReferenceResolver(kube)))
 }
 
 // SetupGated adds a controller that reconciles ProxyProviders once the
