@@ -72,6 +72,13 @@ type LDAPProviderParameters struct {
 	// +optional
 	MFASupport *bool `json:"mfaSupport,omitempty"`
 
+	// Certificate is the name of the certificate key pair the outpost
+	// serves LDAPS and StartTLS with, for example "authentik Self-signed
+	// Certificate". Use it or certificateId and certificateRef, not both.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	Certificate *string `json:"certificate,omitempty"`
+
 	// CertificateID is the UUID of the certificate key pair the outpost
 	// serves LDAPS and StartTLS with; certificateRef fills it.
 	// +optional
@@ -125,6 +132,7 @@ type LDAPProviderObservation struct {
 
 // An LDAPProviderSpec defines the desired state of an LDAPProvider.
 // +kubebuilder:validation:XValidation:rule="!('*' in self.managementPolicies || 'Create' in self.managementPolicies || 'Update' in self.managementPolicies) || has(self.forProvider.name)",message="spec.forProvider.name is required unless managementPolicies only observe"
+// +kubebuilder:validation:XValidation:rule="!(has(self.forProvider.certificate) && (has(self.forProvider.certificateId) || has(self.forProvider.certificateRef)))",message="spec.forProvider.certificate names the key pair by name; spec.forProvider.certificateRef and certificateId name it otherwise: set one"
 type LDAPProviderSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
 	Adoption                 `json:",inline"`

@@ -1135,6 +1135,11 @@ func (in *LDAPProviderParameters) DeepCopyInto(out *LDAPProviderParameters) {
 		*out = new(bool)
 		**out = **in
 	}
+	if in.Certificate != nil {
+		in, out := &in.Certificate, &out.Certificate
+		*out = new(string)
+		**out = **in
+	}
 	if in.CertificateID != nil {
 		in, out := &in.CertificateID, &out.CertificateID
 		*out = new(string)

@@ -28,6 +28,7 @@ func TestValidateRefusesBrokenLDAPProviders(t *testing.T) {
 		"bad-bind-mode":       `spec.forProvider.bindMode: Unsupported value: "ldap"`,
 		"certificate-by-name": `spec.forProvider.certificateId: Invalid value: "authentik Self-signed Certificate"`,
 		"blank-base-dn":       `spec.forProvider.baseDN: Invalid value: " "`,
+		"certificate-twice":   "spec.forProvider.certificate names the key pair by name; spec.forProvider.certificateRef and certificateId name it otherwise: set one",
 	}
 	checkRefusals(t, "LDAPProvider", "ldapproviders-broken.yaml", want)
 }

@@ -23,7 +23,7 @@ import (
 
 const (
 	errExternalName = "the external name must be the LDAP provider's numeric pk"
-	errObserveFlow  = "cannot name the provider's flows"
+	errObserveFlow  = "cannot name the provider's flows and certificate"
 	errOtherType    = "has the name in spec.forProvider.name but is not an LDAP provider, so it is never taken over by an LDAPProvider, even with spec.adoptExisting, and nothing was changed; rename or delete it in Authentik, or choose another spec.forProvider.name"
 	// ldapComponent is the component Authentik reports for LDAP
 	// providers (LDAPProvider.component).

@@ -3,6 +3,7 @@ package ldapprovider
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/google/go-cmp/cmp"
 	api "goauthentik.io/api/v3"
@@ -24,7 +25,23 @@ const (
 	defaultUnbindFlow = "default-invalidation-flow"
 )
 
-const errResolveFlow = "cannot resolve a flow slug of spec.forProvider"
+const (
+	errResolveFlow   = "cannot resolve a flow slug of spec.forProvider"
+	errNoCertificate = "spec.forProvider.certificate: no certificate key pair is named"
+)
+
+// certificate is the UUID of the key pair named name. Key pair names are
+// unique in Authentik (CertificateKeyPair.name, authentik/crypto/models.py).
+func certificate(ctx context.Context, c *authentik.Client, name string) (string, error) {
+	uuids, err := c.CertificateKeyPairUUIDs(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if len(uuids) == 0 {
+		return "", errors.Errorf("%s %q", errNoCertificate, name)
+	}
+	return uuids[0], nil
+}
 
 // read is what Observe read of a provider, for an update's request.
 type read = mrexternal.Read[v1alpha1.LDAPProviderParameters, api.LDAPProvider]
@@ -52,6 +69,13 @@ func request(ctx context.Context, c *authentik.Client, p v1alpha1.LDAPProviderPa
 	r.MfaSupport = p.MFASupport
 	if p.CertificateID != nil {
 		r.SetCertificate(*p.CertificateID)
+	}
+	if p.Certificate != nil {
+		id, err := certificate(ctx, c, *p.Certificate)
+		if err != nil {
+			return api.LDAPProviderRequest{}, err
+		}
+		r.SetCertificate(id)
 	}
 	r.TlsServerName = p.TLSServerName
 	r.UidStartNumber = p.UIDStartNumber
@@ -89,6 +113,16 @@ func parametersOf(ctx context.Context, c *authentik.Client, p *api.LDAPProvider,
 	}
 	if id := p.Certificate.Get(); id != nil {
 		out.CertificateID = ptr.To(*id)
+		out.Certificate = ptr.To(*id)
+	}
+	if spec.Certificate != nil && out.Certificate != nil {
+		id, err := certificate(ctx, c, *spec.Certificate)
+		if err != nil {
+			return v1alpha1.LDAPProviderParameters{}, err
+		}
+		if strings.EqualFold(id, *out.Certificate) {
+			out.Certificate = spec.Certificate
+		}
 	}
 	return out, nil
 }
