@@ -16,7 +16,7 @@ VERSION ?= v0.1.0-dev
 LDFLAGS := -s -w -X github.com/gitops-lifecycle/provider-authentik/internal/version.Version=$(VERSION)
 GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 # What `go generate ./...` writes; check-diff fails when it changes them.
-GENERATED := apis package/provider/crds internal/clients/authentik examples/gitops/infrastructure/monitoring
+GENERATED := apis package/provider/crds internal/clients/authentik examples/gitops/infrastructure/monitoring docs/reference
 # The oldest and newest Authentik release lines the provider supports (as
 # the simulator names them): make e2e runs its suite against the newest and
 # applies the examples and the seed's ProxyConfig against the oldest.
@@ -28,7 +28,7 @@ help: ## List the targets.
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: generate
-generate: ## Regenerate deep copies, method sets and CRDs from the API types, the client's response table (hack/schemagen) and the dashboard (hack/dashboard).
+generate: ## Regenerate deep copies, method sets, CRDs and docs/reference from the API types and XRDs, the client's response table (hack/schemagen) and the dashboard (hack/dashboard).
 	go generate ./...
 
 .PHONY: build
