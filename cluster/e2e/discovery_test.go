@@ -252,6 +252,7 @@ func testDiscovery(t *testing.T, e *env, rk routeKind, prefix string, mode api.P
 	if ev := e.routeEvents(t, rk, unannotate); !strings.Contains(ev, "CreatedProxyConfig: Created ProxyConfig "+unannotate+": https://"+host(unannotate)) {
 		t.Errorf("%s %s: no Event saying what was made; Events:\n%s", rk.kind, unannotate, ev)
 	}
+	e.notProtectedUntilWired(t, rk, unannotate)
 
 	// By now discovery has seen every route: the unannotated one got
 	// nothing, the one without a host an Event naming the problem, and the
@@ -291,6 +292,35 @@ func testDiscovery(t *testing.T, e *env, rk routeKind, prefix string, mode api.P
 	if ev := e.routeEvents(t, rk, unannotate); !strings.Contains(ev, "DeletedProxyConfig:") {
 		t.Errorf("%s %s: no Event saying the ProxyConfig was deleted; Events:\n%s", rk.kind, unannotate, ev)
 	}
+}
+
+// notProtectedPhrase is what discovery says of a route that does not ask
+// the outpost, in its Event and the ProxyConfig's accessReason.
+const notProtectedPhrase = "does not ask Authentik's outpost"
+
+// nginxAuthURL is the ingress-nginx wiring as Authentik documents it.
+const nginxAuthURL = "nginx.ingress.kubernetes.io/auth-url=http://ak-outpost-authentik-embedded-outpost.authentik.svc.cluster.local:9000/outpost.goauthentik.io/auth/nginx"
+
+// notProtectedUntilWired checks that the route, which has no forward-auth
+// wiring, got a NotProtected Event and its ProxyConfig's accessReason says
+// so while ACCESS shows what Authentik enforces; and, for an Ingress, that
+// ingress-nginx's annotations to the outpost take that back.
+func (e *env) notProtectedUntilWired(t *testing.T, rk routeKind, name string) {
+	t.Helper()
+	waitUntil(t, rk.kind+" "+name+" has a NotProtected Event and its ProxyConfig says so", waitFor, func() (bool, string) {
+		ev := e.routeEvents(t, rk, name)
+		a := e.access(t, discoveryNamespace, name)
+		return strings.Contains(ev, "NotProtected: the "+rk.kind+" "+notProtectedPhrase) && strings.Contains(a.AccessReason, notProtectedPhrase) && a.Access == "open to every user",
+			fmt.Sprintf("access %q: %q; Events:\n%s", a.Access, a.AccessReason, ev)
+	})
+	if rk.kind != "Ingress" {
+		return
+	}
+	e.mustKubectl(t, "", "annotate", rk.resource, name, "-n", discoveryNamespace, nginxAuthURL)
+	waitUntil(t, rk.kind+" "+name+" wired to the outpost: its ProxyConfig no longer says it is not protected", waitFor, func() (bool, string) {
+		a := e.access(t, discoveryNamespace, name)
+		return !strings.Contains(a.AccessReason, notProtectedPhrase) && a.Access == "open to every user", fmt.Sprintf("access %q: %q", a.Access, a.AccessReason)
+	})
 }
 
 func TestDiscoveryIngress(t *testing.T) {
