@@ -83,7 +83,7 @@ type SAMLPropertyMappingStatus struct {
 // +kubebuilder:printcolumn:name="SAML-NAME",type="string",JSONPath=".spec.forProvider.samlName"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,authentik},shortName=aksamlmap
 type SAMLPropertyMapping struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
