@@ -2,12 +2,17 @@ package docs
 
 import (
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-lifecycle/provider-authentik/internal/authentiksim"
@@ -142,5 +147,48 @@ func TestCompatibility(t *testing.T) {
 		if fn[name] != ">="+tested {
 			t.Errorf("configuration dependsOn %s %q, make test runs %s", name, fn[name], tested)
 		}
+	}
+}
+
+// TestIndex checks that docs/README.md links every page under docs/ and
+// that every relative link in it names a file that exists.
+func TestIndex(t *testing.T) {
+	index := string(read(t, "README.md"))
+	linked := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`).FindAllStringSubmatch(index, -1) {
+		linked[m[1]] = true
+	}
+	var pages []string
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".md") && path != "README.md" {
+			pages = append(pages, filepath.ToSlash(path))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("walk docs: %v", err)
+	}
+	cases := map[string]struct {
+		reason string
+		got    []string
+	}{
+		"PageNotLinked": {
+			reason: "Every page under docs/ must be linked from docs/README.md.",
+			got:    slices.DeleteFunc(slices.Clone(pages), func(p string) bool { return linked[p] }),
+		},
+		"LinkToNothing": {
+			reason: "Every relative link in docs/README.md must name a file.",
+			got: slices.DeleteFunc(slices.Sorted(maps.Keys(linked)), func(p string) bool {
+				_, err := os.Stat(p)
+				return err == nil
+			}),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff([]string(nil), tc.got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
 }
