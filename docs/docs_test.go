@@ -142,6 +142,10 @@ func TestCompatibility(t *testing.T) {
 	if e2e["E2E_OLDEST_AUTHENTIK"] != first || e2e["E2E_NEWEST_AUTHENTIK"] != last {
 		t.Errorf("Makefile e2e lines %s..%s, simulator lines %s..%s", e2e["E2E_OLDEST_AUTHENTIK"], e2e["E2E_NEWEST_AUTHENTIK"], first, last)
 	}
+	// The API reference links the Kubernetes API docs of the line tested.
+	if m := regexp.MustCompile(`(?m)^\s+kubernetesVersion: (\S+)`).FindSubmatch(read(t, "../hack/crd-ref-docs.yaml")); m == nil || string(m[1]) != minor {
+		t.Errorf("hack/crd-ref-docs.yaml: want kubernetesVersion %s (cluster/build-tools.sh's K8S_VERSION)", minor)
+	}
 	// The functions the Configuration needs are at least the versions tested.
 	for name, tested := range map[string]string{"function-go-templating": tools["FN_GOTPL_VERSION"], "function-auto-ready": tools["FN_READY_VERSION"]} {
 		if fn[name] != ">="+tested {
