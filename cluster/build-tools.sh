@@ -40,6 +40,8 @@ FN_READY_SUM='h1:cZYiDeNuHBacARHkRXnF/tDRiJ43eoFqJczQJ81pyyU='
 
 # Default GOMODCACHE/GOCACHE on purpose (shared with the rest of the machine).
 export GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+# The tools' own cgo setting (make exports CGO_ENABLED=0 for our code): kubelet and the others as upstream builds them.
+unset CGO_ENABLED
 # sum.golang.org answers 404 for these; a committed go.sum is still verified locally.
 export GONOSUMDB=k8s.io/mount-utils,github.com/crossplane-contrib
 # GOTOOLCHAIN=local won't download a newer Go, and the wrappers need the highest go directive among
