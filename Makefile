@@ -84,9 +84,11 @@ tools: ## Build the local control-plane tools (etcd, kube-apiserver, Crossplane,
 	cluster/build-tools.sh all
 
 .PHONY: e2e
-e2e: build tools ## Real kube-apiserver + Crossplane + simulator + provider, at the newest and oldest Authentik; always tears down.
-	E2E_AUTHENTIK_VERSION=$(E2E_NEWEST_AUTHENTIK) cluster/e2e/run.sh
-	E2E_AUTHENTIK_VERSION=$(E2E_OLDEST_AUTHENTIK) cluster/e2e/run.sh --examples-only
+e2e: build tools xpkg ## On the local node (root): Crossplane from its chart, the provider as the pod it runs from the .xpkg, the simulator; the suite at the newest Authentik, the examples at the oldest; always tears down.
+	cluster/local/node-deps.sh
+	cluster/build-tools.sh node
+	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) E2E_AUTHENTIK_VERSION=$(E2E_NEWEST_AUTHENTIK) cluster/e2e/run.sh
+	VERSION=$(VERSION) OUTPUT=$(abspath $(OUTPUT)) E2E_AUTHENTIK_VERSION=$(E2E_OLDEST_AUTHENTIK) cluster/e2e/run.sh --examples-only
 
 .PHONY: e2e-faults
 e2e-faults: build tools ## The fault suite (not in `make test`): two replicas, a 3-minute Authentik outage, 100 ProxyConfigs under injected faults (E2E_FAULTS_COUNT=3: three runs).

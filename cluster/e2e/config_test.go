@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -255,11 +256,16 @@ spec:
 	}
 }
 
-// startSimulator runs a second Authentik simulator on a free loopback port
-// and returns its URL and a function that stops it (also run at cleanup).
+// startSimulator runs a second Authentik simulator on a free port of the
+// first one's address, where the provider reaches it, and returns its URL
+// and a function that stops it (also run at cleanup).
 func startSimulator(t *testing.T, root, token string) (string, func()) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	first, err := url.Parse(simURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(first.Hostname(), "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,14 +284,14 @@ func startSimulator(t *testing.T, root, token string) (string, func()) {
 		}
 	}
 	t.Cleanup(stop)
-	url := "http://" + addr
+	second := "http://" + addr
 	waitUntil(t, "the second simulator answers", 30*time.Second, func() (bool, string) {
-		resp, err := http.Get(url + "/_sim/counters")
+		resp, err := http.Get(second + "/_sim/counters")
 		if err != nil {
 			return false, err.Error()
 		}
 		_ = resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, resp.Status
 	})
-	return url, stop
+	return second, stop
 }

@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -328,15 +327,7 @@ func TestDiscoveryIngress(t *testing.T) {
 	if out, err := e.kubectl("", "get", "crd", httpRouteCRD); err == nil {
 		t.Fatalf("the Gateway API's HTTPRoute CRD is installed; Ingress discovery must be shown without it: %s", out)
 	}
-	logFile := os.Getenv("E2E_PROVIDER_LOG")
-	if logFile == "" {
-		t.Fatal("E2E_PROVIDER_LOG is not set: run cluster/e2e/run.sh (make e2e)")
-	}
-	log, err := os.ReadFile(filepath.Clean(logFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(log), "HTTPRoute discovery is off") {
+	if !strings.Contains(providerLog(t), "HTTPRoute discovery is off") {
 		t.Errorf("the provider's log does not say HTTPRoute discovery is off while its CRD is not installed")
 	}
 	// Without the CRD, only the Ingress controller exists: nothing watches

@@ -3,7 +3,8 @@
 // Package e2e checks the provider on a real kube-apiserver against the
 // Authentik simulator. cluster/e2e/run.sh starts the stack, applies the
 // examples and runs these tests; they read E2E_SIM_URL, E2E_TOKEN, E2E_ROOT
-// and KUBECONFIG.
+// and KUBECONFIG, and find the provider as the pod Crossplane runs from its
+// package on the local node.
 package e2e
 
 import (
@@ -28,6 +29,7 @@ import (
 
 	"github.com/gitops-lifecycle/provider-authentik/apis"
 	"github.com/gitops-lifecycle/provider-authentik/apis/v1alpha1"
+	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/providerpod"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 )
 
@@ -76,10 +78,37 @@ func setup(t *testing.T) *env {
 
 // kubectl runs the kubectl built for the local control plane.
 func (e *env) kubectl(stdin string, args ...string) (string, error) {
-	cmd := exec.Command(filepath.Join(e.root, "_output", "bin", "kubectl"), args...)
+	return kubectl(stdin, args...)
+}
+
+func kubectl(stdin string, args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(os.Getenv("E2E_ROOT"), "_output", "bin", "kubectl"), args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// providerLog is the log of the provider's pod.
+func providerLog(t *testing.T) string {
+	t.Helper()
+	out, err := providerpod.Log(kubectl)
+	if err != nil {
+		t.Fatalf("cannot read the provider pod's log: %v: %s", err, out)
+	}
+	return out
+}
+
+// metricsURL is the metrics endpoint of the provider's one Ready pod.
+func metricsURL(t *testing.T) string {
+	t.Helper()
+	pods, err := providerpod.Ready(kubectl)
+	if err != nil || len(pods) != 1 {
+		t.Fatalf("want one Ready provider pod, have %v (%v)", pods, err)
+	}
+	for _, ip := range pods {
+		return providerpod.MetricsURL(ip)
+	}
+	return ""
 }
 
 // eventually polls cond until it holds or waitFor passes.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -40,11 +39,7 @@ const readsPerPoll = 4
 // scrape reads the running provider's metrics endpoint.
 func scrape(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
-	url := os.Getenv("E2E_METRICS_URL")
-	if url == "" {
-		t.Fatal("E2E_METRICS_URL is not set: run cluster/e2e/run.sh (make e2e)")
-	}
-	resp, err := http.Get(url) //nolint:gosec,noctx // The local provider's metrics.
+	resp, err := http.Get(metricsURL(t)) //nolint:noctx // The local provider's metrics.
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,21 +173,17 @@ func TestOIDCConfigGrafana(t *testing.T) {
 
 	secret := creds["client_secret"]
 	forms := []string{secret, base64.StdEncoding.EncodeToString([]byte(secret))}
-	logFile := os.Getenv("E2E_PROVIDER_LOG")
-	providerLog, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatalf("cannot read the provider's log (E2E_PROVIDER_LOG=%q): %v", logFile, err)
-	}
+	log := providerLog(t)
 	objects := e.ourObjects(t)
 	for _, f := range forms {
-		if strings.Contains(string(providerLog), f) {
-			t.Errorf("the provider's log %s holds the client secret", logFile)
+		if strings.Contains(log, f) {
+			t.Errorf("the provider's log holds the client secret")
 		}
 		if strings.Contains(objects, f) {
 			t.Errorf("an object of ours (kubectl get -A -o yaml) holds the client secret")
 		}
 	}
-	t.Logf("client secret (%d characters) found in neither the provider's log (%d bytes) nor our objects (%d bytes)", len(secret), len(providerLog), len(objects))
+	t.Logf("client secret (%d characters) found in neither the provider's log (%d bytes) nor our objects (%d bytes)", len(secret), len(log), len(objects))
 }
 
 // TestOIDCConfigGroupDeleted: an OIDCConfig whose group does not exist yet

@@ -341,6 +341,22 @@ seed_validate_cache() {
   for f in "$WORK"/crossplane-crds/*.yaml; do cat "$f"; echo '---'; done > "$dir/local/crossplane-crds@$v/package.yaml"
 }
 
+# rewrite_to_registry PREFIX REGISTRY : an ImageConfig that sends the packages and images under PREFIX (a
+# public registry's name and /) to REGISTRY, the loopback one, where the tests push them.
+rewrite_to_registry() {
+  k apply -f - >/dev/null <<YAML
+apiVersion: pkg.crossplane.io/v1beta1
+kind: ImageConfig
+metadata:
+  name: loopback-registry
+spec:
+  matchImages:
+  - prefix: $1
+  rewriteImage:
+    prefix: $2/
+YAML
+}
+
 # install_configuration_apis : apply package/configuration's XRDs and Compositions (not the package: no
 # meta, no dependencies) and wait until Crossplane serves their XRs (Established: an XR controller watches
 # each kind).

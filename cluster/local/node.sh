@@ -173,6 +173,8 @@ clusterDNS: [$NODE_IP]
 # A test machine's disk and memory are shared with builds: no eviction, no image garbage collection.
 evictionHard: {memory.available: "0%", nodefs.available: "0%", imagefs.available: "0%", nodefs.inodesFree: "0%"}
 imageGCHighThresholdPercent: 100
+# The e2e suite reads the provider's whole --debug log (kubectl logs): no rotation within a run.
+containerLogMaxSize: 200Mi
 serializeImagePulls: false
 YAML
   cat > "$NODE/kube-proxy.yaml" <<YAML

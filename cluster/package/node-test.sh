@@ -38,15 +38,8 @@ fi
 # shellcheck source=SCRIPTDIR/../local/lib.sh
 . "$ROOT/cluster/local/lib.sh"
 
-VERSION=${VERSION:-v0.1.0-dev}
-OUTPUT=${OUTPUT:-$ROOT/_output}
-PROVIDER_XPKG=$OUTPUT/xpkg/provider-authentik-$VERSION.xpkg
-CONFIG_XPKG=$OUTPUT/xpkg/configuration-authentik-proxyconfig-$VERSION.xpkg
-PUBLIC=xpkg.crossplane.io
-GITOPS=$ROOT/examples/gitops
-STEP1=$GITOPS/infrastructure/crossplane-providers
-STEP2=$GITOPS/infrastructure/crossplane-configs
-STEP3=$GITOPS/apps
+# shellcheck source=SCRIPTDIR/node-lib.sh
+. "$ROOT/cluster/package/node-lib.sh"
 TOKEN=$(openssl rand -hex 24)
 
 teardown() {
@@ -56,7 +49,7 @@ teardown() {
     k get pods -A -o wide >&2 2>/dev/null || true
     k get providers,functions,configurations -o wide >&2 2>/dev/null || true
     k get proxyconfigs -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}: {.status.conditions}{"\n"}{end}' >&2 2>/dev/null || true
-    log "provider log tail:"; k -n "$XP_NS" logs -l pkg.crossplane.io/provider=provider-authentik --tail=20 >&2 2>/dev/null || true
+    log "provider log tail:"; provider_log_tail
   fi
   if $DEMO && [ "$rc" -eq 0 ]; then
     log "demo running; stop it with: make demo-down"
@@ -64,23 +57,6 @@ teardown() {
     "$LOCAL_DIR/down.sh" || true
   fi
   exit "$rc"
-}
-
-build() { # DIR [DROP_REGEX] : kustomize DIR, leaving out documents whose apiVersion or kind matches
-  k kustomize "$1" | awk -v drop="${2:-^$}" '
-    function flush() { if (doc != "" && !skip) printf "---\n%s", doc; doc = ""; skip = 0 }
-    /^---$/ { flush(); next }
-    /^(apiVersion|kind): / && $0 ~ drop { skip = 1 }
-    { doc = doc $0 "\n" }
-    END { flush() }'
-}
-package_tag() { sed -n 's#^  package: .*:\(v[^ ]*\)$#\1#p' "$1"; }
-healthy() { # KIND/NAME... : Installed and Healthy
-  local o
-  for o in "$@"; do
-    [ "$(k get "$o" -o jsonpath="{.status.conditions[?(@.type=='Installed')].status}")" = True ] || return 1
-    [ "$(k get "$o" -o jsonpath="{.status.conditions[?(@.type=='Healthy')].status}")" = True ] || return 1
-  done
 }
 
 # authentik_service : the layout's Authentik address, served by the simulator on the node.
@@ -108,36 +84,20 @@ YAML
 }
 
 main() {
-  local T0 T p pc ns
+  local T0 pc ns
   require_bins crank kubectl authentik-sim
-  for p in "$PROVIDER_XPKG" "$CONFIG_XPKG"; do [ -f "$p" ] || die "$p missing: run make xpkg (VERSION=$VERSION)"; done
+  require_packages
   trap teardown EXIT
   trap 'exit 130' INT TERM
   T0=$(ts)
   "$LOCAL_DIR/up.sh"
   "$LOCAL_DIR/crossplane-pods.sh" --no-function-objects
 
-  T=$(ts)
-  imagebuild push --image "$PROVIDER_XPKG" --ref "$REGISTRY/gitops-lifecycle/provider-authentik:$(package_tag "$STEP1/provider.yaml")" --insecure >/dev/null
-  imagebuild push --image "$CONFIG_XPKG" --ref "$REGISTRY/gitops-lifecycle/configuration-authentik-proxyconfig:$(package_tag "$STEP2/configuration.yaml")" --insecure >/dev/null
-  log "pushed the provider's and the Configuration's packages to $REGISTRY ($(since "$T")s)"
-  k apply -f - >/dev/null <<YAML
-apiVersion: pkg.crossplane.io/v1beta1
-kind: ImageConfig
-metadata:
-  name: loopback-registry
-spec:
-  matchImages:
-  - prefix: $PUBLIC/
-  rewriteImage:
-    prefix: $REGISTRY/
-YAML
+  push_packages
   authentik_service
 
   log "step 1/3 crossplane-providers"
-  build "$STEP1" | k apply -f -
-  p=$(k get providers -o jsonpath='{.items[0].metadata.name}')
-  wait_for "crossplane-providers healthy" "$NODE_TEST_TIMEOUT" healthy "provider/$p" $(k get functions -o name)
+  install_provider_pods
 
   log "step 2/3 crossplane-configs (External Secrets' objects replaced by the Secret they would write)"
   build "$STEP2" '^apiVersion: external-secrets\.io/' | k apply -f -

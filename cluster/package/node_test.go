@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gitops-lifecycle/provider-authentik/cluster/e2e/providerpod"
 	"github.com/gitops-lifecycle/provider-authentik/internal/clients/authentik"
 	"github.com/gitops-lifecycle/provider-authentik/internal/metrics"
 )
@@ -32,8 +33,8 @@ import (
 // Authentik simulator.
 
 const (
-	xpNamespace      = "crossplane-system"
-	providerSelector = "pkg.crossplane.io/provider=provider-authentik"
+	xpNamespace      = providerpod.Namespace
+	providerSelector = providerpod.Selector
 	discoveryRole    = "provider-authentik-discovery" // examples/gitops' discovery-rbac.yaml
 	nodeWait         = 120 * time.Second
 )
@@ -154,7 +155,7 @@ func (n *node) restartProvider(t *testing.T) {
 // providerLog is the log of the provider's running pod.
 func (n *node) providerLog(t *testing.T) string {
 	t.Helper()
-	out, _ := n.kubectl("", "logs", "-n", xpNamespace, "-l", providerSelector, "--tail=-1")
+	out, _ := providerpod.Log(n.kubectl)
 	return out
 }
 
@@ -482,14 +483,7 @@ func providerPIDs(t *testing.T) []int {
 // providerPods are the names and IPs of the provider's Ready pods.
 func (n *node) providerPods(t *testing.T) map[string]string {
 	t.Helper()
-	out, _ := n.kubectl("", "get", "pods", "-n", xpNamespace, "-l", providerSelector, "-o",
-		`jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.status.conditions[?(@.type=="Ready")].status} {.metadata.deletionTimestamp}{"\n"}{end}`)
-	pods := map[string]string{}
-	for _, l := range strings.Split(out, "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[2] == "True" {
-			pods[f[0]] = f[1]
-		}
-	}
+	pods, _ := providerpod.Ready(n.kubectl)
 	return pods
 }
 
@@ -505,7 +499,7 @@ func (n *node) leaseHolder() string {
 // from its metrics port on the pod's address.
 func apiRequests(t *testing.T, ip string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + ip + ":8080/metrics")
+	resp, err := http.Get(providerpod.MetricsURL(ip))
 	if err != nil {
 		t.Fatal(err)
 	}
