@@ -5,7 +5,8 @@
 #     cluster/image/build.sh embedded, so the one .xpkg both installs the CRDs and runs the provider.
 #     Left out on purpose (crank applies --ignore below both roots, relative, one path level per `*`):
 #     examples/proxyconfig/ and examples/oidcconfig/ (the Configuration's examples),
-#     examples/gitops/ (a Flux layout, monitoring included), not objects of this provider;
+#     examples/gitops/ (a Flux layout, monitoring included) and examples/argocd/ (the same for Argo CD),
+#     not objects of this provider;
 #   package/configuration (meta, XRDs, Compositions) with the ProxyConfigs of examples/proxyconfig.
 # Output: $OUTPUT/xpkg/provider-authentik-$VERSION.xpkg, $OUTPUT/xpkg/configuration-authentik-proxyconfig-$VERSION.xpkg
 # Env: VERSION (v0.1.0-dev), OUTPUT (_output), TOOLS_BIN (_output/bin).
@@ -27,6 +28,7 @@ die() { log "ERROR: $*"; exit 1; }
 IGNORE=(
   'proxyconfig/*' 'oidcconfig/*'
   'gitops/*' 'gitops/*/*' 'gitops/*/*/*' 'gitops/*/*/*/*'
+  'argocd/*' 'argocd/*/*'
 )
 IFS=, ; ignore="${IGNORE[*]}"; unset IFS
 
