@@ -82,7 +82,7 @@ var Kind = mrsetup.Kind{
 		// waiting for it to serve its provider (requiredGroups).
 		Object: &v1alpha1.PolicyBinding{},
 		Value:  mrbehavior.ExternalName,
-		Wakes: func(o client.Object) []string {
+		Wakes: func(_ context.Context, _ client.Reader, o client.Object) []string {
 			if r := o.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef; r != nil {
 				return []string{r.Name}
 			}

@@ -39,9 +39,10 @@ type Dependency struct {
 	Names func(resource.Managed) []string
 	// Wakes, for a kind whose objects name the depending kind's resources
 	// instead (a policy binding names its application), are the resources
-	// an object wakes, in its own namespace. Nothing waits for such a
+	// an object wakes, in its own namespace, read with kube where the
+	// object names them only through another. Nothing waits for such a
 	// dependency.
-	Wakes func(client.Object) []string
+	Wakes func(ctx context.Context, kube client.Reader, o client.Object) []string
 }
 
 // ValueChanged passes updates that change what references resolve to.
@@ -62,7 +63,7 @@ func (d Dependency) Referrers(kube client.Reader, list resource.ManagedList) han
 	return func(ctx context.Context, o client.Object) []reconcile.Request {
 		if d.Wakes != nil {
 			var reqs []reconcile.Request
-			for _, name := range d.Wakes(o) {
+			for _, name := range d.Wakes(ctx, kube, o) {
 				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}})
 			}
 			return reqs

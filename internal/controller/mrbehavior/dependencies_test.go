@@ -206,7 +206,7 @@ func TestDependencyWakes(t *testing.T) {
 		}
 		return b
 	}
-	d := Dependency{Object: &v1alpha1.PolicyBinding{}, Value: ExternalName, Wakes: func(o client.Object) []string {
+	d := Dependency{Object: &v1alpha1.PolicyBinding{}, Value: ExternalName, Wakes: func(_ context.Context, _ client.Reader, o client.Object) []string {
 		if r := o.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef; r != nil {
 			return []string{r.Name}
 		}

@@ -82,7 +82,7 @@ var Kind = mrsetup.Kind{
 			Value: func(o client.Object) string {
 				return ptr.Deref(o.(*v1alpha1.Application).Status.AtProvider.ProviderName, "")
 			},
-			Wakes: func(o client.Object) []string {
+			Wakes: func(_ context.Context, _ client.Reader, o client.Object) []string {
 				if r := o.(*v1alpha1.Application).Spec.ForProvider.ProviderRef; r != nil && r.Kind == v1alpha1.OAuth2ProviderKind {
 					return []string{r.Name}
 				}

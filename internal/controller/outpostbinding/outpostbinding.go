@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	api "goauthentik.io/api/v3"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -85,7 +86,41 @@ var Kind = mrsetup.Kind{
 		Names: mrbehavior.NamedBy(func(mg resource.Managed) *xpv2.Reference {
 			return mg.(*v1alpha1.OutpostBinding).Spec.ForProvider.OutpostRef
 		}),
+	}, mrbehavior.Dependency{
+		// A policy binding made on the provider's application (after the
+		// application or a group was made again) wakes the bindings that
+		// keep the provider off the outpost until every required group is
+		// bound; otherwise they would wait a poll more.
+		Object: &v1alpha1.PolicyBinding{},
+		Value:  mrbehavior.ExternalName,
+		Wakes:  bindingsOfBoundApplication,
 	}),
+}
+
+// bindingsOfBoundApplication names the OutpostBindings, in the policy
+// binding's namespace, that attach the provider of the application the
+// policy binding names.
+func bindingsOfBoundApplication(ctx context.Context, kube client.Reader, o client.Object) []string {
+	ref := o.(*v1alpha1.PolicyBinding).Spec.ForProvider.ApplicationRef
+	if ref == nil {
+		return nil
+	}
+	app := &v1alpha1.Application{}
+	if err := kube.Get(ctx, types.NamespacedName{Namespace: o.GetNamespace(), Name: ref.Name}, app); err != nil || app.Spec.ForProvider.Provider == nil {
+		// The bindings then wait for their poll, as without this.
+		return nil
+	}
+	l := &v1alpha1.OutpostBindingList{}
+	if err := kube.List(ctx, l, client.InNamespace(o.GetNamespace())); err != nil {
+		return nil
+	}
+	var names []string
+	for _, b := range l.Items {
+		if ptr.Equal(b.Spec.ForProvider.ProviderID, app.Spec.ForProvider.Provider) {
+			names = append(names, b.GetName())
+		}
+	}
+	return names
 }
 
 // ReconcilerOptions are the options particular to OutpostBindings: the
